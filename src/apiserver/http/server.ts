@@ -1,0 +1,400 @@
+// The HTTP front of the API server: authentication, routing, content negotiation and the
+// mapping of each request to a verb on ObjectService.
+
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import YAML from 'yaml';
+import type { Logger } from 'pino';
+import { ApiError, badRequest, internalError, methodNotSupported, unauthorized, type Status } from '../errors.js';
+import { ObjectService, type DeleteOptions, type FieldValidation, type ListOptions } from '../objects.js';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from '../discovery.js';
+import { Watches } from '../watch.js';
+import { parseRequestPath, type ResourceRequest } from './request-path.js';
+import { tableVersion, toTable, wantsTable } from '../tables/table.js';
+import { openapiV3Document, openapiV3Index, OPENAPI_V2_PROTOBUF_CONTENT_TYPE } from '../openapi/v3.js';
+import type { KObject, ResourceDef } from '../types.js';
+import { apiVersionOf } from '../types.js';
+import { getScale, scaleUpdate } from './scale.js';
+import { bindPod } from './binding.js';
+import { decodeProtobufObject } from './protobuf.js';
+
+export interface HttpServerOptions {
+  objects: ObjectService;
+  watches: Watches;
+  token: string;
+  tls?: { key: string; cert: string };
+  logger: Logger;
+  /** Extra handlers for subresources owned by other rooms (pods/log from the node agent). */
+  podLog?: (req: IncomingMessage, res: ServerResponse, pod: KObject, query: URLSearchParams) => void;
+}
+
+const MAX_BODY_BYTES = 3 * 1024 * 1024;
+const OPEN_PATHS = new Set(['/healthz', '/readyz', '/livez', '/version']);
+
+export class HttpServer {
+  readonly server: http.Server | https.Server;
+  private readonly tokenBuf: Buffer;
+
+  constructor(private readonly opts: HttpServerOptions) {
+    this.tokenBuf = Buffer.from(opts.token);
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    this.server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, handler) : http.createServer(handler);
+    this.server.keepAliveTimeout = 65_000;
+  }
+
+  listen(port: number, address: string): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, address, () => resolve(this.server.address() as AddressInfo));
+    });
+  }
+
+  close(): Promise<void> {
+    this.opts.watches.closeAll();
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      if (!OPEN_PATHS.has(url.pathname) && !this.authenticated(req)) throw unauthorized();
+      await this.route(req, res, url);
+    } catch (err) {
+      const apiErr = err instanceof ApiError ? err : internalError(err);
+      if (!(err instanceof ApiError)) this.opts.logger.error({ err, method: req.method, url: req.url }, 'request failed');
+      if (!res.headersSent) sendStatus(res, apiErr.toStatus());
+      else res.end();
+    } finally {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (this.opts.logger.isLevelEnabled('debug')) {
+        this.opts.logger.debug({ method: req.method, url: req.url, code: res.statusCode, ms }, 'request');
+      }
+    }
+  }
+
+  private authenticated(req: IncomingMessage): boolean {
+    const header = req.headers.authorization ?? '';
+    if (!header.startsWith('Bearer ')) return false;
+    const given = Buffer.from(header.slice(7).trim());
+    return given.length === this.tokenBuf.length && timingSafeEqual(given, this.tokenBuf);
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const registry = this.opts.objects.registry;
+    const host = req.headers.host ?? 'localhost';
+    switch (path) {
+      case '/healthz':
+      case '/readyz':
+      case '/livez':
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+        return void res.end('ok');
+      case '/version':
+        return sendJson(res, 200, SERVER_VERSION);
+      case '/api':
+        return sendJson(res, 200, apiVersions(host));
+      case '/apis':
+        return sendJson(res, 200, apiGroupList(registry));
+      case '/openapi/v2':
+        // An empty protobuf document is what lets every kubectl from 1.20 on validate.
+        res.writeHead(200, { 'Content-Type': OPENAPI_V2_PROTOBUF_CONTENT_TYPE, 'Content-Length': '0' });
+        return void res.end();
+      case '/openapi/v3':
+        return sendJson(res, 200, openapiV3Index(registry.groupVersions().flatMap((g) => g.versions.map((version) => ({ group: g.group, version })))));
+    }
+    if (path.startsWith('/openapi/v3/')) return this.openapiDocument(res, path);
+    const parsed = parseRequestPath(path);
+    if (!parsed) throw pathNotFound(path);
+    if (parsed.kind === 'group') {
+      const doc = apiGroup(registry, parsed.group);
+      if (!doc) throw pathNotFound(path);
+      return sendJson(res, 200, doc);
+    }
+    if (parsed.kind === 'resources') {
+      const doc = apiResourceList(registry, parsed.group, parsed.version);
+      if (!doc) throw pathNotFound(path);
+      return sendJson(res, 200, doc);
+    }
+    const def = registry.lookup(parsed.group, parsed.version, parsed.resource);
+    if (!def) throw pathNotFound(path);
+    return this.resource(req, res, url, def, parsed);
+  }
+
+  private openapiDocument(res: ServerResponse, path: string): void {
+    const m = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
+    if (!m) throw pathNotFound(path);
+    const group = m[1] ? '' : m[2];
+    const version = m[1] ?? m[3];
+    const registry = this.opts.objects.registry;
+    const defs = registry.resourcesOf(group, version);
+    if (!defs.length) throw pathNotFound(path);
+    const schemas = new Map<string, unknown>();
+    for (const def of defs) {
+      const raw = registry.customVersion(def)?.rawSchema;
+      if (raw) schemas.set(def.kind, raw);
+    }
+    sendJson(res, 200, openapiV3Document(defs, schemas));
+  }
+
+  private async resource(req: IncomingMessage, res: ServerResponse, url: URL, def: ResourceDef, r: ResourceRequest): Promise<void> {
+    const objects = this.opts.objects;
+    const q = url.searchParams;
+    const method = req.method ?? 'GET';
+    const namespace = r.namespace;
+    if (def.namespaced === false && namespace !== undefined) throw pathNotFound(url.pathname);
+    const writeOpts = {
+      dryRun: q.getAll('dryRun').includes('All'),
+      fieldValidation: fieldValidation(q.get('fieldValidation')),
+      fieldManager: q.get('fieldManager') ?? undefined,
+    };
+
+    if (r.name === undefined) {
+      if (r.watch || (method === 'GET' && isTrue(q.get('watch')))) return this.watch(req, res, def, namespace, q);
+      switch (method) {
+        case 'GET':
+          return this.list(req, res, def, namespace, q);
+        case 'POST': {
+          const body = await readObjectBody(req);
+          const result = await objects.create(def, namespace, body, writeOpts);
+          return sendJson(res, result.created ? 201 : 200, result.object, result.warnings);
+        }
+        case 'DELETE': {
+          if (!def.verbs.includes('deletecollection')) throw methodNotSupported(def.resource, 'deletecollection');
+          const deleted = await objects.deleteCollection(def, namespace, listOptions(q), await deleteOptions(req, q));
+          return sendJson(res, 200, { kind: def.listKind, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(objects.store.revision) }, items: deleted });
+        }
+        default:
+          throw methodNotSupported(def.resource, method);
+      }
+    }
+
+    const name = r.name;
+    if (r.subresource === 'scale' && def.subresources.includes('scale')) {
+      if (method === 'GET') return sendJson(res, 200, getScale(objects, def, namespace, name));
+      if (method === 'PUT' || method === 'PATCH') {
+        const raw = await readBody(req);
+        return sendJson(res, 200, await scaleUpdate(objects, def, namespace, name, method, req.headers['content-type'] ?? '', raw, writeOpts));
+      }
+      throw methodNotSupported(`${def.resource}/scale`, method);
+    }
+    if (r.subresource === 'binding' && def.subresources.includes('binding')) {
+      if (method !== 'POST') throw methodNotSupported('pods/binding', method);
+      const body = await readObjectBody(req);
+      return sendJson(res, 201, await bindPod(objects, def, namespace!, name, body));
+    }
+    if (r.subresource === 'log' && def.subresources.includes('log')) {
+      const pod = objects.get(def, namespace, name);
+      if (!this.opts.podLog) throw badRequest(`pod "${name}" has no logs: no node agent serves this cluster`);
+      return this.opts.podLog(req, res, pod, q);
+    }
+    if (r.subresource !== undefined && !(r.subresource === 'status' && def.subresources.includes('status'))) {
+      throw pathNotFound(url.pathname);
+    }
+
+    switch (method) {
+      case 'GET': {
+        const obj = objects.get(def, namespace, name);
+        if (r.subresource === undefined && wantsTable(req.headers.accept)) {
+          return sendJson(res, 200, toTable(def, [obj], { resourceVersion: obj.metadata.resourceVersion, includeObject: includeObject(q), version: tableVersion(req.headers.accept) }));
+        }
+        return sendJson(res, 200, obj);
+      }
+      case 'PUT': {
+        const body = await readObjectBody(req);
+        const result = await objects.update(def, namespace, name, body, r.subresource, writeOpts);
+        return sendJson(res, 200, result.object, result.warnings);
+      }
+      case 'PATCH': {
+        const raw = await readBody(req);
+        const result = await objects.patch(def, namespace, name, req.headers['content-type'] ?? '', raw, r.subresource, {
+          ...writeOpts,
+          force: isTrue(q.get('force')),
+        });
+        return sendJson(res, result.created ? 201 : 200, result.object, result.warnings);
+      }
+      case 'DELETE': {
+        if (r.subresource !== undefined) throw methodNotSupported(`${def.resource}/${r.subresource}`, 'delete');
+        const deleted = await objects.delete(def, namespace, name, await deleteOptions(req, q));
+        return sendJson(res, 200, deleted);
+      }
+      default:
+        throw methodNotSupported(def.resource, method);
+    }
+  }
+
+  private list(req: IncomingMessage, res: ServerResponse, def: ResourceDef, namespace: string | undefined, q: URLSearchParams): void {
+    const objects = this.opts.objects;
+    const result = objects.list(def, namespace, listOptions(q));
+    if (wantsTable(req.headers.accept)) {
+      return sendJson(
+        res,
+        200,
+        toTable(def, result.items, {
+          resourceVersion: result.revision,
+          continue: result.continue,
+          remainingItemCount: result.remaining,
+          includeObject: includeObject(q),
+          version: tableVersion(req.headers.accept),
+        }),
+      );
+    }
+    const metadata: Record<string, unknown> = { resourceVersion: result.revision };
+    if (result.continue) metadata.continue = result.continue;
+    if (result.remaining !== undefined) metadata.remainingItemCount = result.remaining;
+    sendRaw(res, 200, listJson(def, metadata, result.items));
+  }
+
+  private watch(req: IncomingMessage, res: ServerResponse, def: ResourceDef, namespace: string | undefined, q: URLSearchParams): void {
+    const objects = this.opts.objects;
+    const sendInitial = q.get('sendInitialEvents');
+    if (sendInitial !== null && q.get('resourceVersionMatch') !== 'NotOlderThan') {
+      throw badRequest('sendInitialEvents is forbidden for watch unless resourceVersionMatch is set to NotOlderThan');
+    }
+    const table = wantsTable(req.headers.accept);
+    const timeout = q.get('timeoutSeconds');
+    const opts = listOptions(q);
+    const matches = objects.matcher(def, opts);
+    this.opts.watches.serve(res, {
+      def,
+      namespace,
+      matches,
+      resourceVersion: q.get('resourceVersion') ?? '',
+      allowBookmarks: isTrue(q.get('allowWatchBookmarks')),
+      sendInitialEvents: sendInitial === null ? undefined : isTrue(sendInitial),
+      timeoutSeconds: timeout ? Number(timeout) : undefined,
+      currentObjects: () => objects.list(def, namespace, { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector }).items,
+      render: table
+        ? (o, first) => {
+            const t = toTable(def, [o], {
+              resourceVersion: o.metadata.resourceVersion,
+              includeObject: includeObject(q),
+              version: tableVersion(req.headers.accept),
+            }) as Record<string, unknown>;
+            if (!first) t.columnDefinitions = [];
+            return t;
+          }
+        : undefined,
+    });
+  }
+}
+
+function listJson(def: ResourceDef, metadata: Record<string, unknown>, items: KObject[]): string {
+  // Items are serialised one by one so a big list is not built as one intermediate object.
+  const parts = items.map((o) => JSON.stringify(o));
+  return `{"kind":${JSON.stringify(def.listKind)},"apiVersion":${JSON.stringify(apiVersionOf(def))},"metadata":${JSON.stringify(metadata)},"items":[${parts.join(',')}]}`;
+}
+
+function pathNotFound(path: string): ApiError {
+  return new ApiError(404, 'NotFound', 'the server could not find the requested resource', { causes: [{ reason: 'UnexpectedServerResponse', message: `404 page not found: ${path}` }] });
+}
+
+function isTrue(v: string | null): boolean {
+  return v === 'true' || v === '1';
+}
+
+function fieldValidation(v: string | null): FieldValidation | undefined {
+  if (v === null || v === '') return undefined;
+  if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
+  throw badRequest(`fieldValidation must be one of Strict, Warn, Ignore; got "${v}"`);
+}
+
+function includeObject(q: URLSearchParams): 'None' | 'Metadata' | 'Object' {
+  const v = q.get('includeObject');
+  return v === 'None' || v === 'Object' ? v : 'Metadata';
+}
+
+function listOptions(q: URLSearchParams): ListOptions {
+  const limit = q.get('limit');
+  return {
+    labelSelector: q.get('labelSelector') ?? undefined,
+    fieldSelector: q.get('fieldSelector') ?? undefined,
+    limit: limit ? Number(limit) : undefined,
+    continue: q.get('continue') ?? undefined,
+  };
+}
+
+async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
+  const raw = await readBody(req);
+  const body = raw.trim() ? (parseBody(raw, req.headers['content-type']) as Record<string, any>) : {};
+  const policy = body.propagationPolicy ?? q.get('propagationPolicy') ?? (body.orphanDependents === true || q.get('orphanDependents') === 'true' ? 'Orphan' : undefined);
+  if (policy !== undefined && !['Background', 'Foreground', 'Orphan'].includes(policy)) {
+    throw badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Background", "Foreground", "Orphan"`);
+  }
+  const grace = body.gracePeriodSeconds ?? (q.get('gracePeriodSeconds') !== null ? Number(q.get('gracePeriodSeconds')) : undefined);
+  return {
+    propagationPolicy: policy,
+    gracePeriodSeconds: grace,
+    preconditions: body.preconditions,
+    dryRun: (body.dryRun ?? q.getAll('dryRun')).includes?.('All') ?? false,
+  };
+}
+
+export async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBodyBytes(req)).toString('utf8');
+}
+
+function readBodyBytes(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728'));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+async function readObjectBody(req: IncomingMessage): Promise<unknown> {
+  const bytes = await readBodyBytes(req);
+  if ((req.headers['content-type'] ?? '').includes('protobuf')) return decodeProtobufObject(bytes);
+  return parseBody(bytes.toString('utf8'), req.headers['content-type']);
+}
+
+function parseBody(raw: string, contentType: string | undefined): unknown {
+  const type = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();
+  if (type.includes('protobuf')) {
+    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+  }
+  if (!raw.trim()) throw badRequest('the body of the request is empty');
+  if (type === 'application/yaml') {
+    try {
+      return YAML.parse(raw);
+    } catch (err) {
+      throw badRequest(`error decoding YAML: ${(err as Error).message}`);
+    }
+  }
+  try {
+    return JSON.parse(raw);
+  } catch (err) {
+    throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
+  }
+}
+
+export function sendJson(res: ServerResponse, code: number, body: unknown, warnings: string[] = []): void {
+  sendRaw(res, code, JSON.stringify(body), warnings);
+}
+
+function sendRaw(res: ServerResponse, code: number, json: string, warnings: string[] = []): void {
+  const headers: Record<string, string | string[]> = { 'Content-Type': 'application/json' };
+  if (warnings.length) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  res.writeHead(code, headers);
+  res.end(json);
+}
+
+function sendStatus(res: ServerResponse, status: Status): void {
+  sendJson(res, status.code, status);
+}
+

@@ -1,0 +1,74 @@
+// The built-in resources the embedded control plane serves: the ones hotpod and its users need.
+
+import type { ResourceDef } from '../types.js';
+
+const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+interface BuiltinSpec {
+  group?: string;
+  version?: string;
+  resource: string;
+  kind: string;
+  namespaced?: boolean;
+  shortNames?: string[];
+  categories?: string[];
+  subresources?: string[];
+  verbs?: string[];
+  tracksGeneration?: boolean;
+}
+
+function builtin(spec: BuiltinSpec): ResourceDef {
+  return {
+    group: spec.group ?? '',
+    version: spec.version ?? 'v1',
+    resource: spec.resource,
+    singular: spec.kind.toLowerCase(),
+    kind: spec.kind,
+    listKind: `${spec.kind}List`,
+    namespaced: spec.namespaced ?? true,
+    shortNames: spec.shortNames ?? [],
+    categories: spec.categories ?? [],
+    verbs: spec.verbs ?? ALL_VERBS,
+    subresources: spec.subresources ?? [],
+    builtin: true,
+    tracksGeneration: spec.tracksGeneration ?? false,
+  };
+}
+
+export const BUILTIN_RESOURCES: ResourceDef[] = [
+  builtin({
+    resource: 'namespaces',
+    kind: 'Namespace',
+    namespaced: false,
+    shortNames: ['ns'],
+    subresources: ['status'],
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+  }),
+  builtin({
+    resource: 'pods',
+    kind: 'Pod',
+    shortNames: ['po'],
+    categories: ['all'],
+    subresources: ['status', 'binding', 'log'],
+    tracksGeneration: true,
+  }),
+  builtin({ resource: 'nodes', kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status'] }),
+  builtin({ resource: 'events', kind: 'Event', shortNames: ['ev'] }),
+  builtin({ resource: 'configmaps', kind: 'ConfigMap', shortNames: ['cm'] }),
+  builtin({ resource: 'secrets', kind: 'Secret' }),
+  builtin({ resource: 'services', kind: 'Service', shortNames: ['svc'], categories: ['all'], subresources: ['status'] }),
+  builtin({ resource: 'serviceaccounts', kind: 'ServiceAccount', shortNames: ['sa'] }),
+  builtin({ group: 'apps', resource: 'controllerrevisions', kind: 'ControllerRevision' }),
+  builtin({ group: 'coordination.k8s.io', resource: 'leases', kind: 'Lease' }),
+  builtin({ group: 'events.k8s.io', resource: 'events', kind: 'Event', shortNames: ['ev'] }),
+  builtin({
+    group: 'apiextensions.k8s.io',
+    resource: 'customresourcedefinitions',
+    kind: 'CustomResourceDefinition',
+    namespaced: false,
+    shortNames: ['crd', 'crds'],
+    categories: ['api-extensions'],
+    subresources: ['status'],
+    tracksGeneration: true,
+  }),
+];

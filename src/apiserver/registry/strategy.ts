@@ -1,0 +1,152 @@
+// What the API server does to built-in objects on create and update: defaults, and the
+// validation a user is likely to trip over. The full Kubernetes validation is much larger;
+// this covers the fields the product and its users rely on.
+
+import type { StatusCause } from '../errors.js';
+import type { KObject, ResourceDef } from '../types.js';
+import { validateLabel, validateSubdomain } from './names.js';
+import { deepEqual } from '../util/equal.js';
+
+type Json = Record<string, any>;
+
+export function defaultBuiltin(def: ResourceDef, obj: KObject): void {
+  if (def.group === '' && def.resource === 'pods') defaultPod(obj);
+  if (def.group === '' && def.resource === 'namespaces') {
+    const spec = ((obj as Json).spec ??= {});
+    spec.finalizers ??= ['kubernetes'];
+  }
+  if (def.group === '' && def.resource === 'secrets') (obj as Json).type ??= 'Opaque';
+  if (def.group === '' && def.resource === 'services') defaultService(obj);
+}
+
+/** Status a newly created built-in object starts with, whatever the client sent. */
+export function initialStatus(def: ResourceDef, obj: KObject): unknown {
+  if (def.group === '' && def.resource === 'pods') return { phase: 'Pending', qosClass: qosClass(obj) };
+  if (def.group === '' && def.resource === 'namespaces') return { phase: 'Active' };
+  if (def.group === '' && def.resource === 'services') return { loadBalancer: {} };
+  return (obj as Json).status;
+}
+
+function defaultPod(pod: KObject): void {
+  const spec = ((pod as Json).spec ??= {});
+  spec.restartPolicy ??= 'Always';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.schedulerName ??= 'default-scheduler';
+  spec.securityContext ??= {};
+  spec.enableServiceLinks ??= true;
+  spec.preemptionPolicy ??= 'PreemptLowerPriority';
+  spec.priority ??= 0;
+  spec.serviceAccountName ??= spec.serviceAccount ?? 'default';
+  spec.serviceAccount ??= spec.serviceAccountName;
+  spec.tolerations ??= [
+    { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+    { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+  ];
+  for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])] as Json[]) {
+    if (typeof c !== 'object' || c === null) continue;
+    c.terminationMessagePath ??= '/dev/termination-log';
+    c.terminationMessagePolicy ??= 'File';
+    c.resources ??= {};
+    c.imagePullPolicy ??= imagePullPolicy(c.image);
+    for (const p of (c.ports ?? []) as Json[]) p.protocol ??= 'TCP';
+  }
+}
+
+function imagePullPolicy(image: unknown): string {
+  if (typeof image !== 'string') return 'IfNotPresent';
+  const lastPart = image.split('/').pop() ?? '';
+  const tagged = lastPart.includes(':') || image.includes('@');
+  return !tagged || lastPart.endsWith(':latest') ? 'Always' : 'IfNotPresent';
+}
+
+function qosClass(pod: KObject): string {
+  const containers = ((pod as Json).spec?.containers ?? []) as Json[];
+  const hasAny = containers.some((c) => c?.resources?.requests || c?.resources?.limits);
+  return hasAny ? 'Burstable' : 'BestEffort';
+}
+
+function defaultService(svc: KObject): void {
+  const spec = ((svc as Json).spec ??= {});
+  spec.type ??= 'ClusterIP';
+  spec.sessionAffinity ??= 'None';
+  for (const p of (spec.ports ?? []) as Json[]) {
+    p.protocol ??= 'TCP';
+    p.targetPort ??= p.port;
+  }
+  if (spec.clusterIP === undefined && spec.type !== 'ExternalName') {
+    spec.clusterIP = `10.96.${Math.floor(Math.random() * 255)}.${1 + Math.floor(Math.random() * 253)}`;
+    spec.clusterIPs = [spec.clusterIP];
+  }
+}
+
+export function validateBuiltin(def: ResourceDef, obj: KObject, old?: KObject): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const name = obj.metadata.name ?? '';
+  if (def.resource === 'namespaces') causes.push(...validateLabel(name, 'metadata.name'));
+  else if (def.resource !== 'customresourcedefinitions') causes.push(...validateSubdomain(name, 'metadata.name'));
+  if (def.group === '' && def.resource === 'pods') causes.push(...validatePod(obj, old));
+  if (def.group === '' && (def.resource === 'configmaps' || def.resource === 'secrets')) {
+    for (const field of ['data', 'binaryData', 'stringData']) {
+      const v = (obj as Json)[field];
+      if (v !== undefined && v !== null && (typeof v !== 'object' || Array.isArray(v))) {
+        causes.push({ reason: 'FieldValueTypeInvalid', field, message: `Invalid value: ${JSON.stringify(v)}: must be a map of strings` });
+      }
+    }
+  }
+  return causes;
+}
+
+function validatePod(pod: KObject, old?: KObject): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const spec = (pod as Json).spec;
+  const containers = spec?.containers;
+  if (!Array.isArray(containers) || containers.length === 0) {
+    causes.push({ reason: 'FieldValueRequired', field: 'spec.containers', message: 'Required value' });
+    return causes;
+  }
+  const seen = new Set<string>();
+  containers.forEach((c: Json, i: number) => {
+    const at = `spec.containers[${i}]`;
+    if (typeof c?.name !== 'string' || c.name === '') {
+      causes.push({ reason: 'FieldValueRequired', field: `${at}.name`, message: 'Required value' });
+    } else if (seen.has(c.name)) {
+      causes.push({ reason: 'FieldValueDuplicate', field: `${at}.name`, message: `Duplicate value: "${c.name}"` });
+    } else {
+      seen.add(c.name);
+      causes.push(...validateLabel(c.name, `${at}.name`));
+    }
+    if (typeof c?.image !== 'string' || c.image.trim() === '') {
+      causes.push({ reason: 'FieldValueRequired', field: `${at}.image`, message: 'Required value' });
+    }
+  });
+  if (old) causes.push(...validatePodUpdate(pod, old));
+  return causes;
+}
+
+/**
+ * Kubernetes lets a running pod change only container images (and a few scheduling fields):
+ * the rule the in-place update engine is built around.
+ */
+function validatePodUpdate(pod: KObject, old: KObject): StatusCause[] {
+  const strip = (p: KObject) => {
+    const spec = structuredClone((p as Json).spec ?? {});
+    for (const list of ['containers', 'initContainers']) for (const c of spec[list] ?? []) delete c.image;
+    delete spec.activeDeadlineSeconds;
+    delete spec.tolerations;
+    delete spec.terminationGracePeriodSeconds;
+    if (!(old as Json).spec?.nodeName) delete spec.nodeName;
+    return spec;
+  };
+  if (deepEqual(strip(pod), strip(old))) return [];
+  return [
+    {
+      reason: 'FieldValueForbidden',
+      field: 'spec',
+      message:
+        'Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,' +
+        '`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),' +
+        '`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+    },
+  ];
+}
