@@ -103,6 +103,18 @@ test('a failing test operation is 422 Invalid naming the op and path', () => {
   );
 });
 
+test('the 422 cause names the op and path too, since kubectl prints causes', () => {
+  assert.throws(
+    () => applyJsonPatch(deployment(), [{ op: 'replace', path: '/spec/paused', value: true }]),
+    (err: unknown) => {
+      assert.ok(err instanceof ApiError);
+      assert.equal(err.details?.causes?.length, 1);
+      assert.match(err.details?.causes?.[0].message ?? '', /operation 0 \("replace" at "\/spec\/paused"\) failed/);
+      return true;
+    },
+  );
+});
+
 test('a missing path is 422 Invalid naming the op and path', () => {
   rejects(
     () => applyJsonPatch(deployment(), [{ op: 'replace', path: '/spec/paused', value: true }]),

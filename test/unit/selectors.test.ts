@@ -112,6 +112,8 @@ test('invalid keys and values are 400 naming the offending text', () => {
   badRequest(() => parseLabelSelector('a=b$'), /values\[0\]\[a\]: Invalid value: "b\$": a valid label must be an empty string/);
   badRequest(() => parseLabelSelector(`a=${'v'.repeat(64)}`), /must be no more than 63 characters/);
   badRequest(() => parseLabelSelector('a in (ok,-bad)'), /Invalid value: "-bad"/);
+  // the key is checked before the operator, as in Kubernetes
+  badRequest(() => parseLabelSelector('-a b'), /^unable to parse requirement: key: Invalid value: "-a"/);
 });
 
 // --- metav1.LabelSelector ---------------------------------------------------------------------------

@@ -86,11 +86,14 @@ function describe(err: InstanceType<typeof jsonpatch.JsonPatchError>): string {
   }
 }
 
+/** kubectl prints a 422's causes rather than its message, so the cause carries the whole story. */
 function rejected(index: number | undefined, op: Operation | undefined, why: string): ApiError {
   const where =
     op === undefined
       ? ''
       : ` ${index} (${JSON.stringify((op as { op?: unknown }).op ?? null)} at ${JSON.stringify(op.path ?? null)})`;
-  const message = `the server rejected our request due to an error in our request: json patch operation${where} failed: ${why}`;
-  return new ApiError(422, 'Invalid', message, { causes: [{ reason: 'FieldValueInvalid', message: why }] });
+  const detail = `json patch operation${where} failed: ${why}`;
+  return new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${detail}`, {
+    causes: [{ reason: 'UnexpectedServerResponse', message: detail }],
+  });
 }

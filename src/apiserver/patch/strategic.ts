@@ -18,8 +18,9 @@
 //
 // Element ordering follows kube-apiserver exactly, because `kubectl apply` followed by
 // `kubectl get -o yaml` makes it visible: elements named by the patch (or by $setElementOrder)
-// come in that order; elements only the server had keep their relative order and are interleaved
-// where they stood in the live list; new elements go before server-only ones that cannot be placed.
+// come in that order; elements only the server had keep their relative order and are slotted back
+// where they stood in the live list; a brand-new element goes in as soon as the patch order reaches
+// it, so without $setElementOrder it lands ahead of the server-only elements (kubectl patch docs).
 
 import { badRequest, type ApiError } from '../errors.js';
 import { deepClone, getOwn, goJsonType, hasOwn, isObject, setOwn, type JsonObject } from './values.js';

@@ -94,8 +94,8 @@ function expressionOperator(op: string): Operator {
 /** Builds a requirement after the checks labels.NewRequirement makes, with its messages. */
 function newRequirement(key: string, operator: Operator, values: string[]): Requirement {
   const problems: string[] = [];
-  const keyProblems = qualifiedNameProblems(key);
-  if (keyProblems.length > 0) problems.push(`key: Invalid value: ${JSON.stringify(key)}: ${keyProblems.join('; ')}`);
+  const keyProblem = invalidKey(key);
+  if (keyProblem) problems.push(keyProblem);
   const countProblem = valueCountProblem(operator, values);
   if (countProblem) problems.push(countProblem);
   values.forEach((value, i) => {
@@ -106,6 +106,11 @@ function newRequirement(key: string, operator: Operator, values: string[]): Requ
   });
   if (problems.length > 0) throw new RequirementError(problems.length === 1 ? problems[0] : `[${problems.join(', ')}]`);
   return { key, operator, values };
+}
+
+function invalidKey(key: string): string | undefined {
+  const problems = qualifiedNameProblems(key);
+  return problems.length > 0 ? `key: Invalid value: ${JSON.stringify(key)}: ${problems.join('; ')}` : undefined;
 }
 
 function valueCountProblem(operator: Operator, values: string[]): string | undefined {
@@ -325,6 +330,8 @@ class Parser {
     if (negated) token = this.next();
     if (token.kind !== 'identifier') throw new RequirementError(`found '${token.text}', expected: identifier`);
     const key = token.text;
+    const keyProblem = invalidKey(key);
+    if (keyProblem) throw new RequirementError(keyProblem);
     const lookahead = this.peek().kind;
     // `!key` takes no operator; anything after it is reported by parse() as a misplaced token.
     if (negated) return newRequirement(key, '!', []);
