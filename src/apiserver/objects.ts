@@ -15,6 +15,7 @@ import {
   type StatusCause,
 } from './errors.js';
 import { Registry, storageKey } from './registry/registry.js';
+import { conversionFor } from './registry/conversion.js';
 import { defaultBuiltin, initialStatus, validateBuiltin } from './registry/strategy.js';
 import { randomSuffix, validateSubdomain } from './registry/names.js';
 import { Store } from './storage/store.js';
@@ -112,7 +113,9 @@ export class ObjectService {
   /** Objects are stored at one version; a request for another sees its own apiVersion. */
   present(def: ResourceDef, obj: KObject): KObject {
     const apiVersion = apiVersionOf(def);
-    return obj.apiVersion === apiVersion ? obj : { ...obj, apiVersion };
+    if (obj.apiVersion === apiVersion) return obj;
+    const conversion = conversionFor(def.group, def.version, def.resource);
+    return conversion ? conversion.fromStorage(obj) : { ...obj, apiVersion };
   }
 
   // ---- create ------------------------------------------------------------------------------
@@ -433,6 +436,8 @@ export class ObjectService {
   }
 
   private toStorage(def: ResourceDef, obj: KObject): KObject {
+    const conversion = conversionFor(def.group, def.version, def.resource);
+    if (conversion) return conversion.toStorage(obj);
     if (def.builtin) return obj;
     const crd = this.registry.customVersion(def)?.crd;
     const storage = ((crd?.spec as Json)?.versions ?? []).find((v: Json) => v.storage)?.name;

@@ -19,6 +19,8 @@ export interface WatchRequest {
   /** Turns an object into what goes on the wire (a Table row, for kubectl get -w). */
   render?: (o: KObject, first: boolean) => unknown;
   currentObjects: () => KObject[];
+  /** Stored form to the requested API's form (apiVersion, conversions). */
+  present: (o: KObject) => KObject;
 }
 
 const BOOKMARK_INTERVAL_MS = 15_000;
@@ -58,7 +60,7 @@ export class Watches {
     let first = true;
     let lastRevision = startRevision;
     const render = (o: KObject): unknown => {
-      const presented = o.apiVersion === apiVersion ? o : { ...o, apiVersion };
+      const presented = w.present(o);
       if (!w.render) return presented;
       const r = w.render(presented, first);
       first = false;

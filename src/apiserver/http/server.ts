@@ -269,6 +269,7 @@ export class HttpServer {
       sendInitialEvents: sendInitial === null ? undefined : isTrue(sendInitial),
       timeoutSeconds: timeout ? Number(timeout) : undefined,
       currentObjects: () => objects.list(def, namespace, { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector }).items,
+      present: (o) => objects.present(def, o),
       render: table
         ? (o, first) => {
             const t = toTable(def, [o], {

@@ -3,6 +3,7 @@
 
 import type { KObject, ResourceDef } from '../types.js';
 import { BUILTIN_RESOURCES } from './builtins.js';
+import { conversionFor } from './conversion.js';
 import { crdToResourceDefs } from '../schema/crd.js';
 import { compileSchema, type CompiledSchema } from '../schema/structural.js';
 
@@ -84,9 +85,9 @@ export function pathKey(group: string, version: string, resource: string): strin
   return `${group}/${version}/${resource}`;
 }
 
-/** Storage is per group and resource, shared by every version of it. */
-export function storageKey(def: Pick<ResourceDef, 'group' | 'resource'>): string {
-  return `${def.group}/${def.resource}`;
+/** Storage is per group and resource, shared by every version of it (and by aliases such as events.k8s.io Events). */
+export function storageKey(def: Pick<ResourceDef, 'group' | 'version' | 'resource'>): string {
+  return conversionFor(def.group, def.version, def.resource)?.storedAs ?? `${def.group}/${def.resource}`;
 }
 
 /** Kubernetes version priority: GA > beta > alpha, higher numbers first. */
