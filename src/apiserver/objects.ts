@@ -20,7 +20,7 @@ import { defaultBuiltin, initialStatus, validateBuiltin } from './registry/strat
 import { randomSuffix, validateSubdomain } from './registry/names.js';
 import { Store } from './storage/store.js';
 import { apiVersionOf, type KObject, type ResourceDef } from './types.js';
-import { deepEqual } from './util/equal.js';
+import { deepEqual } from '../util/equal.js';
 import { parseLabelSelector } from './selectors/labels.js';
 import { parseFieldSelector } from './selectors/fields.js';
 import { jsonMergePatch } from './patch/merge.js';

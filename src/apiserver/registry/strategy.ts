@@ -5,7 +5,7 @@
 import type { StatusCause } from '../errors.js';
 import type { KObject, ResourceDef } from '../types.js';
 import { validateLabel, validateSubdomain } from './names.js';
-import { deepEqual } from '../util/equal.js';
+import { deepEqual } from '../../util/equal.js';
 
 type Json = Record<string, any>;
 

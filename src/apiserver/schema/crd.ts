@@ -95,7 +95,7 @@ function versionsErrors(versions: Json[]): StatusCause[] {
   const causes: StatusCause[] = [];
   versions.forEach((v, i) => {
     const path = indexPath('spec.versions', i);
-    if (!isPlainObject(v.schema) || v.schema.openAPIV3Schema === undefined) {
+    if (!isPlainObject(v.schema) || v.schema.openAPIV3Schema == null) {
       causes.push(requiredValue(childPath(childPath(path, 'schema'), 'openAPIV3Schema'), 'schemas are required'));
     }
   });
@@ -115,7 +115,7 @@ function versionErrors(v: Json, path: string): StatusCause[] {
   if (nameErrors.length) causes.push(invalidValue(childPath(path, 'name'), name, nameErrors.join(',')));
   const subresources: Json = isPlainObject(v.subresources) ? v.subresources : {};
   const schema = isPlainObject(v.schema) ? v.schema.openAPIV3Schema : undefined;
-  if (schema !== undefined) causes.push(...validateCrdSchema(schema, childPath(path, 'schema'), subresources.status !== undefined));
+  if (schema != null) causes.push(...validateCrdSchema(schema, childPath(path, 'schema'), subresources.status !== undefined));
   causes.push(...scaleErrors(subresources.scale, childPath(path, 'subresources')));
   const columns = Array.isArray(v.additionalPrinterColumns) ? v.additionalPrinterColumns : [];
   columns.forEach((c: unknown, i: number) => causes.push(...printerColumnErrors(c, indexPath(childPath(path, 'additionalPrinterColumns'), i))));

@@ -57,10 +57,7 @@ function pruneValue(x: unknown, s: SchemaNode | undefined, path: string, pruned:
   const embedded = level === 'root' || isEmbeddedResource(s);
   for (const key of Object.keys(x)) {
     const fieldPath = childPath(path, key);
-    if (embedded && isResourceMetaField(key, x[key])) {
-      if (key === 'metadata' && level !== 'root') pruneObjectMeta(x[key] as Record<string, unknown>, fieldPath, pruned);
-      continue;
-    }
+    if (embedded && keptAsResourceMeta(x, key, fieldPath, pruned, level)) continue;
     const sub = fieldSchema(s, key);
     if (sub) {
       pruneValue(x[key], sub, fieldPath, pruned, 'nested');
@@ -84,17 +81,23 @@ function keepUnknownFields(x: unknown, s: SchemaNode | undefined, path: string, 
   if (!isPlainObject(x)) return;
   const embedded = level === 'root' || isEmbeddedResource(s);
   for (const key of Object.keys(x)) {
-    if (embedded && isResourceMetaField(key, x[key])) continue;
+    const fieldPath = childPath(path, key);
+    if (embedded && keptAsResourceMeta(x, key, fieldPath, pruned, level)) continue;
     const sub = fieldSchema(s, key);
-    if (sub) pruneValue(x[key], sub, childPath(path, key), pruned, 'nested');
+    if (sub) pruneValue(x[key], sub, fieldPath, pruned, 'nested');
   }
 }
 
-/** apiVersion and kind survive as strings, metadata as an object; other shapes are data. */
-function isResourceMetaField(key: string, value: unknown): boolean {
+/**
+ * apiVersion and kind of a resource survive as strings, metadata as an object (other shapes
+ * are ordinary data). Embedded metadata is coerced to ObjectMeta; the root's is the server's.
+ */
+function keptAsResourceMeta(x: Record<string, unknown>, key: string, path: string, pruned: string[], level: Level): boolean {
+  const value = x[key];
   if (key === 'apiVersion' || key === 'kind') return typeof value === 'string';
-  if (key === 'metadata') return isPlainObject(value);
-  return false;
+  if (key !== 'metadata' || !isPlainObject(value)) return false;
+  if (level !== 'root') pruneObjectMeta(value, path, pruned);
+  return true;
 }
 
 /** Embedded metadata is decoded as ObjectMeta, which drops what ObjectMeta does not have. */
