@@ -16,6 +16,32 @@ describe('validateCrd', () => {
     assert.deepEqual(validateCrd(gameServerSetCrd()), []);
   });
 
+  test('accepts kubebuilder-style schemas: quantity maps, map lists, atomic maps', () => {
+    const crd = gameServerSetCrd();
+    const spec = crd.spec.versions[0].schema.openAPIV3Schema.properties.spec;
+    spec.properties.resources = {
+      type: 'object',
+      properties: {
+        limits: {
+          type: 'object',
+          additionalProperties: {
+            anyOf: [{ type: 'integer' }, { type: 'string' }],
+            pattern: '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
+            'x-kubernetes-int-or-string': true,
+          },
+        },
+        claims: {
+          type: 'array',
+          items: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
+          'x-kubernetes-list-map-keys': ['name'],
+          'x-kubernetes-list-type': 'map',
+        },
+        selector: { type: 'object', properties: { app: { type: 'string' } }, 'x-kubernetes-map-type': 'atomic' },
+      },
+    };
+    assert.deepEqual(validateCrd(crd), []);
+  });
+
   test('metadata.name must be <plural>.<group>', () => {
     assert.deepEqual(
       causesOf((crd) => (crd.metadata.name = 'gss.game.kruise.io')),
@@ -257,7 +283,7 @@ describe('validateCrd', () => {
         spec.properties.serviceQualities['x-kubernetes-list-type'] = 'bag';
       });
       assert.deepEqual(
-        causes.map((c) => [c.field.replace(`${SCHEMA}.properties[spec].`, ''), c.reason]),
+        causes.map((c) => [(c.field ?? '').replace(`${SCHEMA}.properties[spec].`, ''), c.reason]),
         [
           ['properties[serviceName].$ref', 'FieldValueForbidden'],
           ['properties[reserveGameServerIds].uniqueItems', 'FieldValueForbidden'],

@@ -441,6 +441,22 @@ describe('validate', () => {
     ]);
   });
 
+  test('map values (additionalProperties) are validated and named by key, as resource quantities', () => {
+    const quantity = {
+      'x-kubernetes-int-or-string': true,
+      anyOf: [{ type: 'integer' }, { type: 'string' }],
+      pattern: '^[0-9]+(m|Mi|Gi)?$',
+    };
+    const schema = compileSchema({
+      type: 'object',
+      properties: { limits: { type: 'object', additionalProperties: quantity } },
+    });
+    assert.deepEqual(schema.validate({ limits: { cpu: '500m', memory: 1 } }), []);
+    assert.deepEqual(schema.validate({ limits: { cpu: 'lots' } }), [
+      { reason: 'FieldValueInvalid', message: `Invalid value: "lots": limits.cpu in body should match '^[0-9]+(m|Mi|Gi)?$'`, field: 'limits.cpu' },
+    ]);
+  });
+
   test('root metadata: only name and generateName are checked against the schema', () => {
     const schema = compileSchema({
       type: 'object',

@@ -60,10 +60,10 @@ export function createValidator(schema: unknown, resourceRoot: boolean): ValueVa
 // ajv errors → causes
 
 function ajvErrorsToCauses(errors: ErrorObject[], root: unknown, schema: SchemaNode, basePath?: string): StatusCause[] {
-  return asKubeOpenAPIErrors(errors, schema).flatMap((e) => errorToCauses(e, root, basePath));
+  return asKubeOpenAPIErrors(errors, schema).map((e) => errorToCause(e, root, basePath));
 }
 
-function errorToCauses(e: ErrorObject, root: unknown, basePath?: string): StatusCause[] {
+function errorToCause(e: ErrorObject, root: unknown, basePath?: string): StatusCause {
   const name = fieldPathOf(e.instancePath, root);
   const field = basePath !== undefined ? (name ? childPath(basePath, name) : basePath) : name || NIL_PATH;
   const inBody = name ? `${name} in body` : 'in body';
@@ -72,56 +72,56 @@ function errorToCauses(e: ErrorObject, root: unknown, basePath?: string): Status
     case 'type': {
       const expected = [p.type].flat().filter((t) => t !== 'null').join(',');
       const actual = jsonTypeName(e.data);
-      return [typeInvalidValue(field, actual, `${inBody} must be of type ${expected}: ${goQuote(actual)}`)];
+      return typeInvalidValue(field, actual, `${inBody} must be of type ${expected}: ${goQuote(actual)}`);
     }
     case 'format': {
       const format = (e.parentSchema as SchemaNode | undefined)?.[FORMAT_NAME_KEY] ?? p.format;
-      return [typeInvalidValue(field, e.data, `${inBody} must be of type ${format}: ${goQuote(String(e.data))}`)];
+      return typeInvalidValue(field, e.data, `${inBody} must be of type ${format}: ${goQuote(String(e.data))}`);
     }
     case 'required': {
       const missing = name ? childPath(name, p.missingProperty) : p.missingProperty;
-      return [requiredValue(basePath !== undefined ? childPath(basePath, missing) : missing)];
+      return requiredValue(basePath !== undefined ? childPath(basePath, missing) : missing);
     }
     case 'enum':
-      return [unsupportedValue(field, e.data, (p.allowedValues as unknown[]).filter((v) => v !== null).map(enumText))];
+      return unsupportedValue(field, e.data, (p.allowedValues as unknown[]).filter((v) => v !== null).map(enumText));
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
-      return [invalidValue(field, e.data, `${inBody} should be ${COMPARISON_TEXT[p.comparison]} ${p.limit}`)];
+      return invalidValue(field, e.data, `${inBody} should be ${COMPARISON_TEXT[p.comparison]} ${p.limit}`);
     case 'multipleOf':
-      return [invalidValue(field, e.data, `${inBody} should be a multiple of ${p.multipleOf}`)];
+      return invalidValue(field, e.data, `${inBody} should be a multiple of ${p.multipleOf}`);
     case 'pattern':
-      return [invalidValue(field, e.data, `${inBody} should match '${p.pattern}'`)];
+      return invalidValue(field, e.data, `${inBody} should match '${p.pattern}'`);
     case 'minLength':
-      return [invalidValue(field, e.data, `${inBody} should be at least ${p.limit} chars long`)];
+      return invalidValue(field, e.data, `${inBody} should be at least ${p.limit} chars long`);
     case 'maxLength':
-      return [tooLongValue(field, p.limit)];
+      return tooLongValue(field, p.limit);
     case 'minItems':
-      return [invalidValue(field, (e.data as unknown[]).length, `${inBody} should have at least ${p.limit} items`)];
+      return invalidValue(field, (e.data as unknown[]).length, `${inBody} should have at least ${p.limit} items`);
     case 'maxItems':
-      return [tooManyItems(field, (e.data as unknown[]).length, p.limit)];
+      return tooManyItems(field, (e.data as unknown[]).length, p.limit);
     case 'minProperties':
-      return [invalidValue(field, p.limit, `${inBody} should have at least ${p.limit} properties`)];
+      return invalidValue(field, p.limit, `${inBody} should have at least ${p.limit} properties`);
     case 'maxProperties':
-      return [tooManyItems(field, Object.keys(e.data as object).length, p.limit)];
+      return tooManyItems(field, Object.keys(e.data as object).length, p.limit);
     case 'uniqueItems':
-      return [invalidValue(field, '', `${inBody} shouldn't contain duplicates`)];
+      return invalidValue(field, '', `${inBody} shouldn't contain duplicates`);
     case 'additionalProperties':
-      return [invalidValue(field, p.additionalProperty, `${childPath(name, p.additionalProperty)} in body is a forbidden property`)];
+      return invalidValue(field, p.additionalProperty, `${childPath(name, p.additionalProperty)} in body is a forbidden property`);
     case 'anyOf':
-      return [compositeCause(basePath, `${goQuote(name)} must validate at least one schema (anyOf)`)];
+      return compositeCause(basePath, `${goQuote(name)} must validate at least one schema (anyOf)`);
     case 'oneOf': {
       const valid = Array.isArray(p.passingSchemas) ? p.passingSchemas.length : 0;
       const found = valid ? `Found ${valid} valid alternatives` : 'Found none valid';
-      return [compositeCause(basePath, `${goQuote(name)} must validate one and only one schema (oneOf). ${found}`)];
+      return compositeCause(basePath, `${goQuote(name)} must validate one and only one schema (oneOf). ${found}`);
     }
     case 'allOf':
-      return [compositeCause(basePath, `${goQuote(name)} must validate all the schemas (allOf)${p.noneValidated ? '. None validated' : ''}`)];
+      return compositeCause(basePath, `${goQuote(name)} must validate all the schemas (allOf)${p.noneValidated ? '. None validated' : ''}`);
     case 'not':
-      return [compositeCause(basePath, `${goQuote(name)} must not validate the schema (not)`)];
+      return compositeCause(basePath, `${goQuote(name)} must not validate the schema (not)`);
     default:
-      return [invalidValue(field, e.data, `${inBody} ${e.message ?? e.keyword}`)];
+      return invalidValue(field, e.data, `${inBody} ${e.message ?? e.keyword}`);
   }
 }
 
