@@ -3,7 +3,6 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Store } from './storage/store.js';
 import { Registry } from './registry/registry.js';
@@ -14,7 +13,6 @@ import { GarbageCollector } from './controllers/garbage-collector.js';
 import { startServiceAccounts } from './controllers/service-accounts.js';
 import { ensureCredentials, kubeconfigYaml } from './pki.js';
 import { ApiError } from './errors.js';
-import type { KObject } from './types.js';
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -25,7 +23,6 @@ export interface ControlPlaneOptions {
   /** Serve plain HTTP instead of HTTPS (benchmarks measuring the API without TLS). */
   insecureHttp?: boolean;
   logger: Logger;
-  podLog?: (req: IncomingMessage, res: ServerResponse, pod: KObject, query: URLSearchParams) => void;
 }
 
 export interface ControlPlane {
@@ -62,7 +59,6 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     token: creds.token,
     tls: opts.insecureHttp ? undefined : { key: creds.serverKey, cert: creds.serverCert },
     logger: opts.logger.child({ component: 'apiserver' }),
-    podLog: opts.podLog,
   });
   const bound = await http.listen(opts.port ?? 6443, address);
   const scheme = opts.insecureHttp ? 'http' : 'https';

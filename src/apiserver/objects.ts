@@ -288,7 +288,7 @@ export class ObjectService {
       throw conflict(def.group, def.resource, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
     }
     const finalizers = [...(current.metadata.finalizers ?? [])];
-    const policy = opts.propagationPolicy ?? (def.resource === 'namespaces' ? 'Background' : 'Background');
+    const policy = opts.propagationPolicy ?? 'Background';
     if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
     if (policy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
     const grace = this.gracePeriod(def, current, opts.gracePeriodSeconds);
@@ -381,7 +381,6 @@ export class ObjectService {
 
   private checkMetadataTypes(def: ResourceDef, obj: KObject): void {
     const meta = obj.metadata;
-    const causes: StatusCause[] = [];
     for (const field of ['labels', 'annotations'] as const) {
       const v = meta[field];
       if (v === undefined || v === null) continue;
@@ -392,7 +391,6 @@ export class ObjectService {
     if (meta.name !== undefined && typeof meta.name !== 'string') {
       throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: json: cannot unmarshal ${typeof meta.name} into Go struct field ObjectMeta.metadata.name of type string`);
     }
-    if (causes.length) throw invalid(def.group, def.kind, meta.name ?? '', causes);
   }
 
   private checkNamespaceOpen(namespace: string): void {

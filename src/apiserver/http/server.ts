@@ -18,6 +18,7 @@ import type { KObject, ResourceDef } from '../types.js';
 import { apiVersionOf } from '../types.js';
 import { getScale, scaleUpdate } from './scale.js';
 import { bindPod } from './binding.js';
+import { proxyPodLog } from './pod-log.js';
 import { decodeProtobufObject } from './protobuf.js';
 
 export interface HttpServerOptions {
@@ -26,8 +27,6 @@ export interface HttpServerOptions {
   token: string;
   tls?: { key: string; cert: string };
   logger: Logger;
-  /** Extra handlers for subresources owned by other rooms (pods/log from the node agent). */
-  podLog?: (req: IncomingMessage, res: ServerResponse, pod: KObject, query: URLSearchParams) => void;
 }
 
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -189,9 +188,8 @@ export class HttpServer {
       return sendJson(res, 201, await bindPod(objects, def, namespace!, name, body));
     }
     if (r.subresource === 'log' && def.subresources.includes('log')) {
-      const pod = objects.get(def, namespace, name);
-      if (!this.opts.podLog) throw badRequest(`pod "${name}" has no logs: no node agent serves this cluster`);
-      return this.opts.podLog(req, res, pod, q);
+      if (method !== 'GET') throw methodNotSupported('pods/log', method);
+      return proxyPodLog(objects, req, res, objects.get(def, namespace, name), q);
     }
     if (r.subresource !== undefined && !(r.subresource === 'status' && def.subresources.includes('status'))) {
       throw pathNotFound(url.pathname);

@@ -1,0 +1,96 @@
+// Schema pieces shared by the kinds: label selectors, pod templates, conditions.
+
+import type { V1PodSpec, V1PersistentVolumeClaim, V1PodStatus } from '@kubernetes/client-node';
+import type { ObjectMeta } from './resource.js';
+import { arr, int, looseObject, map, obj, str, time } from './schema.js';
+
+export type { V1PodSpec as PodSpec, V1PersistentVolumeClaim as PersistentVolumeClaim, V1PodStatus as PodStatus };
+
+/** metav1.LabelSelector */
+export const labelSelector = (description: string) =>
+  obj(
+    {
+      matchExpressions: arr(
+        obj(
+          {
+            key: str({ description: 'key is the label key that the selector applies to.' }),
+            operator: str({
+              description: "operator represents a key's relationship to a set of values. Valid operators are In, NotIn, Exists and DoesNotExist.",
+            }),
+            values: arr(str(), {
+              description:
+                'values is an array of string values. If the operator is In or NotIn, the values array must be non-empty. If the operator is Exists or DoesNotExist, the values array must be empty.',
+            }),
+          },
+          { required: ['key', 'operator'] },
+        ),
+        { description: 'matchExpressions is a list of label selector requirements. The requirements are ANDed.' },
+      ),
+      matchLabels: map(str(), {
+        description:
+          'matchLabels is a map of {key,value} pairs. A single {key,value} in the matchLabels map is equivalent to an element of matchExpressions, whose key field is "key", the operator is "In", and the values array contains only "value". The requirements are ANDed.',
+      }),
+    },
+    { description },
+  );
+
+/** A pod template's metadata: labels and annotations checked, everything else kept. */
+export const podTemplateMetadata = looseObject<ObjectMeta>({
+  description: "Standard object's metadata of the pods created from this template.",
+  properties: {
+    labels: map(str()),
+    annotations: map(str()),
+  },
+});
+
+/**
+ * A pod spec: containers required, each with a name, everything else kept as written. The
+ * schema does not spell out PodSpec; the API server checks the pods made from it.
+ */
+export const podSpec = looseObject<V1PodSpec>({
+  description: 'Specification of the desired behavior of the pod.',
+  required: ['containers'],
+  properties: {
+    containers: arr(
+      looseObject({
+        required: ['name'],
+        properties: { name: str({ description: 'Name of the container.' }), image: str({ description: 'Container image name.' }) },
+      }),
+      { description: 'List of containers belonging to the pod.' },
+    ),
+  },
+});
+
+/** Kept whole: a PersistentVolumeClaim template. */
+export const persistentVolumeClaim = looseObject<V1PersistentVolumeClaim>({
+  description: 'A PersistentVolumeClaim template; each pod gets its own claim made from it.',
+});
+
+/** Kept whole: the pod's status as the GameServer mirrors it. */
+export const podStatus = looseObject<V1PodStatus>({ description: 'The status of the GameServer\'s pod.' });
+
+/** inPlaceUpdateStrategy of Kruise and BCS. */
+export const inPlaceUpdateStrategy = obj(
+  {
+    gracePeriodSeconds: int({
+      minimum: 0,
+      description:
+        'GracePeriodSeconds is the timespan between set Pod status to not-ready and update images in Pod spec when in-place update a Pod.',
+    }),
+  },
+  { description: 'InPlaceUpdateStrategy contains strategies for in-place update.' },
+);
+
+/** A status condition with the usual fields. */
+export const condition = (description: string) =>
+  obj(
+    {
+      type: str({ description: 'Type of the condition.' }),
+      status: str({ description: 'Status of the condition, one of True, False, Unknown.' }),
+      lastProbeTime: time({ description: 'Last time the condition was probed.' }),
+      lastTransitionTime: time({ description: 'Last time the condition transitioned from one status to another.' }),
+      reason: str({ description: "The reason for the condition's last transition." }),
+      message: str({ description: 'A human readable message indicating details about the transition.' }),
+    },
+    { description, required: ['type', 'status'] },
+  );

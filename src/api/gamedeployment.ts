@@ -1,0 +1,216 @@
+// GameDeployment (tkex.tencent.com/v1alpha1): BlueKing BCS's stateless game workload, updated by
+// recreating pods, in place, or by image hot-patch, in partitions and canary steps. Field names,
+// defaults and printer columns as BCS's CRD (which declares no short name).
+
+import { invalid, required, type FieldCause } from './causes.js';
+import { condition, inPlaceUpdateStrategy, labelSelector, podSpec, podTemplateMetadata } from './common.js';
+import { intOrPercentErrors } from './intstr.js';
+import { defineResource, type Resource, type ResourceInput } from './resource.js';
+import { applySchemaDefaults, arr, bool, enumOf, int, intOrString, obj, str, time, type Infer } from './schema.js';
+import { containerErrors, isEmptySelector, labelSelectorErrors, schemaValueErrors, selectorMatches } from './validation.js';
+
+export const GAME_DEPLOYMENT_UPDATE_TYPES = ['RollingUpdate', 'InplaceUpdate', 'HotPatchUpdate'] as const;
+export type GameDeploymentUpdateType = (typeof GAME_DEPLOYMENT_UPDATE_TYPES)[number];
+
+export const PAUSE_REASONS = ['PausedByCanaryPauseStep', 'PausedByStepBasedHook'] as const;
+
+const hookStep = obj(
+  {
+    templateName: str({ description: 'The HookTemplate to run.' }),
+    args: arr(obj({ name: str(), value: str() }, { required: ['name', 'value'] })),
+  },
+  { required: ['templateName'], description: 'HookStep defines the step of hook' },
+);
+
+const hookStrategy = (description: string) => obj({ hook: hookStep, retry: bool() }, { description });
+
+const canaryStep = obj(
+  {
+    partition: intOrString({ description: 'Update until this many pods are left on the old revision.' }),
+    pause: obj(
+      { duration: int({ minimum: 0, description: 'Duration the amount of time to wait before moving to the next step, in seconds. Without it, the update stays paused until spec.updateStrategy.paused is set false.' }) },
+      { description: 'CanaryPause defines the pause time of canary update' },
+    ),
+    hook: hookStep,
+  },
+  { description: 'CanaryStep defines the steps of canary update: one of partition, pause or hook.' },
+);
+
+export const gameDeploymentSpec = obj(
+  {
+    replicas: int({ default: 1, minimum: 0, description: 'replicas is the desired number of pods. If unspecified, defaults to 1.' }),
+    selector: labelSelector(
+      "selector is a label query over pods that should match the replica count. It must match the pod template's labels.",
+    ),
+    template: obj(
+      { metadata: podTemplateMetadata, spec: podSpec },
+      { description: 'template is the object that describes the pod that will be created' },
+    ),
+    scaleStrategy: obj(
+      {
+        podsToDelete: arr(str(), {
+          description: 'PodsToDelete is the names of Pod should be deleted. Note that this list will be truncated for non-existing pod names.',
+        }),
+      },
+      { description: 'ScaleStrategy indicates the ScaleStrategy that will be employed to create and delete Pods in the GameDeployment.' },
+    ),
+    updateStrategy: obj(
+      {
+        type: enumOf(GAME_DEPLOYMENT_UPDATE_TYPES, {
+          default: 'RollingUpdate',
+          description: 'Type indicates the type of the GameDeploymentUpdateStrategy: RollingUpdate, InplaceUpdate or HotPatchUpdate. Default is RollingUpdate.',
+        }),
+        partition: intOrString({
+          default: 0,
+          minimum: 0,
+          description:
+            'Partition is the desired number of pods in old revisions. It means when partition is set during pods updating, (replicas - partition) number of pods will be updated. Default value is 0.',
+        }),
+        maxUnavailable: intOrString({
+          default: '20%',
+          description:
+            'The maximum number of pods that can be unavailable during the update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding up by default. When maxSurge > 0, absolute number is calculated from percentage by rounding down. Defaults to 20%.',
+        }),
+        maxSurge: intOrString({
+          default: 0,
+          description:
+            'The maximum number of pods that can be scheduled above the desired replicas during the update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding up. Defaults to 0.',
+        }),
+        paused: bool({ default: false, description: 'Paused indicates that the GameDeployment is paused. Default value is false' }),
+        inPlaceUpdateStrategy,
+        canary: obj({ steps: arr(canaryStep) }, { required: ['steps'], description: 'CanaryStrategy defines the strategy of canary update' }),
+      },
+      {
+        default: {},
+        description: 'UpdateStrategy indicates the UpdateStrategy that will be employed to update Pods in the GameDeployment when a revision is made to Template.',
+      },
+    ),
+    preDeleteUpdateStrategy: hookStrategy('A hook run before a pod is deleted or updated.'),
+    preInplaceUpdateStrategy: hookStrategy('A hook run before a pod is updated in place.'),
+    postInplaceUpdateStrategy: hookStrategy('A hook run after a pod is updated in place.'),
+    revisionHistoryLimit: int({
+      default: 10,
+      minimum: 0,
+      description: "RevisionHistoryLimit is the maximum number of revisions that will be maintained in the GameDeployment's revision history. The default value is 10.",
+    }),
+    minReadySeconds: int({
+      default: 0,
+      minimum: 0,
+      description:
+        'Minimum number of seconds for which a newly created pod should be ready without any of its container crashing, for it to be considered available. Defaults to 0 (pod will be considered available as soon as it is ready)',
+    }),
+    disableReadinessGate: bool({
+      description: "Whether the readiness gate for in-place update is left out of the pods. Defaults to false (the gate is injected).",
+    }),
+  },
+  { required: ['selector', 'template'], description: 'GameDeploymentSpec defines the spec of GameDeployment' },
+);
+
+export const gameDeploymentStatus = obj(
+  {
+    observedGeneration: int({ format: 'int64', description: 'ObservedGeneration is the most recent generation observed for this GameDeployment.' }),
+    replicas: int({ description: 'Replicas is the number of Pods created by the GameDeployment controller.' }),
+    readyReplicas: int({ description: 'ReadyReplicas is the number of Pods created by the GameDeployment controller that have a Ready Condition.' }),
+    availableReplicas: int({ description: 'AvailableReplicas is the number of Pods that have been ready for at least minReadySeconds.' }),
+    updatedReplicas: int({ description: 'UpdatedReplicas is the number of Pods on the revision indicated by updateRevision.' }),
+    updatedReadyReplicas: int({ description: 'UpdatedReadyReplicas is the number of Pods on the revision indicated by updateRevision that are ready.' }),
+    updateRevision: str({ description: 'UpdateRevision, if not empty, indicates the latest revision of the GameDeployment.' }),
+    collisionCount: int({ description: 'CollisionCount is the count of hash collisions for the GameDeployment.' }),
+    labelSelector: str({ description: 'LabelSelector is label selectors for query over pods that should match the replica count used by HPA.' }),
+    conditions: arr(condition("A GameDeployment condition, e.g. FailedScale or FailedUpdate."), {
+      description: "Conditions represents the latest available observations of a GameDeployment's current state.",
+    }),
+    pauseConditions: arr(obj({ reason: enumOf(PAUSE_REASONS), startTime: time() }, { description: 'PauseCondition defines the condition of pause' })),
+    currentStepIndex: int(),
+    currentStepHash: str(),
+    canary: obj(
+      { revision: str(), pauseStartTime: time(), currentStepHookRun: str() },
+      { description: 'CanaryStatus defines the status of canary update' },
+    ),
+  },
+  { description: 'GameDeploymentStatus defines the observed state of GameDeployment' },
+);
+
+export const GameDeploymentResource = defineResource({
+  group: 'tkex.tencent.com',
+  version: 'v1alpha1',
+  kind: 'GameDeployment',
+  plural: 'gamedeployments',
+  singular: 'gamedeployment',
+  shortNames: [],
+  categories: ['hotpod'],
+  scope: 'Namespaced',
+  description: 'GameDeployment is the Schema for the gamedeployments API',
+  spec: gameDeploymentSpec,
+  specRequired: true,
+  status: gameDeploymentStatus,
+  printerColumns: [
+    { name: 'DESIRED', type: 'integer', jsonPath: '.spec.replicas', description: 'The desired number of pods.' },
+    { name: 'UPDATED', type: 'integer', jsonPath: '.status.updatedReplicas', description: 'The number of pods updated.' },
+    { name: 'UPDATED_READY', type: 'integer', jsonPath: '.status.updatedReadyReplicas', description: 'The number of pods updated and ready.' },
+    { name: 'READY', type: 'integer', jsonPath: '.status.readyReplicas', description: 'The number of pods ready.' },
+    { name: 'TOTAL', type: 'integer', jsonPath: '.status.replicas', description: 'The number of currently all pods.' },
+    {
+      name: 'Age',
+      type: 'date',
+      jsonPath: '.metadata.creationTimestamp',
+      description:
+        'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.',
+    },
+  ],
+  scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.labelSelector' },
+});
+
+export type GameDeployment = Resource<typeof GameDeploymentResource>;
+export type GameDeploymentInput = ResourceInput<typeof GameDeploymentResource>;
+export type GameDeploymentSpec = Infer<typeof gameDeploymentSpec>;
+export type GameDeploymentStatus = Infer<typeof gameDeploymentStatus>;
+export type CanaryStep = Infer<typeof canaryStep>;
+
+/**
+ * Fills the schema's defaults in place (as the API server does with hotpod's CRD) and returns
+ * the object. There is no default selector: BCS requires one, as Deployment does.
+ */
+export function defaultGameDeployment(gd: GameDeploymentInput | GameDeployment): GameDeployment {
+  applySchemaDefaults(gd.spec, gameDeploymentSpec);
+  return gd as GameDeployment;
+}
+
+/**
+ * What the schema says (for objects that did not pass hotpod's CRD), plus what it cannot say:
+ * a non-empty selector that matches the template's labels, maxUnavailable/maxSurge as numbers or
+ * percentages and not both zero, canary steps of exactly one kind, unique container names. A
+ * partition above replicas is allowed: nothing is updated.
+ */
+export function validateGameDeployment(gd: GameDeploymentInput | GameDeployment): FieldCause[] {
+  const spec = gd.spec;
+  if (!spec) return [required('spec')];
+  const causes = schemaValueErrors(spec, gameDeploymentSpec, 'spec');
+  if (spec.selector) {
+    causes.push(...labelSelectorErrors(spec.selector, 'spec.selector'));
+    if (isEmptySelector(spec.selector)) {
+      causes.push(invalid('spec.selector', spec.selector, 'empty selector is invalid for gamedeployment'));
+    } else if (spec.template && !selectorMatches(spec.selector, spec.template.metadata?.labels ?? {})) {
+      causes.push(invalid('spec.template.metadata.labels', spec.template.metadata?.labels ?? {}, '`selector` does not match template `labels`'));
+    }
+  }
+  if (spec.template) causes.push(...containerErrors(spec.template.spec?.containers, 'spec.template.spec.containers'));
+  const us = spec.updateStrategy ?? {};
+  causes.push(...intOrPercentErrors('spec.updateStrategy.partition', us.partition));
+  causes.push(...intOrPercentErrors('spec.updateStrategy.maxUnavailable', us.maxUnavailable, { atMost100Percent: true }));
+  causes.push(...intOrPercentErrors('spec.updateStrategy.maxSurge', us.maxSurge));
+  if (isZero(us.maxUnavailable ?? '20%') && isZero(us.maxSurge ?? 0)) {
+    causes.push(invalid('spec.updateStrategy.maxUnavailable', us.maxUnavailable ?? '20%', 'may not be 0 when `maxSurge` is 0'));
+  }
+  (us.canary?.steps ?? []).forEach((step, i) => {
+    const at = `spec.updateStrategy.canary.steps[${i}]`;
+    const kinds = (['partition', 'pause', 'hook'] as const).filter((k) => step[k] !== undefined && step[k] !== null);
+    if (kinds.length !== 1) causes.push(invalid(at, step, 'a step must have exactly one of partition, pause or hook'));
+    causes.push(...intOrPercentErrors(`${at}.partition`, step.partition));
+  });
+  return causes;
+}
+
+function isZero(v: number | string): boolean {
+  return v === 0 || (typeof v === 'string' && /^0+%$/.test(v));
+}

@@ -1,0 +1,36 @@
+// `npm run gen:crds`: writes deploy/crds/<group>_<plural>.yaml from the definitions in src/api.
+// `--check` writes nothing and exits 1 if a checked-in file differs from what would be written.
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderAllCrds } from './crds.js';
+
+function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('gen-crds: no package.json above the script');
+    dir = up;
+  }
+  return dir;
+}
+
+const outDir = resolve(projectRoot(), 'deploy', 'crds');
+const check = process.argv.includes('--check');
+let stale = 0;
+mkdirSync(outDir, { recursive: true });
+for (const [name, text] of renderAllCrds()) {
+  const path = join(outDir, name);
+  const current = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+  if (current === text) {
+    console.log(`gen-crds: deploy/crds/${name} up to date`);
+  } else if (check) {
+    console.error(`gen-crds: deploy/crds/${name} is not current (run npm run gen:crds)`);
+    stale++;
+  } else {
+    writeFileSync(path, text);
+    console.log(`gen-crds: wrote deploy/crds/${name}`);
+  }
+}
+if (stale) process.exit(1);

@@ -1,0 +1,13 @@
+// src/api: the custom resources hotpod serves. One definition per kind (gameserverset.ts,
+// gameserver.ts, gamedeployment.ts) yields its TypeScript types, its schema, its CRD manifest
+// (deploy/crds, `npm run gen:crds`), and the defaulting and validation the controller applies.
+
+export * from './causes.js';
+export * from './crds.js';
+export * from './gamedeployment.js';
+export * from './gameserver.js';
+export * from './gameserverset.js';
+export * from './intstr.js';
+export * from './resource.js';
+export { applySchemaDefaults, type Infer, type InferInput, type Schema, type SchemaNode } from './schema.js';
+export { selectorMatches, type LabelSelector } from './validation.js';

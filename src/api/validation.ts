@@ -1,0 +1,130 @@
+// Checks shared by the kinds' validateX functions.
+//
+// schemaValueErrors re-checks what the schema itself says (required fields, enums, bounds) for
+// objects that did not come through an API server serving hotpod's CRDs, e.g. from a cluster
+// with the upstream CRDs, which declare neither enums nor bounds. The other helpers check what
+// no structural schema can say.
+
+import { duplicate, invalid, notSupported, required, type FieldCause } from './causes.js';
+import type { SchemaNode } from './schema.js';
+
+const child = (path: string, key: string) => (path ? `${path}.${key}` : key);
+const index = (path: string, i: number) => `${path}[${i}]`;
+
+/** Required fields, enum values and numeric bounds declared by `schema`, at `path`. */
+export function schemaValueErrors(value: unknown, schema: SchemaNode | undefined, path: string): FieldCause[] {
+  if (!schema || value === undefined || value === null) return [];
+  const causes: FieldCause[] = [];
+  if (schema.enum && typeof value === 'string' && !schema.enum.includes(value)) {
+    causes.push(notSupported(path, value, schema.enum as string[]));
+  }
+  if (typeof value === 'number') {
+    if (schema.minimum !== undefined && value < schema.minimum) {
+      causes.push(invalid(path, value, `${path} in body should be greater than or equal to ${schema.minimum}`));
+    }
+    if (schema.maximum !== undefined && value > schema.maximum) {
+      causes.push(invalid(path, value, `${path} in body should be less than or equal to ${schema.maximum}`));
+    }
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => causes.push(...schemaValueErrors(item, schema.items, index(path, i))));
+  } else if (typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    for (const key of schema.required ?? []) {
+      if (o[key] === undefined || o[key] === null) causes.push(required(child(path, key)));
+    }
+    for (const [key, v] of Object.entries(o)) {
+      causes.push(...schemaValueErrors(v, schema.properties?.[key] ?? schema.additionalProperties, child(path, key)));
+    }
+  }
+  return causes;
+}
+
+interface NamedContainer {
+  name?: string;
+  image?: string;
+}
+
+/** Pod validation's container rules that matter before any pod exists: names unique, images set. */
+export function containerErrors(
+  containers: readonly NamedContainer[] | undefined,
+  path: string,
+  opts: { imageRequired: boolean } = { imageRequired: true },
+): FieldCause[] {
+  if (!containers || containers.length === 0) return [required(path)];
+  const causes: FieldCause[] = [];
+  const seen = new Set<string>();
+  containers.forEach((c, i) => {
+    const at = index(path, i);
+    if (!c?.name) causes.push(required(child(at, 'name')));
+    else if (seen.has(c.name)) causes.push(duplicate(child(at, 'name'), c.name));
+    else seen.add(c.name);
+    if (opts.imageRequired && !c?.image) causes.push(required(child(at, 'image')));
+  });
+  return causes;
+}
+
+/** A priority written as int-or-string (OpenKruiseGame's updatePriority, deletionPriority). */
+export function priorityErrors(value: number | string | undefined, path: string): FieldCause[] {
+  if (value === undefined || typeof value === 'number') return [];
+  return /^-?\d+$/.test(value.trim()) ? [] : [invalid(path, value, 'must be an integer or a string holding one')];
+}
+
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: string;
+  values?: string[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: LabelSelectorRequirement[];
+}
+
+const OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
+
+/** metav1.LabelSelector validation: known operators, values present only where they may be. */
+export function labelSelectorErrors(selector: LabelSelector | undefined, path: string): FieldCause[] {
+  if (!selector) return [required(path)];
+  const causes: FieldCause[] = [];
+  (selector.matchExpressions ?? []).forEach((r, i) => {
+    const at = index(child(path, 'matchExpressions'), i);
+    if (!(OPERATORS as readonly string[]).includes(r.operator)) {
+      causes.push(notSupported(child(at, 'operator'), r.operator, OPERATORS));
+    } else if ((r.operator === 'In' || r.operator === 'NotIn') && !r.values?.length) {
+      causes.push(required(child(at, 'values'), 'must be specified when `operator` is \'In\' or \'NotIn\''));
+    } else if ((r.operator === 'Exists' || r.operator === 'DoesNotExist') && r.values?.length) {
+      causes.push(invalid(child(at, 'values'), r.values, 'may not be specified when `operator` is \'Exists\' or \'DoesNotExist\''));
+    }
+  });
+  return causes;
+}
+
+export function isEmptySelector(selector: LabelSelector | undefined): boolean {
+  return !selector || (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0);
+}
+
+/** Whether `labels` satisfy the selector (an empty selector matches everything). */
+export function selectorMatches(selector: LabelSelector, labels: Record<string, string> = {}): boolean {
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
+  for (const r of selector.matchExpressions ?? []) {
+    const has = Object.hasOwn(labels, r.key);
+    switch (r.operator) {
+      case 'In':
+        if (!has || !(r.values ?? []).includes(labels[r.key]!)) return false;
+        break;
+      case 'NotIn':
+        if (has && (r.values ?? []).includes(labels[r.key]!)) return false;
+        break;
+      case 'Exists':
+        if (!has) return false;
+        break;
+      case 'DoesNotExist':
+        if (has) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
