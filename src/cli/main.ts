@@ -1,12 +1,20 @@
 #!/usr/bin/env node
 // The `hotpod` command.
 
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { up } from './up.js';
+import { registerImageCommands } from './image.js';
+import { registerNodeCommands } from './node-ps.js';
 
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  return n;
+}
+
+function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number, 0 or more');
   return n;
 }
 
@@ -21,9 +29,18 @@ program
   .option('--address <ip>', 'address to listen on', '127.0.0.1')
   .option('--in-memory', 'keep objects in memory only (nothing persists across restarts)', false)
   .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info')
+  .addOption(new Option('--nodes <n>', 'embedded nodes to start (0: none, no scheduler)').argParser(count).default(3).env('HOTPOD_NODES'))
+  .addOption(new Option('--no-hot-patch', 'start the nodes without hot-patch support (no hotpod.dev/hot-patch label)').env('HOTPOD_NO_HOT_PATCH'))
+  .addOption(new Option('--max-pods <n>', 'pods each node accepts').argParser(count).default(110).env('HOTPOD_MAX_PODS'))
+  .addOption(new Option('--backoff-base-ms <ms>', "first delay of the crash-restart and image-pull back-offs (kubelet's 10 s; lower it for tests)").argParser(count).default(10_000).env('HOTPOD_BACKOFF_BASE_MS'))
+  .addOption(new Option('--sim-start-delay-ms <ms>', 'simulated containers: default time from start to running').argParser(count).default(0).env('HOTPOD_SIM_START_DELAY_MS'))
+  .addOption(new Option('--sim-ready-delay-ms <ms>', 'simulated containers: default time from running to ready').argParser(count).default(0).env('HOTPOD_SIM_READY_DELAY_MS'))
   .action(async (opts) => {
     await up(opts);
   });
+
+registerImageCommands(program);
+registerNodeCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`hotpod: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -1,7 +1,9 @@
-// `hotpod up`: the embedded control plane in the foreground until SIGINT or SIGTERM.
+// `hotpod up`: the embedded control plane and its nodes in the foreground until SIGINT or
+// SIGTERM. The nodes reach the control plane only through the kubeconfig it writes.
 
 import { pino } from 'pino';
 import { startControlPlane } from '../apiserver/index.js';
+import { startNodes, type EmbeddedNodes } from '../node/index.js';
 
 export interface UpOptions {
   dataDir: string;
@@ -9,6 +11,15 @@ export interface UpOptions {
   address: string;
   inMemory: boolean;
   logLevel: string;
+  /** Embedded nodes to start (0: the control plane alone). */
+  nodes: number;
+  /** Nodes support hot-patch (`--no-hot-patch` turns it off). */
+  hotPatch: boolean;
+  maxPods: number;
+  /** Base of the crash-restart and image-pull back-offs (kubelet: 10 s). */
+  backoffBaseMs: number;
+  simStartDelayMs: number;
+  simReadyDelayMs: number;
 }
 
 export async function up(opts: UpOptions): Promise<void> {
@@ -23,6 +34,25 @@ export async function up(opts: UpOptions): Promise<void> {
     throw err;
   }
   logger.info({ url: plane.url, dataDir: opts.dataDir, inMemory: opts.inMemory }, 'control plane ready');
+  let nodes: EmbeddedNodes;
+  try {
+    const backoff = { baseMs: opts.backoffBaseMs, maxMs: Math.max(opts.backoffBaseMs, 300_000) };
+    nodes = await startNodes({
+      kubeconfigPath: plane.kubeconfigPath,
+      dataDir: opts.dataDir,
+      count: opts.nodes,
+      hotPatch: opts.hotPatch,
+      logger,
+      resources: { pods: opts.maxPods },
+      simDefaults: { startDelayMs: opts.simStartDelayMs, readyDelayMs: opts.simReadyDelayMs },
+      crashBackoff: backoff,
+      pullBackoff: backoff,
+    });
+  } catch (err) {
+    await plane.close();
+    throw new Error(`embedded nodes did not start: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  logger.info({ nodes: opts.nodes, hotPatch: opts.hotPatch }, 'nodes ready');
   process.stdout.write(`KUBECONFIG=${plane.kubeconfigPath}\n`);
 
   let stopping = false;
@@ -30,6 +60,7 @@ export async function up(opts: UpOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    await nodes.close();
     await plane.close();
     logger.flush();
     process.exit(0);

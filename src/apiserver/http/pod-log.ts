@@ -3,7 +3,7 @@
 // container checks (which container, is there anything to show yet) are made here from the
 // pod's status, with the messages kube-apiserver and kubelet give.
 
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { type ServerResponse } from 'node:http';
 import { ApiError, badRequest } from '../errors.js';
 import type { ObjectService } from '../objects.js';
 import type { KObject } from '../types.js';
@@ -18,7 +18,7 @@ interface ContainerStatus {
   lastState?: { terminated?: { containerID?: string } };
 }
 
-export async function proxyPodLog(objects: ObjectService, req: IncomingMessage, res: ServerResponse, pod: KObject, q: URLSearchParams): Promise<void> {
+export async function proxyPodLog(objects: ObjectService, res: ServerResponse, pod: KObject, q: URLSearchParams): Promise<void> {
   const spec = (pod.spec ?? {}) as { nodeName?: string; containers?: { name: string }[]; initContainers?: { name: string }[]; ephemeralContainers?: { name: string }[] };
   const podName = pod.metadata.name!;
   const container = chooseContainer(spec, podName, q.get('container') ?? '');

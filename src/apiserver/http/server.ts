@@ -189,7 +189,7 @@ export class HttpServer {
     }
     if (r.subresource === 'log' && def.subresources.includes('log')) {
       if (method !== 'GET') throw methodNotSupported('pods/log', method);
-      return proxyPodLog(objects, req, res, objects.get(def, namespace, name), q);
+      return proxyPodLog(objects, res, objects.get(def, namespace, name), q);
     }
     if (r.subresource !== undefined && !(r.subresource === 'status' && def.subresources.includes('status'))) {
       throw pathNotFound(url.pathname);

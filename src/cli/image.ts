@@ -1,0 +1,72 @@
+// `hotpod image build|ls|rm`: the image store the process runtime runs containers from.
+
+import type { Command } from 'commander';
+import { ImageStore } from '../node/images/index.js';
+import { formatTable, humanDuration, humanSize } from './human.js';
+
+const DATA_DIR_HELP = 'hotpod data dir holding the image store (as for hotpod up)';
+
+export function registerImageCommands(program: Command): void {
+  const image = program.command('image').description('build and manage the images that nodes run as real processes');
+
+  image
+    .command('build <dir>')
+    .description('store the files of DIR as an image (DIR/hotpod-image.json: entrypoint, cmd, env, workingDir)')
+    .requiredOption('-t, --tag <name:tag>', 'name the image (repeatable)', collect, [])
+    .option('--data-dir <dir>', DATA_DIR_HELP, '.hotpod')
+    .action((dir: string, opts: { tag: string[]; dataDir: string }) => {
+      const img = new ImageStore(opts.dataDir).build(dir, opts.tag);
+      process.stdout.write(`Successfully built ${shortId(img.id)}\n`);
+      for (const t of opts.tag) process.stdout.write(`Successfully tagged ${t}\n`);
+    });
+
+  image
+    .command('ls')
+    .alias('list')
+    .description('list stored images')
+    .option('-q, --quiet', 'only image ids', false)
+    .option('--data-dir <dir>', DATA_DIR_HELP, '.hotpod')
+    .action((opts: { quiet: boolean; dataDir: string }) => {
+      const images = new ImageStore(opts.dataDir).list();
+      if (opts.quiet) return void process.stdout.write(images.map((i) => `${shortId(i.id)}\n`).join(''));
+      const rows: string[][] = [];
+      for (const img of images) {
+        const age = `${humanDuration(Date.now() - Date.parse(img.created))} ago`;
+        const names = img.tags.length ? img.tags : ['<none>:<none>'];
+        for (const t of names) {
+          const colon = t.lastIndexOf(':');
+          rows.push([t.slice(0, colon), t.slice(colon + 1), shortId(img.id), age, humanSize(img.size)]);
+        }
+      }
+      process.stdout.write(formatTable(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows));
+    });
+
+  image
+    .command('rm <image...>')
+    .alias('remove')
+    .description('untag images (name:tag) and delete those left untagged, or delete by image id')
+    .option('--data-dir <dir>', DATA_DIR_HELP, '.hotpod')
+    .action((refs: string[], opts: { dataDir: string }) => {
+      const store = new ImageStore(opts.dataDir);
+      let failed = false;
+      for (const ref of refs) {
+        try {
+          const r = store.remove(ref);
+          for (const t of r.untagged) process.stdout.write(`Untagged: ${t}\n`);
+          if (r.deleted) process.stdout.write(`Deleted: ${r.deleted}\n`);
+        } catch (err) {
+          process.stderr.write(`Error: ${(err as Error).message}\n`);
+          failed = true;
+        }
+      }
+      if (failed) process.exitCode = 1;
+    });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function shortId(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
+}

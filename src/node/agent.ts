@@ -1,0 +1,115 @@
+// One node agent (kubelet's role for one embedded node): registers the Node and keeps its
+// Lease, watches the pods bound to it (and only those), and hands each changed pod to the pod
+// sync through a keyed work queue.
+
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { type BackoffPolicy, KUBELET_BACKOFF } from './backoff.js';
+import { EventRecorder } from './events.js';
+import type { KubeClient } from './kube-client.js';
+import { DEFAULT_HEARTBEAT, type HeartbeatOptions, NodeHeartbeat } from './node-heartbeat.js';
+import { type NodeResources, podCIDRFor } from './node-object.js';
+import { PodIpAllocator } from './pod-ips.js';
+import { PodSync, podKey } from './pod-sync.js';
+import { runInformer, type RunningInformer } from './informer.js';
+import { type KubeletServer, startKubeletServer } from './kubelet-server.js';
+import { WorkQueue } from './work-queue.js';
+import type { ContainerRuntime } from './runtime/types.js';
+
+type Json = Record<string, any>;
+
+export interface NodeAgentOptions {
+  client: KubeClient;
+  name: string;
+  /** Position among the embedded nodes: picks the pod CIDR. */
+  index: number;
+  /** `<data-dir>/nodes/<name>`. */
+  nodeDir: string;
+  hotPatch: boolean;
+  runtimes: ContainerRuntime[];
+  resources: NodeResources;
+  logger: Logger;
+  crashBackoff?: BackoffPolicy;
+  pullBackoff?: BackoffPolicy;
+  heartbeat?: HeartbeatOptions;
+}
+
+export class NodeAgent {
+  readonly pods: PodSync;
+  private readonly queue: WorkQueue;
+  private readonly logger: Logger;
+  private readonly podCIDR: string;
+  private heartbeat?: NodeHeartbeat;
+  private kubelet?: KubeletServer;
+  private informer?: RunningInformer<Json>;
+
+  constructor(private readonly o: NodeAgentOptions) {
+    const cidr = podCIDRFor(o.index, o.resources.pods);
+    const logger = (this.logger = o.logger.child({ node: o.name }));
+    this.podCIDR = cidr.cidr;
+    this.queue = new WorkQueue(
+      (key) => this.pods.sync(key),
+      (key, err) => {
+        logger.error({ pod: key, err: err instanceof Error ? err.message : String(err) }, 'pod sync failed; retrying');
+        this.queue.addAt(key, Date.now() + 1000);
+      },
+    );
+    const podsDir = join(o.nodeDir, 'pods');
+    mkdirSync(podsDir, { recursive: true });
+    this.pods = new PodSync({
+      client: o.client,
+      nodeName: o.name,
+      hostIP: '127.0.0.1',
+      hotPatch: o.hotPatch,
+      podsDir,
+      runtimes: o.runtimes,
+      ips: new PodIpAllocator(cidr.first, cidr.size),
+      events: new EventRecorder(o.client, { component: 'kubelet', host: o.name }),
+      crashBackoff: o.crashBackoff ?? KUBELET_BACKOFF,
+      pullBackoff: o.pullBackoff ?? KUBELET_BACKOFF,
+      logger,
+      getPod: (key) => {
+        const [namespace, name] = key.split('/');
+        return this.informer?.cache.get(name!, namespace);
+      },
+      enqueue: (key) => this.queue.add(key),
+      enqueueAt: (key, at) => this.queue.addAt(key, at),
+    });
+  }
+
+  get name(): string {
+    return this.o.name;
+  }
+
+  async start(): Promise<void> {
+    // The kubelet endpoint first: the Node advertises its port.
+    this.kubelet = await startKubeletServer((namespace, pod, container, previous) => this.pods.logPath(namespace, pod, container, previous), {
+      containers: () => this.o.runtimes.flatMap((r) => r.list()),
+    });
+    this.heartbeat = new NodeHeartbeat(
+      this.o.client,
+      { name: this.o.name, index: this.o.index, hotPatch: this.o.hotPatch, podCIDR: this.podCIDR, resources: this.o.resources, kubeletPort: this.kubelet.port, bootID: randomUUID() },
+      this.o.heartbeat ?? DEFAULT_HEARTBEAT,
+      this.logger,
+    );
+    await this.heartbeat.start();
+    this.informer = await runInformer<Json>(
+      this.o.client,
+      '/api/v1/pods',
+      { fieldSelector: `spec.nodeName=${this.o.name}` },
+      (pod) => this.queue.add(podKey(pod)),
+      this.o.logger.child({ node: this.o.name, informer: 'pods' }),
+    );
+  }
+
+  /** Stops watching and heartbeating, and stops the containers (hotpod is exiting). */
+  async stop(graceSeconds = 1): Promise<void> {
+    this.heartbeat?.stop();
+    await this.informer?.stop();
+    this.queue.close();
+    await this.pods.shutdown(graceSeconds);
+    await this.kubelet?.close();
+  }
+}

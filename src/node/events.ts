@@ -1,0 +1,80 @@
+// Kubernetes Events as kubelet and kube-scheduler record them (`kubectl describe pod` and
+// `kubectl get events` show them). A repeat of an event (same object, container, reason,
+// message) bumps the count of the first one, as client-go's event correlator does, so
+// `describe` shows `(x4 over 10s)` instead of four lines. Best effort: an event that cannot be
+// written is dropped, never retried, and never delays the work that caused it.
+
+import { randomBytes } from 'node:crypto';
+import type { KubeClient } from './kube-client.js';
+
+type Json = Record<string, any>;
+
+/** Events waiting for an answer; past this, new ones are dropped rather than queued. */
+const MAX_IN_FLIGHT = 64;
+/** Recent events remembered for counting repeats. */
+const MAX_REMEMBERED = 4096;
+
+export class EventRecorder {
+  private inFlight = 0;
+  private readonly seen = new Map<string, { name: string; namespace: string; count: number }>();
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly source: { component: string; host?: string },
+  ) {}
+
+  /** `fieldPath` names a container: `spec.containers{app}`. */
+  pod(pod: Json, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void {
+    if (this.inFlight >= MAX_IN_FLIGHT) return;
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const namespace: string = pod.metadata?.namespace ?? 'default';
+    const key = [pod.metadata?.uid, fieldPath ?? '', type, reason, message].join('\u0000');
+    const repeat = this.seen.get(key);
+    if (repeat) {
+      repeat.count++;
+      this.seen.delete(key);
+      this.seen.set(key, repeat);
+      this.send('PATCH', `/api/v1/namespaces/${namespace}/events/${repeat.name}`, { count: repeat.count, lastTimestamp: now }, 'application/merge-patch+json');
+      return;
+    }
+    const name = `${pod.metadata?.name}.${randomBytes(8).toString('hex')}`;
+    this.seen.set(key, { name, namespace, count: 1 });
+    if (this.seen.size > MAX_REMEMBERED) this.seen.delete(this.seen.keys().next().value as string);
+    const event: Json = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace },
+      involvedObject: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        namespace,
+        name: pod.metadata?.name,
+        uid: pod.metadata?.uid,
+        resourceVersion: pod.metadata?.resourceVersion,
+        ...(fieldPath ? { fieldPath } : {}),
+      },
+      reason,
+      message,
+      source: this.source,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+      type,
+      reportingComponent: this.source.component,
+      reportingInstance: this.source.host ?? '',
+    };
+    this.send('POST', `/api/v1/namespaces/${namespace}/events`, event);
+  }
+
+  private send(method: string, path: string, body: Json, contentType?: string): void {
+    this.inFlight++;
+    this.client
+      .request(method, path, body, { contentType })
+      .catch(() => undefined)
+      .finally(() => this.inFlight--);
+  }
+}
+
+export function containerField(name: string, init = false): string {
+  return `spec.${init ? 'initContainers' : 'containers'}{${name}}`;
+}

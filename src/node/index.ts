@@ -1,0 +1,76 @@
+// Entry point of src/node: the embedded nodes (one agent per node) and the scheduler, all
+// talking to the API server over HTTPS with the credentials of a kubeconfig.
+
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { NodeAgent } from './agent.js';
+import type { BackoffPolicy } from './backoff.js';
+import { KubeClient } from './kube-client.js';
+import type { HeartbeatOptions } from './node-heartbeat.js';
+import { DEFAULT_NODE_RESOURCES, type NodeResources } from './node-object.js';
+import { createRuntimes } from './runtimes.js';
+import type { SimBehaviour } from './runtime/simulated.js';
+import { Scheduler } from './scheduler.js';
+
+export { HOT_PATCH_LABEL } from './node-object.js';
+export { HOT_PATCH_ANNOTATION } from './pod-sync.js';
+
+export interface NodesOptions {
+  kubeconfigPath: string;
+  /** hotpod's data directory; each node keeps its pods under `<dataDir>/nodes/<node>/`. */
+  dataDir: string;
+  /** How many nodes (0: none, and no scheduler either). */
+  count: number;
+  /** Nodes advertise and perform hot-patch (label hotpod.dev/hot-patch: "true"). */
+  hotPatch: boolean;
+  logger: Logger;
+  resources?: Partial<NodeResources>;
+  simDefaults?: Partial<SimBehaviour>;
+  crashBackoff?: BackoffPolicy;
+  pullBackoff?: BackoffPolicy;
+  heartbeat?: HeartbeatOptions;
+}
+
+export interface EmbeddedNodes {
+  agents: NodeAgent[];
+  close(): Promise<void>;
+}
+
+export function nodeName(index: number): string {
+  return `node-${index}`;
+}
+
+export async function startNodes(o: NodesOptions): Promise<EmbeddedNodes> {
+  const client = await KubeClient.fromFile(o.kubeconfigPath);
+  const resources = { ...DEFAULT_NODE_RESOURCES, ...o.resources };
+  const agents: NodeAgent[] = [];
+  for (let i = 1; i <= o.count; i++) {
+    const name = nodeName(i);
+    agents.push(
+      new NodeAgent({
+        client,
+        name,
+        index: i,
+        nodeDir: join(o.dataDir, 'nodes', name),
+        hotPatch: o.hotPatch,
+        runtimes: createRuntimes({ node: name, dataDir: o.dataDir, logger: o.logger.child({ node: name }), simDefaults: o.simDefaults }),
+        resources,
+        logger: o.logger,
+        crashBackoff: o.crashBackoff,
+        pullBackoff: o.pullBackoff,
+        heartbeat: o.heartbeat,
+      }),
+    );
+  }
+  await Promise.all(agents.map((a) => a.start()));
+  const scheduler = o.count > 0 ? new Scheduler(client, o.logger.child({ component: 'scheduler' })) : undefined;
+  await scheduler?.start();
+  return {
+    agents,
+    async close() {
+      await scheduler?.stop();
+      await Promise.allSettled(agents.map((a) => a.stop()));
+      client.close();
+    },
+  };
+}

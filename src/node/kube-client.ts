@@ -1,0 +1,108 @@
+// How the scheduler and the node agents reach the API server: over HTTPS, with the credentials
+// of a kubeconfig loaded by client-node, exactly as an out-of-process kubelet would.
+//
+// Requests send and receive plain JSON rather than client-node's typed models, whose
+// serializer drops fields it does not know and turns times into Date objects; the agent
+// compares statuses field by field, so it needs the objects as the server wrote them. Watches
+// use client-node's ListWatch (an informer) with a field selector.
+
+import https from 'node:https';
+import { KubeConfig, ListWatch, Watch, type KubernetesObject } from '@kubernetes/client-node';
+
+type Json = Record<string, any>;
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function isStatus(err: unknown, status: number): boolean {
+  return err instanceof ApiError && err.status === status;
+}
+
+export interface RequestOptions {
+  contentType?: string;
+  query?: Record<string, string | number | boolean | undefined>;
+}
+
+export class KubeClient {
+  private readonly agent: https.Agent;
+  private readonly base: URL;
+  private readonly headers: Record<string, string> = {};
+
+  private constructor(
+    readonly kubeConfig: KubeConfig,
+    opts: https.RequestOptions,
+  ) {
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    this.base = new URL(cluster.server);
+    for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') this.headers[k] = v;
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: 32, ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized });
+  }
+
+  static async fromFile(path: string): Promise<KubeClient> {
+    const kc = new KubeConfig();
+    kc.loadFromFile(path);
+    const opts: https.RequestOptions = {};
+    await kc.applyToHTTPSOptions(opts);
+    return new KubeClient(kc, opts);
+  }
+
+  request<T = Json>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
+    const url = new URL(path, this.base);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const headers: Record<string, string> = { ...this.headers, Accept: 'application/json' };
+    if (payload) {
+      headers['Content-Type'] = opts.contentType ?? 'application/json';
+      headers['Content-Length'] = String(payload.length);
+    }
+    return new Promise<T>((resolve, reject) => {
+      const req = https.request(url, { method, headers, agent: this.agent, timeout: 30_000 }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: any;
+          try {
+            parsed = text ? JSON.parse(text) : undefined;
+          } catch {
+            parsed = undefined;
+          }
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) return resolve(parsed as T);
+          const message = parsed?.message ?? text ?? '';
+          reject(new ApiError(status, parsed?.reason ?? '', `${method} ${url.pathname}: ${status} ${message}`));
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error(`${method} ${url.pathname}: no answer within 30 s`)));
+      req.on('error', reject);
+      if (payload) req.write(payload);
+      req.end();
+    });
+  }
+
+  /**
+   * An informer on a collection (`/api/v1/pods`) with optional selectors. Its cache holds the
+   * objects as JSON; `onError` is called when the list or the watch fails (the informer then
+   * stops; the caller restarts it).
+   */
+  informer<T extends KubernetesObject>(path: string, selectors: { fieldSelector?: string; labelSelector?: string } = {}): ListWatch<T> {
+    const list = () =>
+      this.request<{ items: T[]; metadata: Json }>('GET', path, undefined, {
+        query: { fieldSelector: selectors.fieldSelector, labelSelector: selectors.labelSelector },
+      });
+    return new ListWatch<T>(path, new Watch(this.kubeConfig), list as never, false, selectors.labelSelector, selectors.fieldSelector);
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

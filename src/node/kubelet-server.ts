@@ -1,0 +1,107 @@
+// A node's kubelet endpoint, in the small part hotpod needs: the API server proxies
+// `pods/log` here, and `hotpod node ps` reads the node's containers. Plain HTTP on loopback
+// (a real kubelet serves HTTPS on :10250 with its own authentication); each node agent runs
+// one and advertises it in its Node's status.daemonEndpoints.kubeletEndpoint.Port.
+//
+//   GET /containerLogs/<namespace>/<pod>/<container>?follow=&previous=&tailLines=&timestamps=
+//       &sinceSeconds=&sinceTime=&limitBytes=     text/plain, streamed while following
+//   GET /containers                               JSON array of ContainerInfo
+//   GET /healthz
+
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ContainerInfo } from './runtime/types.js';
+import { readContainerLog, type LogReadOptions } from './container-logs.js';
+
+/** The log file of a pod's container (the previous one when `previous`), if it has one. */
+export type LogLookup = (namespace: string, pod: string, container: string, previous: boolean) => string | undefined;
+
+export interface KubeletServerOptions {
+  /** Every container of the node's runtimes, for `hotpod node ps`. */
+  containers?: () => ContainerInfo[];
+  address?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+}
+
+export interface KubeletServer {
+  port: number;
+  address: string;
+  close(): Promise<void>;
+}
+
+export async function startKubeletServer(logs: LogLookup, opts: KubeletServerOptions = {}): Promise<KubeletServer> {
+  const server = http.createServer((req, res) => {
+    handle(req, res, logs, opts).catch((err: unknown) => {
+      if (!res.headersSent) text(res, 500, `internal error: ${(err as Error).message}`);
+      else res.end();
+    });
+  });
+  const address = opts.address ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, address, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    address,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, logs: LogLookup, opts: KubeletServerOptions): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://kubelet');
+  if (req.method !== 'GET') return text(res, 405, 'method not allowed');
+  if (url.pathname === '/healthz') return text(res, 200, 'ok');
+  if (url.pathname === '/containers') {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    return void res.end(JSON.stringify(opts.containers?.() ?? []));
+  }
+  const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+  if (!m) return text(res, 404, `not found: ${url.pathname}`);
+  const [namespace, pod, container] = m.slice(1).map(decodeURIComponent) as [string, string, string];
+  const q = url.searchParams;
+  const previous = flag(q.get('previous'));
+  const path = logs(namespace, pod, container, previous);
+  if (!path) {
+    const what = previous ? `previous terminated container "${container}" in pod "${pod}"` : `container "${container}" in pod "${pod}"`;
+    return text(res, 404, `${what} not found on this node`);
+  }
+  const options = logOptions(q);
+  res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' });
+  res.flushHeaders();
+  const abort = new AbortController();
+  res.on('close', () => abort.abort());
+  await readContainerLog(path, options, res, abort.signal);
+  res.end();
+}
+
+function logOptions(q: URLSearchParams): LogReadOptions {
+  const num = (name: string): number | undefined => {
+    const v = q.get(name);
+    return v !== null && /^-?\d+$/.test(v) ? Number(v) : undefined;
+  };
+  const opts: LogReadOptions = { follow: flag(q.get('follow')), timestamps: flag(q.get('timestamps')) };
+  const tail = num('tailLines');
+  if (tail !== undefined && tail >= 0) opts.tailLines = tail;
+  const limit = num('limitBytes');
+  if (limit !== undefined && limit > 0) opts.limitBytes = limit;
+  const sinceSeconds = num('sinceSeconds');
+  if (sinceSeconds !== undefined) opts.since = new Date(Date.now() - sinceSeconds * 1000);
+  const sinceTime = q.get('sinceTime');
+  if (sinceTime && !Number.isNaN(Date.parse(sinceTime))) opts.since = new Date(sinceTime);
+  return opts;
+}
+
+function flag(v: string | null): boolean {
+  return v === 'true' || v === '1';
+}
+
+function text(res: ServerResponse, code: number, body: string): void {
+  res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(body);
+}

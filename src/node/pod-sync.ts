@@ -1,0 +1,567 @@
+// The pods of one node: kubelet's pod workers. For each pod, `sync` compares the spec with what
+// runs, starts what should run (container operations happen in the background and enqueue the
+// pod again when they finish), and writes the status through pods/status when it changed.
+// Every runtime error ends up in the pod's status; none escapes to crash the agent.
+
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { deepEqual } from '../util/equal.js';
+import { type BackoffPolicy, nextBackoff } from './backoff.js';
+import { type ContainerAction, type ContainerRecord, containerView, newRecord, planContainer, seconds } from './container-plan.js';
+import { containerField, type EventRecorder } from './events.js';
+import { invalidImageMessage, parseImageReference } from './image-reference.js';
+import { isStatus, type KubeClient } from './kube-client.js';
+import type { PodIpAllocator } from './pod-ips.js';
+import { type ContainerView, type PodView, type TerminatedState, podStatus, statusChanged } from './pod-status.js';
+import { Prober } from './prober.js';
+import { runtimeFor } from './runtimes.js';
+import { type ContainerInfo, type ContainerRuntime, type ContainerSpec, ContainerStartError, type ExitInfo, ImagePullError, type PodContext } from './runtime/types.js';
+
+type Json = Record<string, any>;
+
+/** The pod annotation (BCS's kubelet contract) that asks for image changes without restarts. */
+export const HOT_PATCH_ANNOTATION = 'io.kubernetes.hotpatch.container';
+
+/** Kubelet's minimum grace when it kills the containers of a pod that was force-deleted. */
+const FORCE_DELETE_GRACE_SECONDS = 2;
+
+export interface PodSyncOptions {
+  client: KubeClient;
+  nodeName: string;
+  hostIP: string;
+  /** The node supports hot-patch (label hotpod.dev/hot-patch). */
+  hotPatch: boolean;
+  /** `<data-dir>/nodes/<node>/pods`: one directory per pod uid. */
+  podsDir: string;
+  runtimes: ContainerRuntime[];
+  ips: PodIpAllocator;
+  events: EventRecorder;
+  crashBackoff: BackoffPolicy;
+  pullBackoff: BackoffPolicy;
+  logger: Logger;
+  /** The pod as the informer last saw it. */
+  getPod(key: string): Json | undefined;
+  enqueue(key: string): void;
+  enqueueAt(key: string, at: number): void;
+}
+
+interface PodState {
+  key: string;
+  uid: string;
+  ctx: PodContext;
+  containers: Map<string, ContainerRecord>;
+  initContainers: Map<string, ContainerRecord>;
+  probers: Map<ContainerRecord, Prober>;
+  ops: Set<Promise<void>>;
+  startTime: string;
+  /** The last pod object seen, for the teardown of a pod that vanished. */
+  lastPod: Json;
+  terminating?: Promise<void>;
+  /** Our last status write and the resourceVersion it was based on. */
+  lastWrite?: { baseRV: string; status: Json };
+}
+
+const rfc3339 = (ms = Date.now()) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export function podKey(pod: Json): string {
+  return `${pod.metadata.namespace}/${pod.metadata.name}`;
+}
+
+/** How kubelet names a pod in messages: `name_namespace(uid)`. */
+function podRef(pod: Json): string {
+  return `${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`;
+}
+
+function terminated(exit: ExitInfo, runtime: string, info: ContainerInfo): TerminatedState {
+  const t: TerminatedState = { exitCode: exit.exitCode, reason: exit.reason, startedAt: seconds(info.startedAt), finishedAt: seconds(exit.finishedAt), containerID: `${runtime}://${info.id}` };
+  if (exit.message) t.message = exit.message;
+  if (exit.signal) t.signal = exit.signal;
+  return t;
+}
+
+export class PodSync {
+  private readonly states = new Map<string, PodState>();
+
+  constructor(private readonly o: PodSyncOptions) {}
+
+  /** Number of pods this node is running (for tests and benchmarks). */
+  get size(): number {
+    return this.states.size;
+  }
+
+  /**
+   * The log file of a pod's container: the current (or last) one, or with `previous` the one
+   * its status shows as lastState, as kubelet's `kubectl logs --previous` does.
+   */
+  logPath(namespace: string, name: string, container: string, previous: boolean): string | undefined {
+    const st = this.states.get(`${namespace}/${name}`);
+    const rec = st?.containers.get(container) ?? st?.initContainers.get(container);
+    if (!rec) return undefined;
+    const v = containerView(rec, '');
+    const id = previous ? v.lastState?.containerID : v.containerID;
+    const [runtimeName, raw] = (id ?? '').split('://');
+    const runtime = this.o.runtimes.find((r) => r.name === runtimeName);
+    return runtime && raw ? runtime.logPath(raw) : undefined;
+  }
+
+  async sync(key: string): Promise<void> {
+    const pod = this.o.getPod(key);
+    let st = this.states.get(key);
+    if (st && (!pod || pod.metadata.uid !== st.uid)) {
+      // Force-deleted, or replaced by a new pod of the same name.
+      if (st.terminating) await st.terminating;
+      else await this.teardown(st, FORCE_DELETE_GRACE_SECONDS);
+      st = undefined;
+    }
+    if (!pod || pod.spec?.nodeName !== this.o.nodeName) return;
+    const finished = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+    if (!st) {
+      if (finished) {
+        // Finished before this agent started: nothing runs, only a deletion to confirm.
+        if (pod.metadata.deletionTimestamp) await this.deletePod(pod);
+        return;
+      }
+      st = this.admit(pod);
+    }
+    st.lastPod = pod;
+    if (pod.metadata.deletionTimestamp) {
+      this.terminate(st);
+      return;
+    }
+    if (st.terminating) return;
+    st.ctx.annotations = { ...(pod.metadata.annotations ?? {}) };
+    let wake = finished ? undefined : this.reconcile(st, pod);
+    const readinessWake = await this.writeStatus(st, pod);
+    if (readinessWake !== undefined) wake = wake === undefined ? readinessWake : Math.min(wake, readinessWake);
+    if (wake !== undefined) this.o.enqueueAt(key, wake);
+  }
+
+  /** Stops every container of every pod (hotpod is shutting down); the pods stay in the API. */
+  async shutdown(graceSeconds: number): Promise<void> {
+    await Promise.allSettled([...this.states.values()].map((st) => this.stopAll(st, graceSeconds)));
+  }
+
+  // ---- admission and teardown -------------------------------------------------------------
+
+  private admit(pod: Json): PodState {
+    const uid: string = pod.metadata.uid;
+    const podDir = join(this.o.podsDir, uid);
+    const emptyDirs = ((pod.spec?.volumes ?? []) as Json[]).filter((v) => v?.emptyDir).map((v) => String(v.name));
+    mkdirSync(podDir, { recursive: true });
+    for (const v of emptyDirs) mkdirSync(join(podDir, 'volumes', v), { recursive: true });
+    const podIP = this.o.ips.allocate(uid, pod.status?.podIP);
+    const st: PodState = {
+      key: podKey(pod),
+      uid,
+      ctx: { uid, namespace: pod.metadata.namespace, name: pod.metadata.name, annotations: { ...(pod.metadata.annotations ?? {}) }, podDir, emptyDirs, podIP },
+      containers: new Map(),
+      initContainers: new Map(),
+      probers: new Map(),
+      ops: new Set(),
+      startTime: pod.status?.startTime ?? rfc3339(),
+      lastPod: pod,
+    };
+    this.adoptPreviousStatus(st, pod);
+    this.states.set(st.key, st);
+    return st;
+  }
+
+  /**
+   * A pod that already has container statuses was running before this agent started (hotpod was
+   * restarted on the same data). Its containers are gone, as after a node reboot: each counts
+   * as exited with reason Unknown, and the restart policy decides what happens next.
+   */
+  private adoptPreviousStatus(st: PodState, pod: Json): void {
+    const adopt = (statuses: Json[] | undefined, into: Map<string, ContainerRecord>) => {
+      for (const cs of statuses ?? []) {
+        if (typeof cs?.name !== 'string' || typeof cs.containerID !== 'string') continue;
+        const rec = newRecord(cs.name);
+        rec.restartCount = Number(cs.restartCount ?? 0);
+        const [runtime, id] = cs.containerID.split('://');
+        const startedAt = cs.state?.running?.startedAt ?? cs.state?.terminated?.startedAt ?? rfc3339();
+        rec.current = { info: { id: id ?? '', name: cs.name, image: cs.image, imageID: cs.imageID ?? '', startedAt, command: '' }, runtime: runtime ?? '', specImage: cs.image };
+        rec.exit = cs.state?.terminated ?? { exitCode: 255, reason: 'Unknown', startedAt, finishedAt: rfc3339(), containerID: cs.containerID };
+        if (cs.lastState?.terminated) rec.lastTerminated = cs.lastState.terminated;
+        into.set(cs.name, rec);
+      }
+    };
+    adopt(pod.status?.containerStatuses, st.containers);
+    adopt(pod.status?.initContainerStatuses, st.initContainers);
+  }
+
+  private async teardown(st: PodState, graceSeconds: number): Promise<void> {
+    await Promise.allSettled([...st.ops]);
+    await this.stopAll(st, graceSeconds);
+    for (const r of this.o.runtimes) {
+      try {
+        await r.removePod?.(st.ctx);
+      } catch (err) {
+        this.o.logger.warn({ pod: st.key, runtime: r.name, err: String(err) }, 'runtime could not remove pod');
+      }
+    }
+    this.o.ips.release(st.uid);
+    rmSync(st.ctx.podDir, { recursive: true, force: true });
+    if (this.states.get(st.key) === st) this.states.delete(st.key);
+  }
+
+  private async stopAll(st: PodState, graceSeconds: number): Promise<void> {
+    const records = [...st.initContainers.values(), ...st.containers.values()];
+    await Promise.allSettled(records.map((rec) => this.stopContainer(st, st.lastPod, rec, graceSeconds)));
+  }
+
+  /** Graceful deletion: stop the containers, report them terminated, then let the API drop the pod. */
+  private terminate(st: PodState): void {
+    if (st.terminating) return;
+    st.terminating = (async () => {
+      await Promise.allSettled([...st.ops]);
+      const pod = this.o.getPod(st.key) ?? st.lastPod;
+      const grace = Number(pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30);
+      await this.stopAll(st, grace);
+      for (const rec of [...st.initContainers.values(), ...st.containers.values()]) if (rec.exit) rec.waiting = undefined;
+      const fresh = this.o.getPod(st.key);
+      if (fresh && fresh.metadata.uid === st.uid) {
+        try {
+          await this.writeStatus(st, fresh, true);
+        } catch (err) {
+          this.o.logger.warn({ pod: st.key, err: String(err) }, 'final pod status not written');
+        }
+        await this.deletePod(fresh);
+      }
+      await this.teardown(st, 0);
+    })().catch((err) => {
+      this.o.logger.error({ pod: st.key, err: String(err) }, 'pod termination failed');
+      st.terminating = undefined;
+      this.o.enqueueAt(st.key, Date.now() + 1000);
+    });
+  }
+
+  private async deletePod(pod: Json): Promise<void> {
+    try {
+      await this.o.client.request(
+        'DELETE',
+        `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`,
+        { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } },
+        { query: { gracePeriodSeconds: 0 } },
+      );
+    } catch (err) {
+      if (!isStatus(err, 404) && !isStatus(err, 409)) throw err;
+    }
+  }
+
+  // ---- reconcile ----------------------------------------------------------------------------
+
+  /** Plans and starts the container operations the spec asks for; returns when to look again. */
+  private reconcile(st: PodState, pod: Json): number | undefined {
+    let wake: number | undefined;
+    const note = (at: number | undefined) => {
+      if (at !== undefined) wake = wake === undefined ? at : Math.min(wake, at);
+    };
+    const policy: string = pod.spec?.restartPolicy ?? 'Always';
+    // Init containers run one after the other; a sidecar (restartPolicy Always) only has to start.
+    for (const spec of (pod.spec?.initContainers ?? []) as Json[]) {
+      const rec = this.record(st.initContainers, spec.name);
+      const sidecar = spec.restartPolicy === 'Always';
+      const action = this.plan(st, pod, spec, rec, sidecar ? 'Always' : policy === 'Never' ? 'Never' : 'OnFailure');
+      note(this.apply(st, pod, spec, rec, action, true));
+      const done = sidecar ? rec.running && rec.started : !rec.running && rec.exit?.exitCode === 0;
+      if (!done) return wake;
+    }
+    for (const spec of (pod.spec?.containers ?? []) as Json[]) {
+      const rec = this.record(st.containers, spec.name);
+      note(this.apply(st, pod, spec, rec, this.plan(st, pod, spec, rec, policy), false));
+    }
+    return wake;
+  }
+
+  private record(map: Map<string, ContainerRecord>, name: string): ContainerRecord {
+    let rec = map.get(name);
+    if (!rec) map.set(name, (rec = newRecord(name)));
+    return rec;
+  }
+
+  private plan(st: PodState, pod: Json, spec: Json, rec: ContainerRecord, restartPolicy: string): ContainerAction {
+    const wantsHotPatch = pod.metadata.annotations?.[HOT_PATCH_ANNOTATION] === 'true' && this.o.hotPatch;
+    // Hot-patch keeps the process, so the new image must run on the runtime that runs it.
+    const sameRuntime = rec.current !== undefined && runtimeFor(this.o.runtimes, spec.image)?.name === rec.current.runtime;
+    return planContainer({
+      image: spec.image,
+      restartPolicy,
+      hotPatch: wantsHotPatch && sameRuntime,
+      record: rec,
+      now: Date.now(),
+      crashBackoff: this.o.crashBackoff,
+      pullBackoff: this.o.pullBackoff,
+      podRef: podRef(pod),
+    });
+  }
+
+  private apply(st: PodState, pod: Json, spec: Json, rec: ContainerRecord, action: ContainerAction, init: boolean): number | undefined {
+    const field = containerField(spec.name, init);
+    switch (action.kind) {
+      case 'none':
+        if (action.waiting && action.waiting.reason !== rec.waiting?.reason) {
+          if (action.waiting.reason === 'CrashLoopBackOff') this.o.events.pod(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${spec.name} in pod ${podRef(pod)}`, field);
+          if (action.waiting.reason === 'ImagePullBackOff') {
+            this.o.events.pod(pod, 'Normal', 'BackOff', `Back-off pulling image "${spec.image}"`, field);
+            this.o.events.pod(pod, 'Warning', 'Failed', 'Error: ImagePullBackOff', field);
+          }
+        }
+        if (action.waiting) rec.waiting = action.waiting;
+        return action.wakeAt;
+      case 'start':
+        this.op(st, rec, () => this.startContainer(st, pod, spec, rec, action.afterExit, init));
+        return undefined;
+      case 'restart':
+        this.op(st, rec, async () => {
+          const why = action.why === 'image' ? `Container ${spec.name} definition changed, will be restarted` : `Container ${spec.name} failed liveness probe, will be restarted`;
+          await this.stopContainer(st, pod, rec, Number(pod.spec?.terminationGracePeriodSeconds ?? 30), why);
+          await this.startContainer(st, pod, spec, rec, action.why === 'liveness', init);
+        });
+        return undefined;
+      case 'hotPatch':
+        this.op(st, rec, () => this.hotPatchContainer(st, pod, spec, rec, init));
+        return undefined;
+    }
+  }
+
+  /** Runs a container operation in the background; the pod is synced again when it ends. */
+  private op(st: PodState, rec: ContainerRecord, fn: () => Promise<void>): void {
+    rec.busy = true;
+    const p: Promise<void> = fn()
+      .catch((err) => {
+        this.o.logger.error({ pod: st.key, container: rec.name, err: err instanceof Error ? err.stack : String(err) }, 'container operation failed');
+        if (!rec.running) rec.waiting = { reason: 'RunContainerError', message: err instanceof Error ? err.message : String(err) };
+      })
+      .finally(() => {
+        rec.busy = false;
+        st.ops.delete(p);
+        this.o.enqueue(st.key);
+      });
+    st.ops.add(p);
+  }
+
+  // ---- container operations ---------------------------------------------------------------
+
+  private async startContainer(st: PodState, pod: Json, spec: Json, rec: ContainerRecord, afterExit: boolean, init: boolean): Promise<void> {
+    const image: string = spec.image;
+    const field = containerField(spec.name, init);
+    if (!parseImageReference(image)) {
+      rec.waiting = { reason: 'InvalidImageName', message: invalidImageMessage(image) };
+      rec.failedImage = image;
+      this.o.events.pod(pod, 'Warning', 'InspectFailed', invalidImageMessage(image), field);
+      this.o.events.pod(pod, 'Warning', 'Failed', 'Error: InvalidImageName', field);
+      return;
+    }
+    const runtime = runtimeFor(this.o.runtimes, image);
+    if (!runtime) {
+      rec.waiting = { reason: 'ErrImagePull', message: `no runtime on node ${this.o.nodeName} can run image "${image}"` };
+      rec.failedImage = image;
+      rec.pullBackoff = nextBackoff(rec.pullBackoff, Date.now(), this.o.pullBackoff);
+      return;
+    }
+    try {
+      await runtime.pull(image);
+    } catch (err) {
+      if (!(err instanceof ImagePullError)) throw err;
+      rec.waiting = { reason: 'ErrImagePull', message: err.message };
+      rec.failedImage = image;
+      rec.pullBackoff = nextBackoff(rec.pullBackoff, Date.now(), this.o.pullBackoff);
+      this.o.events.pod(pod, 'Warning', 'Failed', `Failed to pull image "${image}": ${err.message}`, field);
+      this.o.events.pod(pod, 'Warning', 'Failed', 'Error: ErrImagePull', field);
+      return;
+    }
+    rec.failedImage = undefined;
+    this.o.events.pod(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, field);
+    if (afterExit) rec.crashBackoff = nextBackoff(rec.crashBackoff, Date.now(), this.o.crashBackoff);
+    const hadInstance = rec.current !== undefined || rec.exit !== undefined;
+
+    // The container may exit before start() has returned its ID; hold that exit until then.
+    let started: ContainerInfo | undefined;
+    let earlyExit: ExitInfo | undefined;
+    const onExit = (exit: ExitInfo) => {
+      if (started) this.onExit(st, rec, runtime.name, started.id, exit);
+      else earlyExit = exit;
+    };
+    let info: ContainerInfo;
+    try {
+      info = await runtime.start(st.ctx, structuredClone(spec) as ContainerSpec, onExit);
+    } catch (err) {
+      const reason = err instanceof ContainerStartError ? err.reason : 'RunContainerError';
+      const message = err instanceof Error ? err.message : String(err);
+      if (reason === 'CreateContainerError' || reason === 'CreateContainerConfigError') {
+        // Nothing was created: kubelet retries after a back-off, showing the reason meanwhile.
+        rec.waiting = { reason, message };
+        rec.crashBackoff = nextBackoff(rec.crashBackoff, Date.now(), this.o.crashBackoff);
+        this.o.events.pod(pod, 'Warning', 'Failed', `Error: ${message}`, field);
+        return;
+      }
+      // Created but could not start (e.g. the command does not exist): kubelet records an
+      // instance that exited with 128, and restarts it under the crash back-off.
+      if (hadInstance) {
+        rec.lastTerminated = rec.exit ?? rec.lastTerminated;
+        rec.restartCount++;
+      }
+      const now = rfc3339();
+      rec.exit = { exitCode: 128, reason: 'StartError', message, startedAt: '1970-01-01T00:00:00Z', finishedAt: now };
+      rec.running = false;
+      rec.waiting = undefined;
+      this.o.events.pod(pod, 'Warning', 'Failed', `Error: ${message}`, field);
+      return;
+    }
+    if (hadInstance) {
+      rec.lastTerminated = rec.exit ?? rec.lastTerminated;
+      rec.restartCount++;
+    }
+    rec.current = { info, runtime: runtime.name, specImage: image };
+    rec.running = true;
+    rec.exit = undefined;
+    rec.waiting = undefined;
+    rec.ready = false;
+    rec.started = false;
+    rec.livenessFailed = false;
+    started = info;
+    this.o.events.pod(pod, 'Normal', 'Created', `Created container: ${spec.name}`, field);
+    this.o.events.pod(pod, 'Normal', 'Started', `Started container ${spec.name}`, field);
+    this.startProber(st, rec, runtime, info.id, spec);
+    if (earlyExit) this.onExit(st, rec, runtime.name, info.id, earlyExit);
+  }
+
+  private onExit(st: PodState, rec: ContainerRecord, runtime: string, id: string, exit: ExitInfo): void {
+    const cur = rec.current;
+    if (!cur || cur.info.id !== id || cur.runtime !== runtime || !rec.running) return;
+    this.stopProber(st, rec);
+    rec.running = false;
+    rec.ready = false;
+    rec.exit = terminated(exit, runtime, cur.info);
+    this.o.enqueue(st.key);
+  }
+
+  private async stopContainer(st: PodState, pod: Json, rec: ContainerRecord, graceSeconds: number, message?: string): Promise<void> {
+    const cur = rec.current;
+    if (!cur || !rec.running) return;
+    this.stopProber(st, rec);
+    this.o.events.pod(pod, 'Normal', 'Killing', message ?? `Stopping container ${rec.name}`, containerField(rec.name, st.initContainers.get(rec.name) === rec));
+    const runtime = this.o.runtimes.find((r) => r.name === cur.runtime);
+    let exit: ExitInfo;
+    try {
+      if (!runtime) throw new Error(`runtime ${cur.runtime} is gone`);
+      exit = await runtime.stop(cur.info.id, graceSeconds);
+    } catch (err) {
+      this.o.logger.warn({ pod: st.key, container: rec.name, err: String(err) }, 'container stop failed');
+      exit = { exitCode: 137, reason: 'Error', finishedAt: rfc3339() };
+    }
+    if (rec.current === cur && rec.running) {
+      rec.running = false;
+      rec.ready = false;
+      rec.exit = terminated(exit, cur.runtime, cur.info);
+    }
+  }
+
+  private async hotPatchContainer(st: PodState, pod: Json, spec: Json, rec: ContainerRecord, init: boolean): Promise<void> {
+    const cur = rec.current!;
+    const image: string = spec.image;
+    const field = containerField(spec.name, init);
+    const runtime = this.o.runtimes.find((r) => r.name === cur.runtime)!;
+    const failed = (message: string) => {
+      // The old image keeps running; the patch is retried after the pull back-off.
+      rec.failedImage = image;
+      rec.pullBackoff = nextBackoff(rec.pullBackoff, Date.now(), this.o.pullBackoff);
+      this.o.events.pod(pod, 'Warning', 'Failed', message, field);
+    };
+    if (!parseImageReference(image)) return failed(invalidImageMessage(image));
+    try {
+      await runtime.pull(image);
+      const info = await runtime.hotPatch(cur.info.id, image, st.ctx);
+      if (rec.current === cur) rec.current = { ...cur, info, specImage: image };
+      rec.failedImage = undefined;
+      this.o.events.pod(pod, 'Normal', 'HotPatched', `Container ${spec.name} hot-patched to image "${image}" without restart`, field);
+    } catch (err) {
+      const message = err instanceof ImagePullError ? `Failed to pull image "${image}": ${err.message}` : `Failed to hot-patch container ${spec.name}: ${err instanceof Error ? err.message : String(err)}`;
+      failed(message);
+    }
+  }
+
+  private startProber(st: PodState, rec: ContainerRecord, runtime: ContainerRuntime, id: string, spec: Json): void {
+    const prober = new Prober(runtime, id, spec as ContainerSpec, st.ctx, (change) => {
+      if (rec.current?.info.id !== id || !rec.running) return;
+      if (change.started !== undefined) rec.started = change.started;
+      if (change.ready !== undefined) rec.ready = change.ready;
+      if (change.failed) {
+        rec.livenessFailed = true;
+        this.o.events.pod(st.lastPod, 'Warning', 'Unhealthy', `${change.failed === 'startup' ? 'Startup' : 'Liveness'} probe failed`, containerField(rec.name));
+      }
+      this.o.enqueue(st.key);
+    });
+    st.probers.set(rec, prober);
+    prober.start();
+  }
+
+  private stopProber(st: PodState, rec: ContainerRecord): void {
+    st.probers.get(rec)?.stop();
+    st.probers.delete(rec);
+  }
+
+  // ---- status -------------------------------------------------------------------------------
+
+  /** The pod as its records read, and when a probe-less readiness may change. */
+  private view(st: PodState, pod: Json, terminal: boolean): { view: PodView; wake?: number } {
+    let wake: number | undefined;
+    const one = (spec: Json, map: Map<string, ContainerRecord>, init: boolean): ContainerView => {
+      const rec = map.get(spec.name) ?? newRecord(spec.name);
+      const v = containerView(rec, spec.image);
+      if (init) v.sidecar = spec.restartPolicy === 'Always';
+      if (v.started && !spec.readinessProbe && rec.current) {
+        const runtime = this.o.runtimes.find((r) => r.name === rec.current!.runtime);
+        const r = runtime?.readinessWithoutProbe?.(rec.current.info.id) ?? { ready: true };
+        v.ready = r.ready;
+        if (r.recheckInMs !== undefined) {
+          const at = Date.now() + r.recheckInMs;
+          wake = wake === undefined ? at : Math.min(wake, at);
+        }
+      }
+      if (terminal && 'waiting' in v.state) {
+        // Never ran, or waited for a restart that will not come: kubelet reports these so.
+        v.state = v.lastState
+          ? { terminated: v.lastState }
+          : { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated', startedAt: st.startTime, finishedAt: rfc3339() } };
+      }
+      return v;
+    };
+    const view: PodView = {
+      containers: ((pod.spec?.containers ?? []) as Json[]).map((c) => one(c, st.containers, false)),
+      initContainers: ((pod.spec?.initContainers ?? []) as Json[]).map((c) => one(c, st.initContainers, true)),
+      podIP: st.ctx.podIP,
+      hostIP: this.o.hostIP,
+      startTime: st.startTime,
+      sandboxReady: !terminal,
+    };
+    return { view, wake };
+  }
+
+  /** Writes the status when it changed; returns when a probe-less readiness should be re-read. */
+  private async writeStatus(st: PodState, pod: Json, terminal = false): Promise<number | undefined> {
+    const { view, wake } = this.view(st, pod, terminal);
+    const status = podStatus(pod, view, rfc3339(), terminal);
+    // Our own write may not have reached the informer yet.
+    if (st.lastWrite && st.lastWrite.baseRV === pod.metadata.resourceVersion && deepEqual(st.lastWrite.status, status)) return wake;
+    if (!statusChanged(pod.status, status)) return wake;
+    const path = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/status`;
+    try {
+      await this.o.client.request('PUT', path, { ...pod, status });
+      st.lastWrite = { baseRV: pod.metadata.resourceVersion, status };
+    } catch (err) {
+      if (isStatus(err, 404)) return undefined;
+      if (!isStatus(err, 409)) throw err;
+      // Someone else wrote the pod since the informer saw it: redo the status on the new one,
+      // keeping what they wrote (readiness-gate conditions, for instance).
+      const fresh: Json = await this.o.client.request('GET', `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`);
+      if (fresh.metadata.uid !== st.uid) return undefined;
+      const again = podStatus(fresh, this.view(st, fresh, terminal).view, rfc3339(), terminal);
+      if (!statusChanged(fresh.status, again)) return wake;
+      await this.o.client.request('PUT', path, { ...fresh, status: again });
+      st.lastWrite = { baseRV: fresh.metadata.resourceVersion, status: again };
+    }
+    return wake;
+  }
+}

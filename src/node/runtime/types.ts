@@ -1,0 +1,134 @@
+// The contract between the node agent and a container runtime. The agent decides what should
+// run (from the pod spec) and reports status; a runtime only starts, stops, hot-patches and
+// describes containers. Two runtimes implement it: simulated (no process) and process (real
+// child processes from the on-disk image store).
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+}
+
+export interface ProbeSpec {
+  exec?: { command: string[] };
+  tcpSocket?: { port: number | string; host?: string };
+  httpGet?: { path?: string; port: number | string; host?: string; scheme?: string };
+  initialDelaySeconds?: number;
+  periodSeconds?: number;
+  timeoutSeconds?: number;
+  successThreshold?: number;
+  failureThreshold?: number;
+}
+
+export type ProbeKind = 'readiness' | 'liveness' | 'startup';
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  command?: string[];
+  args?: string[];
+  env?: EnvVar[];
+  workingDir?: string;
+  ports?: { containerPort: number; name?: string; protocol?: string }[];
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+  readinessProbe?: ProbeSpec;
+  livenessProbe?: ProbeSpec;
+  startupProbe?: ProbeSpec;
+}
+
+/** What a runtime knows about the pod a container belongs to. */
+export interface PodContext {
+  uid: string;
+  namespace: string;
+  name: string;
+  annotations: Record<string, string>;
+  /** Directory of this pod on the node: emptyDir volumes live under `<podDir>/volumes/<name>`. */
+  podDir: string;
+  /** emptyDir volume names declared by the pod. */
+  emptyDirs: string[];
+  podIP: string;
+}
+
+export interface ContainerInfo {
+  /** Like docker's: 64 hex characters; status shows `<runtime>://<id>`. */
+  id: string;
+  name: string;
+  image: string;
+  /** `docker-pullable://name@sha256:...` style reference of the image content. */
+  imageID: string;
+  startedAt: string; // RFC3339
+  pid?: number;
+  command: string;
+  /** For `hotpod node ps` names (k8s_<container>_<pod>_<namespace>_<uid>_<attempt>); optional. */
+  pod?: { namespace: string; name: string; uid: string };
+  /** How many containers of this pod container the runtime started before this one. */
+  attempt?: number;
+  /** Set once the container has exited (list() keeps exited containers for `node ps -a`). */
+  exit?: ExitInfo;
+}
+
+export interface ExitInfo {
+  exitCode: number;
+  reason: string; // Completed, Error, OOMKilled, ...
+  signal?: number;
+  finishedAt: string;
+  /** For lastState.terminated.message, e.g. why a process could not be started. */
+  message?: string;
+}
+
+export class ImagePullError extends Error {
+  constructor(
+    readonly image: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ContainerStartError extends Error {
+  constructor(
+    message: string,
+    /** Kubelet's waiting reason: CreateContainerError, RunContainerError, ... */
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ContainerRuntime {
+  readonly name: string; // 'simulated' | 'process'
+  /** Whether this runtime can run the image (the process runtime: the image is in the store). */
+  canRun(image: string): boolean;
+  /** Resolves the image to its ID; throws ImagePullError when it cannot be had. */
+  pull(image: string): Promise<string>;
+  /** Starts a container; `onExit` fires once when it stops by itself or is stopped. */
+  start(pod: PodContext, spec: ContainerSpec, onExit: (exit: ExitInfo) => void): Promise<ContainerInfo>;
+  /** SIGTERM, wait up to graceSeconds, SIGKILL. Resolves with how it ended. */
+  stop(id: string, graceSeconds: number): Promise<ExitInfo>;
+  /**
+   * Swaps the image of a running container without restarting it: same id, same process.
+   * The process runtime replaces the container's files with the new image's and sends the
+   * reload signal named by the pod, if any.
+   */
+  hotPatch(id: string, image: string, pod: PodContext): Promise<ContainerInfo>;
+  /**
+   * Readiness/liveness/startup probe once: true when it passes. `kind` says which of the
+   * container's probes this is (the simulated runtime answers each from its own data).
+   */
+  probe(id: string, probe: ProbeSpec, pod: PodContext, kind?: ProbeKind): Promise<boolean>;
+  /**
+   * Optional. Readiness of a running container that has no readinessProbe. Kubelet counts such
+   * a container ready as soon as it runs, and so does the agent when a runtime leaves this out;
+   * the simulated runtime uses it to apply its ready delay and never-ready behaviour to probe-less
+   * containers. `recheckInMs`: when the answer may change.
+   */
+  readinessWithoutProbe?(id: string): { ready: boolean; recheckInMs?: number };
+  /** Log file of a container (kept after exit for `kubectl logs --previous`). */
+  logPath(id: string): string | undefined;
+  /** All containers it knows, for `hotpod node ps`. */
+  list(): ContainerInfo[];
+  /**
+   * Optional. The pod is gone and all its containers are stopped: forget them and free what
+   * they hold. The agent removes `podDir` itself afterwards.
+   */
+  removePod?(pod: PodContext): Promise<void>;
+}
