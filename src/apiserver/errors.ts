@@ -102,11 +102,13 @@ export function methodNotSupported(resource: string, verb: string): ApiError {
   return new ApiError(405, 'MethodNotAllowed', `${verb} is not supported on resources of kind "${resource}"`);
 }
 
-export function unsupportedMediaType(contentType: string): ApiError {
-  return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`.replace(
-    'the body',
-    `the body (${contentType})`,
-  ));
+/** The patch types custom resources accept; kubectl prints this message as is. */
+export function unsupportedMediaType(): ApiError {
+  return new ApiError(
+    415,
+    'UnsupportedMediaType',
+    'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+  );
 }
 
 export function expired(message: string): ApiError {

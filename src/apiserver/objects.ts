@@ -16,6 +16,7 @@ import {
 } from './errors.js';
 import { Registry, storageKey } from './registry/registry.js';
 import { conversionFor } from './registry/conversion.js';
+import { checkBuiltinTypes } from './registry/decode.js';
 import { defaultBuiltin, initialStatus, validateBuiltin } from './registry/strategy.js';
 import { randomSuffix, validateSubdomain } from './registry/names.js';
 import { Store } from './storage/store.js';
@@ -135,7 +136,8 @@ export class ObjectService {
 
     meta.uid = randomUUID();
     meta.creationTimestamp = nowTimestamp();
-    meta.generation = 1;
+    if (def.tracksGeneration || !def.builtin) meta.generation = 1;
+    else delete meta.generation;
     delete meta.resourceVersion;
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
@@ -232,8 +234,8 @@ export class ObjectService {
     opts: WriteOptions & { force?: boolean } = {},
   ): Promise<WriteResult> {
     const type = contentType.split(';')[0].trim().toLowerCase();
-    if (type === PATCH_TYPES.strategic && !def.builtin) throw unsupportedMediaType(type);
-    if (!Object.values(PATCH_TYPES).includes(type as never)) throw unsupportedMediaType(type);
+    if (type === PATCH_TYPES.strategic && !def.builtin) throw unsupportedMediaType();
+    if (!Object.values(PATCH_TYPES).includes(type as never)) throw unsupportedMediaType();
     const patch = type === PATCH_TYPES.apply ? parseYamlBody(rawBody) : parseJsonBody(rawBody);
     const current = this.store.get(storageKey(def), ns(def, namespace), name);
     if (!current) {
@@ -376,6 +378,7 @@ export class ObjectService {
       delete meta.namespace;
     }
     this.checkMetadataTypes(def, obj);
+    checkBuiltinTypes(def, storageKey(def), obj);
     return obj;
   }
 

@@ -162,7 +162,13 @@ export async function startCluster(opts: { dataDir?: string; inMemory?: boolean;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'hotpod-test-'));
   const inMemory = opts.inMemory ?? ownDir;
   const homes = new Map<string, string>();
-  let s = await spawnServer(dataDir, opts.port ?? 0, inMemory);
+  let s: Spawned;
+  try {
+    s = await spawnServer(dataDir, opts.port ?? 0, inMemory);
+  } catch (e) {
+    if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  }
   let creds = readCreds(s.kubeconfigPath);
   let port = Number(new URL(creds.url).port || 443);
 

@@ -62,7 +62,8 @@ export async function scaleUpdate(
     const effective = type === PATCH_TYPES.strategic || type === PATCH_TYPES.apply ? PATCH_TYPES.merge : type;
     next = objects.applyPatch({ ...def, builtin: false }, effective, scale, parseJsonBody(raw)) as Json;
   }
-  const replicas = next?.spec?.replicas;
+  // Go clients drop a zero replicas field (`"spec":{}`): absent means 0, as kube-apiserver reads it.
+  const replicas = next?.spec?.replicas ?? 0;
   if (!Number.isInteger(replicas) || replicas < 0) {
     throw invalid('autoscaling', 'Scale', name, [
       { reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` },
