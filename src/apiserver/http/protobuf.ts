@@ -69,13 +69,14 @@ function mapEntry(buf: Buffer, asBytes: boolean): [string, string] {
   return [key, value];
 }
 
+// Go's generated marshallers write every string field, set or not: an empty string means absent.
 function objectMeta(buf: Buffer): Json {
   const meta: Json = {};
   for (const f of fields(buf)) {
     switch (f.num) {
-      case 1: meta.name = str(f); break;
-      case 2: meta.generateName = str(f); break;
-      case 3: meta.namespace = str(f); break;
+      case 1: if (str(f)) meta.name = str(f); break;
+      case 2: if (str(f)) meta.generateName = str(f); break;
+      case 3: if (str(f)) meta.namespace = str(f); break;
       case 11: { const [k, v] = mapEntry(f.value as Buffer, false); (meta.labels ??= {})[k] = v; break; }
       case 12: { const [k, v] = mapEntry(f.value as Buffer, false); (meta.annotations ??= {})[k] = v; break; }
       case 14: (meta.finalizers ??= []).push(str(f)); break;
@@ -94,11 +95,13 @@ function decodeKind(kind: string, raw: Buffer): Json {
       if (f.num === 4) obj.immutable = (f.value as bigint) !== 0n;
     } else if (kind === 'Secret') {
       if (f.num === 2) { const [k, v] = mapEntry(f.value as Buffer, true); (obj.data ??= {})[k] = v; }
-      if (f.num === 3) obj.type = str(f);
+      if (f.num === 3 && str(f)) obj.type = str(f);
       if (f.num === 4) { const [k, v] = mapEntry(f.value as Buffer, false); (obj.stringData ??= {})[k] = v; }
       if (f.num === 5) obj.immutable = (f.value as bigint) !== 0n;
     } else if (kind === 'Namespace') {
-      if (f.num === 2) obj.spec = { finalizers: fields(f.value as Buffer).filter((x) => x.num === 1).map(str) };
+      // An empty spec is always written; only finalizers actually given replace the default.
+      const finalizers = f.num === 2 ? fields(f.value as Buffer).filter((x) => x.num === 1).map(str) : [];
+      if (finalizers.length) obj.spec = { finalizers };
     }
   }
   return obj;

@@ -1,0 +1,147 @@
+// A controller: informer events → keys in a work queue → N workers → reconcile(key). The
+// reconcile contract is controller-runtime's: given only a key, read the caches, write the
+// difference, and either return (done), return { requeueAfterMs } (look again later), or throw
+// (retried with per-key exponential backoff). Level-triggered, so a missed or merged event only
+// delays a reconcile, never loses one.
+
+import { pino, type Logger } from 'pino';
+import { enqueueController, enqueueMapped, enqueueObject, type OwnerKind } from './event-handlers.js';
+import type { Informer, ResourceEventHandler } from './informer.js';
+import { errorCode, isConflict } from './object-client.js';
+import { keyString, parseKey, type KubeObject, type ObjectKey } from './objects.js';
+import type { RateLimiter } from './rate-limit.js';
+import { WorkQueue } from './work-queue.js';
+
+export interface ReconcileResult {
+  /** look at this key again after this long, even if nothing changes (0/absent: don't) */
+  requeueAfterMs?: number;
+  /** look again soon, with the same backoff as an error, without logging one */
+  requeue?: boolean;
+}
+
+export interface Reconciler {
+  reconcile(key: ObjectKey): Promise<ReconcileResult | void>;
+}
+
+export interface ControllerOptions {
+  /** names the controller in logs, e.g. `gameserverset` */
+  name: string;
+  reconciler: Reconciler;
+  /** parallel reconciles (of different keys: one key is never reconciled twice at once) */
+  workers?: number;
+  logger?: Logger;
+  rateLimiter?: RateLimiter;
+  /** how long start() waits for the informers' initial lists */
+  cacheSyncTimeoutMs?: number;
+}
+
+export interface ControllerStats {
+  reconciles: number;
+  errors: number;
+  requeuesAfter: number;
+}
+
+export class Controller {
+  readonly name: string;
+  readonly queue: WorkQueue;
+  readonly stats: ControllerStats = { reconciles: 0, errors: 0, requeuesAfter: 0 };
+  private readonly reconciler: Reconciler;
+  private readonly workers: number;
+  private readonly log: Logger;
+  private readonly cacheSyncTimeoutMs: number;
+  private readonly informers = new Set<Informer<KubeObject>>();
+  private readonly removeHandlers: (() => void)[] = [];
+  private running: Promise<void>[] = [];
+  private started = false;
+
+  constructor(opts: ControllerOptions) {
+    this.name = opts.name;
+    this.reconciler = opts.reconciler;
+    this.workers = Math.max(1, opts.workers ?? 2);
+    this.log = (opts.logger ?? pino({ level: 'warn' }, pino.destination(2))).child({ controller: opts.name });
+    this.cacheSyncTimeoutMs = opts.cacheSyncTimeoutMs ?? 120_000;
+    this.queue = new WorkQueue({ rateLimiter: opts.rateLimiter });
+  }
+
+  /** Reconcile an object when it changes (the controller's own kind). */
+  watchObjects<T extends KubeObject>(informer: Informer<T>): this {
+    return this.watch(informer, enqueueObject<T>(this.queue));
+  }
+
+  /** Reconcile an object's controlling owner when the object changes (pods → their set). */
+  watchOwned<T extends KubeObject>(informer: Informer<T>, owner: OwnerKind): this {
+    return this.watch(informer, enqueueController<T>(this.queue, owner));
+  }
+
+  /** Reconcile the keys `map` returns when an object changes. */
+  watchMapped<T extends KubeObject>(informer: Informer<T>, map: (obj: T) => ObjectKey[]): this {
+    return this.watch(informer, enqueueMapped<T>(this.queue, map));
+  }
+
+  /** Any handler; start() waits for this informer's sync. */
+  watch<T extends KubeObject>(informer: Informer<T>, handler: ResourceEventHandler<T>): this {
+    this.informers.add(informer as unknown as Informer<KubeObject>);
+    this.removeHandlers.push(informer.addEventHandler(handler));
+    return this;
+  }
+
+  enqueue(key: ObjectKey | string): void {
+    this.queue.add(typeof key === 'string' ? key : keyString(key));
+  }
+
+  /**
+   * Starts the watched informers (if not yet), waits for their caches (a reconcile that reads a
+   * half-filled cache would delete what it cannot see), then starts the workers.
+   */
+  async start(): Promise<void> {
+    if (this.started) throw new Error(`controller ${this.name}: already started`);
+    this.started = true;
+    for (const inf of this.informers) inf.start();
+    await Promise.all([...this.informers].map((i) => i.waitForSync(this.cacheSyncTimeoutMs)));
+    this.log.info({ workers: this.workers }, 'caches synced, starting workers');
+    for (let i = 0; i < this.workers; i++) this.running.push(this.worker());
+  }
+
+  /** Stops taking keys, lets running reconciles finish, and resolves when they have. */
+  async stop(): Promise<void> {
+    for (const remove of this.removeHandlers.splice(0)) remove();
+    await this.queue.shutDownWithDrain();
+    await Promise.all(this.running);
+    this.running = [];
+  }
+
+  private async worker(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      await this.processKey(key);
+    }
+  }
+
+  private async processKey(key: string): Promise<void> {
+    const started = Date.now();
+    this.stats.reconciles++;
+    try {
+      const result = (await this.reconciler.reconcile(parseKey(key))) ?? {};
+      if (result.requeueAfterMs && result.requeueAfterMs > 0) {
+        this.queue.forget(key);
+        this.queue.addAfter(key, result.requeueAfterMs);
+        this.stats.requeuesAfter++;
+      } else if (result.requeue) {
+        this.queue.addRateLimited(key);
+      } else {
+        this.queue.forget(key);
+      }
+      this.log.debug({ key, ms: Date.now() - started }, 'reconciled');
+    } catch (err) {
+      this.stats.errors++;
+      const retries = this.queue.numRequeues(key);
+      this.queue.addRateLimited(key);
+      // A conflict means the cache was behind the server: routine, retried, not worth an error line.
+      const level = isConflict(err) ? 'debug' : errorCode(err) === 404 ? 'info' : 'error';
+      this.log[level]({ key, retries, err: err instanceof Error ? err.message : String(err), ms: Date.now() - started }, `reconcile ${key} failed, retrying`);
+    } finally {
+      this.queue.done(key);
+    }
+  }
+}
