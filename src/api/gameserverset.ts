@@ -3,7 +3,7 @@
 // OpenKruiseGame's; hotpod's CRD adds the defaults and enums its controller applies.
 
 import { invalid, type FieldCause } from './causes.js';
-import { inPlaceUpdateStrategy, persistentVolumeClaim, podSpec, podTemplateMetadata } from './common.js';
+import { condition, inPlaceUpdateStrategy, persistentVolumeClaim, podSpec, podTemplateMetadata } from './common.js';
 import { gameServerContainer, opsState } from './gameserver.js';
 import { intOrPercentErrors } from './intstr.js';
 import { defineResource, type Resource, type ResourceInput } from './resource.js';
@@ -171,6 +171,11 @@ export const gameServerSetStatus = obj(
     waitToBeDeletedReplicas: int(),
     preDeleteReplicas: int(),
     labelSelector: str({ description: 'LabelSelector is label selectors for query over pods that should match the replica count used by HPA.' }),
+    // hotpod additions (OpenKruiseGame has neither): which revision pods move to, and why an update cannot proceed.
+    updateRevision: str({ description: 'The revision (ControllerRevision name, pod label controller-revision-hash) pods are updated to.' }),
+    conditions: arr(condition('A GameServerSet condition, e.g. InPlaceUpdateBlocked.'), {
+      description: "Conditions represents the latest available observations of a GameServerSet's current state.",
+    }),
   },
   {
     required: ['replicas', 'readyReplicas', 'availableReplicas', 'currentReplicas', 'updatedReplicas'],

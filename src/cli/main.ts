@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { up } from './up.js';
 import { registerImageCommands } from './image.js';
 import { registerNodeCommands } from './node-ps.js';
+import { registerControllerCommand } from './controller.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -23,7 +24,7 @@ program.name('hotpod').description('Game server workloads that update in place, 
 
 program
   .command('up')
-  .description('start the embedded control plane in the foreground and write DIR/kubeconfig')
+  .description('start the embedded control plane and its nodes in the foreground and write DIR/kubeconfig')
   .option('--data-dir <dir>', 'where state, credentials and the kubeconfig live', '.hotpod')
   .option('--port <n>', 'API server port (0 picks a free one)', port, 6443)
   .option('--address <ip>', 'address to listen on', '127.0.0.1')
@@ -35,12 +36,14 @@ program
   .addOption(new Option('--backoff-base-ms <ms>', "first delay of the crash-restart and image-pull back-offs (kubelet's 10 s; lower it for tests)").argParser(count).default(10_000).env('HOTPOD_BACKOFF_BASE_MS'))
   .addOption(new Option('--sim-start-delay-ms <ms>', 'simulated containers: default time from start to running').argParser(count).default(0).env('HOTPOD_SIM_START_DELAY_MS'))
   .addOption(new Option('--sim-ready-delay-ms <ms>', 'simulated containers: default time from running to ready').argParser(count).default(0).env('HOTPOD_SIM_READY_DELAY_MS'))
+  .addOption(new Option('--no-controller', 'start without the controller (run `hotpod controller` separately)').env('HOTPOD_NO_CONTROLLER'))
   .action(async (opts) => {
     await up(opts);
   });
 
 registerImageCommands(program);
 registerNodeCommands(program);
+registerControllerCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`hotpod: ${err instanceof Error ? err.message : String(err)}\n`);

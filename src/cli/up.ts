@@ -4,6 +4,9 @@
 import { pino } from 'pino';
 import { startControlPlane } from '../apiserver/index.js';
 import { startNodes, type EmbeddedNodes } from '../node/index.js';
+import { startController, type RunningController } from '../controller/index.js';
+import { installCrds } from '../controller/install-crds.js';
+import { createClients } from '../controller/runtime/index.js';
 
 export interface UpOptions {
   dataDir: string;
@@ -20,6 +23,8 @@ export interface UpOptions {
   backoffBaseMs: number;
   simStartDelayMs: number;
   simReadyDelayMs: number;
+  /** Start the controller in this process (`--no-controller`: run `hotpod controller` yourself). */
+  controller: boolean;
 }
 
 export async function up(opts: UpOptions): Promise<void> {
@@ -53,6 +58,17 @@ export async function up(opts: UpOptions): Promise<void> {
     throw new Error(`embedded nodes did not start: ${err instanceof Error ? err.message : String(err)}`);
   }
   logger.info({ nodes: opts.nodes, hotPatch: opts.hotPatch }, 'nodes ready');
+  // The CRDs, then the controller, both through the kubeconfig as any client would: KUBECONFIG=
+  // is printed once a GameServerSet can be applied and will be acted on.
+  let controller: RunningController | undefined;
+  try {
+    await installCrds({ objects: createClients({ kubeconfig: plane.kubeconfigPath }).objects, logger });
+    if (opts.controller) controller = await startController({ kubeconfig: plane.kubeconfigPath, logger });
+  } catch (err) {
+    await nodes.close();
+    await plane.close();
+    throw new Error(`controller did not start: ${err instanceof Error ? err.message : String(err)}`);
+  }
   process.stdout.write(`KUBECONFIG=${plane.kubeconfigPath}\n`);
 
   let stopping = false;
@@ -60,6 +76,7 @@ export async function up(opts: UpOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    await controller?.stop();
     await nodes.close();
     await plane.close();
     logger.flush();

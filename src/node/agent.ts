@@ -22,6 +22,8 @@ type Json = Record<string, any>;
 
 export interface NodeAgentOptions {
   client: KubeClient;
+  /** For Events, which must not hold up status writes (defaults to `client`). */
+  eventClient?: KubeClient;
   name: string;
   /** Position among the embedded nodes: picks the pod CIDR. */
   index: number;
@@ -66,9 +68,10 @@ export class NodeAgent {
       podsDir,
       runtimes: o.runtimes,
       ips: new PodIpAllocator(cidr.first, cidr.size),
-      events: new EventRecorder(o.client, { component: 'kubelet', host: o.name }),
+      events: new EventRecorder(o.eventClient ?? o.client, { component: 'kubelet', host: o.name }),
       crashBackoff: o.crashBackoff ?? KUBELET_BACKOFF,
       pullBackoff: o.pullBackoff ?? KUBELET_BACKOFF,
+      allocatable: { cpu: o.resources.cpu, memory: `${o.resources.memoryMi - 100}Mi` },
       logger,
       getPod: (key) => {
         const [namespace, name] = key.split('/');
@@ -95,13 +98,14 @@ export class NodeAgent {
       this.logger,
     );
     await this.heartbeat.start();
-    this.informer = await runInformer<Json>(
+    this.informer = runInformer<Json>(
       this.o.client,
       '/api/v1/pods',
       { fieldSelector: `spec.nodeName=${this.o.name}` },
       (pod) => this.queue.add(podKey(pod)),
       this.o.logger.child({ node: this.o.name, informer: 'pods' }),
     );
+    await this.informer.synced;
   }
 
   /** Stops watching and heartbeating, and stops the containers (hotpod is exiting). */

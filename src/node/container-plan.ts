@@ -64,6 +64,9 @@ export interface PlanInput {
 
 const ms = (time: string) => Date.parse(time);
 
+/** Failures where nothing ran: retried once the crash back-off since the attempt is over. */
+const RETRIED_AFTER_BACKOFF = new Set(['CreateContainerError', 'CreateContainerConfigError', 'RunContainerError']);
+
 /** Kubernetes times have whole seconds; runtimes may report milliseconds. */
 export function seconds(time: string): string {
   const t = Date.parse(time);
@@ -106,7 +109,7 @@ export function planContainer(p: PlanInput): ContainerAction {
   if (r.exit) {
     const restarts = p.restartPolicy === 'Always' || (p.restartPolicy === 'OnFailure' && r.exit.exitCode !== 0);
     if (!restarts) return { kind: 'none' };
-    if (waiting && (waiting.reason === 'CreateContainerError' || waiting.reason === 'CreateContainerConfigError')) {
+    if (waiting && RETRIED_AFTER_BACKOFF.has(waiting.reason)) {
       const until = backoffUntil(r.crashBackoff, r.crashBackoff?.lastUpdate ?? 0, p.now, p.crashBackoff);
       if (until !== undefined) return { kind: 'none', wakeAt: until };
     }
@@ -122,7 +125,7 @@ export function planContainer(p: PlanInput): ContainerAction {
     return { kind: 'start', afterExit: true };
   }
 
-  if (waiting && (waiting.reason === 'CreateContainerError' || waiting.reason === 'CreateContainerConfigError')) {
+  if (waiting && RETRIED_AFTER_BACKOFF.has(waiting.reason)) {
     const until = backoffUntil(r.crashBackoff, r.crashBackoff?.lastUpdate ?? 0, p.now, p.crashBackoff);
     if (until !== undefined) return { kind: 'none', wakeAt: until };
   }

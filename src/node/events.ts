@@ -10,7 +10,7 @@ import type { KubeClient } from './kube-client.js';
 type Json = Record<string, any>;
 
 /** Events waiting for an answer; past this, new ones are dropped rather than queued. */
-const MAX_IN_FLIGHT = 64;
+const MAX_IN_FLIGHT = 16;
 /** Recent events remembered for counting repeats. */
 const MAX_REMEMBERED = 4096;
 

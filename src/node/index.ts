@@ -1,6 +1,7 @@
 // Entry point of src/node: the embedded nodes (one agent per node) and the scheduler, all
 // talking to the API server over HTTPS with the credentials of a kubeconfig.
 
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { NodeAgent } from './agent.js';
@@ -10,6 +11,7 @@ import type { HeartbeatOptions } from './node-heartbeat.js';
 import { DEFAULT_NODE_RESOURCES, type NodeResources } from './node-object.js';
 import { createRuntimes } from './runtimes.js';
 import type { SimBehaviour } from './runtime/simulated.js';
+import { NodeLifecycle } from './node-lifecycle.js';
 import { Scheduler } from './scheduler.js';
 
 export { HOT_PATCH_LABEL } from './node-object.js';
@@ -42,6 +44,9 @@ export function nodeName(index: number): string {
 
 export async function startNodes(o: NodesOptions): Promise<EmbeddedNodes> {
   const client = await KubeClient.fromFile(o.kubeconfigPath);
+  // Events are best effort: a few connections of their own, so a burst of them never queues
+  // in front of bindings and status writes.
+  const eventClient = await KubeClient.fromFile(o.kubeconfigPath, 4);
   const resources = { ...DEFAULT_NODE_RESOURCES, ...o.resources };
   const agents: NodeAgent[] = [];
   for (let i = 1; i <= o.count; i++) {
@@ -49,11 +54,12 @@ export async function startNodes(o: NodesOptions): Promise<EmbeddedNodes> {
     agents.push(
       new NodeAgent({
         client,
+        eventClient,
         name,
         index: i,
         nodeDir: join(o.dataDir, 'nodes', name),
         hotPatch: o.hotPatch,
-        runtimes: createRuntimes({ node: name, dataDir: o.dataDir, logger: o.logger.child({ node: name }), simDefaults: o.simDefaults }),
+        runtimes: createRuntimes({ node: name, bootID: randomUUID(), dataDir: o.dataDir, logger: o.logger.child({ node: name }), simDefaults: o.simDefaults }),
         resources,
         logger: o.logger,
         crashBackoff: o.crashBackoff,
@@ -63,14 +69,18 @@ export async function startNodes(o: NodesOptions): Promise<EmbeddedNodes> {
     );
   }
   await Promise.all(agents.map((a) => a.start()));
-  const scheduler = o.count > 0 ? new Scheduler(client, o.logger.child({ component: 'scheduler' })) : undefined;
+  const scheduler = o.count > 0 ? new Scheduler(client, o.logger.child({ component: 'scheduler' }), eventClient) : undefined;
   await scheduler?.start();
+  const lifecycle = o.count > 0 ? new NodeLifecycle(client, o.logger.child({ component: 'node-lifecycle' })) : undefined;
+  lifecycle?.start();
   return {
     agents,
     async close() {
+      lifecycle?.stop();
       await scheduler?.stop();
       await Promise.allSettled(agents.map((a) => a.stop()));
       client.close();
+      eventClient.close();
     },
   };
 }

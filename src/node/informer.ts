@@ -8,19 +8,24 @@ import type { KubeClient } from './kube-client.js';
 
 export interface RunningInformer<T extends KubernetesObject> {
   cache: Pick<ListWatch<T>, 'get' | 'list'>;
+  /** Resolves once the first list is in the cache (or has failed, to be retried). */
+  synced: Promise<void>;
   stop(): Promise<void>;
 }
 
 const RESTART_DELAY_MS = 1000;
 
-/** Starts the informer and resolves once its first list is in the cache (or failed). */
-export async function runInformer<T extends KubernetesObject>(
+/**
+ * Starts the informer. The cache is usable at once (empty until the first list): handlers may
+ * read it while the first list is still delivering its objects.
+ */
+export function runInformer<T extends KubernetesObject>(
   client: KubeClient,
   path: string,
   selectors: { fieldSelector?: string; labelSelector?: string },
   onChange: (obj: T) => void,
   logger: Logger,
-): Promise<RunningInformer<T>> {
+): RunningInformer<T> {
   const lw = client.informer<T>(path, selectors);
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -35,9 +40,9 @@ export async function runInformer<T extends KubernetesObject>(
       if (!stopped) void lw.start();
     }, RESTART_DELAY_MS);
   });
-  await lw.start();
   return {
     cache: lw,
+    synced: lw.start(),
     async stop() {
       stopped = true;
       clearTimeout(timer);

@@ -38,23 +38,34 @@ export class KubeClient {
   private constructor(
     readonly kubeConfig: KubeConfig,
     opts: https.RequestOptions,
+    maxSockets: number,
   ) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.base = new URL(cluster.server);
     for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') this.headers[k] = v;
-    this.agent = new https.Agent({ keepAlive: true, maxSockets: 32, ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized });
+    this.agent = new https.Agent({ keepAlive: true, maxSockets, ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized });
   }
 
-  static async fromFile(path: string): Promise<KubeClient> {
+  /** `maxSockets`: connections kept to the API server (requests beyond wait their turn). */
+  static async fromFile(path: string, maxSockets = 64): Promise<KubeClient> {
     const kc = new KubeConfig();
     kc.loadFromFile(path);
     const opts: https.RequestOptions = {};
     await kc.applyToHTTPSOptions(opts);
-    return new KubeClient(kc, opts);
+    return new KubeClient(kc, opts, maxSockets);
   }
 
   request<T = Json>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
+    return this.send<T>(method, path, body, opts).catch((err: NodeJS.ErrnoException & { reusedSocket?: boolean }) => {
+      // A kept-alive connection the server closed just as we reused it: the request never
+      // arrived, so sending it again is safe (Node's documented remedy).
+      if (err.reusedSocket && (err.code === 'ECONNRESET' || err.message === 'socket hang up')) return this.send<T>(method, path, body, opts);
+      throw err;
+    });
+  }
+
+  private send<T>(method: string, path: string, body: unknown, opts: RequestOptions): Promise<T> {
     const url = new URL(path, this.base);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
@@ -83,7 +94,10 @@ export class KubeClient {
         });
       });
       req.on('timeout', () => req.destroy(new Error(`${method} ${url.pathname}: no answer within 30 s`)));
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException & { reusedSocket?: boolean }) => {
+        err.reusedSocket = req.reusedSocket;
+        reject(err);
+      });
       if (payload) req.write(payload);
       req.end();
     });

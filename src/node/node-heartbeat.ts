@@ -4,7 +4,7 @@
 
 import type { Logger } from 'pino';
 import { isStatus, type KubeClient } from './kube-client.js';
-import { type NodeDescription, nodeObject, nodeStatus } from './node-object.js';
+import { HOT_PATCH_LABEL, type NodeDescription, nodeObject, nodeStatus } from './node-object.js';
 
 type Json = Record<string, any>;
 
@@ -80,7 +80,7 @@ export class NodeHeartbeat {
         },
         spec: { ...existing.spec, ...wanted.spec },
       };
-      if (!this.node.hotPatch) delete next.metadata.labels['hotpod.dev/hot-patch'];
+      if (!this.node.hotPatch) delete next.metadata.labels[HOT_PATCH_LABEL];
       current = await this.client.request('PUT', path, next);
     }
     this.nodeUid = current.metadata.uid;

@@ -25,8 +25,9 @@ export interface PodRequests {
 export function podRequests(pod: Json): PodRequests {
   const sum = (cs: Json[] | undefined, read: (c: Json) => number) => (cs ?? []).reduce((n, c) => n + read(c), 0);
   const max = (cs: Json[] | undefined, read: (c: Json) => number) => (cs ?? []).reduce((n, c) => Math.max(n, read(c)), 0);
-  const cpu = (c: Json) => cpuMilli(c?.resources?.requests?.cpu ?? 0);
-  const mem = (c: Json) => memoryBytes(c?.resources?.requests?.memory ?? 0);
+  // A limit without a request is also the request (kube-apiserver defaults it so).
+  const cpu = (c: Json) => cpuMilli(c?.resources?.requests?.cpu ?? c?.resources?.limits?.cpu ?? 0);
+  const mem = (c: Json) => memoryBytes(c?.resources?.requests?.memory ?? c?.resources?.limits?.memory ?? 0);
   const spec = pod.spec ?? {};
   // Sidecars (init containers with restartPolicy Always) keep running beside the containers.
   const sidecars = ((spec.initContainers ?? []) as Json[]).filter((c) => c?.restartPolicy === 'Always');
@@ -115,9 +116,8 @@ export function nodeMisfits(pod: Json, u: NodeUsage, req: PodRequests): string[]
 }
 
 /** The node for the pod, or kube-scheduler's message saying why there is none. */
-export function placePod(pod: Json, nodes: NodeUsage[]): Placement {
+export function placePod(pod: Json, nodes: NodeUsage[], req: PodRequests = podRequests(pod)): Placement {
   if (nodes.length === 0) return { unschedulable: 'no nodes available to schedule pods' };
-  const req = podRequests(pod);
   const histogram = new Map<string, number>();
   let best: NodeUsage | undefined;
   for (const u of nodes) {

@@ -3,12 +3,13 @@
 // pod again when they finish), and writes the status through pods/status when it changed.
 // Every runtime error ends up in the pod's status; none escapes to crash the agent.
 
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { deepEqual } from '../util/equal.js';
 import { type BackoffPolicy, nextBackoff } from './backoff.js';
 import { type ContainerAction, type ContainerRecord, containerView, newRecord, planContainer, seconds } from './container-plan.js';
+import { EnvResolver } from './container-env.js';
 import { containerField, type EventRecorder } from './events.js';
 import { invalidImageMessage, parseImageReference } from './image-reference.js';
 import { isStatus, type KubeClient } from './kube-client.js';
@@ -22,6 +23,12 @@ type Json = Record<string, any>;
 
 /** The pod annotation (BCS's kubelet contract) that asks for image changes without restarts. */
 export const HOT_PATCH_ANNOTATION = 'io.kubernetes.hotpatch.container';
+
+/** How long a status write waits for container operations that have just started. */
+const STATUS_COALESCE_MS = 100;
+
+/** How long shutdown waits for deletions under way. */
+const SHUTDOWN_WAIT_MS = 3000;
 
 /** Kubelet's minimum grace when it kills the containers of a pod that was force-deleted. */
 const FORCE_DELETE_GRACE_SECONDS = 2;
@@ -39,6 +46,8 @@ export interface PodSyncOptions {
   events: EventRecorder;
   crashBackoff: BackoffPolicy;
   pullBackoff: BackoffPolicy;
+  /** The node's allocatable resources (for env resourceFieldRef of unset limits). */
+  allocatable: Record<string, string>;
   logger: Logger;
   /** The pod as the informer last saw it. */
   getPod(key: string): Json | undefined;
@@ -82,8 +91,11 @@ function terminated(exit: ExitInfo, runtime: string, info: ContainerInfo): Termi
 
 export class PodSync {
   private readonly states = new Map<string, PodState>();
+  private readonly env: EnvResolver;
 
-  constructor(private readonly o: PodSyncOptions) {}
+  constructor(private readonly o: PodSyncOptions) {
+    this.env = new EnvResolver(o.client);
+  }
 
   /** Number of pods this node is running (for tests and benchmarks). */
   get size(): number {
@@ -122,7 +134,7 @@ export class PodSync {
         if (pod.metadata.deletionTimestamp) await this.deletePod(pod);
         return;
       }
-      st = this.admit(pod);
+      st = await this.admit(pod);
     }
     st.lastPod = pod;
     if (pod.metadata.deletionTimestamp) {
@@ -131,7 +143,15 @@ export class PodSync {
     }
     if (st.terminating) return;
     st.ctx.annotations = { ...(pod.metadata.annotations ?? {}) };
+    const opsBefore = st.ops.size;
     let wake = finished ? undefined : this.reconcile(st, pod);
+    if (st.ops.size > opsBefore) {
+      // Operations just started usually end within milliseconds and sync the pod again: write
+      // the status then, once, unless they take longer than STATUS_COALESCE_MS.
+      const at = Date.now() + STATUS_COALESCE_MS;
+      this.o.enqueueAt(key, wake === undefined ? at : Math.min(wake, at));
+      return;
+    }
     const readinessWake = await this.writeStatus(st, pod);
     if (readinessWake !== undefined) wake = wake === undefined ? readinessWake : Math.min(wake, readinessWake);
     if (wake !== undefined) this.o.enqueueAt(key, wake);
@@ -139,17 +159,20 @@ export class PodSync {
 
   /** Stops every container of every pod (hotpod is shutting down); the pods stay in the API. */
   async shutdown(graceSeconds: number): Promise<void> {
+    // Deletions under way finish first (their last requests are in flight), within reason.
+    const terminating = [...this.states.values()].map((st) => st.terminating).filter(Boolean);
+    if (terminating.length) await Promise.race([Promise.allSettled(terminating), new Promise((r) => setTimeout(r, SHUTDOWN_WAIT_MS))]);
     await Promise.allSettled([...this.states.values()].map((st) => this.stopAll(st, graceSeconds)));
   }
 
   // ---- admission and teardown -------------------------------------------------------------
 
-  private admit(pod: Json): PodState {
+  private async admit(pod: Json): Promise<PodState> {
     const uid: string = pod.metadata.uid;
     const podDir = join(this.o.podsDir, uid);
     const emptyDirs = ((pod.spec?.volumes ?? []) as Json[]).filter((v) => v?.emptyDir).map((v) => String(v.name));
-    mkdirSync(podDir, { recursive: true });
-    for (const v of emptyDirs) mkdirSync(join(podDir, 'volumes', v), { recursive: true });
+    await mkdir(podDir, { recursive: true });
+    for (const v of emptyDirs) await mkdir(join(podDir, 'volumes', v), { recursive: true });
     const podIP = this.o.ips.allocate(uid, pod.status?.podIP);
     const st: PodState = {
       key: podKey(pod),
@@ -201,7 +224,7 @@ export class PodSync {
       }
     }
     this.o.ips.release(st.uid);
-    rmSync(st.ctx.podDir, { recursive: true, force: true });
+    await rm(st.ctx.podDir, { recursive: true, force: true });
     if (this.states.get(st.key) === st) this.states.delete(st.key);
   }
 
@@ -331,7 +354,10 @@ export class PodSync {
     const p: Promise<void> = fn()
       .catch((err) => {
         this.o.logger.error({ pod: st.key, container: rec.name, err: err instanceof Error ? err.stack : String(err) }, 'container operation failed');
-        if (!rec.running) rec.waiting = { reason: 'RunContainerError', message: err instanceof Error ? err.message : String(err) };
+        if (!rec.running) {
+          rec.waiting = { reason: 'RunContainerError', message: err instanceof Error ? err.message : String(err) };
+          rec.crashBackoff = nextBackoff(rec.crashBackoff, Date.now(), this.o.crashBackoff);
+        }
       })
       .finally(() => {
         rec.busy = false;
@@ -385,7 +411,9 @@ export class PodSync {
     };
     let info: ContainerInfo;
     try {
-      info = await runtime.start(st.ctx, structuredClone(spec) as ContainerSpec, onExit);
+      const env = await this.env.resolve(spec, pod, { name: this.o.nodeName, hostIP: this.o.hostIP, podIP: st.ctx.podIP, allocatable: this.o.allocatable });
+      const resolved = { ...(structuredClone(spec) as ContainerSpec), env, envFrom: undefined } as ContainerSpec;
+      info = await runtime.start(st.ctx, resolved, onExit);
     } catch (err) {
       const reason = err instanceof ContainerStartError ? err.reason : 'RunContainerError';
       const message = err instanceof Error ? err.message : String(err);

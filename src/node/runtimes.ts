@@ -9,6 +9,8 @@ import { SimulatedRuntime, type SimBehaviour } from './runtime/simulated.js';
 
 export interface RuntimeOptions {
   node: string;
+  /** Differs per start of hotpod, so container IDs do too. */
+  bootID: string;
   /** hotpod's data directory (the process runtime keeps its image store there). */
   dataDir: string;
   logger: Logger;
@@ -17,7 +19,7 @@ export interface RuntimeOptions {
 
 /** The one place that lists runtimes. */
 export function createRuntimes(opts: RuntimeOptions): ContainerRuntime[] {
-  return [new ProcessRuntime({ dataDir: opts.dataDir, logger: opts.logger }), new SimulatedRuntime({ node: opts.node, defaults: opts.simDefaults })];
+  return [new ProcessRuntime({ dataDir: opts.dataDir, logger: opts.logger }), new SimulatedRuntime({ node: opts.node, salt: opts.bootID, defaults: opts.simDefaults })];
 }
 
 export function runtimeFor(runtimes: ContainerRuntime[], image: string): ContainerRuntime | undefined {

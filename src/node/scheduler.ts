@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { EventRecorder } from './events.js';
 import { runInformer, type RunningInformer } from './informer.js';
 import { isStatus, type KubeClient } from './kube-client.js';
-import { type NodeUsage, placePod, podRequests } from './placement.js';
+import { type NodeUsage, type PodRequests, placePod, podRequests } from './placement.js';
 
 type Json = Record<string, any>;
 
@@ -47,24 +47,37 @@ export class Scheduler {
   private readonly assumed = new Map<string, string>();
   /** The last Unschedulable message written per pod uid, to write and record it once. */
   private readonly reported = new Map<string, string>();
+  /** `namespace/name` of the pods without a node (some may be assumed, bound by us already). */
+  private readonly pending = new Set<string>();
   private bindsInFlight = 0;
+  private readonly bindSlots: (() => void)[] = [];
+  /** Requests per pod object (the informer replaces the object when the pod changes). */
+  private readonly requests = new WeakMap<Json, PodRequests>();
   private passQueued = false;
   private passRunning = false;
   private passAgain = false;
   private retryTimer?: NodeJS.Timeout;
   private stopped = false;
+  private synced = false;
 
   constructor(
     private readonly client: KubeClient,
     private readonly logger: Logger,
+    /** Events go through their own connections so they never hold up bindings. */
+    eventClient: KubeClient = client,
   ) {
-    this.events = new EventRecorder(client, { component: SCHEDULER_NAME });
+    this.events = new EventRecorder(eventClient, { component: SCHEDULER_NAME });
   }
 
   async start(): Promise<void> {
-    const changed = () => this.queuePass();
-    this.nodes = await runInformer<Json>(this.client, '/api/v1/nodes', {}, changed, this.logger.child({ informer: 'nodes' }));
-    this.pods = await runInformer<Json>(this.client, '/api/v1/pods', {}, changed, this.logger.child({ informer: 'pods' }));
+    const nodeChanged = () => {
+      // A node that changed may now take a pod that fitted nowhere.
+      if (this.pending.size > 0) this.queuePass();
+    };
+    this.nodes = runInformer<Json>(this.client, '/api/v1/nodes', {}, nodeChanged, this.logger.child({ informer: 'nodes' }));
+    this.pods = runInformer<Json>(this.client, '/api/v1/pods', {}, (pod) => this.podChanged(pod), this.logger.child({ informer: 'pods' }));
+    await Promise.all([this.nodes.synced, this.pods.synced]);
+    this.synced = true;
     this.queuePass();
   }
 
@@ -113,7 +126,7 @@ export class Scheduler {
     const add = (nodeName: string, pod: Json) => {
       const u = usage.get(nodeName);
       if (!u) return;
-      const req = podRequests(pod);
+      const req = this.requestsOf(pod);
       u.pods++;
       u.cpuMilli += req.cpuMilli;
       u.memoryBytes += req.memoryBytes;
@@ -121,7 +134,6 @@ export class Scheduler {
     for (const pod of allPods) {
       const uid = pod.metadata.uid;
       if (pod.spec?.nodeName) {
-        this.assumed.delete(uid);
         if (!finished(pod)) add(pod.spec.nodeName, pod);
       } else {
         const assumedNode = this.assumed.get(uid);
@@ -131,25 +143,53 @@ export class Scheduler {
     return usage;
   }
 
+  private requestsOf(pod: Json): PodRequests {
+    let req = this.requests.get(pod);
+    if (!req) this.requests.set(pod, (req = podRequests(pod)));
+    return req;
+  }
+
+  /** Keeps the set of pods waiting for a node, so a pass looks at those only. */
+  private podChanged(pod: Json): void {
+    const { namespace, name, uid } = pod.metadata;
+    const key = `${namespace}/${name}`;
+    const current = this.pods?.cache.get(name, namespace);
+    if (!current || current.metadata.uid !== uid) {
+      // Deleted (the cache drops an object before its handlers run).
+      this.assumed.delete(uid);
+      this.reported.delete(uid);
+      if (!current) this.pending.delete(key);
+      return;
+    }
+    if (pod.spec?.nodeName) this.assumed.delete(uid);
+    if (wantsScheduling(pod)) {
+      this.pending.add(key);
+      this.queuePass();
+    } else {
+      this.pending.delete(key);
+      this.reported.delete(uid);
+    }
+  }
+
   private async pass(): Promise<void> {
-    // Node events can arrive before the pod informer has its first list.
-    if (!this.pods || !this.nodes) return;
-    const allPods = [...this.pods!.cache.list()];
-    const alive = new Set(allPods.map((p) => p.metadata.uid));
-    for (const uid of this.assumed.keys()) if (!alive.has(uid)) this.assumed.delete(uid);
-    for (const uid of this.reported.keys()) if (!alive.has(uid)) this.reported.delete(uid);
-    const usage = this.usage(allPods);
-    const pending = allPods.filter((p) => wantsScheduling(p) && !this.assumed.has(p.metadata.uid)).sort(queueOrder);
+    // Placing from half a list could overfill a node.
+    if (!this.synced || !this.pods || !this.nodes) return;
+    const cache = this.pods.cache;
+    const pending = [...this.pending]
+      .map((key) => {
+        const [namespace, name] = key.split('/');
+        return cache.get(name!, namespace);
+      })
+      .filter((p): p is Json => p !== undefined && wantsScheduling(p) && !this.assumed.has(p.metadata.uid))
+      .sort(queueOrder);
+    if (pending.length === 0) return;
+    const usage = this.usage(cache.list());
     const writes: Promise<void>[] = [];
     for (const pod of pending) {
-      if (this.bindsInFlight >= MAX_BINDS_IN_FLIGHT) {
-        this.passAgain = true;
-        break;
-      }
-      const placement = placePod(pod, [...usage.values()]);
+      const placement = placePod(pod, [...usage.values()], this.requestsOf(pod));
       if ('node' in placement) {
         const u = usage.get(placement.node)!;
-        const req = podRequests(pod);
+        const req = this.requestsOf(pod);
         u.pods++;
         u.cpuMilli += req.cpuMilli;
         u.memoryBytes += req.memoryBytes;
@@ -164,6 +204,8 @@ export class Scheduler {
 
   private async bind(pod: Json, node: string): Promise<void> {
     const { namespace, name, uid } = pod.metadata;
+    // Placed now (the pod is assumed on its node), bound as a slot frees up.
+    if (this.bindsInFlight >= MAX_BINDS_IN_FLIGHT) await new Promise<void>((resolve) => this.bindSlots.push(resolve));
     this.bindsInFlight++;
     try {
       await this.client.request('POST', `/api/v1/namespaces/${namespace}/pods/${name}/binding`, {
@@ -183,7 +225,7 @@ export class Scheduler {
       }
     } finally {
       this.bindsInFlight--;
-      this.queuePass();
+      this.bindSlots.shift()?.();
     }
   }
 

@@ -47,7 +47,7 @@ export class WorkQueue {
     this.again.clear();
   }
 
-  /** Resolves when nothing is pending or being handled (for tests and shutdown). */
+  /** Nothing is pending or being handled. */
   get idle(): boolean {
     return this.pending.size === 0 && this.running === 0;
   }

@@ -11,6 +11,8 @@ export interface NodeClusterOptions {
   hotPatch?: boolean;
   /** Base of the crash and pull back-offs; short so that tests see several restarts. */
   backoffBaseMs?: number;
+  /** Persist state here (the cluster can then be restarted on it); in memory when absent. */
+  dataDir?: string;
 }
 
 export async function startNodeCluster(o: NodeClusterOptions = {}): Promise<Cluster> {
@@ -18,7 +20,7 @@ export async function startNodeCluster(o: NodeClusterOptions = {}): Promise<Clus
   process.env.HOTPOD_BACKOFF_BASE_MS = String(o.backoffBaseMs ?? 300);
   if (o.hotPatch === false) process.env.HOTPOD_NO_HOT_PATCH = 'true';
   else delete process.env.HOTPOD_NO_HOT_PATCH;
-  return startCluster();
+  return o.dataDir ? startCluster({ dataDir: o.dataDir, inMemory: false }) : startCluster();
 }
 
 /** The newest kubectl found (1.35). */

@@ -55,7 +55,7 @@ describe('pods on embedded nodes', { timeout: 180_000 }, () => {
     assert.deepEqual(pod.status.containerStatuses.map((s: Json) => s.name), ['engine', 'sidecar']);
     const engine = containerStatus(pod, 'engine');
     assert.equal(engine.image, 'registry.example.com/game/engine:v1');
-    assert.match(engine.imageID, /^registry\.example\.com\/game\/engine@sha256:[0-9a-f]{64}$/);
+    assert.match(engine.imageID, /^docker-pullable:\/\/registry\.example\.com\/game\/engine@sha256:[0-9a-f]{64}$/);
     assert.match(engine.containerID, /^simulated:\/\/[0-9a-f]{64}$/);
     assert.deepEqual([engine.ready, engine.started, engine.restartCount, engine.lastState], [true, true, 0, {}]);
     assert.ok(engine.state.running.startedAt);
@@ -109,7 +109,7 @@ describe('pods on embedded nodes', { timeout: 180_000 }, () => {
     assert.equal(engine.state.running?.startedAt, engineBefore.state.running.startedAt, 'never restarted');
     assert.deepEqual(engine.lastState, {});
     assert.notEqual(engine.imageID, engineBefore.imageID);
-    assert.match(engine.imageID, /^registry\.example\.com\/game\/engine@sha256:/);
+    assert.match(engine.imageID, /^docker-pullable:\/\/registry\.example\.com\/game\/engine@sha256:/);
     assert.equal(isReady(after), true);
     const events = await apiOk(c, 'GET', `/api/v1/namespaces/${NS}/events?fieldSelector=involvedObject.name=arena-hot,reason=HotPatched`);
     assert.equal(events.items.length, 1, 'one HotPatched event');

@@ -86,6 +86,14 @@ test('an invalid image name waits for a new image', () => {
   assert.deepEqual(plan(rec, { image: 'good:v1' }), { kind: 'start', afterExit: false });
 });
 
+test('a container that could not be created waits out the crash back-off, then is tried again', () => {
+  for (const reason of ['CreateContainerError', 'CreateContainerConfigError', 'RunContainerError']) {
+    const rec: ContainerRecord = { ...newRecord('app'), waiting: { reason, message: 'x' }, crashBackoff: { delayMs: 10_000, lastUpdate: NOW - 1000 } };
+    assert.deepEqual(plan(rec), { kind: 'none', wakeAt: NOW + 9000 }, reason);
+    assert.deepEqual(plan(rec, { now: NOW + 9000 }), { kind: 'start', afterExit: false }, reason);
+  }
+});
+
 test('the view of a record: running, crash-looping, terminated, never started', () => {
   const run = containerView(runningRecord('app:v1', { restartCount: 2, lastTerminated: { exitCode: 1, reason: 'Error', startedAt: 'a', finishedAt: 'b' } }), 'app:v1');
   assert.deepEqual(run.state, { running: { startedAt: iso(NOW - 60_000) } });

@@ -92,6 +92,8 @@ test('requests: containers summed, init containers as the max, sidecars added', 
     ],
   });
   assert.deepEqual(podRequests(p), { cpuMilli: 2000, memoryBytes: 64 * 2 ** 20 + 2 ** 30 + 1e6 });
+  const limitsOnly = pod({ containers: [{ name: 'a', resources: { limits: { cpu: '1', memory: '1Gi' } } }] });
+  assert.deepEqual(podRequests(limitsOnly), { cpuMilli: 1000, memoryBytes: 2 ** 30 }, 'limits stand for missing requests');
 });
 
 test('tolerations: Exists with no key tolerates everything; effect must match when given', () => {

@@ -35,7 +35,7 @@ test('behaviour: per-container annotation over pod-wide over node default', () =
 test('image IDs come from the reference; the reserved registry cannot be pulled', async () => {
   const rt = new SimulatedRuntime({ node: 'node-1' });
   const v1 = await rt.pull('game/server:v1');
-  assert.match(v1, /^docker\.io\/game\/server@sha256:[0-9a-f]{64}$/);
+  assert.match(v1, /^docker-pullable:\/\/docker\.io\/game\/server@sha256:[0-9a-f]{64}$/);
   assert.equal(await rt.pull('game/server:v1'), v1);
   assert.notEqual(await rt.pull('game/server:v2'), v1);
   assert.equal(simulatedImageId('game/server:v1'), v1);

@@ -44,6 +44,11 @@ export const DEFAULT_SIM_BEHAVIOUR: SimBehaviour = { startDelayMs: 0, readyDelay
 export interface SimulatedRuntimeOptions {
   /** Makes container IDs differ between nodes. */
   node: string;
+  /**
+   * Makes them differ between runs of hotpod too (a boot ID): a container started after a
+   * restart must not get the ID its predecessor had. Same salt, same IDs.
+   */
+  salt?: string;
   defaults?: Partial<SimBehaviour>;
 }
 
@@ -70,12 +75,12 @@ export function simBehaviour(annotations: Record<string, string>, container: str
   };
 }
 
-/** `docker.io/library/nginx@sha256:<sha256 of the reference>`, as containerd reports image IDs. */
+/** `docker-pullable://docker.io/library/nginx@sha256:<sha256 of the reference>`: the contract's form. */
 export function simulatedImageId(image: string): string {
   const ref = parseImageReference(image);
   const repo = ref ? repositoryOf(ref) : image;
   const digest = ref?.digest ?? `sha256:${createHash('sha256').update(image).digest('hex')}`;
-  return `${repo}@${digest}`;
+  return `docker-pullable://${repo}@${digest}`;
 }
 
 interface SimContainer {
@@ -124,7 +129,7 @@ export class SimulatedRuntime implements ContainerRuntime {
     const instance = this.instances.get(instanceKey) ?? 0;
     this.instances.set(instanceKey, instance + 1);
     if (behaviour.startDelayMs > 0) await sleep(behaviour.startDelayMs);
-    const id = createHash('sha256').update(`${this.opts.node}/${pod.uid}/${spec.name}/${instance}`).digest('hex');
+    const id = createHash('sha256').update(`${this.opts.node}/${this.opts.salt ?? ''}/${pod.uid}/${spec.name}/${instance}`).digest('hex');
     const now = Date.now();
     const c: SimContainer = {
       info: {

@@ -1,0 +1,50 @@
+// BlueKing BCS's GameDeployment on the shared workload layer. See README.md.
+
+import { Controller, Expectations, keyOf, type KubeObject, type ObjectKey } from '../runtime/index.js';
+import { PodUpdater, Revisions, type WorkloadContext } from '../workload/index.js';
+import { CONDITION_FAILED_UPDATE, GAME_DEPLOYMENT_API_VERSION, GAME_DEPLOYMENT_KIND, REASON_HOT_PATCH_UNSUPPORTED } from './names.js';
+import { GameDeploymentReconciler } from './reconciler.js';
+
+export { GameDeploymentReconciler } from './reconciler.js';
+export { planCanary, stepPartition, stepsHash } from './canary.js';
+export { planPods, rolloutBudget } from './plan.js';
+export { computeStatus } from './status.js';
+export * from './names.js';
+
+/** BCS's event messages for the shared PodUpdater's successful updates. */
+const bcsMessage = (method: 'hot-patch' | 'in-place' | 'recreate', pod: string): string =>
+  method === 'recreate' ? `successfully delete pod ${pod} for update` : `successfully update pod ${pod} ${method}`;
+
+/** The GameDeployment controller, wired to the context's informers (not started). */
+export function gameDeploymentController(ctx: WorkloadContext): Controller {
+  const log = ctx.logger;
+  const gameDeployments = ctx.factory.informerFor({ apiVersion: GAME_DEPLOYMENT_API_VERSION, kind: GAME_DEPLOYMENT_KIND });
+  const nodes = ctx.factory.informerFor({ apiVersion: 'v1', kind: 'Node' });
+  const expectations = new Expectations({
+    cache: ctx.pods.cache,
+    onTimeout: (owner, p) => log.warn({ owner, child: p.key, kind: p.kind, ageMs: p.ageMs }, 'expected write never showed in the cache; acting again'),
+  });
+  const reconciler = new GameDeploymentReconciler({
+    gameDeployments,
+    pods: ctx.pods,
+    nodes,
+    revisions: new Revisions(ctx.writer, ctx.revisions.cache),
+    updater: new PodUpdater({ writer: ctx.writer, expectations, recorder: ctx.recorder, logger: log, successMessage: bcsMessage }),
+    expectations,
+    writer: ctx.writer,
+    recorder: ctx.recorder,
+    logger: log,
+  });
+  const owner = { apiVersion: GAME_DEPLOYMENT_API_VERSION, kind: GAME_DEPLOYMENT_KIND };
+  // A node that gains (or loses) hot-patch support matters to GameDeployments stopped on it.
+  const stoppedOnNodes = (_node: KubeObject): ObjectKey[] =>
+    gameDeployments.cache
+      .list()
+      .filter((gd) => ((gd.status?.conditions ?? []) as { type: string; status: string; reason?: string }[]).some((c) => c.type === CONDITION_FAILED_UPDATE && c.status === 'True' && c.reason === REASON_HOT_PATCH_UNSUPPORTED))
+      .map(keyOf);
+  return new Controller({ name: 'gamedeployment', reconciler, workers: ctx.workers, logger: log })
+    .watchObjects(gameDeployments)
+    .watchOwned(ctx.pods, owner)
+    .watchOwned(ctx.revisions, owner)
+    .watchMapped(nodes, stoppedOnNodes);
+}

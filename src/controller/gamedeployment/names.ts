@@ -1,0 +1,47 @@
+// The labels, annotations, condition types and event reasons of BCS's GameDeployment, and
+// hotpod's own additions, in one place.
+
+export const GAME_DEPLOYMENT_API_VERSION = 'tkex.tencent.com/v1alpha1';
+export const GAME_DEPLOYMENT_KIND = 'GameDeployment';
+
+/** Every pod's unique id: the 5 random characters of its name (as BCS, shared with its PVCs). */
+export const INSTANCE_ID_LABEL = 'tkex.bkbcs.tencent.com/gamedeployment-instance-id';
+/** Lower cost goes first, in updates and in scale-down (BCS's pod-deletion-cost). */
+export const DELETION_COST_ANNOTATION = 'io.tencent.bcs.dev/pod-deletion-cost';
+/** Node label of nodes whose kubelet honours io.kubernetes.hotpatch.container. */
+export const HOT_PATCH_NODE_LABEL = 'hotpod.dev/hot-patch';
+/**
+ * hotpod's opt-in, on the GameDeployment: `InplaceUpdate` lets a HotPatchUpdate restart the
+ * changed containers in place on nodes without hot-patch support instead of stopping there.
+ */
+export const HOT_PATCH_FALLBACK_ANNOTATION = 'hotpod.dev/hot-patch-fallback';
+export const HOT_PATCH_FALLBACK_IN_PLACE = 'InplaceUpdate';
+
+/** BCS's condition types. */
+export const CONDITION_FAILED_SCALE = 'FailedScale';
+export const CONDITION_FAILED_UPDATE = 'FailedUpdate';
+
+/** Reasons of the FailedUpdate condition. */
+export const REASON_HOT_PATCH_UNSUPPORTED = 'HotPatchUnsupportedOnNode';
+export const REASON_NOT_HOT_PATCHABLE = 'NotHotPatchable';
+export const REASON_NOT_IN_PLACE = 'NotUpdatableInPlace';
+export const REASON_HOT_PATCH_FAILED = 'HotPatchFailed';
+export const REASON_INVALID_SPEC = 'InvalidSpec';
+
+export const PAUSED_BY_CANARY_STEP = 'PausedByCanaryPauseStep';
+export const PAUSED_BY_HOOK_STEP = 'PausedByStepBasedHook';
+
+export const EVENT = {
+  SuccessfulCreate: 'SuccessfulCreate',
+  FailedCreate: 'FailedCreate',
+  SuccessfulDelete: 'SuccessfulDelete',
+  FailedDelete: 'FailedDelete',
+  SuccessfulUpdatePodInPlace: 'SuccessfulUpdatePodInPlace',
+  FailedUpdatePodInPlace: 'FailedUpdatePodInPlace',
+  SuccessfulUpdatePodReCreate: 'SuccessfulUpdatePodReCreate',
+  SuccessfulUpdatePodHotPatch: 'SuccessfulUpdatePodHotPatch',
+  FailedUpdatePodHotPatch: 'FailedUpdatePodHotPatch',
+  SetStepIndex: 'SetStepIndex',
+  SetPaused: 'SetPaused',
+  InvalidSpec: 'InvalidSpec',
+} as const;

@@ -1,0 +1,118 @@
+// GameServer reconcile: the GameServer and its pod (same name) mirror each other.
+// - GameServer → pod: labels gs-opsState, gs-update-priority, gs-delete-priority,
+//   network-disabled, gs-state, and every label and annotation prefixed gs-sync/.
+// - pod → GameServer: status.currentState (see gameserver-state.ts), desiredState, the
+//   priorities in effect (the DP and UP columns), and the pod's phase, IPs and start time.
+// The GameServerSet reconcile creates and deletes GameServers; this one only keeps them in sync.
+
+import type { Logger } from 'pino';
+import { defaultGameServer, type GameServer, type GameServerState } from '../../api/index.js';
+import { deepEqual } from '../../util/equal.js';
+import {
+  controllerRef,
+  isNotFound,
+  keyString,
+  MERGE_PATCH,
+  type Expectations,
+  type Informer,
+  type KubeObject,
+  type ObjectKey,
+  type Reconciler,
+  type ReconcileResult,
+} from '../runtime/index.js';
+import type { ApiWriter } from '../workload/index.js';
+import { desiredStatus, observedState, podMirrorPatch, stateToReport } from './gameserver-state.js';
+import { GS_KIND, GSS_API_VERSION } from './labels.js';
+
+type Json = Record<string, any>;
+
+export interface GameServerReconcilerOptions {
+  gameServers: Informer;
+  pods: Informer;
+  writer: ApiWriter;
+  /** Pod label writes, keyed by GameServer. */
+  podExpectations: Expectations;
+  /** GameServer status writes, keyed by GameServer. */
+  gameServerExpectations: Expectations;
+  /**
+   * How long a transient state (Creating, Updating, Deleting, NotReady) must last before it is reported.
+   * Default 1000 ms: a fast in-place update then costs no GameServer or pod-label write.
+   */
+  transientStateDelayMs?: number;
+  logger: Logger;
+  now?: () => number;
+}
+
+export class GameServerReconciler implements Reconciler {
+  private readonly o: GameServerReconcilerOptions;
+  private readonly now: () => number;
+  private readonly delayMs: number;
+  /** GameServer key → the state its pod was first seen in, and when (for the transient delay). */
+  private readonly firstSeen = new Map<string, { state: GameServerState; at: number }>();
+
+  constructor(opts: GameServerReconcilerOptions) {
+    this.o = opts;
+    this.now = opts.now ?? Date.now;
+    this.delayMs = opts.transientStateDelayMs ?? 1000;
+  }
+
+  async reconcile(key: ObjectKey): Promise<ReconcileResult | void> {
+    const k = keyString(key);
+    const cached = this.o.gameServers.cache.get(key);
+    if (!cached) {
+      this.firstSeen.delete(k);
+      this.o.podExpectations.forget(k);
+      this.o.gameServerExpectations.forget(k);
+      return;
+    }
+    if (cached.metadata?.deletionTimestamp) return;
+    if (!this.o.podExpectations.satisfied(k) || !this.o.gameServerExpectations.satisfied(k)) return { requeueAfterMs: 1000 };
+
+    const gs = defaultGameServer(structuredClone(cached) as unknown as GameServer);
+    let pod: KubeObject | undefined = this.o.pods.cache.get(key);
+    // Same name is not enough: the pod must belong to the GameServer's set.
+    if (pod && controllerRef(pod)?.uid !== controllerRef(cached)?.uid) pod = undefined;
+
+    const now = this.now();
+    const observed = observedState(pod);
+    let seen = this.firstSeen.get(k);
+    if (!seen || seen.state !== observed) this.firstSeen.set(k, (seen = { state: observed, at: now }));
+    const report = stateToReport(gs.status?.currentState, observed, seen.at, now, this.delayMs);
+
+    if (pod && !pod.metadata?.deletionTimestamp) {
+      const mirror = podMirrorPatch(gs, report.state, pod);
+      if (Object.keys(mirror.labels).length || Object.keys(mirror.annotations).length) {
+        const metadata: Json = {};
+        if (Object.keys(mirror.labels).length) metadata.labels = mirror.labels;
+        if (Object.keys(mirror.annotations).length) metadata.annotations = mirror.annotations;
+        try {
+          const written = await this.o.writer.patch('v1', 'Pod', key, { metadata }, { contentType: MERGE_PATCH, purpose: 'mirrorGameServer' });
+          this.o.podExpectations.expectUpdate(k, written);
+        } catch (err) {
+          if (!isNotFound(err)) throw new Error(`pod ${k}: mirroring GameServer labels failed: ${(err as Error).message}`, { cause: err });
+        }
+      }
+    }
+
+    const nowIso = new Date(now).toISOString().replace(/\.\d+Z$/, 'Z');
+    const want = desiredStatus(gs.spec, gs.status, report.state, pod, nowIso);
+    const have = (gs.status ?? {}) as Json;
+    if (Object.keys(want).some((f) => !deepEqual(want[f], have[f])) || (have.podStatus && !want.podStatus)) {
+      // A merge patch keeps keys it does not name: spell out the podStatus keys that went away.
+      const podStatus = want.podStatus ? { ...nulls(have.podStatus), ...want.podStatus } : null;
+      try {
+        const written = await this.o.writer.patch(GSS_API_VERSION, GS_KIND, key, { status: { ...want, podStatus } }, { status: true, purpose: 'gameServerStatus' });
+        this.o.gameServerExpectations.expectUpdate(k, written);
+      } catch (err) {
+        if (!isNotFound(err)) throw new Error(`GameServer ${k}: status update failed: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    return report.recheckInMs ? { requeueAfterMs: report.recheckInMs } : undefined;
+  }
+}
+
+function nulls(o: Json | undefined): Json {
+  const out: Json = {};
+  for (const key of Object.keys(o ?? {})) out[key] = null;
+  return out;
+}

@@ -1,0 +1,126 @@
+// A GameServer's view of its pod: the state OpenKruiseGame reports (status.currentState), the
+// status it mirrors, and the pod labels and annotations that mirror the GameServer. Pure.
+
+import type { GameServerSpec, GameServerState } from '../../api/index.js';
+import { podIsReady, podIsUpdating } from '../../update/availability.js';
+import { checkCompletion } from '../../update/in-place.js';
+import {
+  GS_DELETE_PRIORITY_LABEL,
+  GS_NETWORK_DISABLED_LABEL,
+  GS_OPS_STATE_LABEL,
+  GS_STATE_LABEL,
+  GS_SYNC_PREFIX,
+  GS_UPDATE_PRIORITY_LABEL,
+} from './labels.js';
+
+type Json = Record<string, any>;
+
+/**
+ * From the pod: none yet or Pending → Creating; terminating → Deleting; Failed → Crash; Running
+ * and mid in-place update → Updating; otherwise Ready or NotReady from the pod's Ready condition.
+ * (PreUpdate and PreDelete need lifecycle hooks, which hotpod does not run.)
+ */
+export function observedState(pod: Json | undefined): GameServerState {
+  if (!pod) return 'Creating';
+  if (pod.metadata?.deletionTimestamp) return 'Deleting';
+  switch (pod.status?.phase) {
+    case undefined:
+    case 'Pending':
+      return 'Creating';
+    case 'Failed':
+      return 'Crash';
+    case 'Running':
+      if (podIsUpdating(pod) || !checkCompletion(pod).done) return 'Updating';
+      return podIsReady(pod) ? 'Ready' : 'NotReady';
+    default:
+      return 'Unknown';
+  }
+}
+
+/**
+ * States a pod often holds only for a moment: on its way to being created, updated or deleted,
+ * or NotReady between an in-place update's end and the node's next Ready.
+ */
+export function isTransient(state: GameServerState | undefined): boolean {
+  return state === 'Creating' || state === 'Updating' || state === 'Deleting' || state === 'NotReady';
+}
+
+/**
+ * The state to report. A transient state is reported once it has lasted `delayMs` (counted from
+ * `firstSeenMs`, when this controller first saw it), so a pod that passes through Updating in a
+ * fraction of a second costs no GameServer or pod write; Ready, Crash and Unknown are reported
+ * at once.
+ */
+export function stateToReport(
+  reported: GameServerState | undefined,
+  observed: GameServerState,
+  firstSeenMs: number,
+  now: number,
+  delayMs: number,
+): { state: GameServerState | undefined; recheckInMs?: number } {
+  if (!isTransient(observed) || observed === reported) return { state: observed };
+  const left = firstSeenMs + delayMs - now;
+  if (left <= 0) return { state: observed };
+  return { state: reported, recheckInMs: left };
+}
+
+/** The status fields the controller owns, as they should be; `lastTransitionTime` moves with currentState. */
+export function desiredStatus(spec: GameServerSpec, previous: Json | undefined, state: GameServerState | undefined, pod: Json | undefined, nowIso: string): Json {
+  const status: Json = {
+    desiredState: 'Ready',
+    updatePriority: spec.updatePriority ?? 0,
+    deletionPriority: spec.deletionPriority ?? 0,
+  };
+  if (state !== undefined) {
+    status.currentState = state;
+    status.lastTransitionTime = previous?.currentState === state && previous?.lastTransitionTime ? previous.lastTransitionTime : nowIso;
+  }
+  // The pod's identity and placement only: its conditions and container statuses change with every
+  // probe and restart, and mirroring them would write the GameServer each time.
+  const ps = pod?.status ?? {};
+  const podStatus: Json = {};
+  for (const k of ['phase', 'podIP', 'podIPs', 'hostIP', 'hostIPs', 'startTime']) if (ps[k] !== undefined) podStatus[k] = ps[k];
+  if (Object.keys(podStatus).length) status.podStatus = podStatus;
+  return status;
+}
+
+/**
+ * The labels and annotations the pod should carry for its GameServer, as a merge patch of only
+ * what differs (null removes). Empty maps: the pod is in sync.
+ */
+export function podMirrorPatch(
+  gs: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: GameServerSpec },
+  state: GameServerState | undefined,
+  pod: Json,
+): { labels: Record<string, string | null>; annotations: Record<string, string | null> } {
+  const wantLabels: Record<string, string> = { ...mirrorLabels(gs.spec), ...synced(gs.metadata?.labels) };
+  if (state !== undefined) wantLabels[GS_STATE_LABEL] = state;
+  return {
+    labels: diff(pod.metadata?.labels, wantLabels),
+    annotations: diff(pod.metadata?.annotations, synced(gs.metadata?.annotations)),
+  };
+}
+
+/** The labels a pod of this GameServer carries from its spec (also set when the pod is created). */
+export function mirrorLabels(spec: GameServerSpec): Record<string, string> {
+  return {
+    [GS_OPS_STATE_LABEL]: String(spec.opsState ?? 'None'),
+    [GS_UPDATE_PRIORITY_LABEL]: String(spec.updatePriority ?? 0),
+    [GS_DELETE_PRIORITY_LABEL]: String(spec.deletionPriority ?? 0),
+    [GS_NETWORK_DISABLED_LABEL]: String(spec.networkDisabled ?? false),
+  };
+}
+
+function synced(map: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(map ?? {})) if (k.startsWith(GS_SYNC_PREFIX)) out[k] = v;
+  return out;
+}
+
+/** Sets what `want` has differently; removes gs-sync/ keys `want` no longer has. */
+function diff(have: Record<string, string> | undefined, want: Record<string, string>): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const [k, v] of Object.entries(want)) if (have?.[k] !== v) out[k] = v;
+  for (const k of Object.keys(have ?? {})) if (k.startsWith(GS_SYNC_PREFIX) && !(k in want)) out[k] = null;
+  return out;
+}

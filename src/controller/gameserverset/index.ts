@@ -1,0 +1,66 @@
+// OpenKruiseGame's GameServerSet and GameServer on the shared workload layer: two controllers,
+// one per kind. See ../README.md.
+
+import { Controller, Expectations, controllerRef, type KubeObject, type ObjectKey } from '../runtime/index.js';
+import { PodUpdater, Revisions, type WorkloadContext } from '../workload/index.js';
+import { GameServerReconciler } from './gameserver-reconciler.js';
+import { GS_KIND, GSS_API_VERSION, GSS_KIND } from './labels.js';
+import { GameServerSetReconciler } from './set-reconciler.js';
+
+export { GameServerSetReconciler, IN_PLACE_UPDATE_BLOCKED } from './set-reconciler.js';
+export { GameServerReconciler } from './gameserver-reconciler.js';
+export * from './labels.js';
+
+export interface GameServerSetControllerOptions {
+  /** See GameServerReconcilerOptions.transientStateDelayMs. */
+  transientStateDelayMs?: number;
+}
+
+/** The GameServerSet and GameServer controllers, wired to the context's informers (not started). */
+export function gameServerSetControllers(ctx: WorkloadContext, opts: GameServerSetControllerOptions = {}): Controller[] {
+  const log = ctx.logger;
+  const sets = ctx.factory.informerFor({ apiVersion: GSS_API_VERSION, kind: GSS_KIND });
+  const gameServers = ctx.factory.informerFor({ apiVersion: GSS_API_VERSION, kind: GS_KIND });
+  const onTimeout = (owner: string, p: { key: string; kind: string; ageMs: number }) =>
+    log.warn({ owner, child: p.key, kind: p.kind, ageMs: p.ageMs }, 'expected write never showed in the cache; acting again');
+  const podExpectations = new Expectations({ cache: ctx.pods.cache, onTimeout });
+  const setReconciler = new GameServerSetReconciler({
+    sets,
+    gameServers,
+    pods: ctx.pods,
+    writer: ctx.writer,
+    recorder: ctx.recorder,
+    revisions: new Revisions(ctx.writer, ctx.revisions.cache),
+    updater: new PodUpdater({ writer: ctx.writer, expectations: podExpectations, recorder: ctx.recorder, logger: log }),
+    podExpectations,
+    gameServerExpectations: new Expectations({ cache: gameServers.cache, onTimeout }),
+    logger: log,
+  });
+  const setOwner = { apiVersion: GSS_API_VERSION, kind: GSS_KIND };
+  const setController = new Controller({ name: 'gameserverset', reconciler: setReconciler, workers: ctx.workers, logger: log })
+    .watchObjects(sets)
+    .watchOwned(ctx.pods, setOwner)
+    .watchOwned(gameServers, setOwner)
+    .watchOwned(ctx.revisions, setOwner);
+
+  const serverReconciler = new GameServerReconciler({
+    gameServers,
+    pods: ctx.pods,
+    writer: ctx.writer,
+    podExpectations: new Expectations({ cache: ctx.pods.cache, onTimeout }),
+    gameServerExpectations: new Expectations({ cache: gameServers.cache, onTimeout }),
+    transientStateDelayMs: opts.transientStateDelayMs,
+    logger: log,
+  });
+  const serverController = new Controller({ name: 'gameserver', reconciler: serverReconciler, workers: ctx.workers, logger: log })
+    .watchObjects(gameServers)
+    .watchMapped(ctx.pods, gameServerOfPod);
+  return [setController, serverController];
+}
+
+/** A pod of a GameServerSet has a GameServer of the same name. */
+function gameServerOfPod(pod: KubeObject): ObjectKey[] {
+  const ref = controllerRef(pod);
+  if (ref?.kind !== GSS_KIND || !ref.apiVersion.startsWith('game.kruise.io/')) return [];
+  return [{ namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '' }];
+}

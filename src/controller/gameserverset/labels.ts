@@ -1,0 +1,31 @@
+// The labels and annotations OpenKruiseGame puts on a GameServerSet's pods and GameServers.
+// Names exactly as OKG's (users select on them: `kubectl get pod -l game.kruise.io/gs-opsState=...`).
+
+export const GSS_API_VERSION = 'game.kruise.io/v1alpha1';
+export const GSS_KIND = 'GameServerSet';
+export const GS_KIND = 'GameServer';
+
+/** On pods and GameServers: the name of their GameServerSet. */
+export const OWNER_GSS_LABEL = 'game.kruise.io/owner-gss';
+/** On pods, mirroring their GameServer. */
+export const GS_OPS_STATE_LABEL = 'game.kruise.io/gs-opsState';
+export const GS_UPDATE_PRIORITY_LABEL = 'game.kruise.io/gs-update-priority';
+export const GS_DELETE_PRIORITY_LABEL = 'game.kruise.io/gs-delete-priority';
+export const GS_STATE_LABEL = 'game.kruise.io/gs-state';
+export const GS_NETWORK_DISABLED_LABEL = 'game.kruise.io/network-disabled';
+/** GameServer labels and annotations with this prefix are copied to the pod. */
+export const GS_SYNC_PREFIX = 'gs-sync/';
+/** StatefulSet's per-pod label (Kruise's Advanced StatefulSet sets it too): a Service per server selects on it. */
+export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
+
+/** `minecraft-3` → 3 when the name is `<set>-<ordinal>`; undefined otherwise. */
+export function ordinalOf(setName: string, name: string | undefined): number | undefined {
+  if (!name || !name.startsWith(`${setName}-`)) return undefined;
+  const rest = name.slice(setName.length + 1);
+  if (!/^(0|[1-9]\d*)$/.test(rest)) return undefined;
+  return Number(rest);
+}
+
+export function serverName(setName: string, ordinal: number): string {
+  return `${setName}-${ordinal}`;
+}

@@ -1,0 +1,30 @@
+// The two orders of a GameServerSet, as OpenKruiseGame defines them: which servers go first on
+// scale-down, and which are updated first in a rollout.
+
+export interface ServerRank {
+  ordinal: number;
+  opsState: string;
+  deletionPriority: number;
+  updatePriority: number;
+}
+
+/** opsState weight on scale-down: higher is removed first (OKG's opsStateDeletePrority). */
+const DELETE_WEIGHT: Record<string, number> = { Kill: 100, WaitToBeDeleted: 1, None: 0, Allocated: -1, Maintaining: -2 };
+
+export function deleteWeight(opsState: string): number {
+  return DELETE_WEIGHT[opsState] ?? 0;
+}
+
+/**
+ * Scale-down: opsState (Kill > WaitToBeDeleted > None > Allocated > Maintaining), then higher
+ * deletionPriority, then higher ordinal. Reserved ids go before all of these, but they are not
+ * a ranking: planScale removes them whatever the count.
+ */
+export function scaleDownOrder(a: ServerRank, b: ServerRank): number {
+  return deleteWeight(b.opsState) - deleteWeight(a.opsState) || b.deletionPriority - a.deletionPriority || b.ordinal - a.ordinal;
+}
+
+/** Rollout: higher updatePriority first, then higher ordinal. */
+export function updateOrder(a: ServerRank, b: ServerRank): number {
+  return b.updatePriority - a.updatePriority || b.ordinal - a.ordinal;
+}

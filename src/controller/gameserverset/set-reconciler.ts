@@ -1,0 +1,564 @@
+// GameServerSet reconcile: given a set's key, make its pods and GameServers what the spec says.
+// Each pass, in this order, and only when the caches show every write of the passes before
+// (expectations):
+//
+//   1. revision   the template's ControllerRevision (the update revision)
+//   2. kill       GameServers with opsState Kill lower spec.replicas (once; see replicasAfterKill)
+//   3. scale      remove members on reserved ordinals or beyond replicas, add the lowest free
+//                 ordinals, give every member its GameServer and its pod
+//   4. in service new pods get InPlaceUpdateReady=True (their readiness gate)
+//   5. rollout    planRollout picks the pods to move to the update revision now; every pod is
+//                 advanced one step towards its target by the shared PodUpdater
+//   6. status     counts, observedGeneration, labelSelector, the InPlaceUpdateBlocked condition
+//
+// Reads come from the informer caches only; writes go through the ApiWriter.
+
+import type { Logger } from 'pino';
+import {
+  defaultGameServer,
+  defaultGameServerSet,
+  priorityValue,
+  reservedOrdinals,
+  validateGameServerSet,
+  type GameServerSet,
+  type GameServerSpec,
+} from '../../api/index.js';
+import { podIsAvailable, scaledValue } from '../../update/availability.js';
+import type { PodTemplate } from '../../update/in-place-diff.js';
+import { podRevision, templateImages, type PodUpdatePolicy, type PodUpdateTarget } from '../../update/pod-update-step.js';
+import { planRollout, type PodState } from '../../update/rollout-plan.js';
+import { deepEqual } from '../../util/equal.js';
+import {
+  isAlreadyExists,
+  isConflict,
+  isNotFound,
+  type EventRecorder,
+  type Expectations,
+  type Informer,
+  type KubeObject,
+  type ObjectKey,
+  type Reconciler,
+  type ReconcileResult,
+} from '../runtime/index.js';
+import {
+  asOwner,
+  controllerRefTo,
+  forEachLimit,
+  nextAvailableInMs,
+  ownerKey,
+  podFromTemplate,
+  slowStart,
+  type ApiWriter,
+  type PodUpdater,
+  type Revisions,
+  type WorkloadOwner,
+} from '../workload/index.js';
+import { mirrorLabels } from './gameserver-state.js';
+import { GS_KIND, GSS_API_VERSION, GSS_KIND, OWNER_GSS_LABEL, POD_NAME_LABEL, ordinalOf, serverName } from './labels.js';
+import { updateOrder } from './ordering.js';
+import { planScale, replicasAfterKill, reserveIdsWith, type Member } from './scale-plan.js';
+import { setStatus, type SetCondition } from './set-status.js';
+
+type Json = Record<string, any>;
+
+/** Condition type on the set when InPlaceOnly meets a change that needs a recreate. */
+export const IN_PLACE_UPDATE_BLOCKED = 'InPlaceUpdateBlocked';
+/** Unconfirmed writes are looked at again this often (an event normally comes much sooner). */
+const EXPECTATIONS_RECHECK_MS = 5_000;
+
+export interface GameServerSetReconcilerOptions {
+  sets: Informer;
+  gameServers: Informer;
+  pods: Informer;
+  writer: ApiWriter;
+  recorder: EventRecorder;
+  revisions: Revisions;
+  updater: PodUpdater;
+  /** Pod writes, keyed by set (the updater records into the same). */
+  podExpectations: Expectations;
+  /** GameServer creates and deletes, keyed by set. */
+  gameServerExpectations: Expectations;
+  logger: Logger;
+  /** Concurrent writes within one reconcile. Default 32. */
+  writeConcurrency?: number;
+  now?: () => number;
+}
+
+/** What a pass sees of one set. */
+interface SetView {
+  owner: WorkloadOwner;
+  gss: GameServerSet;
+  /** Pods the set controls, by ordinal (terminating ones included). */
+  pods: Map<number, KubeObject>;
+  /** GameServers the set controls, by ordinal (being deleted ones included). */
+  gameServers: Map<number, KubeObject>;
+  members: Member[];
+}
+
+export class GameServerSetReconciler implements Reconciler {
+  private readonly o: GameServerSetReconcilerOptions;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly concurrency: number;
+
+  constructor(opts: GameServerSetReconcilerOptions) {
+    this.o = opts;
+    this.log = opts.logger.child({ reconciler: 'gameserverset' });
+    this.now = opts.now ?? Date.now;
+    this.concurrency = opts.writeConcurrency ?? 32;
+  }
+
+  async reconcile(key: ObjectKey): Promise<ReconcileResult | void> {
+    const cached = this.o.sets.cache.get(key);
+    if (!cached) {
+      this.o.podExpectations.forget(key);
+      this.o.gameServerExpectations.forget(key);
+      return;
+    }
+    if (cached.metadata?.deletionTimestamp) return;
+    // A write of an earlier pass not yet in the cache: acting now could repeat it.
+    if (!this.o.podExpectations.satisfied(key) || !this.o.gameServerExpectations.satisfied(key)) {
+      return { requeueAfterMs: EXPECTATIONS_RECHECK_MS };
+    }
+    const owner = asOwner(cached);
+    const gss = defaultGameServerSet(structuredClone(cached) as unknown as GameServerSet);
+    const causes = validateGameServerSet(gss);
+    if (causes.length) {
+      const message = causes.map((c) => `${c.field}: ${c.message}`).join('; ');
+      this.o.recorder.event(owner, 'Warning', 'InvalidSpec', message);
+      this.log.warn({ set: key, message }, 'invalid GameServerSet, not reconciled');
+      return;
+    }
+
+    const template = templateOf(gss);
+    const updateRevision = await this.o.revisions.ensure(owner, template, { [OWNER_GSS_LABEL]: owner.metadata.name });
+    const view = this.observe(owner, gss);
+
+    if (await this.applyKill(view)) return;
+    const scaled = await this.scale(view, updateRevision);
+    await this.markNewPodsInService(view);
+    let requeueAfterMs: number | undefined;
+    const blocked: string[] = [];
+    if (!scaled) {
+      const rollout = await this.rollout(view, updateRevision, template);
+      requeueAfterMs = rollout.requeueAfterMs;
+      blocked.push(...rollout.refused);
+      await this.pruneRevisions(view, updateRevision);
+    }
+    await this.writeStatus(view, updateRevision, scaled ? undefined : blocked);
+    return requeueAfterMs ? { requeueAfterMs } : undefined;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // what is there
+
+  private observe(owner: WorkloadOwner, gss: GameServerSet): SetView {
+    const name = owner.metadata.name;
+    const pods = new Map<number, KubeObject>();
+    for (const pod of this.o.pods.cache.byController(owner.metadata.uid)) {
+      const ordinal = ordinalOf(name, pod.metadata?.name);
+      if (ordinal !== undefined) pods.set(ordinal, pod);
+    }
+    const gameServers = new Map<number, KubeObject>();
+    for (const gs of this.o.gameServers.cache.byController(owner.metadata.uid)) {
+      const ordinal = ordinalOf(name, gs.metadata?.name);
+      if (ordinal !== undefined) gameServers.set(ordinal, gs);
+    }
+    const members: Member[] = [];
+    const ordinals = new Set([...gameServers.keys(), ...pods.keys()]);
+    for (const ordinal of ordinals) {
+      const gs = gameServers.get(ordinal);
+      const pod = pods.get(ordinal);
+      const gsLive = gs && !gs.metadata?.deletionTimestamp;
+      const podLive = pod && !pod.metadata?.deletionTimestamp;
+      // The GameServer is the durable record of an ordinal; a live pod whose GameServer is
+      // missing still holds its ordinal (its GameServer is made again below).
+      if (!gsLive && !(podLive && !gs)) continue;
+      const spec = gsSpec(gs);
+      members.push({
+        name: serverName(name, ordinal),
+        ordinal,
+        opsState: spec.opsState ?? 'None',
+        deletionPriority: priorityValue(spec.deletionPriority),
+        updatePriority: priorityValue(spec.updatePriority),
+      });
+    }
+    members.sort((a, b) => a.ordinal - b.ordinal);
+    return { owner, gss, pods, gameServers, members };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // kill
+
+  /** Lowers spec.replicas for Kill servers; true when it did (the set's update event brings the next pass). */
+  private async applyKill(view: SetView): Promise<boolean> {
+    const settling =
+      [...view.pods.values()].some((p) => p.metadata?.deletionTimestamp) || [...view.gameServers.values()].some((g) => g.metadata?.deletionTimestamp);
+    const replicas = replicasAfterKill({ replicas: view.gss.spec.replicas, members: view.members, settling });
+    if (replicas === undefined) return false;
+    const killed = view.members.filter((m) => m.opsState === 'Kill').map((m) => m.name);
+    await this.patchSpec(view, { replicas });
+    this.o.recorder.event(view.owner, 'Normal', 'KillGameServer', `scale to ${replicas} replicas: GameServer ${killed.join(', ')} has opsState Kill and is not replaced`);
+    return true;
+  }
+
+  /** A spec change of the set itself, only if nobody changed the set since we read it. */
+  private async patchSpec(view: SetView, spec: Json): Promise<void> {
+    const m = view.owner.metadata;
+    try {
+      await this.o.writer.patch(GSS_API_VERSION, GSS_KIND, { namespace: m.namespace, name: m.name }, { metadata: { resourceVersion: m.resourceVersion }, spec });
+    } catch (err) {
+      if (isConflict(err)) throw Object.assign(new Error(`GameServerSet ${m.namespace}/${m.name} changed meanwhile; retrying`), { code: 409, cause: err });
+      throw err;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // scale
+
+  /** Adds and removes members, and gives each member its GameServer and pod. True if it wrote. */
+  private async scale(view: SetView, updateRevision: string): Promise<boolean> {
+    const { gss, owner } = view;
+    const reserved = new Set(reservedOrdinals(gss));
+    const plan = planScale({
+      members: view.members,
+      occupied: [...view.pods.keys(), ...view.gameServers.keys()],
+      replicas: gss.spec.replicas,
+      reserved,
+      maxCreate: this.createBudget(view),
+    });
+
+    const scaledDown = plan.remove.filter((r) => r.reason === 'scaleDown').map((r) => r.member.ordinal);
+    if (scaledDown.length && gss.spec.scaleStrategy?.scaleDownStrategyType === 'ReserveIds') {
+      // Reserve first: the pass this patch triggers removes them as reserved ordinals, and a
+      // crash in between loses nothing.
+      await this.patchSpec(view, { reserveGameServerIds: reserveIdsWith(gss.spec.reserveGameServerIds, scaledDown) });
+      return true;
+    }
+
+    let wrote = false;
+    await forEachLimit(plan.remove, this.concurrency, async ({ member }) => {
+      if (await this.removeMember(view, member.ordinal)) wrote = true;
+    });
+
+    const removed = new Set(plan.remove.map((r) => r.member.ordinal));
+    const keep = view.members.filter((m) => !removed.has(m.ordinal)).map((m) => m.ordinal);
+    const todo = [...keep, ...plan.create].filter((o) => this.needsCreate(view, o));
+    if (todo.length === 0) return wrote;
+    const revisions = this.revisionsForNewPods(view, updateRevision, todo);
+    try {
+      await slowStart(todo, this.concurrency, async (ordinal) => {
+        await this.createMember(view, ordinal, revisions.get(ordinal)!);
+      });
+    } finally {
+      wrote = true;
+    }
+    return wrote;
+  }
+
+  /** scaleStrategy.maxUnavailable: new pods only while fewer than that many are unavailable. */
+  private createBudget(view: SetView): number | undefined {
+    const max = view.gss.spec.scaleStrategy?.maxUnavailable;
+    if (max === undefined) return undefined;
+    const limit = Math.max(1, scaledValue(max, view.gss.spec.replicas, false, 1));
+    const ru = view.gss.spec.updateStrategy?.rollingUpdate;
+    const now = this.now();
+    const unavailable = view.members.filter((m) => {
+      const pod = view.pods.get(m.ordinal);
+      return !pod || !podIsAvailable(pod, ru?.minReadySeconds ?? 0, now);
+    }).length;
+    return Math.max(0, limit - unavailable);
+  }
+
+  private needsCreate(view: SetView, ordinal: number): boolean {
+    const gs = view.gameServers.get(ordinal);
+    // A GameServer being deleted, or a pod still terminating, holds the name: wait for it.
+    if (gs?.metadata?.deletionTimestamp) return false;
+    return !gs || !view.pods.has(ordinal);
+  }
+
+  /**
+   * New pods go to the update revision, except while the partition is already met: then to the
+   * revision most of the old pods carry, so a pod deleted by hand comes back as it was.
+   */
+  private revisionsForNewPods(view: SetView, updateRevision: string, ordinals: number[]): Map<number, string> {
+    const out = new Map<number, string>();
+    const { gss } = view;
+    const ru = gss.spec.updateStrategy?.rollingUpdate;
+    let oldRevision: string | undefined;
+    let updated = 0;
+    if (gss.spec.updateStrategy?.type !== 'OnDelete') {
+      const counts = new Map<string, number>();
+      for (const pod of view.pods.values()) {
+        if (pod.metadata?.deletionTimestamp) continue;
+        const rev = podRevision(pod);
+        if (rev === updateRevision) updated++;
+        else if (rev && this.o.revisions.templateOf(view.owner, rev)) counts.set(rev, (counts.get(rev) ?? 0) + 1);
+      }
+      oldRevision = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+    }
+    const target = Math.max(0, gss.spec.replicas - (ru?.partition ?? 0));
+    for (const ordinal of ordinals) {
+      const existing = view.pods.get(ordinal);
+      if (existing) continue;
+      if (oldRevision && updated >= target) out.set(ordinal, oldRevision);
+      else {
+        out.set(ordinal, updateRevision);
+        updated++;
+      }
+    }
+    for (const ordinal of ordinals) if (!out.has(ordinal)) out.set(ordinal, updateRevision);
+    return out;
+  }
+
+  /** The GameServer (if missing) and the pod (if missing) of one ordinal. */
+  private async createMember(view: SetView, ordinal: number, revision: string): Promise<void> {
+    const { owner } = view;
+    const name = serverName(owner.metadata.name, ordinal);
+    const key = ownerKey(owner);
+    const child = { namespace: owner.metadata.namespace, name };
+    let gs = view.gameServers.get(ordinal);
+    if (!gs) {
+      const fresh: KubeObject = {
+        apiVersion: GSS_API_VERSION,
+        kind: GS_KIND,
+        metadata: { name, namespace: owner.metadata.namespace, labels: { [OWNER_GSS_LABEL]: owner.metadata.name }, ownerReferences: [controllerRefTo(owner)] },
+        spec: {},
+      };
+      this.o.gameServerExpectations.expectCreate(key, child);
+      try {
+        gs = await this.o.writer.create(fresh);
+      } catch (err) {
+        this.o.gameServerExpectations.cancel(key, child, 'create');
+        this.o.recorder.event(owner, 'Warning', 'FailedCreate', `create GameServer ${name} in GameServerSet ${owner.metadata.name} failed error: ${(err as Error).message}`);
+        throw new Error(`GameServer ${child.namespace}/${name}: create failed: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    if (view.pods.has(ordinal)) return;
+    const tpl = this.o.revisions.templateOf(owner, revision) ?? templateOf(view.gss);
+    const spec = gsSpec(gs);
+    const pod = podFromTemplate({
+      owner,
+      name,
+      template: tpl,
+      revision,
+      labels: { [OWNER_GSS_LABEL]: owner.metadata.name, [POD_NAME_LABEL]: name, ...mirrorLabels(spec) },
+      images: overrideImages(spec),
+      spec: {
+        // StatefulSet's stable network identity: <pod>.<serviceName>.
+        ...(tpl.spec?.hostname ? {} : { hostname: name }),
+        ...(view.gss.spec.serviceName && !tpl.spec?.subdomain ? { subdomain: view.gss.spec.serviceName } : {}),
+      },
+    });
+    this.o.podExpectations.expectCreate(key, child);
+    try {
+      await this.o.writer.create(pod);
+    } catch (err) {
+      this.o.podExpectations.cancel(key, child, 'create');
+      const why = isAlreadyExists(err) ? 'a pod of that name exists and is not controlled by this set' : (err as Error).message;
+      this.o.recorder.event(owner, 'Warning', 'FailedCreate', `create Pod ${name} in GameServerSet ${owner.metadata.name} failed error: ${why}`);
+      throw new Error(`pod ${child.namespace}/${name}: create failed: ${why}`, { cause: err });
+    }
+    this.o.recorder.event(owner, 'Normal', 'SuccessfulCreate', `create Pod ${name} in GameServerSet ${owner.metadata.name} successful`);
+  }
+
+  /** Deletes the pod, then the GameServer, of a member leaving the set. True if it wrote. */
+  private async removeMember(view: SetView, ordinal: number): Promise<boolean> {
+    const { owner } = view;
+    const name = serverName(owner.metadata.name, ordinal);
+    let wrote = false;
+    const pod = view.pods.get(ordinal);
+    if (pod && !pod.metadata?.deletionTimestamp) {
+      wrote = await this.o.updater.deletePod(owner, pod, 'scaleDown');
+      if (wrote) this.o.recorder.event(owner, 'Normal', 'SuccessfulDelete', `delete Pod ${name} in GameServerSet ${owner.metadata.name} successful`);
+    }
+    const gs = view.gameServers.get(ordinal);
+    if (gs && !gs.metadata?.deletionTimestamp) {
+      const key = ownerKey(owner);
+      this.o.gameServerExpectations.expectDelete(key, gs);
+      try {
+        await this.o.writer.delete(GSS_API_VERSION, GS_KIND, { namespace: owner.metadata.namespace, name }, gs.metadata?.uid);
+        wrote = true;
+      } catch (err) {
+        this.o.gameServerExpectations.cancel(key, { namespace: owner.metadata.namespace, name }, 'delete');
+        if (!isNotFound(err)) {
+          this.o.recorder.event(owner, 'Warning', 'FailedDelete', `delete GameServer ${name} in GameServerSet ${owner.metadata.name} failed error: ${(err as Error).message}`);
+          throw new Error(`GameServer ${owner.metadata.namespace}/${name}: delete failed: ${(err as Error).message}`, { cause: err });
+        }
+      }
+    }
+    return wrote;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // in service
+
+  private async markNewPodsInService(view: SetView): Promise<void> {
+    const fresh = [...view.pods.values()];
+    await forEachLimit(fresh, this.concurrency, async (pod) => {
+      await this.o.updater.markInService(view.owner, pod);
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // rollout
+
+  private async rollout(view: SetView, updateRevision: string, template: PodTemplate): Promise<{ requeueAfterMs?: number; refused: string[] }> {
+    const { gss, owner } = view;
+    const ru = gss.spec.updateStrategy?.rollingUpdate ?? {};
+    const now = this.now();
+    const minReady = ru.minReadySeconds ?? 0;
+    const policy = (ru.podUpdatePolicy ?? 'ReCreate') as PodUpdatePolicy;
+    const live: { pod: KubeObject; rank: Member }[] = [];
+    for (const m of view.members) {
+      const pod = view.pods.get(m.ordinal);
+      if (pod && !pod.metadata?.deletionTimestamp) live.push({ pod, rank: m });
+    }
+
+    const frozen = gss.spec.updateStrategy?.type === 'OnDelete' || ru.paused === true;
+    const selected = new Set<string>();
+    if (!frozen) {
+      type Candidate = PodState & Member;
+      const states: Candidate[] = live.map(({ pod, rank }) => ({
+        ...rank,
+        name: pod.metadata!.name!,
+        updated: podRevision(pod) === updateRevision,
+        available: podIsAvailable(pod, minReady, now),
+        terminating: false,
+      }));
+      const plan = planRollout<Candidate>({
+        pods: states,
+        replicas: gss.spec.replicas,
+        partition: ru.partition ?? 0,
+        // maxUnavailable 0 would never start; Kruise treats it as 1 as well.
+        maxUnavailable: Math.max(1, scaledValue(ru.maxUnavailable, gss.spec.replicas, false, 1)),
+        order: updateOrder,
+      });
+      for (const p of plan.update) selected.add(p.name);
+    }
+
+    const refused = new Set<string>();
+    let wait: number | undefined = nextAvailableInMs(live.map((l) => l.pod), minReady, now);
+    await forEachLimit(live, this.concurrency, async ({ pod }) => {
+      const target = selected.has(pod.metadata!.name!) || podRevision(pod) === updateRevision
+        ? this.rolloutTarget(view, pod, updateRevision, template, policy)
+        : this.stayTarget(view, pod);
+      if (!target) return;
+      const step = await this.o.updater.advance(owner, pod, target);
+      if (step.action === 'refuse') {
+        refused.add(`pods of revision ${podRevision(pod) ?? '(none)'} cannot be updated to ${updateRevision} in place: ${step.reason}`);
+      } else if (step.action === 'waitGrace') {
+        wait = wait === undefined ? step.ms : Math.min(wait, step.ms);
+      }
+    });
+    return { requeueAfterMs: wait, refused: [...refused].sort() };
+  }
+
+  /** Move to the update revision, with this server's image overrides. */
+  private rolloutTarget(view: SetView, pod: KubeObject, updateRevision: string, template: PodTemplate, policy: PodUpdatePolicy): PodUpdateTarget {
+    const ru = view.gss.spec.updateStrategy?.rollingUpdate;
+    return {
+      revision: updateRevision,
+      to: template,
+      from: this.o.revisions.templateOf(view.owner, podRevision(pod)),
+      images: { ...templateImages(template), ...overrideImages(gsSpec(this.gameServerOf(view, pod)), template) },
+      policy,
+      gracePeriodSeconds: ru?.inPlaceUpdateStrategy?.gracePeriodSeconds,
+    };
+  }
+
+  /**
+   * Stay on the pod's own revision: finishes an update under way, brings back into service a pod
+   * that left it for an update it is no longer picked for, and applies image overrides in place.
+   */
+  private stayTarget(view: SetView, pod: KubeObject): PodUpdateTarget | undefined {
+    const revision = podRevision(pod);
+    if (!revision) return undefined;
+    const own = this.o.revisions.templateOf(view.owner, revision);
+    const base = own ? templateImages(own) : currentImages(pod);
+    return {
+      revision,
+      to: own ?? {},
+      from: own,
+      images: { ...base, ...overrideImages(gsSpec(this.gameServerOf(view, pod)), own) },
+      // An override is always applied in place, whatever the set's policy (it changes images only).
+      policy: 'InPlaceIfPossible',
+      gracePeriodSeconds: view.gss.spec.updateStrategy?.rollingUpdate?.inPlaceUpdateStrategy?.gracePeriodSeconds,
+    };
+  }
+
+  private gameServerOf(view: SetView, pod: KubeObject): KubeObject | undefined {
+    const ordinal = ordinalOf(view.owner.metadata.name, pod.metadata?.name);
+    return ordinal === undefined ? undefined : view.gameServers.get(ordinal);
+  }
+
+  private async pruneRevisions(view: SetView, updateRevision: string): Promise<void> {
+    const inUse = new Set([updateRevision]);
+    for (const pod of view.pods.values()) {
+      const rev = podRevision(pod);
+      if (rev) inUse.add(rev);
+    }
+    await this.o.revisions.prune(view.owner, inUse);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // status
+
+  /** `blocked`: the refusals of this pass; undefined when no rollout ran (keep the condition as it is). */
+  private async writeStatus(view: SetView, updateRevision: string, blocked: string[] | undefined): Promise<void> {
+    const { gss, owner } = view;
+    const previous = (gss.status ?? {}) as Json;
+    const conditions = this.conditions(view, previous.conditions ?? [], blocked);
+    const pods = view.members.map((m) => view.pods.get(m.ordinal)).filter((p): p is KubeObject => p !== undefined);
+    const opsStates = view.members.map((m) => m.opsState);
+    const status = setStatus({ gss, pods, opsStates, updateRevision, now: this.now(), conditions });
+    const changed = Object.keys(status).some((k) => !deepEqual((status as Json)[k], previous[k])) || (previous.conditions?.length && !status.conditions);
+    if (!changed) return;
+    const patch: Json = { status: { ...status, conditions: status.conditions ?? null } };
+    try {
+      await this.o.writer.patch(GSS_API_VERSION, GSS_KIND, { namespace: owner.metadata.namespace, name: owner.metadata.name }, patch, { status: true, purpose: 'setStatus' });
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+  }
+
+  /** Sets, changes or clears InPlaceUpdateBlocked; records a Warning event when it appears or changes. */
+  private conditions(view: SetView, existing: SetCondition[], blocked: string[] | undefined): SetCondition[] {
+    const others = existing.filter((c) => c.type !== IN_PLACE_UPDATE_BLOCKED);
+    const current = existing.find((c) => c.type === IN_PLACE_UPDATE_BLOCKED);
+    if (blocked === undefined) return current ? [...others, current] : others;
+    if (blocked.length === 0) return others;
+    const message = `podUpdatePolicy InPlaceOnly: ${blocked.join('; ')}`;
+    if (current?.status === 'True' && current.message === message) return [...others, current];
+    this.o.recorder.event(view.owner, 'Warning', IN_PLACE_UPDATE_BLOCKED, message);
+    const now = new Date(this.now()).toISOString().replace(/\.\d+Z$/, 'Z');
+    return [...others, { type: IN_PLACE_UPDATE_BLOCKED, status: 'True', reason: 'NotInPlaceUpdatable', message, lastTransitionTime: now }];
+  }
+}
+
+/** The pod template part of gameServerTemplate (what revisions hash and pods are made from). */
+export function templateOf(gss: GameServerSet): PodTemplate {
+  const t = gss.spec.gameServerTemplate ?? {};
+  const out: PodTemplate = { spec: (t.spec ?? {}) as Json };
+  if (t.metadata && Object.keys(t.metadata).length) out.metadata = t.metadata as PodTemplate['metadata'];
+  return out;
+}
+
+function gsSpec(gs: KubeObject | undefined): GameServerSpec {
+  return defaultGameServer({ spec: structuredClone(gs?.spec ?? {}) } as never).spec;
+}
+
+/** A GameServer's spec.containers images, for containers the template has (others are ignored). */
+export function overrideImages(spec: GameServerSpec, template?: PodTemplate): Record<string, string> {
+  const names = template ? new Set(((template.spec?.containers ?? []) as Json[]).map((c) => c.name)) : undefined;
+  const out: Record<string, string> = {};
+  for (const c of spec.containers ?? []) if (c.image && (!names || names.has(c.name))) out[c.name] = c.image;
+  return out;
+}
+
+function currentImages(pod: KubeObject): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const c of (pod.spec?.containers ?? []) as Json[]) out[c.name] = c.image;
+  return out;
+}

@@ -1,0 +1,141 @@
+// Drives one pod towards its target: asks src/update for the next step (nextPodUpdateStep) and
+// carries it out with at most one API write, recorded in the owner's expectations so the next
+// reconcile waits for the cache to show it instead of writing it again. The steps:
+//
+//   ReCreate:  delete (the workload creates the pod again at its target)
+//   InPlace:   status InPlaceUpdateReady=False → [grace period] → patch images, revision label,
+//              state annotation → node reports the new images → status InPlaceUpdateReady=True
+//   HotPatch:  one patch (images, revision label, state and hot-patch annotations)
+//
+// Which pods move, and when, is the workload's decision (planRollout); this only moves them.
+
+import type { Logger } from 'pino';
+import { nextPodUpdateStep, needsReadinessCondition, type PodUpdateStep, type PodUpdateTarget } from '../../update/pod-update-step.js';
+import { finishInPlacePatch } from '../../update/in-place.js';
+import { isNotFound, STRATEGIC_MERGE_PATCH, type EventRecorder, type Expectations, type KubeObject } from '../runtime/index.js';
+import type { ApiWriter } from './api-writer.js';
+import { ownerKey, type WorkloadOwner } from './owner.js';
+
+export interface PodUpdaterOptions {
+  writer: ApiWriter;
+  /** Expectations over the pod cache, keyed by owner. */
+  expectations: Expectations;
+  recorder: EventRecorder;
+  logger: Logger;
+  now?: () => number;
+  /**
+   * The message of a successful update's event, for a workload whose reference API words it
+   * its own way (BCS: `successfully update pod X hot-patch`). Default: Kruise's
+   * `successfully update pod X in-place(revision R)`.
+   */
+  successMessage?: (method: 'hot-patch' | 'in-place' | 'recreate', pod: string, revision: string) => string;
+}
+
+const kruiseMessage = (method: 'hot-patch' | 'in-place' | 'recreate', pod: string, revision: string) => `successfully update pod ${pod} ${method}(revision ${revision})`;
+
+export class PodUpdater {
+  private readonly writer: ApiWriter;
+  private readonly expectations: Expectations;
+  private readonly recorder: EventRecorder;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly successMessage: NonNullable<PodUpdaterOptions['successMessage']>;
+
+  constructor(opts: PodUpdaterOptions) {
+    this.writer = opts.writer;
+    this.expectations = opts.expectations;
+    this.recorder = opts.recorder;
+    this.log = opts.logger;
+    this.now = opts.now ?? Date.now;
+    this.successMessage = opts.successMessage ?? kruiseMessage;
+  }
+
+  /** Works out the pod's next step towards `target` and carries it out; returns the step. */
+  async advance(owner: WorkloadOwner, pod: KubeObject, target: PodUpdateTarget): Promise<PodUpdateStep> {
+    if (pod.metadata?.deletionTimestamp) return { action: 'none' };
+    const step = nextPodUpdateStep(pod, target, this.now());
+    const name = pod.metadata!.name!;
+    switch (step.action) {
+      case 'leaveService':
+      case 'returnToService':
+        await this.write(owner, pod, `set InPlaceUpdateReady ${step.action === 'leaveService' ? 'False' : 'True'}`, () =>
+          this.writer.patch('v1', 'Pod', podKey(pod), step.statusPatch, { contentType: STRATEGIC_MERGE_PATCH, status: true, purpose: step.action }),
+        );
+        break;
+      case 'patch': {
+        const hot = step.method === 'HotPatch';
+        const what = hot ? 'hot-patch' : 'in-place';
+        let written: boolean;
+        try {
+          written = await this.write(owner, pod, `${what} update`, () => this.writer.patch('v1', 'Pod', podKey(pod), step.patch, { contentType: STRATEGIC_MERGE_PATCH, purpose: hot ? 'hotPatch' : 'inPlace' }));
+        } catch (err) {
+          this.recorder.event(owner, 'Warning', hot ? 'FailedUpdatePodHotPatch' : 'FailedUpdatePodInPlace', `failed to update pod ${name} ${what}(revision ${target.revision}): ${(err as Error).message}`);
+          throw err;
+        }
+        if (!written) break;
+        this.recorder.event(
+          owner,
+          'Normal',
+          hot ? 'SuccessfulUpdatePodHotPatch' : 'SuccessfulUpdatePodInPlace',
+          this.successMessage(hot ? 'hot-patch' : 'in-place', name, target.revision),
+        );
+        break;
+      }
+      case 'recreate':
+        if (!(await this.deletePod(owner, pod, 'recreate'))) break;
+        this.recorder.event(owner, 'Normal', 'SuccessfulUpdatePodReCreate', `${this.successMessage('recreate', name, target.revision)}: ${step.reason}`);
+        break;
+      case 'failed':
+        this.recorder.event(owner, 'Warning', target.policy === 'HotPatch' ? 'FailedUpdatePodHotPatch' : 'FailedUpdatePodInPlace', `pod ${name}: ${step.message}`);
+        break;
+      default:
+        // none, waitGrace, waitNode, refuse: nothing to write (the caller reads waits and refusals)
+        break;
+    }
+    return step;
+  }
+
+  /**
+   * A new pod carries the readiness gate, and the pod cannot be Ready until its condition
+   * exists: write InPlaceUpdateReady=True once (pods/status; a create cannot set status).
+   */
+  async markInService(owner: WorkloadOwner, pod: KubeObject): Promise<boolean> {
+    if (!needsReadinessCondition(pod)) return false;
+    const now = new Date(this.now()).toISOString().replace(/\.\d+Z$/, 'Z');
+    return this.write(owner, pod, 'set InPlaceUpdateReady True', () =>
+      this.writer.patch('v1', 'Pod', podKey(pod), finishInPlacePatch(now), { contentType: STRATEGIC_MERGE_PATCH, status: true, purpose: 'markInService' }),
+    );
+  }
+
+  /** Deletes the pod (uid precondition: never a newer pod of the same name); false if it was gone. */
+  async deletePod(owner: WorkloadOwner, pod: KubeObject, purpose = 'deletePod'): Promise<boolean> {
+    const key = ownerKey(owner);
+    this.expectations.expectDelete(key, pod);
+    try {
+      await this.writer.delete('v1', 'Pod', podKey(pod), pod.metadata?.uid, { purpose });
+      return true;
+    } catch (err) {
+      this.expectations.cancel(key, podKey(pod), 'delete');
+      if (isNotFound(err)) return false;
+      throw new Error(`pod ${podKey(pod).namespace}/${podKey(pod).name}: delete failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** One pod write whose answer the next reconcile must see in the cache before acting again. */
+  private async write(owner: WorkloadOwner, pod: KubeObject, what: string, send: () => Promise<KubeObject>): Promise<boolean> {
+    try {
+      const written = await send();
+      this.expectations.expectUpdate(ownerKey(owner), written);
+      this.log.debug({ pod: podKey(pod), what, resourceVersion: written.metadata?.resourceVersion }, 'pod written');
+      return true;
+    } catch (err) {
+      // A pod deleted meanwhile needs nothing more; the next reconcile sees it gone.
+      if (isNotFound(err)) return false;
+      throw new Error(`pod ${podKey(pod).namespace}/${podKey(pod).name}: ${what} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+function podKey(pod: KubeObject): { namespace: string; name: string } {
+  return { namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '' };
+}

@@ -1,0 +1,139 @@
+// The next step for one pod on its way to a target: the per-pod half of every rollout
+// (rollout-plan.ts picks the pods, this says what each one needs next). It reads nothing but
+// the pod and the target, so a controller that restarts mid-update resumes exactly where the
+// pod shows it stopped: condition False without new images → patch them; new images without
+// the node's confirmation → wait; confirmed → condition True.
+//
+// The same function serves pods that are not due for the update: their target is their own
+// revision (plus per-pod image overrides), which finishes an update already under way and
+// returns to service a pod that left it for an update it is no longer selected for.
+
+import { IN_PLACE_UPDATE_READY, condition, podIsUpdating } from './availability.js';
+import { planInPlaceUpdate, type PodTemplate } from './in-place-diff.js';
+import {
+  REVISION_LABEL,
+  checkCompletion,
+  finishInPlacePatch,
+  graceRemainingMs,
+  readUpdateState,
+  startInPlacePatch,
+  updatePodPatch,
+  type UpdateMethod,
+} from './in-place.js';
+
+type Json = Record<string, any>;
+
+/**
+ * How a pod moves to a new revision. ReCreate: delete it (its workload creates the new one).
+ * InPlaceIfPossible: in place when only images and metadata change, else recreate.
+ * InPlaceOnly: in place, or refuse. HotPatch: swap images without restarting containers (one
+ * pod write), or refuse.
+ */
+export type PodUpdatePolicy = 'ReCreate' | 'InPlaceIfPossible' | 'InPlaceOnly' | 'HotPatch';
+
+export interface PodUpdateTarget {
+  /** The revision the pod should carry (label controller-revision-hash). */
+  revision: string;
+  to: PodTemplate;
+  /** The template of the pod's own revision; undefined when unknown (pruned, or never recorded). */
+  from?: PodTemplate;
+  /** Container name → image the pod must end with: `to`'s images plus per-pod overrides. */
+  images: Record<string, string>;
+  policy: PodUpdatePolicy;
+  /** In place: seconds between leaving service and patching the images. */
+  gracePeriodSeconds?: number;
+}
+
+export type PodUpdateStep =
+  /** The pod is at its target and in service. */
+  | { action: 'none' }
+  /** Delete the pod; its workload creates it again at the target. */
+  | { action: 'recreate'; reason: string }
+  /** The policy forbids what the change needs (InPlaceOnly, HotPatch). */
+  | { action: 'refuse'; reason: string }
+  /** pods/status patch: InPlaceUpdateReady=False, the pod leaves service before it changes. */
+  | { action: 'leaveService'; statusPatch: Json }
+  /** Look again after `ms`: the grace period after leaving service is not over. */
+  | { action: 'waitGrace'; ms: number }
+  /** Pod patch: revision label, template metadata, state annotation, new images. */
+  | { action: 'patch'; method: UpdateMethod; patch: Json; images: Record<string, string> }
+  /** The node has not reported the new images yet; pod events bring the pod back. */
+  | { action: 'waitNode'; waitingFor: string }
+  /** pods/status patch: InPlaceUpdateReady=True, back in service. */
+  | { action: 'returnToService'; statusPatch: Json }
+  /** The node did something other than what was asked (a hot-patch that restarted the container). */
+  | { action: 'failed'; message: string };
+
+export function podRevision(pod: Json): string | undefined {
+  return pod.metadata?.labels?.[REVISION_LABEL];
+}
+
+/** The images of a template's containers, by container name. */
+export function templateImages(template: PodTemplate | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const c of (template?.spec?.containers ?? []) as Json[]) if (typeof c.image === 'string') out[c.name] = c.image;
+  return out;
+}
+
+/** Containers whose image in the pod's spec differs from the wanted one: name → wanted image. */
+export function imagesToChange(pod: Json, wanted: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const c of (pod.spec?.containers ?? []) as Json[]) {
+    const image = wanted[c.name];
+    if (image !== undefined && image !== c.image) out[c.name] = image;
+  }
+  return out;
+}
+
+export function nextPodUpdateStep(pod: Json, target: PodUpdateTarget, now: number): PodUpdateStep {
+  const nowIso = new Date(now).toISOString().replace(/\.\d+Z$/, 'Z');
+  const updating = podIsUpdating(pod);
+  const atRevision = podRevision(pod) === target.revision;
+  const images = imagesToChange(pod, target.images);
+  const method: UpdateMethod = target.policy === 'HotPatch' ? 'HotPatch' : 'InPlace';
+
+  if (atRevision && Object.keys(images).length === 0) return settle(pod, updating, nowIso);
+
+  let labels: Record<string, string | null> = {};
+  let annotations: Record<string, string | null> = {};
+  if (!atRevision) {
+    if (target.policy === 'ReCreate') return { action: 'recreate', reason: 'podUpdatePolicy is ReCreate' };
+    const plan = target.from
+      ? planInPlaceUpdate(target.from, target.to)
+      : ({ inPlace: false, reason: `the template of the pod's revision ${podRevision(pod) ?? '(none)'} is unknown` } as const);
+    if (!plan.inPlace) {
+      if (target.policy === 'InPlaceIfPossible') return { action: 'recreate', reason: plan.reason };
+      return { action: 'refuse', reason: plan.reason };
+    }
+    labels = plan.labels;
+    annotations = plan.annotations;
+  }
+
+  const inPlacePlan = { inPlace: true as const, images, labels, annotations };
+  // Metadata alone, or a hot-patch: nothing restarts, so the pod never leaves service.
+  if (Object.keys(images).length === 0 || method === 'HotPatch') {
+    return { action: 'patch', method, patch: updatePodPatch(pod, inPlacePlan, target.revision, method, nowIso), images };
+  }
+  if (!updating) return { action: 'leaveService', statusPatch: startInPlacePatch(nowIso) };
+  const wait = graceRemainingMs(pod, target.gracePeriodSeconds ?? 0, now);
+  if (wait > 0) return { action: 'waitGrace', ms: wait };
+  return { action: 'patch', method, patch: updatePodPatch(pod, inPlacePlan, target.revision, method, nowIso), images };
+}
+
+/** The pod has the target's revision and images: wait for the node, then return to service. */
+function settle(pod: Json, updating: boolean, nowIso: string): PodUpdateStep {
+  const state = readUpdateState(pod);
+  if (state) {
+    const done = checkCompletion(pod);
+    if ('failed' in done) return { action: 'failed', message: done.failed };
+    if (!done.done) return { action: 'waitNode', waitingFor: done.waitingFor };
+  }
+  if (updating) return { action: 'returnToService', statusPatch: finishInPlacePatch(nowIso) };
+  return { action: 'none' };
+}
+
+/** The pod carries the readiness gate but its condition was never written (a new pod). */
+export function needsReadinessCondition(pod: Json): boolean {
+  const gated = ((pod.spec?.readinessGates ?? []) as Json[]).some((g) => g.conditionType === IN_PLACE_UPDATE_READY);
+  return gated && !condition(pod, IN_PLACE_UPDATE_READY) && !pod.metadata?.deletionTimestamp;
+}

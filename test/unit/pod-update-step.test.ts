@@ -1,0 +1,171 @@
+// nextPodUpdateStep: the per-pod walk of ReCreate, InPlace and HotPatch, one pod state at a time,
+// including the states a controller restart can leave a pod in.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { nextPodUpdateStep, needsReadinessCondition, imagesToChange, type PodUpdateTarget } from '../../src/update/pod-update-step.js';
+import { HOT_PATCH_ANNOTATION, REVISION_LABEL, UPDATE_STATE_ANNOTATION } from '../../src/update/in-place.js';
+
+const NOW = Date.parse('2026-11-22T00:00:10Z');
+const ENGINE = 'registry.example/engine:1';
+const SIDECAR1 = 'registry.example/sidecar:v1';
+const SIDECAR2 = 'registry.example/sidecar:v2';
+
+const tpl = (sidecar: string, env?: { name: string; value: string }[]) => ({
+  spec: { containers: [{ name: 'engine', image: ENGINE }, { name: 'sidecar', image: sidecar, ...(env ? { env } : {}) }] },
+});
+
+interface PodOpts {
+  revision?: string;
+  sidecarSpec?: string;
+  sidecarRunning?: string;
+  condition?: { status: 'True' | 'False'; at?: string };
+  annotations?: Record<string, string>;
+  containerID?: string;
+}
+
+function pod(o: PodOpts = {}): any {
+  const sidecarSpec = o.sidecarSpec ?? SIDECAR1;
+  const running = o.sidecarRunning ?? sidecarSpec;
+  return {
+    metadata: { name: 'mc-0', labels: { [REVISION_LABEL]: o.revision ?? 'mc-a' }, annotations: o.annotations ?? {} },
+    spec: { containers: [{ name: 'engine', image: ENGINE }, { name: 'sidecar', image: sidecarSpec }], readinessGates: [{ conditionType: 'InPlaceUpdateReady' }] },
+    status: {
+      phase: 'Running',
+      conditions: [
+        { type: 'Ready', status: 'True', lastTransitionTime: '2026-11-22T00:00:00Z' },
+        ...(o.condition ? [{ type: 'InPlaceUpdateReady', status: o.condition.status, lastTransitionTime: o.condition.at ?? '2026-11-22T00:00:00Z' }] : []),
+      ],
+      containerStatuses: [
+        { name: 'engine', image: ENGINE, imageID: 'id-engine', containerID: 'sim://engine', state: { running: {} } },
+        { name: 'sidecar', image: running, imageID: `id-${running}`, containerID: o.containerID ?? 'sim://sidecar', state: { running: {} } },
+      ],
+    },
+  };
+}
+
+function target(over: Partial<PodUpdateTarget> = {}): PodUpdateTarget {
+  return { revision: 'mc-b', from: tpl(SIDECAR1), to: tpl(SIDECAR2), images: { engine: ENGINE, sidecar: SIDECAR2 }, policy: 'InPlaceIfPossible', ...over };
+}
+
+/** Applies a step's patch the way the API server and then the node would, for walking the sequence. */
+function applyPatch(p: any, patch: any): any {
+  const next = structuredClone(p);
+  Object.assign(next.metadata.labels, patch.metadata?.labels ?? {});
+  for (const [k, v] of Object.entries(patch.metadata?.annotations ?? {})) {
+    if (v === null) delete next.metadata.annotations[k];
+    else next.metadata.annotations[k] = v;
+  }
+  for (const c of patch.spec?.containers ?? []) next.spec.containers.find((x: any) => x.name === c.name).image = c.image;
+  return next;
+}
+
+test('in place: leave service, patch, wait for the node, return to service, then nothing', () => {
+  let p = pod({ condition: { status: 'True' } });
+  const t = target();
+  const s1 = nextPodUpdateStep(p, t, NOW);
+  assert.equal(s1.action, 'leaveService');
+  assert.equal((s1 as any).statusPatch.status.conditions[0].status, 'False');
+  assert.equal((s1 as any).statusPatch.status.conditions[0].reason, 'StartInPlaceUpdate');
+
+  p = pod({ condition: { status: 'False' } });
+  const s2 = nextPodUpdateStep(p, t, NOW);
+  assert.equal(s2.action, 'patch');
+  assert.deepEqual((s2 as any).images, { sidecar: SIDECAR2 });
+  assert.deepEqual((s2 as any).patch.spec, { containers: [{ name: 'sidecar', image: SIDECAR2 }] });
+  assert.equal((s2 as any).patch.metadata.labels[REVISION_LABEL], 'mc-b');
+
+  p = applyPatch(p, (s2 as any).patch);
+  const s3 = nextPodUpdateStep(p, t, NOW);
+  assert.equal(s3.action, 'waitNode');
+
+  p.status.containerStatuses[1] = { name: 'sidecar', image: SIDECAR2, imageID: 'id-v2', containerID: 'sim://sidecar-2', state: { running: {} } };
+  const s4 = nextPodUpdateStep(p, t, NOW);
+  assert.equal(s4.action, 'returnToService');
+  assert.equal((s4 as any).statusPatch.status.conditions[0].status, 'True');
+
+  p.status.conditions[1].status = 'True';
+  assert.deepEqual(nextPodUpdateStep(p, t, NOW), { action: 'none' });
+});
+
+test('grace period: the images wait until gracePeriodSeconds after leaving service', () => {
+  const p = pod({ condition: { status: 'False', at: '2026-11-22T00:00:08Z' } });
+  const step = nextPodUpdateStep(p, target({ gracePeriodSeconds: 5 }), NOW);
+  assert.deepEqual(step, { action: 'waitGrace', ms: 3000 });
+  assert.equal(nextPodUpdateStep(p, target({ gracePeriodSeconds: 5 }), NOW + 3000).action, 'patch');
+});
+
+test('ReCreate recreates; InPlaceIfPossible recreates and InPlaceOnly refuses a non-image change, with the reason', () => {
+  const p = pod({ condition: { status: 'True' } });
+  assert.equal(nextPodUpdateStep(p, target({ policy: 'ReCreate' }), NOW).action, 'recreate');
+  const envChange = { to: tpl(SIDECAR1, [{ name: 'MODE', value: 'x' }]), images: { engine: ENGINE, sidecar: SIDECAR1 } };
+  const recreate = nextPodUpdateStep(p, target({ ...envChange, policy: 'InPlaceIfPossible' }), NOW);
+  assert.equal(recreate.action, 'recreate');
+  const refuse = nextPodUpdateStep(p, target({ ...envChange, policy: 'InPlaceOnly' }), NOW);
+  assert.deepEqual(refuse, { action: 'refuse', reason: 'fields other than container images changed: spec.containers[1].env' });
+});
+
+test('an unknown old revision cannot be diffed: recreate or refuse', () => {
+  const p = pod({ condition: { status: 'True' } });
+  assert.equal(nextPodUpdateStep(p, target({ from: undefined }), NOW).action, 'recreate');
+  const refused = nextPodUpdateStep(p, target({ from: undefined, policy: 'InPlaceOnly' }), NOW);
+  assert.equal(refused.action, 'refuse');
+  assert.match((refused as any).reason, /revision mc-a is unknown/);
+});
+
+test('metadata-only changes are one patch and never take the pod out of service', () => {
+  const p = pod({ condition: { status: 'True' } });
+  const to = { metadata: { labels: { tier: 'gold' } }, spec: tpl(SIDECAR1).spec };
+  const step = nextPodUpdateStep(p, target({ to, images: { engine: ENGINE, sidecar: SIDECAR1 } }), NOW);
+  assert.equal(step.action, 'patch');
+  assert.equal((step as any).patch.metadata.labels.tier, 'gold');
+  assert.equal((step as any).patch.spec, undefined);
+});
+
+test('hot-patch is one patch with the kubelet annotation; a restarted container is a failure', () => {
+  const p = pod({ condition: { status: 'True' } });
+  const t = target({ policy: 'HotPatch' });
+  const step = nextPodUpdateStep(p, t, NOW);
+  assert.equal(step.action, 'patch');
+  assert.equal((step as any).method, 'HotPatch');
+  assert.equal((step as any).patch.metadata.annotations[HOT_PATCH_ANNOTATION], 'true');
+  const patched = applyPatch(p, (step as any).patch);
+  patched.status.containerStatuses[1] = { name: 'sidecar', image: SIDECAR2, imageID: 'id-v2', containerID: 'sim://other', state: { running: {} } };
+  assert.equal(nextPodUpdateStep(patched, t, NOW).action, 'failed');
+  patched.status.containerStatuses[1].containerID = 'sim://sidecar';
+  assert.deepEqual(nextPodUpdateStep(patched, t, NOW), { action: 'none' });
+});
+
+test('a pod that left service for an update it is no longer picked for returns to service', () => {
+  // Target = its own revision (the "stay" target a workload gives pods not due for the update).
+  const p = pod({ condition: { status: 'False' } });
+  const stay: PodUpdateTarget = { revision: 'mc-a', from: tpl(SIDECAR1), to: tpl(SIDECAR1), images: { engine: ENGINE, sidecar: SIDECAR1 }, policy: 'InPlaceIfPossible' };
+  assert.equal(nextPodUpdateStep(p, stay, NOW).action, 'returnToService');
+});
+
+test('a per-pod image override on the pod\'s own revision goes in place whatever the policy', () => {
+  const p = pod({ condition: { status: 'True' } });
+  const stay: PodUpdateTarget = { revision: 'mc-a', from: tpl(SIDECAR1), to: tpl(SIDECAR1), images: { engine: ENGINE, sidecar: 'registry.example/sidecar:hotfix' }, policy: 'ReCreate' };
+  assert.equal(nextPodUpdateStep(p, stay, NOW).action, 'leaveService');
+  const out = nextPodUpdateStep(pod({ condition: { status: 'False' } }), stay, NOW);
+  assert.equal(out.action, 'patch');
+  assert.deepEqual((out as any).images, { sidecar: 'registry.example/sidecar:hotfix' });
+  assert.equal((out as any).patch.metadata.labels[REVISION_LABEL], 'mc-a');
+});
+
+test('resuming after a restart between patch and confirmation waits rather than patching again', () => {
+  const state = JSON.stringify({ revision: 'mc-b', method: 'InPlace', updateTimestamp: 'x', images: { sidecar: SIDECAR2 }, lastContainerStatuses: { sidecar: { imageID: `id-${SIDECAR1}` } } });
+  const p = pod({ revision: 'mc-b', sidecarSpec: SIDECAR2, sidecarRunning: SIDECAR1, condition: { status: 'False' }, annotations: { [UPDATE_STATE_ANNOTATION]: state } });
+  assert.deepEqual(nextPodUpdateStep(p, target(), NOW), { action: 'waitNode', waitingFor: `container sidecar still runs ${SIDECAR1}` });
+});
+
+test('a new pod with the readiness gate and no condition needs one; a terminating one does not', () => {
+  const p = pod();
+  assert.equal(needsReadinessCondition(p), true);
+  assert.equal(needsReadinessCondition(pod({ condition: { status: 'True' } })), false);
+  p.metadata.deletionTimestamp = '2026-11-22T00:00:00Z';
+  assert.equal(needsReadinessCondition(p), false);
+});
+
+test('imagesToChange ignores containers the target does not name', () => {
+  assert.deepEqual(imagesToChange(pod(), { sidecar: SIDECAR2, other: 'x' }), { sidecar: SIDECAR2 });
+});

@@ -1,0 +1,89 @@
+// The shared workload layer's pure parts: revision names, pods from templates, status counts,
+// bounded concurrency.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { canonicalJson, revisionName, templateHash } from '../../src/controller/workload/revisions.js';
+import { podFromTemplate } from '../../src/controller/workload/pod-template.js';
+import { countPods, nextAvailableInMs } from '../../src/controller/workload/status.js';
+import { forEachLimit, slowStart } from '../../src/controller/workload/parallel.js';
+import type { WorkloadOwner } from '../../src/controller/workload/owner.js';
+
+const owner: WorkloadOwner = { apiVersion: 'game.kruise.io/v1alpha1', kind: 'GameServerSet', metadata: { name: 'mc', namespace: 'ns', uid: 'u-1' } };
+
+test('a template hashes the same whatever its key order, and differently when it changes', () => {
+  const a = { spec: { containers: [{ name: 'c', image: 'x:1' }], restartPolicy: 'Always' } };
+  const b = { spec: { restartPolicy: 'Always', containers: [{ image: 'x:1', name: 'c' }] } };
+  assert.equal(canonicalJson(a), canonicalJson(b));
+  assert.equal(templateHash(a), templateHash(b));
+  assert.notEqual(templateHash(a), templateHash({ spec: { containers: [{ name: 'c', image: 'x:2' }] } }));
+  assert.notEqual(templateHash(a), templateHash(a, 1));
+  assert.match(revisionName('mc', a), /^mc-[bcdfghjklmnpqrstvwxz2456789]{10}$/);
+});
+
+test('a pod from a template: labels, revision, owner, overrides, readiness gate', () => {
+  const pod = podFromTemplate({
+    owner,
+    name: 'mc-3',
+    template: { metadata: { labels: { app: 'mc' }, annotations: { a: '1' } }, spec: { containers: [{ name: 'engine', image: 'e:1' }, { name: 'sidecar', image: 's:1' }] } },
+    revision: 'mc-abc',
+    labels: { 'game.kruise.io/owner-gss': 'mc' },
+    images: { sidecar: 's:hotfix', missing: 'x' },
+    spec: { hostname: 'mc-3' },
+  });
+  assert.deepEqual(pod.metadata!.labels, { app: 'mc', 'game.kruise.io/owner-gss': 'mc', 'controller-revision-hash': 'mc-abc' });
+  assert.deepEqual(pod.metadata!.annotations, { a: '1' });
+  assert.deepEqual(pod.metadata!.ownerReferences, [{ apiVersion: owner.apiVersion, kind: 'GameServerSet', name: 'mc', uid: 'u-1', controller: true, blockOwnerDeletion: true }]);
+  assert.deepEqual(pod.spec.containers.map((c: any) => c.image), ['e:1', 's:hotfix']);
+  assert.deepEqual(pod.spec.readinessGates, [{ conditionType: 'InPlaceUpdateReady' }]);
+  assert.equal(pod.spec.hostname, 'mc-3');
+});
+
+test('status counts skip terminating pods; available honours minReadySeconds', () => {
+  const now = Date.parse('2026-11-22T00:01:00Z');
+  const pod = (rev: string, ready: boolean, readySince = '2026-11-22T00:00:00Z', extra: any = {}) => ({
+    metadata: { labels: { 'controller-revision-hash': rev }, ...extra },
+    status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: readySince }] },
+  });
+  const pods = [
+    pod('new', true),
+    pod('new', false),
+    pod('old', true, '2026-11-22T00:00:55Z'),
+    pod('new', true, '2026-11-22T00:00:00Z', { deletionTimestamp: 'x' }),
+  ];
+  assert.deepEqual(countPods(pods, { updateRevision: 'new', minReadySeconds: 10, now }), { replicas: 3, ready: 2, available: 1, updated: 2, updatedReady: 1 });
+  assert.equal(nextAvailableInMs(pods, 10, now), 5000);
+  assert.equal(nextAvailableInMs(pods, 0, now), undefined);
+});
+
+test('forEachLimit runs every item at most `limit` at a time and reports failures', async () => {
+  let active = 0;
+  let peak = 0;
+  const seen: number[] = [];
+  await assert.rejects(
+    forEachLimit([1, 2, 3, 4, 5], 2, async (n) => {
+      active++;
+      peak = Math.max(peak, active);
+      await new Promise((r) => setTimeout(r, 5));
+      seen.push(n);
+      active--;
+      if (n % 2 === 0) throw new Error(`item ${n}`);
+    }),
+    /item 2 \(and 1 more failure\)/,
+  );
+  assert.equal(peak, 2);
+  assert.deepEqual(seen.sort(), [1, 2, 3, 4, 5]);
+});
+
+test('slowStart stops after the first batch with a failure', async () => {
+  const calls: number[] = [];
+  await assert.rejects(
+    slowStart([1, 2, 3, 4, 5, 6, 7], 10, async (n) => {
+      calls.push(n);
+      if (n === 3) throw new Error('quota');
+    }),
+    /quota/,
+  );
+  // batches: [1], [2, 3] (3 fails) → 4.. never tried
+  assert.deepEqual(calls.sort(), [1, 2, 3]);
+  assert.equal(await slowStart([1, 2, 3], 2, async () => {}), 3);
+});
