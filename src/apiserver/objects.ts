@@ -142,11 +142,10 @@ export class ObjectService {
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     delete meta.managedFields;
-    if (def.subresources.includes('status')) {
-      if (def.builtin) obj.status = initialStatus(def, obj);
-      else delete obj.status;
-    }
+    if (def.subresources.includes('status') && !def.builtin) delete obj.status;
     const warnings = this.admit(def, obj, undefined, opts);
+    // Built-in status is the server's to set, from the defaulted object.
+    if (def.subresources.includes('status') && def.builtin) obj.status = initialStatus(def, obj);
     if (isCrd(def)) obj.status = establishedStatus(obj);
     if (opts.dryRun) return { object: obj, created: true, warnings };
     const stored = await this.store.put(storageKey(def), this.toStorage(def, obj));

@@ -1,7 +1,7 @@
 // kubectl apply (client-side create then update, server-side) of a CRD, custom objects and pods.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { kubectls, startCluster, runKubectl, kubectlOk, ensureNamespace, nsFor, type Cluster } from '../helpers/cluster.js';
+import { kubectls, startCluster, runKubectl, kubectlOk, ensureNamespace, nsFor, apiOk, type Cluster } from '../helpers/cluster.js';
 import { arenaSetCrd, arenaSet, pod, toYaml, getObj, arenaPath, waitCrdEstablished, type Obj } from '../helpers/fixtures.js';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -214,3 +214,27 @@ describe('kubectl apply', { timeout: 600_000 }, () => {
   }
 });
 
+
+describe('pod defaults', { timeout: 120_000 }, () => {
+  it('defaults requests to limits and computes the QoS class', async () => {
+    const c = await startCluster({ inMemory: true });
+    try {
+      const make = (name: string, resources: object) =>
+        apiOk(c, 'POST', '/api/v1/namespaces/default/pods', {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name },
+          spec: { nodeSelector: { nowhere: 'x' }, containers: [{ name: 'main', image: 'engine:1', resources }] },
+        });
+      const guaranteed = await make('limits-only', { limits: { cpu: '1', memory: '1Gi' } });
+      assert.deepEqual(guaranteed.spec.containers[0].resources.requests, { cpu: '1', memory: '1Gi' });
+      assert.equal(guaranteed.status.qosClass, 'Guaranteed');
+      const burstable = await make('requests-only', { requests: { cpu: '100m' } });
+      assert.equal(burstable.status.qosClass, 'Burstable');
+      const none = await make('nothing', {});
+      assert.equal(none.status.qosClass, 'BestEffort');
+    } finally {
+      await c.cleanup();
+    }
+  });
+});

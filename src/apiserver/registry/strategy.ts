@@ -48,6 +48,10 @@ function defaultPod(pod: KObject): void {
     c.terminationMessagePath ??= '/dev/termination-log';
     c.terminationMessagePolicy ??= 'File';
     c.resources ??= {};
+    // As kube-apiserver does: a limit without a request requests what it limits.
+    if (c.resources.limits && typeof c.resources.limits === 'object') {
+      c.resources.requests = { ...c.resources.limits, ...(c.resources.requests ?? {}) };
+    }
     c.imagePullPolicy ??= imagePullPolicy(c.image);
     for (const p of (c.ports ?? []) as Json[]) p.protocol ??= 'TCP';
   }
@@ -60,10 +64,16 @@ function imagePullPolicy(image: unknown): string {
   return !tagged || lastPart.endsWith(':latest') ? 'Always' : 'IfNotPresent';
 }
 
+/** Guaranteed: every container limits cpu and memory at what it requests; BestEffort: none asks for anything. */
 function qosClass(pod: KObject): string {
-  const containers = ((pod as Json).spec?.containers ?? []) as Json[];
-  const hasAny = containers.some((c) => c?.resources?.requests || c?.resources?.limits);
-  return hasAny ? 'Burstable' : 'BestEffort';
+  const spec = (pod as Json).spec ?? {};
+  const containers = [...(spec.initContainers ?? []), ...(spec.containers ?? [])] as Json[];
+  const hasAny = containers.some((c) => Object.keys(c?.resources?.requests ?? {}).length || Object.keys(c?.resources?.limits ?? {}).length);
+  if (!hasAny) return 'BestEffort';
+  const guaranteed = containers.every((c) =>
+    ['cpu', 'memory'].every((r) => c?.resources?.limits?.[r] !== undefined && String(c.resources.limits[r]) === String(c.resources.requests?.[r])),
+  );
+  return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
 function defaultService(svc: KObject): void {
