@@ -105,7 +105,7 @@ class ArenaSetReconciler implements Reconciler {
           await this.clients.objects.deleteObject('v1', 'ConfigMap', { namespace: key.namespace, name: o.metadata!.name! });
           this.deletes++;
         } catch (err) {
-          this.expectations.cancel(key, o.metadata!.name!);
+          this.expectations.cancel(key, { namespace: key.namespace, name: o.metadata!.name! });
           if (!isNotFound(err)) throw err;
         }
       }

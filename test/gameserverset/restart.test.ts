@@ -49,11 +49,11 @@ describe('controller restart mid-rollout', { timeout: 300_000 }, () => {
     controller = await startControllerProcess(c);
     const ns = await namespace(c, 'gss-restart');
     const names = ['rs-0', 'rs-1', 'rs-2', 'rs-3'];
-    // A grace period and a slow sidecar readiness keep each pod's update open for ~2.5 s, so the
+    // A grace period and a slow sidecar readiness keep each pod's update open for ~3.5 s, so the
     // kill lands between a pod leaving service and its new image.
     await applyGss(
       c,
-      gss('rs', ns, { replicas: 4, maxUnavailable: 1, gracePeriodSeconds: 2, annotations: { 'sim.hotpod.dev/ready-delay-ms.sidecar': '500' } }),
+      gss('rs', ns, { replicas: 4, maxUnavailable: 1, gracePeriodSeconds: 3, annotations: { 'sim.hotpod.dev/ready-delay-ms.sidecar': '500' } }),
     );
     const before1 = await waitSettled(c, ns, 'rs', names);
     const history = await recordPods(c, ns, 4);

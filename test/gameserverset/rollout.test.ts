@@ -162,6 +162,7 @@ describe('GameServerSet rollouts', { timeout: 600_000 }, () => {
     const manifest = gss('fallback', ns, { replicas: 2, policy: 'InPlaceIfPossible' });
     await applyGss(c, manifest);
     const before1 = await waitSettled(c, ns, 'fallback', ['fallback-0', 'fallback-1']);
+    const history = await recordPods(c, ns, 2);
     const withEnv = structuredClone(manifest);
     withEnv.spec.gameServerTemplate.spec.containers[0].env = [{ name: 'MODE', value: 'ranked' }];
     await applyGss(c, withEnv);
@@ -173,6 +174,12 @@ describe('GameServerSet rollouts', { timeout: 600_000 }, () => {
       'both pods recreated with the env',
       WAIT_MS,
     );
+    await waitFor(() => [...history.latest.values()].filter((p) => isReady(p) && p.spec.containers[0].env).length === 2, 'the watch saw the end', WAIT_MS);
+    history.close();
+    // maxUnavailable 1 (the default): one pod away (terminating, missing or not ready yet) at a time.
+    assert.equal(history.maxUnavailable(), 1);
+    assert.equal(history.uids.get('fallback-0')!.size, 2);
+    assert.equal(history.uids.get('fallback-1')!.size, 2);
     for (const [name, p] of after1) {
       assert.notEqual(p.metadata.uid, before1.get(name)!.metadata.uid, `${name} was recreated`);
       assert.equal(container(p, 'engine')!.restartCount, 0);

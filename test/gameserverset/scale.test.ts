@@ -109,6 +109,25 @@ describe('GameServerSet scaling', { timeout: 600_000 }, () => {
     await waitFor(async () => (await getGs(c, ns, 'res-2').catch(() => undefined)) === undefined, 'GameServer res-2 gone', WAIT_MS);
   });
 
+  it('a pod deleted by hand comes back under its name; deleting the set removes its pods and GameServers', async () => {
+    const ns = await namespace(c, 'gss-lifecycle');
+    await applyGss(c, gss('life', ns, { replicas: 2 }));
+    const before1 = await waitSettled(c, ns, 'life', names('life', [0, 1]));
+    await kubectl(c, ns, ['delete', 'pod', 'life-1', '--wait=false']);
+    const after1 = await waitFor(
+      async () => {
+        const pods = await waitSettled(c, ns, 'life', names('life', [0, 1]), 'life-1 back');
+        return pods.get('life-1')!.metadata.uid !== before1.get('life-1')!.metadata.uid ? pods : undefined;
+      },
+      'life-1 recreated',
+      WAIT_MS,
+    );
+    assert.equal(after1.get('life-0')!.metadata.uid, before1.get('life-0')!.metadata.uid);
+    assert.equal((await getGs(c, ns, 'life-1')).metadata.uid, (await gameServersOf(c, ns, 'life')).get('life-1')!.metadata.uid);
+    await kubectl(c, ns, ['delete', 'gss', 'life']);
+    await waitFor(async () => (await podsOf(c, ns, 'life')).size === 0 && (await gameServersOf(c, ns, 'life')).size === 0, 'pods and GameServers gone', WAIT_MS);
+  });
+
   it('ReserveIds: ordinals removed by a scale-down are written back into reserveGameServerIds and never reused', async () => {
     const ns = await namespace(c, 'gss-reserveids');
     await applyGss(c, gss('rid', ns, { replicas: 3, scaleDown: 'ReserveIds', reserve: [1] }));

@@ -246,14 +246,10 @@ export class GameServerSetReconciler implements Reconciler {
     const todo = [...keep, ...plan.create].filter((o) => this.needsCreate(view, o));
     if (todo.length === 0) return wrote;
     const revisions = this.revisionsForNewPods(view, updateRevision, todo);
-    try {
-      await slowStart(todo, this.concurrency, async (ordinal) => {
-        await this.createMember(view, ordinal, revisions.get(ordinal)!);
-      });
-    } finally {
-      wrote = true;
-    }
-    return wrote;
+    await slowStart(todo, this.concurrency, async (ordinal) => {
+      await this.createMember(view, ordinal, revisions.get(ordinal)!);
+    });
+    return true;
   }
 
   /** scaleStrategy.maxUnavailable: new pods only while fewer than that many are unavailable. */
