@@ -88,12 +88,9 @@ export class ObjectService {
   /** Objects matching the options plus the revision the list reflects and a continue token. */
   list(def: ResourceDef, namespace: string | undefined, opts: ListOptions): { items: KObject[]; revision: string; continue?: string; remaining?: number } {
     const matches = this.matcher(def, opts);
-    let items = this.store.list(storageKey(def), ns(def, namespace)).filter(matches);
+    const after = opts.continue ? decodeContinue(opts.continue) : undefined;
+    let items = this.store.list(storageKey(def), ns(def, namespace), after).filter(matches);
     const revision = String(this.store.revision);
-    if (opts.continue) {
-      const after = decodeContinue(opts.continue);
-      items = items.filter((o) => keyOf(o) > after);
-    }
     let token: string | undefined;
     let remaining: number | undefined;
     if (opts.limit && opts.limit > 0 && items.length > opts.limit) {
@@ -109,6 +106,11 @@ export class ObjectService {
     const labels = opts.labelSelector ? parseLabelSelector(opts.labelSelector) : undefined;
     const fields = opts.fieldSelector ? parseFieldSelector(opts.fieldSelector, def.resource) : undefined;
     return (o) => (!labels || labels(o.metadata.labels)) && (!fields || fields(o));
+  }
+
+  /** The object as JSON, reusing the text the store already made of it. */
+  jsonOf(obj: KObject): string {
+    return this.store.serialized(obj) ?? JSON.stringify(obj);
   }
 
   /** Objects are stored at one version; a request for another sees its own apiVersion. */
@@ -353,7 +355,8 @@ export class ObjectService {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw badRequest(`the body of the request must be a ${def.kind} object`);
     }
-    const obj = structuredClone(body) as KObject;
+    // Callers hand the body over (a freshly parsed request, a patch result, a copy): no clone.
+    const obj = body as KObject;
     if (obj.kind !== undefined && obj.kind !== def.kind) {
       throw badRequest(`the kind of the object (${String(obj.kind)}) does not match the kind of the resource (${def.kind})`);
     }

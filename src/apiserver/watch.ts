@@ -71,7 +71,7 @@ export class Watches {
         let byType = lineCache.get(event);
         if (!byType) lineCache.set(event, (byType = new Map()));
         let line = byType.get(type);
-        if (line === undefined) byType.set(type, (line = `{"type":"${type}","object":${JSON.stringify(o)}}\n`));
+        if (line === undefined) byType.set(type, (line = `{"type":"${type}","object":${this.store.serialized(o) ?? JSON.stringify(o)}}\n`));
         res.write(line);
         return;
       }

@@ -161,7 +161,7 @@ export class HttpServer {
         case 'POST': {
           const body = await readObjectBody(req);
           const result = await objects.create(def, namespace, body, writeOpts);
-          return sendJson(res, result.created ? 201 : 200, result.object, result.warnings);
+          return sendRaw(res, result.created ? 201 : 200, objects.jsonOf(result.object), result.warnings);
         }
         case 'DELETE': {
           if (!def.verbs.includes('deletecollection')) throw methodNotSupported(def.resource, 'deletecollection');
@@ -201,12 +201,12 @@ export class HttpServer {
         if (r.subresource === undefined && wantsTable(req.headers.accept)) {
           return sendJson(res, 200, toTable(def, [obj], { resourceVersion: obj.metadata.resourceVersion, includeObject: includeObject(q), version: tableVersion(req.headers.accept) }));
         }
-        return sendJson(res, 200, obj);
+        return sendRaw(res, 200, objects.jsonOf(obj));
       }
       case 'PUT': {
         const body = await readObjectBody(req);
         const result = await objects.update(def, namespace, name, body, r.subresource, writeOpts);
-        return sendJson(res, 200, result.object, result.warnings);
+        return sendRaw(res, 200, objects.jsonOf(result.object), result.warnings);
       }
       case 'PATCH': {
         const raw = await readBody(req);
@@ -214,12 +214,12 @@ export class HttpServer {
           ...writeOpts,
           force: isTrue(q.get('force')),
         });
-        return sendJson(res, result.created ? 201 : 200, result.object, result.warnings);
+        return sendRaw(res, result.created ? 201 : 200, objects.jsonOf(result.object), result.warnings);
       }
       case 'DELETE': {
         if (r.subresource !== undefined) throw methodNotSupported(`${def.resource}/${r.subresource}`, 'delete');
         const deleted = await objects.delete(def, namespace, name, await deleteOptions(req, q));
-        return sendJson(res, 200, deleted);
+        return sendRaw(res, 200, objects.jsonOf(deleted));
       }
       default:
         throw methodNotSupported(def.resource, method);
@@ -245,7 +245,7 @@ export class HttpServer {
     const metadata: Record<string, unknown> = { resourceVersion: result.revision };
     if (result.continue) metadata.continue = result.continue;
     if (result.remaining !== undefined) metadata.remainingItemCount = result.remaining;
-    sendRaw(res, 200, listJson(def, metadata, result.items));
+    sendRaw(res, 200, listJson(def, metadata, result.items.map((o) => objects.jsonOf(o))));
   }
 
   private watch(req: IncomingMessage, res: ServerResponse, def: ResourceDef, namespace: string | undefined, q: URLSearchParams): void {
@@ -283,9 +283,8 @@ export class HttpServer {
   }
 }
 
-function listJson(def: ResourceDef, metadata: Record<string, unknown>, items: KObject[]): string {
-  // Items are serialised one by one so a big list is not built as one intermediate object.
-  const parts = items.map((o) => JSON.stringify(o));
+function listJson(def: ResourceDef, metadata: Record<string, unknown>, parts: string[]): string {
+  // Items keep the JSON text the store made of them; the list is only joined around them.
   return `{"kind":${JSON.stringify(def.listKind)},"apiVersion":${JSON.stringify(apiVersionOf(def))},"metadata":${JSON.stringify(metadata)},"items":[${parts.join(',')}]}`;
 }
 

@@ -19,7 +19,9 @@ export function hasOwn(obj: JsonObject, key: string): boolean {
 }
 
 export function setOwn(obj: JsonObject, key: string, value: unknown): void {
-  Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  // Only `__proto__` needs defineProperty; plain assignment keeps objects fast for V8.
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  else obj[key] = value;
 }
 
 export function deepClone<T>(v: T): T {

@@ -134,21 +134,40 @@ function validatePod(pod: KObject, old?: KObject): StatusCause[] {
   return causes;
 }
 
+/** Spec fields a pod update may change freely. */
+const MUTABLE_POD_FIELDS = new Set(['activeDeadlineSeconds', 'tolerations', 'terminationGracePeriodSeconds']);
+
+/** Compares without copying: this runs on every pod write, status writes of node agents included. */
+function podSpecUpdatable(old: Json, next: Json): boolean {
+  for (const key of new Set([...Object.keys(old), ...Object.keys(next)])) {
+    if (MUTABLE_POD_FIELDS.has(key)) continue;
+    if (key === 'nodeName' && !old.nodeName) continue;
+    if (key === 'containers' || key === 'initContainers') {
+      if (!sameExceptImages(old[key] ?? [], next[key] ?? [])) return false;
+    } else if (!deepEqual(old[key], next[key])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function sameExceptImages(a: Json[], b: Json[]): boolean {
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  return a.every((c, i) => {
+    const d = b[i];
+    for (const key of new Set([...Object.keys(c ?? {}), ...Object.keys(d ?? {})])) {
+      if (key !== 'image' && !deepEqual(c?.[key], d?.[key])) return false;
+    }
+    return true;
+  });
+}
+
 /**
  * Kubernetes lets a running pod change only container images (and a few scheduling fields):
  * the rule the in-place update engine is built around.
  */
 function validatePodUpdate(pod: KObject, old: KObject): StatusCause[] {
-  const strip = (p: KObject) => {
-    const spec = structuredClone((p as Json).spec ?? {});
-    for (const list of ['containers', 'initContainers']) for (const c of spec[list] ?? []) delete c.image;
-    delete spec.activeDeadlineSeconds;
-    delete spec.tolerations;
-    delete spec.terminationGracePeriodSeconds;
-    if (!(old as Json).spec?.nodeName) delete spec.nodeName;
-    return spec;
-  };
-  if (deepEqual(strip(pod), strip(old))) return [];
+  if (podSpecUpdatable((old as Json).spec ?? {}, (pod as Json).spec ?? {})) return [];
   return [
     {
       reason: 'FieldValueForbidden',

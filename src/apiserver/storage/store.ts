@@ -44,6 +44,10 @@ export function objectKey(namespace: string | undefined, name: string): string {
 export class Store {
   private revisionCounter = 0;
   private readonly objects = new Map<string, Map<string, KObject>>();
+  /** Sorted keys per resource, dropped whenever a key is added or removed. */
+  private readonly keyOrder = new Map<string, string[]>();
+  /** Each stored object's JSON text, made once when it is written and reused by every reader. */
+  private readonly json = new WeakMap<KObject, string>();
   private readonly history: StoreEvent[] = [];
   private historyStart = 0; // index of the oldest kept event in `history`
   /** Watches may resume from any revision >= this one. */
@@ -101,7 +105,15 @@ export class Store {
       key: string;
       json: string;
     }>;
-    for (const r of rows) this.bucket(r.group_resource).set(r.key, JSON.parse(r.json) as KObject);
+    for (const r of rows) {
+      const obj = JSON.parse(r.json) as KObject;
+      this.json.set(obj, r.json);
+      this.bucket(r.group_resource).set(r.key, obj);
+    }
+  }
+
+  serialized(obj: KObject): string | undefined {
+    return this.json.get(obj);
   }
 
   get revision(): number {
@@ -121,17 +133,33 @@ export class Store {
     return this.objects.get(groupResource)?.get(objectKey(namespace, name));
   }
 
-  /** Objects of one resource, optionally one namespace, sorted by key (namespace/name). */
-  list(groupResource: string, namespace?: string): KObject[] {
+  /**
+   * Objects of one resource, optionally one namespace, sorted by key (namespace/name), from
+   * the first key after `after` when given (list pagination).
+   */
+  list(groupResource: string, namespace?: string, after?: string): KObject[] {
     const b = this.objects.get(groupResource);
     if (!b) return [];
+    const keys = this.sortedKeys(groupResource, b);
+    const prefix = namespace ? `${namespace}/` : '';
+    // Keys sharing a prefix are contiguous once sorted; no key equals the bare prefix `ns/`.
+    let i = Math.max(firstIndexAfter(keys, prefix), after === undefined ? 0 : firstIndexAfter(keys, after));
     const out: KObject[] = [];
-    if (namespace) {
-      for (const obj of b.values()) if (obj.metadata.namespace === namespace) out.push(obj);
-    } else {
-      out.push(...b.values());
+    for (; i < keys.length; i++) {
+      if (prefix && !keys[i].startsWith(prefix)) break;
+      out.push(b.get(keys[i])!);
     }
-    return out.sort(compareByKey);
+    return out;
+  }
+
+  /** Sorted once per change of the key set, not on every list. */
+  private sortedKeys(groupResource: string, bucket: Map<string, KObject>): string[] {
+    let keys = this.keyOrder.get(groupResource);
+    if (!keys) {
+      keys = [...bucket.keys()].sort();
+      this.keyOrder.set(groupResource, keys);
+    }
+    return keys;
   }
 
   count(groupResource: string): number {
@@ -150,11 +178,14 @@ export class Store {
     const key = objectKey(object.metadata.namespace, object.metadata.name!);
     const bucket = this.bucket(groupResource);
     const previous = bucket.get(key);
+    if (!previous) this.keyOrder.delete(groupResource);
     const revision = ++this.revisionCounter;
     const stored: KObject = { ...object, metadata: { ...object.metadata, resourceVersion: String(revision) } };
     bucket.set(key, stored);
+    const json = JSON.stringify(stored);
+    this.json.set(stored, json);
     this.enqueue(
-      { groupResource, key, revision, json: JSON.stringify(stored) },
+      { groupResource, key, revision, json },
       { type: previous ? 'MODIFIED' : 'ADDED', revision, groupResource, object: stored, previous },
     );
     return this.durable().then(() => stored);
@@ -167,6 +198,7 @@ export class Store {
     const previous = bucket.get(key);
     if (!previous) return Promise.resolve(object);
     bucket.delete(key);
+    this.keyOrder.delete(groupResource);
     const revision = ++this.revisionCounter;
     const gone: KObject = { ...previous, metadata: { ...previous.metadata, resourceVersion: String(revision) } };
     this.enqueue({ groupResource, key, revision, json: null }, { type: 'DELETED', revision, groupResource, object: gone, previous });
@@ -254,8 +286,14 @@ export class Store {
   }
 }
 
-function compareByKey(a: KObject, b: KObject): number {
-  const ka = objectKey(a.metadata.namespace, a.metadata.name!);
-  const kb = objectKey(b.metadata.namespace, b.metadata.name!);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
+/** Index of the first key greater than `key` in a sorted array (binary search). */
+function firstIndexAfter(keys: string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid] <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
