@@ -2,6 +2,7 @@
 // subresources. From a definition come its TypeScript type (Resource<typeof def>), its
 // openAPIV3Schema and its CustomResourceDefinition manifest (crdFor), nothing written twice.
 
+import type { ObjectMeta } from '../util/kube-meta.js';
 import { obj, str, type Infer, type InferInput, type Schema, type SchemaNode } from './schema.js';
 
 export interface PrinterColumn {
@@ -42,32 +43,7 @@ export function defineResource<const D extends ResourceDefinition>(def: D): D {
   return def;
 }
 
-/** ObjectMeta as it travels in JSON (timestamps are RFC 3339 strings). */
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  deletionGracePeriodSeconds?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  ownerReferences?: OwnerReference[];
-  finalizers?: string[];
-  managedFields?: unknown[];
-}
-
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+export type { ObjectMeta, OwnerReference } from '../util/kube-meta.js';
 
 type ApiVersionOf<D extends ResourceDefinition> = `${D['group']}/${D['version']}`;
 

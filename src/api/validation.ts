@@ -7,6 +7,7 @@
 
 import { duplicate, invalid, notSupported, required, type FieldCause } from './causes.js';
 import type { SchemaNode } from './schema.js';
+import { matchesLabelSelector, type LabelSelector as SharedLabelSelector } from '../util/label-selector.js';
 
 const child = (path: string, key: string) => (path ? `${path}.${key}` : key);
 const index = (path: string, i: number) => `${path}[${i}]`;
@@ -106,25 +107,6 @@ export function isEmptySelector(selector: LabelSelector | undefined): boolean {
 
 /** Whether `labels` satisfy the selector (an empty selector matches everything). */
 export function selectorMatches(selector: LabelSelector, labels: Record<string, string> = {}): boolean {
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const r of selector.matchExpressions ?? []) {
-    const has = Object.hasOwn(labels, r.key);
-    switch (r.operator) {
-      case 'In':
-        if (!has || !(r.values ?? []).includes(labels[r.key]!)) return false;
-        break;
-      case 'NotIn':
-        if (has && (r.values ?? []).includes(labels[r.key]!)) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
+  // Unknown operators (which validation reports) match nothing.
+  return matchesLabelSelector(selector as SharedLabelSelector, labels);
 }

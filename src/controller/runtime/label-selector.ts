@@ -1,53 +1,12 @@
 // metav1.LabelSelector matching, so reconcilers select from the cache as the API server would
-// select with ?labelSelector=.
+// select with ?labelSelector=. The matcher itself is shared with src/api (src/util).
 
-export interface LabelSelectorRequirement {
-  key: string;
-  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
-  values?: string[];
-}
+import { labelSelectorString, matchesLabelSelector, type LabelSelector } from '../../util/label-selector.js';
 
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: LabelSelectorRequirement[];
-}
+export type { LabelSelector, LabelSelectorRequirement } from '../../util/label-selector.js';
 
-/** As Kubernetes: an empty selector ({}) matches everything; a missing one matches nothing. */
 export function matchesSelector(labels: Record<string, string> | undefined, selector: LabelSelector | undefined): boolean {
-  if (!selector) return false;
-  const l = labels ?? {};
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const r of selector.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(l, r.key);
-    switch (r.operator) {
-      case 'In':
-        if (!has || !(r.values ?? []).includes(l[r.key]!)) return false;
-        break;
-      case 'NotIn':
-        if (has && (r.values ?? []).includes(l[r.key]!)) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        throw new Error(`label selector: unknown operator ${String((r as { operator: unknown }).operator)} for key ${r.key}`);
-    }
-  }
-  return true;
+  return matchesLabelSelector(selector, labels);
 }
 
-/** The ?labelSelector= form, e.g. `app=arena,tier in (a,b),!legacy`. */
-export function selectorToString(selector: LabelSelector): string {
-  const parts = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
-  for (const r of selector.matchExpressions ?? []) {
-    const values = [...(r.values ?? [])].sort().join(',');
-    if (r.operator === 'In') parts.push(`${r.key} in (${values})`);
-    else if (r.operator === 'NotIn') parts.push(`${r.key} notin (${values})`);
-    else if (r.operator === 'Exists') parts.push(r.key);
-    else parts.push(`!${r.key}`);
-  }
-  return parts.join(',');
-}
+export const selectorToString = labelSelectorString;

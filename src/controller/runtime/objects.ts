@@ -2,30 +2,10 @@
 // them (no typed deserialisation), so an object read from a list and the same object read from a
 // watch compare equal, timestamps stay strings, and fields a client model does not know survive.
 
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+import type { ObjectMeta, OwnerReference } from '../../util/kube-meta.js';
 
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  ownerReferences?: OwnerReference[];
-  finalizers?: string[];
-  [field: string]: unknown;
-}
+export type { ObjectMeta, OwnerReference } from '../../util/kube-meta.js';
+
 
 /** Any Kubernetes object as JSON. Reconcilers narrow it to their own types. */
 export interface KubeObject {
