@@ -15,7 +15,7 @@ function positive(value: string): number {
 export function registerControllerCommand(program: Command): void {
   program
     .command('controller')
-    .description('run the GameServerSet/GameServer controllers against a cluster, in the foreground')
+    .description('run the GameServerSet, GameServer and GameDeployment controllers against a cluster, in the foreground')
     .option('--kubeconfig <path>', 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster config)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info')
     .addOption(new Option('--workers <n>', 'parallel reconciles per controller').argParser(positive).default(4))

@@ -31,15 +31,22 @@ program
   .option('--in-memory', 'keep objects in memory only (nothing persists across restarts)', false)
   .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info')
   .addOption(new Option('--nodes <n>', 'embedded nodes to start (0: none, no scheduler)').argParser(count).default(3).env('HOTPOD_NODES'))
-  .addOption(new Option('--no-hot-patch', 'start the nodes without hot-patch support (no hotpod.dev/hot-patch label)').env('HOTPOD_NO_HOT_PATCH'))
+  .option('--no-hot-patch', 'start the nodes without hot-patch support (no hotpod.dev/hot-patch label; env HOTPOD_NO_HOT_PATCH=true)')
   .addOption(new Option('--max-pods <n>', 'pods each node accepts').argParser(count).default(110).env('HOTPOD_MAX_PODS'))
   .addOption(new Option('--backoff-base-ms <ms>', "first delay of the crash-restart and image-pull back-offs (kubelet's 10 s; lower it for tests)").argParser(count).default(10_000).env('HOTPOD_BACKOFF_BASE_MS'))
   .addOption(new Option('--sim-start-delay-ms <ms>', 'simulated containers: default time from start to running').argParser(count).default(0).env('HOTPOD_SIM_START_DELAY_MS'))
   .addOption(new Option('--sim-ready-delay-ms <ms>', 'simulated containers: default time from running to ready').argParser(count).default(0).env('HOTPOD_SIM_READY_DELAY_MS'))
-  .addOption(new Option('--no-controller', 'start without the controller (run `hotpod controller` separately)').env('HOTPOD_NO_CONTROLLER'))
+  .option('--no-controller', 'start without the controller (run `hotpod controller` separately; env HOTPOD_NO_CONTROLLER=true)')
   .action(async (opts) => {
+    // commander would take any value of a boolean's env var as "set", `false` included.
+    if (envTrue('HOTPOD_NO_HOT_PATCH')) opts.hotPatch = false;
+    if (envTrue('HOTPOD_NO_CONTROLLER')) opts.controller = false;
     await up(opts);
   });
+
+function envTrue(name: string): boolean {
+  return ['1', 'true', 'yes'].includes((process.env[name] ?? '').trim().toLowerCase());
+}
 
 registerImageCommands(program);
 registerNodeCommands(program);

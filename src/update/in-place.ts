@@ -55,9 +55,13 @@ export function finishInPlacePatch(now: string): Json {
 /** Has the grace period after step 1 passed (or was there none)? Returns ms left. */
 export function graceRemainingMs(pod: Json, graceSeconds: number, now: number): number {
   if (!graceSeconds) return 0;
-  const since = Date.parse(condition(pod, IN_PLACE_UPDATE_READY)?.lastTransitionTime ?? '');
+  const stamp: string = condition(pod, IN_PLACE_UPDATE_READY)?.lastTransitionTime ?? '';
+  const since = Date.parse(stamp);
   if (!Number.isFinite(since)) return graceSeconds * 1000;
-  return Math.max(0, since + graceSeconds * 1000 - now);
+  // Condition times have whole seconds: the pod may have left service up to a second after the
+  // stamp, so count from the end of that second and never cut the grace period short.
+  const start = /\.\d+/.test(stamp) ? since : since + 1000;
+  return Math.max(0, start + graceSeconds * 1000 - now);
 }
 
 /**

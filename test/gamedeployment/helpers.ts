@@ -206,9 +206,12 @@ export interface PodMonitor {
   stop(): void;
 }
 
-export function monitorPods(c: Cluster, ns: string, app: string, check: (pods: Json[]) => string | undefined): PodMonitor {
-  const w = rawWatch(c, `/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent(`app=${app}`)}`);
-  const pods = new Map<string, Json>();
+/** Lists the pods, then watches from the list's resourceVersion: every state checked is a whole one. */
+export async function monitorPods(c: Cluster, ns: string, app: string, check: (pods: Json[]) => string | undefined): Promise<PodMonitor> {
+  const selector = encodeURIComponent(`app=${app}`);
+  const list = await apiOk(c, 'GET', `/api/v1/namespaces/${ns}/pods?labelSelector=${selector}`);
+  const w = rawWatch(c, `/api/v1/namespaces/${ns}/pods?labelSelector=${selector}&resourceVersion=${list.metadata.resourceVersion}`);
+  const pods = new Map<string, Json>((list.items as Json[]).map((p) => [p.metadata.name, p]));
   const violations: string[] = [];
   let count = 0;
   let maxLive = 0;

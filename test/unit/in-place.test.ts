@@ -74,8 +74,11 @@ test('hot-patch that restarted the container is reported as failed, not done', (
 test('grace period counts from when the pod left service', () => {
   const p = pod({ image: 'sidecar:v1', imageID: 'sha256:s1', containerID: 'sim://s' });
   assert.equal(graceRemainingMs(p, 0, Date.parse(NOW)), 0);
-  assert.equal(graceRemainingMs(p, 5, Date.parse(NOW) + 2000), 3000);
+  // NOW has whole seconds: the grace counts from the end of that second.
+  assert.equal(graceRemainingMs(p, 5, Date.parse(NOW) + 2000), 4000);
   assert.equal(graceRemainingMs(p, 5, Date.parse(NOW) + 6000), 0);
+  p.status.conditions[0].lastTransitionTime = '2026-11-22T00:00:00.250Z';
+  assert.equal(graceRemainingMs(p, 5, Date.parse(NOW) + 2000), 3250);
 });
 
 test('start patch and state parsing', () => {

@@ -90,8 +90,10 @@ test('in place: leave service, patch, wait for the node, return to service, then
 test('grace period: the images wait until gracePeriodSeconds after leaving service', () => {
   const p = pod({ condition: { status: 'False', at: '2026-11-22T00:00:08Z' } });
   const step = nextPodUpdateStep(p, target({ gracePeriodSeconds: 5 }), NOW);
-  assert.deepEqual(step, { action: 'waitGrace', ms: 3000 });
-  assert.equal(nextPodUpdateStep(p, target({ gracePeriodSeconds: 5 }), NOW + 3000).action, 'patch');
+  // Whole-second condition time: counted from the end of that second, never short.
+  assert.deepEqual(step, { action: 'waitGrace', ms: 4000 });
+  assert.equal(nextPodUpdateStep(p, target({ gracePeriodSeconds: 5 }), NOW + 3000).action, 'waitGrace');
+  assert.equal(nextPodUpdateStep(p, target({ gracePeriodSeconds: 5 }), NOW + 4000).action, 'patch');
 });
 
 test('ReCreate recreates; InPlaceIfPossible recreates and InPlaceOnly refuses a non-image change, with the reason', () => {

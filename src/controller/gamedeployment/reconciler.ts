@@ -24,6 +24,7 @@ import {
   type ObjectKey,
   type Reconciler,
   type ReconcileResult,
+  resourceVersionAtLeast,
 } from '../runtime/index.js';
 import { asOwner, countPods, forEachLimit, nextAvailableInMs, podFromTemplate, slowStart, type ApiWriter, type PodUpdater, type Revisions, type WorkloadOwner } from '../workload/index.js';
 import { absolutePartition, planCanary } from './canary.js';
@@ -77,6 +78,10 @@ export class GameDeploymentReconciler implements Reconciler {
   private readonly o: GameDeploymentReconcilerOptions;
   private readonly log: Logger;
   private readonly now: () => number;
+  /** Per GameDeployment, the status last written (and whether a pause went with it), until the cache has it. */
+  private readonly written = new Map<string, { resourceVersion: string; status: Json; paused: boolean }>();
+  /** Per GameDeployment, the FailedUpdate messages already sent as Events. */
+  private readonly reported = new Map<string, Set<string>>();
 
   constructor(opts: GameDeploymentReconcilerOptions) {
     this.o = opts;
@@ -89,6 +94,8 @@ export class GameDeploymentReconciler implements Reconciler {
     const cached = this.o.gameDeployments.cache.get(k);
     if (!cached) {
       this.o.expectations.forget(k);
+      this.reported.delete(k);
+      this.written.delete(k);
       return;
     }
     if (cached.metadata?.deletionTimestamp) return;
@@ -102,6 +109,14 @@ export class GameDeploymentReconciler implements Reconciler {
     const now = this.now();
     const nowIso = rfc3339(now);
     const spec = gd.spec;
+    // Our last status write (and the pause it went with) until the cache shows it: canary steps
+    // must not be taken twice from a status that is one write behind.
+    const memo = this.written.get(k);
+    if (memo && resourceVersionAtLeast(cached.metadata?.resourceVersion, memo.resourceVersion)) this.written.delete(k);
+    else if (memo) {
+      gd.status = structuredClone(memo.status) as typeof gd.status;
+      if (memo.paused) spec.updateStrategy.paused = true;
+    }
     const status = (gd.status ?? {}) as Json;
     let conditions = ((status.conditions ?? []) as Condition[]).map((c) => ({ ...c }));
 
@@ -109,7 +124,10 @@ export class GameDeploymentReconciler implements Reconciler {
     if (causes.length) {
       const message = causes.map((c) => `${c.field}: ${c.message}`).join('; ');
       const prev = conditions.find((c) => c.type === CONDITION_FAILED_UPDATE);
-      if (prev?.message !== message) this.o.recorder.event(owner, 'Warning', EVENT.InvalidSpec, `the GameDeployment is invalid, nothing is done until it is fixed: ${message}`);
+      if (prev?.message !== message && !this.reported.get(k)?.has(message)) {
+        this.o.recorder.event(owner, 'Warning', EVENT.InvalidSpec, `the GameDeployment is invalid, nothing is done until it is fixed: ${message}`);
+      }
+      this.reported.set(k, new Set([message]));
       conditions = setCondition(conditions, CONDITION_FAILED_UPDATE, { status: 'True', reason: REASON_INVALID_SPEC, message }, nowIso);
       await this.writeStatus(gd, { ...status, observedGeneration: gd.metadata.generation, conditions });
       return;
@@ -148,9 +166,11 @@ export class GameDeploymentReconciler implements Reconciler {
       now,
     });
     for (const e of canary.events) this.o.recorder.event(owner, e.type, e.reason, e.message);
+    let pausedNow = false;
     if (canary.pause && !paused) {
       await this.o.writer.patch(GAME_DEPLOYMENT_API_VERSION, GAME_DEPLOYMENT_KIND, key, { spec: { updateStrategy: { paused: true } } }, { contentType: MERGE_PATCH });
       paused = true;
+      pausedNow = true;
     }
 
     // Which pods to delete, create and update in this pass.
@@ -254,15 +274,19 @@ export class GameDeploymentReconciler implements Reconciler {
       problems.push({ reason: REASON_HOT_PATCH_FAILED, message: `hot-patch not confirmed by the node: ${hotPatchFailures.sort().join('; ')}` });
     }
 
-    // Conditions, with an Event whenever what they say changes (not on every pass: Events are rate-limited per object).
+    // Conditions, with an Event for each problem when it first appears (not on every pass:
+    // Events are rate-limited per object). What was reported is remembered here, and read back
+    // from the condition after a restart; the cache may not show our last status write yet.
     const problem = summarize(problems);
     const prevUpdate = conditions.find((c) => c.type === CONDITION_FAILED_UPDATE);
-    if (problem && (prevUpdate?.status !== 'True' || prevUpdate.message !== problem.message)) {
-      for (const p of problems) {
-        const reason = p.reason === REASON_NOT_IN_PLACE ? EVENT.FailedUpdatePodInPlace : EVENT.FailedUpdatePodHotPatch;
-        this.o.recorder.event(owner, 'Warning', reason, p.message);
-      }
+    const reported = this.reported.get(k) ?? new Set(prevUpdate?.status === 'True' ? (prevUpdate.message ?? '').split('\n') : []);
+    for (const p of problems) {
+      if (reported.has(p.message)) continue;
+      const reason = p.reason === REASON_NOT_IN_PLACE ? EVENT.FailedUpdatePodInPlace : EVENT.FailedUpdatePodHotPatch;
+      this.o.recorder.event(owner, 'Warning', reason, p.message);
     }
+    if (problems.length) this.reported.set(k, new Set(problems.map((p) => p.message)));
+    else this.reported.delete(k);
     conditions = setCondition(conditions, CONDITION_FAILED_UPDATE, problem ? { status: 'True', ...problem } : undefined, nowIso);
     const prevScale = conditions.find((c) => c.type === CONDITION_FAILED_SCALE);
     conditions = setCondition(conditions, CONDITION_FAILED_SCALE, scaleError ? { status: 'True', reason: 'FailedScale', message: scaleError } : undefined, nowIso);
@@ -280,7 +304,7 @@ export class GameDeploymentReconciler implements Reconciler {
       canary: canary.state,
       conditions,
     });
-    await this.writeStatus(gd, newStatus);
+    await this.writeStatus(gd, newStatus, pausedNow || memo?.paused === true);
 
     // podsToDelete keeps only pods that still exist (BCS truncates the list the same way).
     const toDelete = spec.scaleStrategy?.podsToDelete ?? [];
@@ -362,14 +386,18 @@ export class GameDeploymentReconciler implements Reconciler {
     this.o.recorder.event(owner, 'Normal', EVENT.SuccessfulCreate, `succeed to create pod ${name}`);
   }
 
-  private async writeStatus(gd: GameDeployment, next: Json): Promise<void> {
+  /** Writes the status if it changed, and remembers it until the cache shows it. */
+  private async writeStatus(gd: GameDeployment, next: Json, paused = false): Promise<void> {
     const prev = (gd.status ?? {}) as Json;
     if (deepEqual(prev, next)) return;
     const patch: Json = { ...next };
     for (const key of Object.keys(prev)) if (!(key in next)) patch[key] = null;
+    const k = keyString({ namespace: gd.metadata.namespace!, name: gd.metadata.name! });
     try {
-      await this.o.writer.patch(GAME_DEPLOYMENT_API_VERSION, GAME_DEPLOYMENT_KIND, { namespace: gd.metadata.namespace!, name: gd.metadata.name! }, { status: patch }, { status: true });
+      const written = await this.o.writer.patch(GAME_DEPLOYMENT_API_VERSION, GAME_DEPLOYMENT_KIND, { namespace: gd.metadata.namespace!, name: gd.metadata.name! }, { status: patch }, { status: true });
+      if (written.metadata?.resourceVersion) this.written.set(k, { resourceVersion: written.metadata.resourceVersion, status: written.status ?? next, paused });
     } catch (err) {
+      this.written.delete(k);
       if (!isNotFound(err)) throw err;
     }
   }

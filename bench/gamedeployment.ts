@@ -1,0 +1,230 @@
+// `npm run bench` (third part): one GameDeployment image rollout of BENCH_GD_PODS (1,000) pods
+// per update strategy, side by side in one run: HotPatchUpdate, InplaceUpdate, RollingUpdate.
+//
+// The control plane and its three simulated nodes run as their own process (`hotpod up
+// --in-memory --nodes 3 --no-controller`); the controller runs in this process
+// (startController, as `hotpod controller` does) so that its API writes can be counted. For each
+// strategy: create the GameDeployment, wait until every pod is ready, patch the image, and
+// measure until status shows every pod updated and ready (UPDATED_READY counts a hot-patch only
+// once the node reports it):
+//   - rollout time, from the image patch to the last pod updated and ready;
+//   - the controller's pod writes per pod during the rollout (creates, patches, status patches,
+//     deletes), and its writes of every kind per pod;
+//   - containers restarted (restartCount of pods that survived) and containers replaced (pods
+//     recreated under a new name): hot-patch must show 0 and 0.
+// Knobs (environment): BENCH_GD_PODS, BENCH_GD_MAX_UNAVAILABLE (default 20%), BENCH_VERBOSE=1.
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { startController, type RunningController } from '../src/controller/index.js';
+import { createClients, JSON_PATCH, type ObjectClient } from '../src/controller/runtime/index.js';
+
+type Json = Record<string, any>;
+
+const PODS = envInt('BENCH_GD_PODS', 1000);
+const MAX_UNAVAILABLE = process.env.BENCH_GD_MAX_UNAVAILABLE || '20%';
+const VERBOSE = process.env.BENCH_VERBOSE === '1';
+const NS = 'bench-gd';
+const API = 'tkex.tencent.com/v1alpha1';
+const STRATEGIES = ['HotPatchUpdate', 'InplaceUpdate', 'RollingUpdate'] as const;
+const WAIT_MS = 20 * 60_000;
+
+function envInt(name: string, dflt: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${v}`);
+  return n;
+}
+
+function progress(msg: string): void {
+  if (VERBOSE) process.stderr.write(`[bench-gd] ${msg}\n`);
+}
+
+const projectRoot = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!(existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'tsconfig.json')))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('no package.json above the bench script');
+    dir = up;
+  }
+  return dir;
+})();
+
+async function startCluster(dataDir: string): Promise<{ kubeconfigPath: string; stop: () => Promise<void> }> {
+  const cli = join(projectRoot, 'dist', 'src', 'cli', 'main.js');
+  const maxPods = String(Math.ceil((PODS * 1.3) / 3) + 50);
+  const args = [cli, 'up', '--data-dir', dataDir, '--port', '0', '--in-memory', '--nodes', '3', '--max-pods', maxPods, '--no-controller', '--log-level', 'warn'];
+  // Any HOTPOD_NO_HOT_PATCH, even empty, would turn hot-patch off: leave it out.
+  const { HOTPOD_NO_HOT_PATCH: _off, HOTPOD_NODES: _n, HOTPOD_MAX_PODS: _m, ...env } = process.env;
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, NODE_OPTIONS: '' } });
+  let log = '';
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-16_384)));
+  const exited = new Promise<void>((r) => proc.on('exit', () => r()));
+  const kubeconfigPath = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`hotpod up not ready in 90 s:\n${log}`)), 90_000);
+    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      buf += d;
+      const m = /KUBECONFIG=(\S+)\n/.exec(buf);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    void exited.then(() => reject(new Error(`hotpod up exited:\n${log}`)));
+  });
+  return {
+    kubeconfigPath,
+    async stop() {
+      proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function gameDeployment(name: string, type: string): Json {
+  return {
+    apiVersion: API,
+    kind: 'GameDeployment',
+    metadata: { name, namespace: NS },
+    spec: {
+      replicas: PODS,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: 'registry.example.com/game/main:v1' }] },
+      },
+      updateStrategy: { type, maxUnavailable: MAX_UNAVAILABLE },
+    },
+  };
+}
+
+async function waitUntil(what: string, fn: () => Promise<boolean>, intervalMs = 250): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`bench: ${what} not reached within ${WAIT_MS / 1000} s`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+async function listPods(objects: ObjectClient, app: string): Promise<Json[]> {
+  const out: Json[] = [];
+  let cont: string | undefined;
+  do {
+    const page = await objects.listPage('v1', 'Pod', { namespace: NS, labelSelector: `app=${app}`, limit: 500, continue: cont });
+    out.push(...page.items);
+    cont = page.metadata.continue || undefined;
+  } while (cont);
+  return out;
+}
+
+interface Result {
+  type: string;
+  seconds: number;
+  podWrites: number;
+  allWrites: number;
+  restarted: number;
+  replaced: number;
+  sameContainer: number;
+}
+
+const podWrites = (w: Record<string, number>) => Object.entries(w).filter(([k]) => k.startsWith('Pod.')).reduce((n, [, v]) => n + v, 0);
+const allWrites = (w: Record<string, number>) => Object.values(w).reduce((n, v) => n + v, 0);
+
+async function rollout(objects: ObjectClient, controller: RunningController, type: string): Promise<Result> {
+  const name = `bench-${type.toLowerCase()}`;
+  const key = { namespace: NS, name };
+  progress(`${type}: creating ${PODS} pods`);
+  await objects.createObject(gameDeployment(name, type));
+  const status = async () => (await objects.get(API, 'GameDeployment', key)).status ?? {};
+  const done = async () => {
+    const s = await status();
+    return s.replicas === PODS && s.readyReplicas === PODS && s.updatedReadyReplicas === PODS;
+  };
+  await waitUntil(`${type}: ${PODS} pods ready`, done);
+  const before = new Map((await listPods(objects, name)).map((p) => [p.metadata.uid as string, p]));
+  const writesBefore = controller.writes().byKindVerb;
+
+  progress(`${type}: rolling out`);
+  const t0 = performance.now();
+  const oldRevision = (await status()).updateRevision;
+  const patched = await objects.patchObject(API, 'GameDeployment', key, [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'registry.example.com/game/main:v2' }], {
+    contentType: JSON_PATCH,
+  });
+  const generation = patched.metadata?.generation ?? 0;
+  await waitUntil(
+    `${type}: ${PODS} pods updated and ready`,
+    async () => {
+      const s = await status();
+      return s.observedGeneration >= generation && s.updateRevision !== oldRevision && s.replicas === PODS && s.readyReplicas === PODS && s.updatedReadyReplicas === PODS;
+    },
+    100,
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const writesAfter = controller.writes().byKindVerb;
+  const delta: Record<string, number> = {};
+  for (const [k, v] of Object.entries(writesAfter)) delta[k] = v - (writesBefore[k] ?? 0);
+  progress(`${type}: writes ${JSON.stringify(delta)}`);
+
+  const after = (await listPods(objects, name)).filter((p) => !p.metadata.deletionTimestamp);
+  let restarted = 0;
+  let sameContainer = 0;
+  let replaced = 0;
+  for (const p of after) {
+    const was = before.get(p.metadata.uid);
+    const cs = (p.status?.containerStatuses ?? []).find((c: Json) => c.name === 'main') ?? {};
+    if (!was) {
+      replaced++;
+      continue;
+    }
+    restarted += cs.restartCount ?? 0;
+    const old = (was.status?.containerStatuses ?? []).find((c: Json) => c.name === 'main') ?? {};
+    if (old.containerID && old.containerID === cs.containerID) sameContainer++;
+  }
+
+  progress(`${type}: deleting`);
+  await objects.deleteObject(API, 'GameDeployment', key, { propagationPolicy: 'Background' });
+  await waitUntil(`${type}: pods gone`, async () => (await listPods(objects, name)).length === 0, 500);
+  return { type, seconds, podWrites: podWrites(delta) / PODS, allWrites: allWrites(delta) / PODS, restarted, replaced, sameContainer };
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(os.tmpdir(), 'hotpod-bench-gd-'));
+  const cluster = await startCluster(dataDir);
+  const logger = pino({ level: VERBOSE ? 'info' : 'warn' }, pino.destination(2));
+  const controller = await startController({ kubeconfig: cluster.kubeconfigPath, logger });
+  const { objects } = createClients({ kubeconfig: cluster.kubeconfigPath });
+  try {
+    await objects.createObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+    const results: Result[] = [];
+    for (const type of STRATEGIES) results.push(await rollout(objects, controller, type));
+
+    const lines = [
+      `GameDeployment image rollout, ${PODS} pods, maxUnavailable ${MAX_UNAVAILABLE}, 3 simulated nodes`,
+      'strategy         time      pod writes/pod  all writes/pod  containers restarted  pods recreated  same container ID',
+      ...results.map(
+        (r) =>
+          `${r.type.padEnd(16)} ${`${r.seconds.toFixed(1)} s`.padEnd(9)} ${r.podWrites.toFixed(2).padEnd(15)} ${r.allWrites.toFixed(2).padEnd(15)} ${String(r.restarted).padEnd(21)} ${String(r.replaced).padEnd(15)} ${r.sameContainer}`,
+      ),
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    const hot = results.find((r) => r.type === 'HotPatchUpdate')!;
+    if (hot.restarted !== 0 || hot.replaced !== 0 || hot.sameContainer !== PODS) {
+      throw new Error(`HotPatchUpdate restarted ${hot.restarted} and recreated ${hot.replaced} containers (kept ${hot.sameContainer} of ${PODS}): it must restart none`);
+    }
+  } finally {
+    await controller.stop();
+    await cluster.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench-gd: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
