@@ -7,6 +7,7 @@
 // use client-node's ListWatch (an informer) with a field selector.
 
 import https from 'node:https';
+import tls from 'node:tls';
 import { KubeConfig, ListWatch, Watch, type KubernetesObject } from '@kubernetes/client-node';
 
 type Json = Record<string, any>;
@@ -44,7 +45,10 @@ export class KubeClient {
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.base = new URL(cluster.server);
     for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') this.headers[k] = v;
-    this.agent = new https.Agent({ keepAlive: true, maxSockets, ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized });
+    // One TLS context for every connection, rather than the agent building one per socket from
+    // the PEM texts; it also keeps those texts out of the agent's per-request pool key.
+    const secureContext = tls.createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key });
+    this.agent = new https.Agent({ keepAlive: true, maxSockets, secureContext, rejectUnauthorized: opts.rejectUnauthorized });
   }
 
   /** `maxSockets`: connections kept to the API server (requests beyond wait their turn). */

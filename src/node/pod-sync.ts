@@ -305,12 +305,14 @@ export class PodSync {
 
   private plan(st: PodState, pod: Json, spec: Json, rec: ContainerRecord, restartPolicy: string): ContainerAction {
     const wantsHotPatch = pod.metadata.annotations?.[HOT_PATCH_ANNOTATION] === 'true' && this.o.hotPatch;
-    // Hot-patch keeps the process, so the new image must run on the runtime that runs it.
-    const sameRuntime = rec.current !== undefined && runtimeFor(this.o.runtimes, spec.image)?.name === rec.current.runtime;
+    // Hot-patch keeps the process, so the new image must run on the runtime that runs it (only
+    // asked when the image changed: finding an image's runtime reads the image store).
+    const cur = rec.current;
+    const hotPatch = wantsHotPatch && cur !== undefined && cur.specImage !== spec.image && runtimeFor(this.o.runtimes, spec.image)?.name === cur.runtime;
     return planContainer({
       image: spec.image,
       restartPolicy,
-      hotPatch: wantsHotPatch && sameRuntime,
+      hotPatch,
       record: rec,
       now: Date.now(),
       crashBackoff: this.o.crashBackoff,

@@ -87,8 +87,12 @@ export class ImageStore {
       return undefined;
     }
     if (r.kind === 'tag') {
+      // Most images a node sees are not in the store: existsSync answers that without the
+      // cost of a thrown ENOENT (the read below still copes with a tag removed in between).
+      const file = this.tagFile(`${r.name}:${r.tag}`);
+      if (!existsSync(file)) return undefined;
       try {
-        const id = readFileSync(this.tagFile(`${r.name}:${r.tag}`), 'utf8').trim();
+        const id = readFileSync(file, 'utf8').trim();
         return existsSync(this.imageDir(id)) ? id : undefined;
       } catch {
         return undefined;
