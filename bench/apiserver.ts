@@ -27,10 +27,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import YAML from 'yaml';
+import { envInt, projectRoot } from './common.js';
 
 const CONCURRENCY = envInt('BENCH_CONCURRENCY', 32);
 const PODS = envInt('BENCH_PODS', 10_000);
@@ -53,13 +53,6 @@ const CLK_TCK = 100; // Linux USER_HZ; /proc/<pid>/stat counts CPU time in these
 
 type Mode = 'persisted' | 'in-memory';
 
-function envInt(name: string, dflt: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${v}`);
-  return n;
-}
 
 function progress(msg: string): void {
   // mono: CLOCK_MONOTONIC in µs, the clock of the server's --cpu-prof timestamps, to cut a profile by phase.
@@ -68,15 +61,6 @@ function progress(msg: string): void {
 
 // ---- server process --------------------------------------------------------------------------
 
-const projectRoot = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'tsconfig.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error('no package.json above the bench script');
-    dir = up;
-  }
-})();
 
 function cliPath(): string {
   for (const p of ['dist/src/cli/main.js', 'dist/cli/main.js']) {

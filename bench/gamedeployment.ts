@@ -15,13 +15,13 @@
 // Knobs (environment): BENCH_GD_PODS, BENCH_GD_MAX_UNAVAILABLE (default 20%), BENCH_VERBOSE=1.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { startController, type RunningController } from '../src/controller/index.js';
 import { createClients, JSON_PATCH, type ObjectClient } from '../src/controller/runtime/index.js';
+import { envInt, projectRoot } from './common.js';
 
 type Json = Record<string, any>;
 
@@ -33,27 +33,11 @@ const API = 'tkex.tencent.com/v1alpha1';
 const STRATEGIES = ['HotPatchUpdate', 'InplaceUpdate', 'RollingUpdate'] as const;
 const WAIT_MS = 20 * 60_000;
 
-function envInt(name: string, dflt: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${v}`);
-  return n;
-}
 
 function progress(msg: string): void {
   if (VERBOSE) process.stderr.write(`[bench-gd] ${msg}\n`);
 }
 
-const projectRoot = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!(existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'tsconfig.json')))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('no package.json above the bench script');
-    dir = up;
-  }
-  return dir;
-})();
 
 async function startCluster(dataDir: string): Promise<{ kubeconfigPath: string; stop: () => Promise<void> }> {
   const cli = join(projectRoot, 'dist', 'src', 'cli', 'main.js');

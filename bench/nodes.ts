@@ -19,14 +19,14 @@
 // BENCH_SERVER_NODE_ARGS (node flags for the control plane, e.g. --cpu-prof).
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { startNodes } from '../src/node/index.js';
 import { KubeClient } from '../src/node/kube-client.js';
 import { runInformer } from '../src/node/informer.js';
+import { envInt, projectRoot } from './common.js';
 
 type Json = Record<string, any>;
 
@@ -36,27 +36,11 @@ const VERBOSE = process.env.BENCH_VERBOSE === '1';
 const NODES = 3;
 const NS = 'bench-nodes';
 
-function envInt(name: string, dflt: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${v}`);
-  return n;
-}
 
 function progress(msg: string): void {
   if (VERBOSE) process.stderr.write(`[bench-nodes] ${msg}\n`);
 }
 
-const projectRoot = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!(existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'tsconfig.json')))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('no package.json above the bench script');
-    dir = up;
-  }
-  return dir;
-})();
 
 async function startControlPlane(dataDir: string): Promise<{ kubeconfigPath: string; stop: () => Promise<void> }> {
   const cli = join(projectRoot, 'dist', 'src', 'cli', 'main.js');
