@@ -1,6 +1,7 @@
 // What every benchmark script needs: integer knobs from the environment and the project root
 // (to find the built CLI).
 
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,3 +23,41 @@ export const projectRoot: string = (() => {
   }
   return dir;
 })();
+
+export interface RunningHotpod {
+  kubeconfigPath: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `hotpod up <args>` as a child process and resolves once it prints its KUBECONFIG line. */
+export async function spawnHotpodUp(args: string[], opts: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; readyTimeoutMs?: number } = {}): Promise<RunningHotpod> {
+  const cli = join(projectRoot, 'dist', 'src', 'cli', 'main.js');
+  const timeoutMs = opts.readyTimeoutMs ?? 90_000;
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), cli, 'up', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...(opts.env ?? process.env), NODE_OPTIONS: '' },
+  });
+  let log = '';
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-16_384)));
+  const exited = new Promise<void>((r) => proc.on('exit', () => r()));
+  const kubeconfigPath = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`hotpod up not ready in ${timeoutMs / 1000} s:\n${log}`)), timeoutMs);
+    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      buf += d;
+      const m = /KUBECONFIG=(\S+)\n/.exec(buf);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    void exited.then(() => reject(new Error(`hotpod up exited:\n${log}`)));
+  });
+  return {
+    kubeconfigPath,
+    async stop() {
+      proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

@@ -14,14 +14,13 @@
 //     recreated under a new name): hot-patch must show 0 and 0.
 // Knobs (environment): BENCH_GD_PODS, BENCH_GD_MAX_UNAVAILABLE (default 20%), BENCH_VERBOSE=1.
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startController, type RunningController } from '../src/controller/index.js';
 import { createClients, JSON_PATCH, type ObjectClient } from '../src/controller/runtime/index.js';
-import { envInt, projectRoot } from './common.js';
+import { envInt, spawnHotpodUp, type RunningHotpod } from './common.js';
 
 type Json = Record<string, any>;
 
@@ -39,36 +38,10 @@ function progress(msg: string): void {
 }
 
 
-async function startCluster(dataDir: string): Promise<{ kubeconfigPath: string; stop: () => Promise<void> }> {
-  const cli = join(projectRoot, 'dist', 'src', 'cli', 'main.js');
+async function startCluster(dataDir: string): Promise<RunningHotpod> {
   const maxPods = String(Math.ceil((PODS * 1.3) / 3) + 50);
-  const args = [cli, 'up', '--data-dir', dataDir, '--port', '0', '--in-memory', '--nodes', '3', '--max-pods', maxPods, '--no-controller', '--log-level', 'warn'];
-  // Any HOTPOD_NO_HOT_PATCH, even empty, would turn hot-patch off: leave it out.
-  const { HOTPOD_NO_HOT_PATCH: _off, HOTPOD_NODES: _n, HOTPOD_MAX_PODS: _m, ...env } = process.env;
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, NODE_OPTIONS: '' } });
-  let log = '';
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-16_384)));
-  const exited = new Promise<void>((r) => proc.on('exit', () => r()));
-  const kubeconfigPath = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`hotpod up not ready in 90 s:\n${log}`)), 90_000);
-    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      buf += d;
-      const m = /KUBECONFIG=(\S+)\n/.exec(buf);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    void exited.then(() => reject(new Error(`hotpod up exited:\n${log}`)));
-  });
-  return {
-    kubeconfigPath,
-    async stop() {
-      proc.kill('SIGTERM');
-      await exited;
-    },
-  };
+  const { HOTPOD_NODES: _n, HOTPOD_MAX_PODS: _m, HOTPOD_NO_HOT_PATCH: _h, ...env } = process.env;
+  return spawnHotpodUp(['--data-dir', dataDir, '--port', '0', '--in-memory', '--nodes', '3', '--max-pods', maxPods, '--no-controller', '--log-level', 'warn'], { env });
 }
 
 function gameDeployment(name: string, type: string): Json {

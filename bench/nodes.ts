@@ -18,7 +18,6 @@
 // Knobs (environment): BENCH_NODE_PODS, BENCH_CONCURRENCY, BENCH_VERBOSE=1,
 // BENCH_SERVER_NODE_ARGS (node flags for the control plane, e.g. --cpu-prof).
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +25,7 @@ import { pino } from 'pino';
 import { startNodes } from '../src/node/index.js';
 import { KubeClient } from '../src/node/kube-client.js';
 import { runInformer } from '../src/node/informer.js';
-import { envInt, projectRoot } from './common.js';
+import { envInt, spawnHotpodUp, type RunningHotpod } from './common.js';
 
 type Json = Record<string, any>;
 
@@ -42,36 +41,9 @@ function progress(msg: string): void {
 }
 
 
-async function startControlPlane(dataDir: string): Promise<{ kubeconfigPath: string; stop: () => Promise<void> }> {
-  const cli = join(projectRoot, 'dist', 'src', 'cli', 'main.js');
+async function startControlPlane(dataDir: string): Promise<RunningHotpod> {
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const proc = spawn(process.execPath, [...nodeArgs, cli, 'up', '--data-dir', dataDir, '--port', '0', '--in-memory', '--nodes', '0', '--log-level', 'warn'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_OPTIONS: '' },
-  });
-  let log = '';
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-16_384)));
-  const exited = new Promise<void>((r) => proc.on('exit', () => r()));
-  const kubeconfigPath = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`hotpod up not ready in 60 s:\n${log}`)), 60_000);
-    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      buf += d;
-      const m = /KUBECONFIG=(\S+)\n/.exec(buf);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    void exited.then(() => reject(new Error(`hotpod up exited:\n${log}`)));
-  });
-  return {
-    kubeconfigPath,
-    async stop() {
-      proc.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return spawnHotpodUp(['--data-dir', dataDir, '--port', '0', '--in-memory', '--nodes', '0', '--log-level', 'warn'], { nodeArgs, readyTimeoutMs: 60_000 });
 }
 
 function gcNow(): void {
