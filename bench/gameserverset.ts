@@ -1,0 +1,193 @@
+// `npm run bench` (fourth part): a GameServerSet sidecar image rollout of BENCH_GSS_PODS (1,000)
+// GameServers per podUpdatePolicy, side by side in one run: InPlaceIfPossible and ReCreate, with
+// maxUnavailable 100% (issue 4's benchmark).
+//
+// The control plane and its three simulated nodes run as their own process (`hotpod up
+// --in-memory --nodes 3 --no-controller`); the controller runs in this process (startController,
+// as `hotpod controller` does) so that its API writes and memory can be read. For each policy:
+// create the GameServerSet, wait until every pod is ready, patch the sidecar image, and measure
+// until status shows every pod updated and ready:
+//   - rollout time, from the image patch to the last pod updated and ready;
+//   - the controller's pod writes per pod during the rollout, and its writes of every kind per pod;
+//   - containers restarted (restartCount of pods that survived) and pods recreated.
+// Knobs (environment): BENCH_GSS_PODS, BENCH_GSS_MAX_UNAVAILABLE (default 100%), BENCH_VERBOSE=1.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { startController, type RunningController } from '../src/controller/index.js';
+import { createClients, JSON_PATCH, type ObjectClient } from '../src/controller/runtime/index.js';
+import { envInt, spawnHotpodUp, type RunningHotpod } from './common.js';
+
+type Json = Record<string, any>;
+
+const PODS = envInt('BENCH_GSS_PODS', 1000);
+const MAX_UNAVAILABLE = process.env.BENCH_GSS_MAX_UNAVAILABLE || '100%';
+const VERBOSE = process.env.BENCH_VERBOSE === '1';
+const NS = 'bench-gss';
+const API = 'game.kruise.io/v1alpha1';
+const STRATEGIES = ['InPlaceIfPossible', 'ReCreate'] as const;
+const OWNER_LABEL = 'game.kruise.io/owner-gss';
+const WAIT_MS = 20 * 60_000;
+
+
+function progress(msg: string): void {
+  if (VERBOSE) process.stderr.write(`[bench-gss] ${msg}\n`);
+}
+
+
+async function startCluster(dataDir: string): Promise<RunningHotpod> {
+  const maxPods = String(Math.ceil((PODS * 1.3) / 3) + 50);
+  const { HOTPOD_NODES: _n, HOTPOD_MAX_PODS: _m, HOTPOD_NO_HOT_PATCH: _h, ...env } = process.env;
+  return spawnHotpodUp(['--data-dir', dataDir, '--port', '0', '--in-memory', '--nodes', '3', '--max-pods', maxPods, '--no-controller', '--log-level', 'warn'], { env });
+}
+
+function gameServerSet(name: string, policy: string): Json {
+  return {
+    apiVersion: API,
+    kind: 'GameServerSet',
+    metadata: { name, namespace: NS },
+    spec: {
+      replicas: PODS,
+      updateStrategy: { rollingUpdate: { podUpdatePolicy: policy, maxUnavailable: MAX_UNAVAILABLE } },
+      gameServerTemplate: {
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [
+            { name: 'engine', image: 'registry.example.com/game/engine:1.0' },
+            { name: 'sidecar', image: 'registry.example.com/game/scripts:v1' },
+          ],
+        },
+      },
+    },
+  };
+}
+
+async function waitUntil(what: string, fn: () => Promise<boolean>, intervalMs = 250): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`bench: ${what} not reached within ${WAIT_MS / 1000} s`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+async function listPods(objects: ObjectClient, app: string): Promise<Json[]> {
+  const out: Json[] = [];
+  let cont: string | undefined;
+  do {
+    const page = await objects.listPage('v1', 'Pod', { namespace: NS, labelSelector: `${OWNER_LABEL}=${app}`, limit: 500, continue: cont });
+    out.push(...page.items);
+    cont = page.metadata.continue || undefined;
+  } while (cont);
+  return out;
+}
+
+interface Result {
+  type: string;
+  seconds: number;
+  podWrites: number;
+  allWrites: number;
+  restarted: number;
+  replaced: number;
+  sameContainer: number;
+}
+
+const podWrites = (w: Record<string, number>) => Object.entries(w).filter(([k]) => k.startsWith('Pod.')).reduce((n, [, v]) => n + v, 0);
+const allWrites = (w: Record<string, number>) => Object.values(w).reduce((n, v) => n + v, 0);
+
+async function rollout(objects: ObjectClient, controller: RunningController, type: string): Promise<Result> {
+  const name = `bench-${type.toLowerCase()}`;
+  const key = { namespace: NS, name };
+  progress(`${type}: creating ${PODS} pods`);
+  await objects.createObject(gameServerSet(name, type));
+  const status = async () => (await objects.get(API, 'GameServerSet', key)).status ?? {};
+  const done = async () => {
+    const s = await status();
+    return s.replicas === PODS && s.readyReplicas === PODS && s.updatedReadyReplicas === PODS;
+  };
+  await waitUntil(`${type}: ${PODS} pods ready`, done);
+  const before = new Map((await listPods(objects, name)).map((p) => [p.metadata.uid as string, p]));
+  const writesBefore = controller.writes().byKindVerb;
+
+  progress(`${type}: rolling out`);
+  const t0 = performance.now();
+  const oldRevision = (await status()).updateRevision;
+  const patched = await objects.patchObject(API, 'GameServerSet', key, [{ op: 'replace', path: '/spec/gameServerTemplate/spec/containers/1/image', value: 'registry.example.com/game/scripts:v2' }], {
+    contentType: JSON_PATCH,
+  });
+  const generation = patched.metadata?.generation ?? 0;
+  await waitUntil(
+    `${type}: ${PODS} pods updated and ready`,
+    async () => {
+      const s = await status();
+      return s.observedGeneration >= generation && s.updateRevision !== oldRevision && s.replicas === PODS && s.readyReplicas === PODS && s.updatedReadyReplicas === PODS;
+    },
+    100,
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const writesAfter = controller.writes().byKindVerb;
+  const delta: Record<string, number> = {};
+  for (const [k, v] of Object.entries(writesAfter)) delta[k] = v - (writesBefore[k] ?? 0);
+  progress(`${type}: writes ${JSON.stringify(delta)}`);
+
+  const after = (await listPods(objects, name)).filter((p) => !p.metadata.deletionTimestamp);
+  let restarted = 0;
+  let sameContainer = 0;
+  let replaced = 0;
+  for (const p of after) {
+    const was = before.get(p.metadata.uid);
+    const cs = (p.status?.containerStatuses ?? []).find((c: Json) => c.name === 'sidecar') ?? {};
+    if (!was) {
+      replaced++;
+      continue;
+    }
+    restarted += cs.restartCount ?? 0;
+    const old = (was.status?.containerStatuses ?? []).find((c: Json) => c.name === 'sidecar') ?? {};
+    if (old.containerID && old.containerID === cs.containerID) sameContainer++;
+  }
+
+  progress(`${type}: deleting`);
+  await objects.deleteObject(API, 'GameServerSet', key, { propagationPolicy: 'Background' });
+  await waitUntil(`${type}: pods gone`, async () => (await listPods(objects, name)).length === 0, 500);
+  return { type, seconds, podWrites: podWrites(delta) / PODS, allWrites: allWrites(delta) / PODS, restarted, replaced, sameContainer };
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(os.tmpdir(), 'hotpod-bench-gss-'));
+  const cluster = await startCluster(dataDir);
+  const logger = pino({ level: VERBOSE ? 'info' : 'warn' }, pino.destination(2));
+  const controller = await startController({ kubeconfig: cluster.kubeconfigPath, logger });
+  const { objects } = createClients({ kubeconfig: cluster.kubeconfigPath });
+  try {
+    await objects.createObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+    const results: Result[] = [];
+    for (const type of STRATEGIES) results.push(await rollout(objects, controller, type));
+
+    if (typeof global.gc === 'function') global.gc();
+    const heapMiB = process.memoryUsage().heapUsed / 2 ** 20;
+    const lines = [
+      `GameServerSet sidecar image rollout, ${PODS} GameServers, maxUnavailable ${MAX_UNAVAILABLE}, 3 simulated nodes`,
+      'policy             time      pod writes/pod  all writes/pod  containers restarted  pods recreated',
+      ...results.map(
+        (r) =>
+          `${r.type.padEnd(18)} ${`${r.seconds.toFixed(1)} s`.padEnd(9)} ${r.podWrites.toFixed(2).padEnd(15)} ${r.allWrites.toFixed(2).padEnd(15)} ${String(r.restarted).padEnd(21)} ${r.replaced}`,
+      ),
+      `controller heap after the rollouts (this process, GameServerSets deleted): ${heapMiB.toFixed(1)} MiB`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    const inPlace = results.find((r) => r.type === 'InPlaceIfPossible')!;
+    if (inPlace.replaced !== 0 || inPlace.restarted !== PODS) {
+      throw new Error(`InPlaceIfPossible recreated ${inPlace.replaced} pods and restarted ${inPlace.restarted} sidecars: it must restart each sidecar once and recreate none`);
+    }
+  } finally {
+    await controller.stop();
+    await cluster.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench-gss: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
