@@ -17,7 +17,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startController, type RunningController } from '../src/controller/index.js';
-import { createClients, JSON_PATCH, type ObjectClient } from '../src/controller/runtime/index.js';
+import { createClients, type ObjectClient } from '../src/controller/runtime/index.js';
+import { measureRollout, type RolloutResult } from './rollout.js';
 import { envInt, spawnHotpodUp, type RunningHotpod } from './common.js';
 
 type Json = Record<string, any>;
@@ -29,7 +30,6 @@ const NS = 'bench-gss';
 const API = 'game.kruise.io/v1alpha1';
 const STRATEGIES = ['InPlaceIfPossible', 'ReCreate'] as const;
 const OWNER_LABEL = 'game.kruise.io/owner-gss';
-const WAIT_MS = 20 * 60_000;
 
 
 function progress(msg: string): void {
@@ -64,93 +64,25 @@ function gameServerSet(name: string, policy: string): Json {
   };
 }
 
-async function waitUntil(what: string, fn: () => Promise<boolean>, intervalMs = 250): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`bench: ${what} not reached within ${WAIT_MS / 1000} s`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
-async function listPods(objects: ObjectClient, app: string): Promise<Json[]> {
-  const out: Json[] = [];
-  let cont: string | undefined;
-  do {
-    const page = await objects.listPage('v1', 'Pod', { namespace: NS, labelSelector: `${OWNER_LABEL}=${app}`, limit: 500, continue: cont });
-    out.push(...page.items);
-    cont = page.metadata.continue || undefined;
-  } while (cont);
-  return out;
-}
-
-interface Result {
+interface Result extends RolloutResult {
   type: string;
-  seconds: number;
-  podWrites: number;
-  allWrites: number;
-  restarted: number;
-  replaced: number;
-  sameContainer: number;
 }
 
-const podWrites = (w: Record<string, number>) => Object.entries(w).filter(([k]) => k.startsWith('Pod.')).reduce((n, [, v]) => n + v, 0);
-const allWrites = (w: Record<string, number>) => Object.values(w).reduce((n, v) => n + v, 0);
-
-async function rollout(objects: ObjectClient, controller: RunningController, type: string): Promise<Result> {
-  const name = `bench-${type.toLowerCase()}`;
-  const key = { namespace: NS, name };
-  progress(`${type}: creating ${PODS} pods`);
-  await objects.createObject(gameServerSet(name, type));
-  const status = async () => (await objects.get(API, 'GameServerSet', key)).status ?? {};
-  const done = async () => {
-    const s = await status();
-    return s.replicas === PODS && s.readyReplicas === PODS && s.updatedReadyReplicas === PODS;
-  };
-  await waitUntil(`${type}: ${PODS} pods ready`, done);
-  const before = new Map((await listPods(objects, name)).map((p) => [p.metadata.uid as string, p]));
-  const writesBefore = controller.writes().byKindVerb;
-
-  progress(`${type}: rolling out`);
-  const t0 = performance.now();
-  const oldRevision = (await status()).updateRevision;
-  const patched = await objects.patchObject(API, 'GameServerSet', key, [{ op: 'replace', path: '/spec/gameServerTemplate/spec/containers/1/image', value: 'registry.example.com/game/scripts:v2' }], {
-    contentType: JSON_PATCH,
+async function rollout(objects: ObjectClient, controller: RunningController, policy: string): Promise<Result> {
+  const name = `bench-${policy.toLowerCase()}`;
+  const result = await measureRollout({
+    objects,
+    controller,
+    apiVersion: API,
+    kind: 'GameServerSet',
+    manifest: gameServerSet(name, policy),
+    pods: PODS,
+    podSelector: `${OWNER_LABEL}=${name}`,
+    imagePatch: [{ op: 'replace', path: '/spec/gameServerTemplate/spec/containers/1/image', value: 'registry.example.com/game/scripts:v2' }],
+    container: 'sidecar',
+    progress,
   });
-  const generation = patched.metadata?.generation ?? 0;
-  await waitUntil(
-    `${type}: ${PODS} pods updated and ready`,
-    async () => {
-      const s = await status();
-      return s.observedGeneration >= generation && s.updateRevision !== oldRevision && s.replicas === PODS && s.readyReplicas === PODS && s.updatedReadyReplicas === PODS;
-    },
-    100,
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  const writesAfter = controller.writes().byKindVerb;
-  const delta: Record<string, number> = {};
-  for (const [k, v] of Object.entries(writesAfter)) delta[k] = v - (writesBefore[k] ?? 0);
-  progress(`${type}: writes ${JSON.stringify(delta)}`);
-
-  const after = (await listPods(objects, name)).filter((p) => !p.metadata.deletionTimestamp);
-  let restarted = 0;
-  let sameContainer = 0;
-  let replaced = 0;
-  for (const p of after) {
-    const was = before.get(p.metadata.uid);
-    const cs = (p.status?.containerStatuses ?? []).find((c: Json) => c.name === 'sidecar') ?? {};
-    if (!was) {
-      replaced++;
-      continue;
-    }
-    restarted += cs.restartCount ?? 0;
-    const old = (was.status?.containerStatuses ?? []).find((c: Json) => c.name === 'sidecar') ?? {};
-    if (old.containerID && old.containerID === cs.containerID) sameContainer++;
-  }
-
-  progress(`${type}: deleting`);
-  await objects.deleteObject(API, 'GameServerSet', key, { propagationPolicy: 'Background' });
-  await waitUntil(`${type}: pods gone`, async () => (await listPods(objects, name)).length === 0, 500);
-  return { type, seconds, podWrites: podWrites(delta) / PODS, allWrites: allWrites(delta) / PODS, restarted, replaced, sameContainer };
+  return { type: policy, ...result };
 }
 
 async function main(): Promise<void> {
