@@ -20,8 +20,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { startController, type RunningController } from '../src/controller/index.js';
 import { createClients, type ObjectClient } from '../src/controller/runtime/index.js';
-import { measureRollout, type RolloutResult } from './rollout.js';
-import { envInt, spawnHotpodUp, type RunningHotpod } from './common.js';
+import { measureRollout, startRolloutCluster, type RolloutResult } from './rollout.js';
+import { envInt } from './common.js';
 
 type Json = Record<string, any>;
 
@@ -32,17 +32,10 @@ const NS = 'bench-gd';
 const API = 'tkex.tencent.com/v1alpha1';
 const STRATEGIES = ['HotPatchUpdate', 'InplaceUpdate', 'RollingUpdate'] as const;
 
-
 function progress(msg: string): void {
   if (VERBOSE) process.stderr.write(`[bench-gd] ${msg}\n`);
 }
 
-
-async function startCluster(dataDir: string): Promise<RunningHotpod> {
-  const maxPods = String(Math.ceil((PODS * 1.3) / 3) + 50);
-  const { HOTPOD_NODES: _n, HOTPOD_MAX_PODS: _m, HOTPOD_NO_HOT_PATCH: _h, ...env } = process.env;
-  return spawnHotpodUp(['--data-dir', dataDir, '--port', '0', '--in-memory', '--nodes', '3', '--max-pods', maxPods, '--no-controller', '--log-level', 'warn'], { env });
-}
 
 function gameDeployment(name: string, type: string): Json {
   return {
@@ -84,7 +77,7 @@ async function rollout(objects: ObjectClient, controller: RunningController, typ
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(os.tmpdir(), 'hotpod-bench-gd-'));
-  const cluster = await startCluster(dataDir);
+  const cluster = await startRolloutCluster(dataDir, PODS);
   const logger = pino({ level: VERBOSE ? 'info' : 'warn' }, pino.destination(2));
   const controller = await startController({ kubeconfig: cluster.kubeconfigPath, logger });
   const { objects } = createClients({ kubeconfig: cluster.kubeconfigPath });

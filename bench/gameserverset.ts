@@ -18,8 +18,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { startController, type RunningController } from '../src/controller/index.js';
 import { createClients, type ObjectClient } from '../src/controller/runtime/index.js';
-import { measureRollout, type RolloutResult } from './rollout.js';
-import { envInt, spawnHotpodUp, type RunningHotpod } from './common.js';
+import { measureRollout, startRolloutCluster, type RolloutResult } from './rollout.js';
+import { envInt } from './common.js';
 
 type Json = Record<string, any>;
 
@@ -31,17 +31,10 @@ const API = 'game.kruise.io/v1alpha1';
 const STRATEGIES = ['InPlaceIfPossible', 'ReCreate'] as const;
 const OWNER_LABEL = 'game.kruise.io/owner-gss';
 
-
 function progress(msg: string): void {
   if (VERBOSE) process.stderr.write(`[bench-gss] ${msg}\n`);
 }
 
-
-async function startCluster(dataDir: string): Promise<RunningHotpod> {
-  const maxPods = String(Math.ceil((PODS * 1.3) / 3) + 50);
-  const { HOTPOD_NODES: _n, HOTPOD_MAX_PODS: _m, HOTPOD_NO_HOT_PATCH: _h, ...env } = process.env;
-  return spawnHotpodUp(['--data-dir', dataDir, '--port', '0', '--in-memory', '--nodes', '3', '--max-pods', maxPods, '--no-controller', '--log-level', 'warn'], { env });
-}
 
 function gameServerSet(name: string, policy: string): Json {
   return {
@@ -87,7 +80,7 @@ async function rollout(objects: ObjectClient, controller: RunningController, pol
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(os.tmpdir(), 'hotpod-bench-gss-'));
-  const cluster = await startCluster(dataDir);
+  const cluster = await startRolloutCluster(dataDir, PODS);
   const logger = pino({ level: VERBOSE ? 'info' : 'warn' }, pino.destination(2));
   const controller = await startController({ kubeconfig: cluster.kubeconfigPath, logger });
   const { objects } = createClients({ kubeconfig: cluster.kubeconfigPath });

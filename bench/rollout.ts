@@ -4,6 +4,7 @@
 // restarted, the pods recreated, and the containers kept.
 
 import type { RunningController } from '../src/controller/index.js';
+import { spawnHotpodUp, type RunningHotpod } from './common.js';
 import { JSON_PATCH, type ObjectClient } from '../src/controller/runtime/index.js';
 
 type Json = Record<string, any>;
@@ -55,6 +56,15 @@ async function listPods(objects: ObjectClient, namespace: string, labelSelector:
     cont = page.metadata.continue || undefined;
   } while (cont);
   return out;
+}
+
+/** `hotpod up` with three simulated nodes roomy enough for `pods`, and no controller (the bench runs its own). */
+export function startRolloutCluster(dataDir: string, pods: number): Promise<RunningHotpod> {
+  const maxPods = String(Math.ceil((pods * 1.3) / 3) + 50);
+  // The flags say what the bench needs; environment settings of a user's shell must not override them.
+  const { HOTPOD_NODES: _n, HOTPOD_MAX_PODS: _m, HOTPOD_NO_HOT_PATCH: _h, ...env } = process.env;
+  const args = ['--data-dir', dataDir, '--port', '0', '--in-memory', '--nodes', '3', '--max-pods', maxPods, '--no-controller', '--log-level', 'warn'];
+  return spawnHotpodUp(args, { env });
 }
 
 const sum = (entries: [string, number][]) => entries.reduce((n, [, v]) => n + v, 0);

@@ -10,21 +10,12 @@
 // Whitespace separates tokens and is otherwise ignored.
 
 import { badRequest } from '../errors.js';
+import type { LabelSelector } from '../../util/label-selector.js';
 
 export type Labels = Record<string, string> | undefined;
 export type LabelMatcher = (labels: Labels) => boolean;
 
-export interface LabelSelectorRequirement {
-  key: string;
-  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
-  values?: string[];
-}
-
-/** metav1.LabelSelector. */
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: LabelSelectorRequirement[];
-}
+export type { LabelSelector, LabelSelectorRequirement } from '../../util/label-selector.js';
 
 /** '!' is "does not exist"; '>' and '<' compare integers (used by node affinity style selectors). */
 type Operator = 'in' | 'notin' | '=' | '==' | '!=' | 'exists' | '!' | '>' | '<';
