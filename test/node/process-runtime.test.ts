@@ -3,7 +3,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ProcessRuntime, reloadSignal } from '../../src/node/runtime/process.js';
 import { ContainerStartError, ImagePullError, type ContainerInfo, type ContainerSpec, type ExitInfo, type PodContext } from '../../src/node/runtime/types.js';
@@ -141,6 +141,16 @@ describe('ProcessRuntime', { timeout: 120_000 }, () => {
     await reader.exited;
     assert.match(await readLog(rt, reader.info.id), /^read: written by shared$/m);
     assert.equal(readFileSync(join(pod.podDir, 'volumes', 'scratch', 'from-writer.txt'), 'utf8'), 'written by shared');
+    await rt.stop(writer.info.id, 1);
+  });
+
+  it('volumes work when the pod dir is relative (hotpod up with its default data dir .hotpod)', async () => {
+    const ctx = podContext(images.dataDir, { emptyDirs: ['scratch'] });
+    const pod = { ...ctx, podDir: relative(process.cwd(), ctx.podDir) };
+    const mount = [{ name: 'scratch', mountPath: '/data' }];
+    const writer = await start(pod, { name: 'writer', image: 'tools:1', command: ['node', 'writer.cjs'], volumeMounts: mount });
+    await waitFor(() => existsSync(join(ctx.podDir, 'volumes', 'scratch', 'from-writer.txt')), 'the writer wrote through its mount', 20_000, 50);
+    assert.equal(writer.exitCount(), 0, 'the writer is still running');
     await rt.stop(writer.info.id, 1);
   });
 

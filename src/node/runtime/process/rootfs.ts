@@ -7,7 +7,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { chmodSync, constants, copyFileSync, cpSync, lstatSync, mkdirSync, renameSync, rmSync, rmdirSync, symlinkSync } from 'node:fs';
-import { dirname, join, posix } from 'node:path';
+import { dirname, join, posix, resolve } from 'node:path';
 import type { Image, TreeEntry } from '../../images/index.js';
 
 /** The host path of a path inside the container; `..` cannot climb out of the rootfs. */
@@ -34,7 +34,9 @@ export function linkMounts(rootfs: string, mounts: { mountPath: string; target: 
     if (at === rootfs) throw new Error(`cannot mount a volume at "/"`);
     mkdirSync(dirname(at), { recursive: true });
     rmSync(at, { recursive: true, force: true });
-    symlinkSync(m.target, at);
+    // A relative target would be read from the link's own folder: `hotpod up`'s default data
+    // dir (.hotpod) is relative to where it was started.
+    symlinkSync(resolve(m.target), at);
   }
 }
 
