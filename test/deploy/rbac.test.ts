@@ -46,14 +46,14 @@ const UNUSED_GRANTS_ALLOWED: Record<string, string> = {
   'apps controllerrevisions get': 'read only when creating a revision answers AlreadyExists (an earlier write the cache has not shown yet): a race no scenario can force',
 };
 
-/** The requests a role set does not allow, as `verb group resource[/sub] (namespace/name)` lines. */
+/** The grants missing for some requests, as `group resource[/sub] verb (namespace/name of the first)` lines. */
 export function denied(calls: ResourceAttributes[], clusterRules: PolicyRule[], leaseRules: PolicyRule[]): string[] {
-  const out = new Set<string>();
+  const out = new Map<string, string>();
   for (const a of calls) {
     const byRole = a.namespace === CONTROLLER_NAMESPACE && rulesAllow(leaseRules, a);
-    if (!byRole && !rulesAllow(clusterRules, a)) out.add(`${grantOf(a)} (${a.namespace || '-'}/${a.name || '-'})`);
+    if (!byRole && !rulesAllow(clusterRules, a) && !out.has(grantOf(a))) out.set(grantOf(a), `${grantOf(a)} (${a.namespace || '-'}/${a.name || '-'})`);
   }
-  return [...out].sort();
+  return [...out.values()].sort();
 }
 
 describe('the RBAC checker', () => {
@@ -114,11 +114,11 @@ describe('deploy/manifests RBAC against what the controller calls', { timeout: 9
     await gssKubectl(c, ns, ['scale', 'gss', 'arena', '--replicas=3']);
     await waitSettled(c, ns, 'arena', ['arena-0', 'arena-1', 'arena-2'], 'scaled up');
     await setSidecarImage(c, ns, 'arena', SIDECAR_V2);
-    await waitFor2(async () => ((await podSidecars(c, ns)).every((i) => i === SIDECAR_V2) ? true : undefined), 'in-place update done');
+    await waitFor(async () => ((await podSidecars(c, ns)).every((i) => i === SIDECAR_V2) ? true : undefined), 'in-place update done', 120_000, 300);
     await waitSettled(c, ns, 'arena', ['arena-0', 'arena-1', 'arena-2'], 'in place');
     await patchGss(c, ns, 'arena', { spec: { updateStrategy: { rollingUpdate: { podUpdatePolicy: 'ReCreate' } } } });
     await setSidecarImage(c, ns, 'arena', 'registry.example.com/game/sidecar:v3');
-    await waitFor2(async () => ((await podSidecars(c, ns)).every((i) => i.endsWith(':v3')) ? true : undefined), 'ReCreate update done');
+    await waitFor(async () => ((await podSidecars(c, ns)).every((i) => i.endsWith(':v3')) ? true : undefined), 'ReCreate update done', 120_000, 300);
     await waitSettled(c, ns, 'arena', ['arena-0', 'arena-1', 'arena-2'], 'recreated');
     await patchGs(c, ns, 'arena-0', { spec: { opsState: 'Maintaining' } });
     await patchGs(c, ns, 'arena-2', { spec: { opsState: 'Kill' } });
@@ -177,10 +177,6 @@ describe('deploy/manifests RBAC against what the controller calls', { timeout: 9
 async function podSidecars(c: Cluster, ns: string): Promise<string[]> {
   const out = await gssKubectl(c, ns, ['get', 'pods', '-l', 'game.kruise.io/owner-gss=arena', '-o', 'jsonpath={.items[*].spec.containers[1].image}']);
   return out.trim().split(/\s+/).filter(Boolean);
-}
-
-async function waitFor2(fn: () => Promise<true | undefined>, what: string): Promise<void> {
-  await waitFor(fn, what, 120_000, 300);
 }
 
 async function revisionsOf(c: Cluster, ns: string): Promise<Json[]> {
