@@ -4,7 +4,7 @@
 
 import type { Command } from 'commander';
 import { humanDuration } from '../apiserver/tables/duration.js';
-import type { ObjectClient } from '../controller/runtime/index.js';
+import { errorCode, type ObjectClient } from '../controller/runtime/index.js';
 import { formatTable } from './human.js';
 import { progressBar, rolloutProgress, type Workload } from './rollout-progress.js';
 import { CliError, WORKLOAD_TYPES, connect, resolveType, runCommand, type WorkloadType } from './workloads.js';
@@ -54,8 +54,10 @@ export async function getWorkloads(typeArg: string, name: string | undefined, op
 async function read(objects: ObjectClient, type: WorkloadType, ns: string | undefined, name: string | undefined, optional: boolean): Promise<Workload[]> {
   try {
     await objects.resourceFor(type.apiVersion, type.kind);
-  } catch {
-    // `all` lists what the cluster serves; a type asked for by name must be served.
+  } catch (err) {
+    // Not served (CRDs not installed, or an unknown group: 404): `all` lists what the cluster
+    // serves; a type asked for by name must be served. Other failures are reported as they are.
+    if (!/serves no kind/.test((err as Error).message) && errorCode(err) !== 404) throw err;
     if (optional) return [];
     throw new CliError(`error: the server doesn't have a resource type "${type.plural}" (are hotpod's CRDs installed? kubectl apply -k deploy/)`);
   }

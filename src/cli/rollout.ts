@@ -106,11 +106,12 @@ async function watchOnce(
   const path = await clients.objects.collectionPath(type.apiVersion, type.kind, key.namespace);
   return new Promise<WatchEnd>((resolve) => {
     let settled = false;
+    let connection: AbortController | undefined;
     const end = (how: WatchEnd) => {
-      if (!settled) {
-        settled = true;
-        resolve(how);
-      }
+      if (settled) return;
+      settled = true;
+      connection?.abort();
+      resolve(how);
     };
     clients.watch
       .watch(
@@ -126,7 +127,14 @@ async function watchOnce(
         // reads the object again and watches again.
         () => end('closed'),
       )
-      .then(setAbort, () => end('closed'));
+      .then(
+        (c) => {
+          connection = c;
+          setAbort(c);
+          if (settled) c.abort();
+        },
+        () => end('closed'),
+      );
   });
 }
 
