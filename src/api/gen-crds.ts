@@ -1,5 +1,7 @@
-// `npm run gen:crds`: writes deploy/crds/<group>_<plural>.yaml from the definitions in src/api.
-// `--check` writes nothing and exits 1 if a checked-in file differs from what would be written.
+// `npm run gen:crds`: writes deploy/crds/<group>_<plural>.yaml from the definitions in src/api,
+// and the same files into the Helm chart's deploy/chart/crds (Helm installs a chart's CRDs only
+// from its own folder). `--check` writes nothing and exits 1 if a checked-in file differs from
+// what would be written.
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -16,21 +18,25 @@ function projectRoot(): string {
   return dir;
 }
 
-const outDir = resolve(projectRoot(), 'deploy', 'crds');
+const CRD_DIRS = ['deploy/crds', 'deploy/chart/crds'];
+
 const check = process.argv.includes('--check');
 let stale = 0;
-mkdirSync(outDir, { recursive: true });
-for (const [name, text] of renderAllCrds()) {
-  const path = join(outDir, name);
-  const current = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
-  if (current === text) {
-    console.log(`gen-crds: deploy/crds/${name} up to date`);
-  } else if (check) {
-    console.error(`gen-crds: deploy/crds/${name} is not current (run npm run gen:crds)`);
-    stale++;
-  } else {
-    writeFileSync(path, text);
-    console.log(`gen-crds: wrote deploy/crds/${name}`);
+for (const dir of CRD_DIRS) {
+  const outDir = resolve(projectRoot(), dir);
+  mkdirSync(outDir, { recursive: true });
+  for (const [name, text] of renderAllCrds()) {
+    const path = join(outDir, name);
+    const current = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+    if (current === text) {
+      console.log(`gen-crds: ${dir}/${name} up to date`);
+    } else if (check) {
+      console.error(`gen-crds: ${dir}/${name} is not current (run npm run gen:crds)`);
+      stale++;
+    } else {
+      writeFileSync(path, text);
+      console.log(`gen-crds: wrote ${dir}/${name}`);
+    }
   }
 }
 if (stale) process.exit(1);

@@ -6,6 +6,8 @@ import { up } from './up.js';
 import { registerImageCommands } from './image.js';
 import { registerNodeCommands } from './node-ps.js';
 import { registerControllerCommand } from './controller.js';
+import { registerGetCommand } from './get.js';
+import { registerRolloutCommands } from './rollout.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -51,6 +53,8 @@ function envTrue(name: string): boolean {
 registerImageCommands(program);
 registerNodeCommands(program);
 registerControllerCommand(program);
+registerGetCommand(program);
+registerRolloutCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`hotpod: ${err instanceof Error ? err.message : String(err)}\n`);

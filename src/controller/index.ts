@@ -4,7 +4,7 @@
 
 import type { Logger } from 'pino';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { Manager, createClients } from './runtime/index.js';
+import { Manager, createClients, type ApiRequest } from './runtime/index.js';
 import { createWorkloadContext, type WriteCounts } from './workload/index.js';
 import { gameServerSetControllers } from './gameserverset/index.js';
 import { gameDeploymentController } from './gamedeployment/index.js';
@@ -21,6 +21,8 @@ export interface StartControllerOptions {
   transientStateDelayMs?: number;
   /** How long to wait for the first lists (the CRDs must be installed). Default 120 s. */
   cacheSyncTimeoutMs?: number;
+  /** Told of every API request the controller sends (see ClientOptions.onRequest). */
+  onRequest?: (req: ApiRequest) => void;
 }
 
 export interface RunningController {
@@ -34,7 +36,7 @@ export interface RunningController {
 
 /** Starts every controller; resolves once their caches are filled and their workers run. */
 export async function startController(opts: StartControllerOptions): Promise<RunningController> {
-  const clients = createClients({ kubeconfig: opts.kubeconfig, kubeConfig: opts.kubeConfig });
+  const clients = createClients({ kubeconfig: opts.kubeconfig, kubeConfig: opts.kubeConfig, onRequest: opts.onRequest });
   const manager = new Manager({ clients, logger: opts.logger, cacheSyncTimeoutMs: opts.cacheSyncTimeoutMs });
   const ctx = createWorkloadContext({ manager, workers: opts.workers });
   for (const c of gameServerSetControllers(ctx, { transientStateDelayMs: opts.transientStateDelayMs })) manager.add(c);

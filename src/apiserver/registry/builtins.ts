@@ -59,6 +59,9 @@ export const BUILTIN_RESOURCES: ResourceDef[] = [
   builtin({ resource: 'services', kind: 'Service', shortNames: ['svc'], categories: ['all'], subresources: ['status'] }),
   builtin({ resource: 'serviceaccounts', kind: 'ServiceAccount', shortNames: ['sa'] }),
   builtin({ group: 'apps', resource: 'controllerrevisions', kind: 'ControllerRevision' }),
+  // Stored and served so that hotpod's own install (deploy/, the Helm chart) applies here; no
+  // controller runs Deployments on the embedded nodes.
+  builtin({ group: 'apps', resource: 'deployments', kind: 'Deployment', shortNames: ['deploy'], subresources: ['status'], tracksGeneration: true }),
   builtin({ group: 'coordination.k8s.io', resource: 'leases', kind: 'Lease' }),
   builtin({ group: 'events.k8s.io', resource: 'events', kind: 'Event', shortNames: ['ev'] }),
   builtin({

@@ -3,9 +3,10 @@
 // binary runs against the embedded control plane and a real cluster.
 
 import { resolve } from 'node:path';
-import { KubeConfig, ServerConfiguration, Watch, createConfiguration, type Configuration } from '@kubernetes/client-node';
+import { KubeConfig, ServerConfiguration, Watch, createConfiguration, type Configuration, type Middleware } from '@kubernetes/client-node';
 import { ObjectClient } from './object-client.js';
 import { TokenBucket } from './rate-limit.js';
+import type { ApiRequest } from './request-attributes.js';
 
 export interface ClientOptions {
   /** a kubeconfig file; absent: KUBECONFIG, ~/.kube/config, then in-cluster config */
@@ -21,6 +22,11 @@ export interface ClientOptions {
   burst?: number;
   /** a request (not a watch) without an answer by then fails; default 60 s */
   requestTimeoutMs?: number;
+  /**
+   * Told of every request before it is sent: lists, gets, writes, discovery and watches, from
+   * every client made here. The RBAC test derives the verbs the controller needs from it.
+   */
+  onRequest?: (req: ApiRequest) => void;
 }
 
 export interface Clients {
@@ -50,27 +56,57 @@ export function createClients(opts: ClientOptions & { kubeConfig?: KubeConfig } 
   const kc = opts.kubeConfig ?? loadKubeConfig(opts);
   const cluster = kc.getCurrentCluster()!;
   const limiter = opts.qps && opts.qps > 0 ? new TokenBucket(opts.qps, Math.max(1, opts.burst ?? Math.ceil(opts.qps * 1.5))) : undefined;
+  const onRequest = opts.onRequest;
+  const serverPath = new URL(cluster.server).pathname.replace(/\/$/, '');
+  const middleware: Middleware[] = [];
+  if (onRequest) {
+    middleware.push({
+      pre: async (ctx) => {
+        const url = new URL(ctx.getUrl());
+        onRequest({ method: ctx.getHttpMethod(), path: url.pathname.slice(serverPath.length), query: Object.fromEntries(url.searchParams) });
+        return ctx;
+      },
+      post: async (res) => res,
+    });
+  }
+  if (limiter) {
+    middleware.push({
+      pre: async (ctx) => {
+        await limiter.take();
+        return ctx;
+      },
+      post: async (res) => res,
+    });
+  }
   const configuration = (): Configuration =>
     createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),
       authMethods: { default: kc },
-      promiseMiddleware: limiter
-        ? [
-            {
-              pre: async (ctx) => {
-                await limiter.take();
-                return ctx;
-              },
-              post: async (res) => res,
-            },
-          ]
-        : [],
+      promiseMiddleware: middleware,
     });
   return {
     kubeConfig: kc,
     objects: new ObjectClient(configuration(), opts.requestTimeoutMs),
-    watch: new Watch(kc),
+    watch: onRequest ? new ObservedWatch(kc, onRequest) : new Watch(kc),
     makeApiClient: (apiClass) => new apiClass(configuration()),
     server: cluster.server,
   };
+}
+
+// Watches do not pass through the configuration's middleware: client-node's Watch fetches on its own.
+class ObservedWatch extends Watch {
+  constructor(
+    kc: KubeConfig,
+    private readonly onRequest: (req: ApiRequest) => void,
+  ) {
+    super(kc);
+  }
+
+  override watch(...args: Parameters<Watch['watch']>): ReturnType<Watch['watch']> {
+    const [path, queryParams] = args;
+    const query: Record<string, string> = { watch: 'true' };
+    for (const [k, v] of Object.entries(queryParams ?? {})) if (v !== undefined) query[k] = String(v);
+    this.onRequest({ method: 'GET', path, query });
+    return super.watch(...args);
+  }
 }

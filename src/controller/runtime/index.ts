@@ -3,6 +3,7 @@
 // Expectations, EventRecorder. See ../README.md.
 
 export { createClients, loadKubeConfig, type ClientOptions, type Clients } from './client.js';
+export { requestAttributes, type ApiRequest, type RequestAttributes, type ResourceAttributes, type NonResourceAttributes } from './request-attributes.js';
 export {
   ObjectClient,
   KubeApiError,

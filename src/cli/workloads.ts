@@ -1,0 +1,63 @@
+// What `hotpod get` and `hotpod rollout status` share: the resource types they accept (kubectl's
+// names, plurals and short names), the connection (kubeconfig and namespace as kubectl picks
+// them), and errors worded as kubectl words them.
+
+import { createClients, errorCode, loadKubeConfig, type Clients } from '../controller/runtime/index.js';
+
+export interface WorkloadType {
+  kind: 'GameServerSet' | 'GameServer' | 'GameDeployment';
+  apiVersion: string;
+  group: string;
+  plural: string;
+  singular: string;
+  names: string[];
+}
+
+export const WORKLOAD_TYPES: WorkloadType[] = [
+  { kind: 'GameServerSet', apiVersion: 'game.kruise.io/v1alpha1', group: 'game.kruise.io', plural: 'gameserversets', singular: 'gameserverset', names: ['gss'] },
+  { kind: 'GameServer', apiVersion: 'game.kruise.io/v1alpha1', group: 'game.kruise.io', plural: 'gameservers', singular: 'gameserver', names: ['gs'] },
+  { kind: 'GameDeployment', apiVersion: 'tkex.tencent.com/v1alpha1', group: 'tkex.tencent.com', plural: 'gamedeployments', singular: 'gamedeployment', names: ['gd'] },
+];
+
+/** A failure that ends the command with this one line on stderr and exit code 1. */
+export class CliError extends Error {}
+
+/** `gss`, `gameserverset`, `gameserversets`, `gameserversets.game.kruise.io`, any case. */
+export function resolveType(name: string): WorkloadType {
+  const n = name.toLowerCase();
+  const found = WORKLOAD_TYPES.find((t) => [t.plural, t.singular, ...t.names, `${t.plural}.${t.group}`, `${t.singular}.${t.group}`, t.kind.toLowerCase()].includes(n));
+  if (!found) throw new CliError(`error: the server doesn't have a resource type "${name}" (hotpod knows gameserversets (gss), gameservers (gs) and gamedeployments (gd))`);
+  return found;
+}
+
+export interface Connection {
+  clients: Clients;
+  /** -n, else the kubeconfig context's namespace, else `default` */
+  namespace: string;
+}
+
+export function connect(opts: { kubeconfig?: string; namespace?: string }): Connection {
+  const kubeConfig = loadKubeConfig({ kubeconfig: opts.kubeconfig });
+  const contextNamespace = kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace;
+  return { clients: createClients({ kubeConfig }), namespace: opts.namespace || contextNamespace || 'default' };
+}
+
+/** `Error from server (NotFound): gameserversets.game.kruise.io "x" not found`, as kubectl prints a Status. */
+export function errorLine(err: unknown): string {
+  if (err instanceof CliError) return err.message;
+  const body = (err as { body?: { reason?: string; message?: string } }).body;
+  if (errorCode(err) !== undefined && typeof body === 'object' && body?.message) {
+    return `Error from server${body.reason ? ` (${body.reason})` : ''}: ${body.message}`;
+  }
+  return `error: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+/** Runs a command's body; a failure is one line on stderr and exit code 1. */
+export async function runCommand(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    process.stderr.write(`${errorLine(err)}\n`);
+    process.exitCode = 1;
+  }
+}
