@@ -3,9 +3,13 @@
 // binary runs against the embedded control plane and a real cluster.
 
 import { resolve } from 'node:path';
-import { KubeConfig, ServerConfiguration, Watch, createConfiguration, type Configuration } from '@kubernetes/client-node';
+import { IsomorphicFetchHttpLibrary, KubeConfig, ServerConfiguration, Watch, createConfiguration, wrapHttpLibrary, type Configuration } from '@kubernetes/client-node';
+import { describeRequest } from './metrics.js';
 import { ObjectClient } from './object-client.js';
 import { TokenBucket } from './rate-limit.js';
+
+/** Told about every request once it is answered: code is the HTTP status, or `error` (no answer). */
+export type RequestObserver = (req: { verb: string; resource: string; code: number | 'error' }) => void;
 
 export interface ClientOptions {
   /** a kubeconfig file; absent: KUBECONFIG, ~/.kube/config, then in-cluster config */
@@ -21,6 +25,8 @@ export interface ClientOptions {
   burst?: number;
   /** a request (not a watch) without an answer by then fails; default 60 s */
   requestTimeoutMs?: number;
+  /** counts requests (the controller's hotpod_api_requests_total) */
+  onRequest?: RequestObserver;
 }
 
 export interface Clients {
@@ -50,10 +56,29 @@ export function createClients(opts: ClientOptions & { kubeConfig?: KubeConfig } 
   const kc = opts.kubeConfig ?? loadKubeConfig(opts);
   const cluster = kc.getCurrentCluster()!;
   const limiter = opts.qps && opts.qps > 0 ? new TokenBucket(opts.qps, Math.max(1, opts.burst ?? Math.ceil(opts.qps * 1.5))) : undefined;
+  const onRequest = opts.onRequest;
+  const fetchLibrary = new IsomorphicFetchHttpLibrary();
+  // Below the middleware, so what is counted is what reached the wire, after the rate limit.
+  const httpApi = onRequest
+    ? wrapHttpLibrary({
+        async send(ctx) {
+          const { verb, resource } = describeRequest(ctx.getHttpMethod(), new URL(ctx.getUrl()).pathname);
+          try {
+            const res = await fetchLibrary.send(ctx).toPromise();
+            onRequest({ verb, resource, code: res.httpStatusCode });
+            return res;
+          } catch (err) {
+            onRequest({ verb, resource, code: 'error' });
+            throw err;
+          }
+        },
+      })
+    : undefined;
   const configuration = (): Configuration =>
     createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),
       authMethods: { default: kc },
+      httpApi,
       promiseMiddleware: limiter
         ? [
             {
@@ -69,8 +94,36 @@ export function createClients(opts: ClientOptions & { kubeConfig?: KubeConfig } 
   return {
     kubeConfig: kc,
     objects: new ObjectClient(configuration(), opts.requestTimeoutMs),
-    watch: new Watch(kc),
+    watch: onRequest ? new CountedWatch(kc, onRequest) : new Watch(kc),
     makeApiClient: (apiClass) => new apiClass(configuration()),
     server: cluster.server,
   };
+}
+
+/** A watch is one long request: counted once, when the server accepts or refuses it. */
+class CountedWatch extends Watch {
+  constructor(
+    kc: KubeConfig,
+    private readonly onRequest: RequestObserver,
+  ) {
+    super(kc);
+  }
+
+  override async watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: Parameters<Watch['watch']>[2],
+    done: Parameters<Watch['watch']>[3],
+  ): Promise<AbortController> {
+    const { resource } = describeRequest('GET', path, true);
+    try {
+      const controller = await super.watch(path, queryParams, callback, done);
+      this.onRequest({ verb: 'watch', resource, code: 200 });
+      return controller;
+    } catch (err) {
+      const code = (err as { statusCode?: unknown; code?: unknown })?.statusCode ?? (err as { code?: unknown })?.code;
+      this.onRequest({ verb: 'watch', resource, code: typeof code === 'number' ? code : 'error' });
+      throw err;
+    }
+  }
 }

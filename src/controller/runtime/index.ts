@@ -2,7 +2,7 @@
 // createClients (connection), InformerFactory (caches), Controller (queue + workers),
 // Expectations, EventRecorder. See ../README.md.
 
-export { createClients, loadKubeConfig, type ClientOptions, type Clients } from './client.js';
+export { createClients, loadKubeConfig, type ClientOptions, type Clients, type RequestObserver } from './client.js';
 export {
   ObjectClient,
   KubeApiError,
@@ -51,3 +51,18 @@ export {
   type OwnerReference,
 } from './objects.js';
 export { Manager, type ManagerOptions } from './manager.js';
+export { ControllerMetrics, describeRequest, type PodUpdatePolicy, type WorkloadSource } from './metrics.js';
+export {
+  LeaderElector,
+  decideLease,
+  releasedLease,
+  microTime,
+  defaultIdentity,
+  validateLeaderElection,
+  LEASE_API_VERSION,
+  LEASE_KIND,
+  type LeaderElectionConfig,
+  type LeaseSpec,
+  type LeaseDecision,
+} from './leader-election.js';
+export { serveHttp, parseBindAddress, type HttpEndpoint } from './http-endpoints.js';
