@@ -17,8 +17,8 @@ export interface ClientOptions {
   /** a context of the kubeconfig other than its current one */
   context?: string;
   /**
-   * Client-side limit on requests per second (list, get and writes; watches are long-lived and
-   * not counted), as client-go's QPS/burst. Absent or 0: unlimited, since the embedded control
+   * Client-side limit on requests per second (list, get and writes; a watch takes one token when
+   * opened, none per event), as client-go's QPS/burst. Absent or 0: unlimited, since the embedded control
    * plane is local and rollouts of thousands of pods must not queue behind a default of 5 qps.
    */
   qps?: number;
@@ -94,17 +94,21 @@ export function createClients(opts: ClientOptions & { kubeConfig?: KubeConfig } 
   return {
     kubeConfig: kc,
     objects: new ObjectClient(configuration(), opts.requestTimeoutMs),
-    watch: onRequest ? new CountedWatch(kc, onRequest) : new Watch(kc),
+    watch: limiter || onRequest ? new ThrottledWatch(kc, limiter, onRequest) : new Watch(kc),
     makeApiClient: (apiClass) => new apiClass(configuration()),
     server: cluster.server,
   };
 }
 
-/** A watch is one long request: counted once, when the server accepts or refuses it. */
-class CountedWatch extends Watch {
+/**
+ * A watch is one long request: it takes one token of the rate limit when opened (as client-go's
+ * does), none per event, and is counted once, when the server accepts or refuses it.
+ */
+class ThrottledWatch extends Watch {
   constructor(
     kc: KubeConfig,
-    private readonly onRequest: RequestObserver,
+    private readonly limiter: TokenBucket | undefined,
+    private readonly onRequest: RequestObserver | undefined,
   ) {
     super(kc);
   }
@@ -115,14 +119,15 @@ class CountedWatch extends Watch {
     callback: Parameters<Watch['watch']>[2],
     done: Parameters<Watch['watch']>[3],
   ): Promise<AbortController> {
+    await this.limiter?.take();
     const { resource } = describeRequest('GET', path, true);
     try {
       const controller = await super.watch(path, queryParams, callback, done);
-      this.onRequest({ verb: 'watch', resource, code: 200 });
+      this.onRequest?.({ verb: 'watch', resource, code: 200 });
       return controller;
     } catch (err) {
       const code = (err as { statusCode?: unknown; code?: unknown })?.statusCode ?? (err as { code?: unknown })?.code;
-      this.onRequest({ verb: 'watch', resource, code: typeof code === 'number' ? code : 'error' });
+      this.onRequest?.({ verb: 'watch', resource, code: typeof code === 'number' ? code : 'error' });
       throw err;
     }
   }

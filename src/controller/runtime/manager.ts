@@ -57,7 +57,12 @@ export class Manager {
     this.informers = new InformerFactory(this.clients, { logger: this.log, defaults: opts.informerDefaults });
     this.recorder = new EventRecorder(this.clients.objects, { component: opts.component ?? 'hotpod', logger: this.log });
     this.cacheSyncTimeoutMs = opts.cacheSyncTimeoutMs ?? 120_000;
-    if (opts.leaderElection) this.elector = new LeaderElector(this.clients.objects, opts.leaderElection, { logger: this.log });
+    if (opts.leaderElection) {
+      // Its own connection, as controller-runtime's: renewals must not queue behind a rollout's
+      // writes in the shared rate limit and miss the renew deadline.
+      const own = createClients({ kubeConfig: this.clients.kubeConfig, onRequest: (r) => this.metrics.apiRequest(r.verb, r.resource, r.code) });
+      this.elector = new LeaderElector(own.objects, opts.leaderElection, { logger: this.log });
+    }
     this.onLeadershipLost =
       opts.onLeadershipLost ??
       (() => {
