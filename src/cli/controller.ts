@@ -38,7 +38,8 @@ export function parseDuration(value: string): number {
   return Math.round(ms);
 }
 
-function bindAddress(value: string): string {
+/** commander's parser for `host:port`, `:port` or `0`. */
+export function bindAddress(value: string): string {
   try {
     parseBindAddress(value);
   } catch (err) {

@@ -20,8 +20,13 @@ export interface ReconcileResult {
   requeue?: boolean;
 }
 
+export interface ReconcileContext {
+  /** the controller's logger with `namespace` and `name` of the key bound */
+  log: Logger;
+}
+
 export interface Reconciler {
-  reconcile(key: ObjectKey): Promise<ReconcileResult | void>;
+  reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void>;
 }
 
 export interface ControllerOptions {
@@ -134,7 +139,7 @@ export class Controller {
     this.stats.reconciles++;
     let result: 'success' | 'requeue' | 'requeue_after' | 'error' = 'success';
     try {
-      const r = (await this.reconciler.reconcile(objectKey)) ?? {};
+      const r = (await this.reconciler.reconcile(objectKey, { log })) ?? {};
       if (r.requeueAfterMs && r.requeueAfterMs > 0) {
         this.queue.forget(key);
         this.queue.addAfter(key, r.requeueAfterMs);
