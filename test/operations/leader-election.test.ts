@@ -99,7 +99,8 @@ describe('leader election', { timeout: 420_000 }, () => {
         assert.equal(container(p, 'sidecar')!.restartCount, 1, `${name}: sidecar restarted once`);
         assert.equal(container(p, 'engine')!.restartCount, 0, `${name}: engine never restarted`);
       }
-      assert.equal((await getGss(c, ns, 'le')).status.updatedReadyReplicas, 4);
+      // The set's status follows the pods by one reconcile: on a busy machine, later than the test sees them.
+      await waitFor(async () => (await getGss(c, ns, 'le')).status?.updatedReadyReplicas === 4, 'status.updatedReadyReplicas 4', WAIT_MS, 250);
       // The killed leader had not patched an image yet (le-3 was inside its grace period): the
       // new leader patched all four.
       const m = await scrape(standby.metricsUrl);

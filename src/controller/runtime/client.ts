@@ -18,8 +18,9 @@ export interface ClientOptions {
   context?: string;
   /**
    * Client-side limit on requests per second (list, get and writes; a watch takes one token when
-   * opened, none per event), as client-go's QPS/burst. Absent or 0: unlimited, since the embedded control
-   * plane is local and rollouts of thousands of pods must not queue behind a default of 5 qps.
+   * opened, none per event), as client-go's QPS/burst. Absent or 0: unlimited, since the
+   * embedded control plane is local and rollouts of thousands of pods must not queue behind a
+   * default of 5 qps (`hotpod controller` sets 50, burst 100, from its flags).
    */
   qps?: number;
   burst?: number;

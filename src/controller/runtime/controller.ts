@@ -26,7 +26,8 @@ export interface ReconcileContext {
 }
 
 export interface Reconciler {
-  reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void>;
+  /** `ctx` is always given by Controller; optional so a test may call a reconciler with a key alone. */
+  reconcile(key: ObjectKey, ctx?: ReconcileContext): Promise<ReconcileResult | void>;
 }
 
 export interface ControllerOptions {
