@@ -45,6 +45,7 @@ export class Manager {
   private readonly cacheSyncTimeoutMs: number;
   private readonly onLeadershipLost: () => void;
   private started = false;
+  private stopping = false;
   private synced = false;
   private leading = false;
   private controllersStarted?: Promise<void>;
@@ -123,10 +124,12 @@ export class Manager {
 
   /**
    * Lets running reconciles finish, writes pending Events, releases the Lease (a standby takes
-   * over at its next retry), then closes the watches.
+   * over at its next retry), then closes the watches. The leader keeps renewing while its
+   * workers drain (as controller-runtime's does), so no standby starts while it still writes.
    */
   async stop(): Promise<void> {
-    await this.elector?.stop();
+    this.stopping = true;
+    if (!this.elector?.isLeader()) await this.elector?.stop();
     await this.controllersStarted?.catch(() => undefined);
     await Promise.all(this.controllers.map((c) => c.stop()));
     await this.recorder.flush();
@@ -137,6 +140,8 @@ export class Manager {
   }
 
   private async lead(): Promise<void> {
+    // The Lease came while stopping: release() gives it back, nothing starts.
+    if (this.stopping) return;
     this.leading = true;
     this.metrics.setLeader(true);
     this.controllersStarted = Promise.all(this.controllers.map((c) => c.start())).then(() => undefined);
