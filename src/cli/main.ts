@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { up } from './up.js';
 import { registerImageCommands } from './image.js';
 import { registerNodeCommands } from './node-ps.js';
-import { registerControllerCommand } from './controller.js';
+import { bindAddress, registerControllerCommand } from './controller.js';
 import { registerGetCommand } from './get.js';
 import { registerRolloutCommands } from './rollout.js';
 
@@ -39,6 +39,8 @@ program
   .addOption(new Option('--sim-start-delay-ms <ms>', 'simulated containers: default time from start to running').argParser(count).default(0).env('HOTPOD_SIM_START_DELAY_MS'))
   .addOption(new Option('--sim-ready-delay-ms <ms>', 'simulated containers: default time from running to ready').argParser(count).default(0).env('HOTPOD_SIM_READY_DELAY_MS'))
   .option('--no-controller', 'start without the controller (run `hotpod controller` separately; env HOTPOD_NO_CONTROLLER=true)')
+  .addOption(new Option('--metrics-bind-address <address>', "the in-process controller's /metrics (host:port or :port; 0: off)").argParser(bindAddress).default('0'))
+  .addOption(new Option('--health-probe-bind-address <address>', "the in-process controller's /healthz and /readyz (0: off)").argParser(bindAddress).default('0'))
   .action(async (opts) => {
     // commander would take any value of a boolean's env var as "set", `false` included.
     if (envTrue('HOTPOD_NO_HOT_PATCH')) opts.hotPatch = false;

@@ -25,6 +25,9 @@ export interface UpOptions {
   simReadyDelayMs: number;
   /** Start the controller in this process (`--no-controller`: run `hotpod controller` yourself). */
   controller: boolean;
+  /** The in-process controller's /metrics and probe endpoints ('0': none, the default). */
+  metricsBindAddress?: string;
+  healthProbeBindAddress?: string;
 }
 
 export async function up(opts: UpOptions): Promise<void> {
@@ -63,7 +66,15 @@ export async function up(opts: UpOptions): Promise<void> {
   let controller: RunningController | undefined;
   try {
     await installCrds({ objects: createClients({ kubeconfig: plane.kubeconfigPath }).objects, logger });
-    if (opts.controller) controller = await startController({ kubeconfig: plane.kubeconfigPath, logger });
+    if (opts.controller) {
+      controller = await startController({
+        kubeconfig: plane.kubeconfigPath,
+        logger,
+        metricsBindAddress: opts.metricsBindAddress,
+        healthProbeBindAddress: opts.healthProbeBindAddress,
+      });
+      if (controller.metricsUrl) process.stdout.write(`metrics listening on ${controller.metricsUrl}/metrics\n`);
+    }
   } catch (err) {
     await nodes.close();
     await plane.close();

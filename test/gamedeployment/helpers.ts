@@ -254,7 +254,7 @@ export interface ControllerProcess {
 }
 
 export async function startControllerProcess(c: Cluster): Promise<ControllerProcess> {
-  const proc = spawn(process.execPath, [cliPath(), 'controller', '--kubeconfig', c.kubeconfigPath, '--log-level', 'info'], {
+  const proc = spawn(process.execPath, [cliPath(), 'controller', '--kubeconfig', c.kubeconfigPath, '--log-level', 'info', '--metrics-bind-address=0', '--health-probe-bind-address=0'], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '' },

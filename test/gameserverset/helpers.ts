@@ -267,8 +267,9 @@ export interface ControllerProcess {
   stop(): Promise<number | null>;
 }
 
-export async function startControllerProcess(c: Cluster): Promise<ControllerProcess> {
-  const proc = spawn(process.execPath, [cliPath(), 'controller', '--kubeconfig', c.kubeconfigPath, '--log-level', 'info'], {
+/** `args` go after the defaults (which serve no metrics or probes: tests run side by side). */
+export async function startControllerProcess(c: Cluster, args: string[] = []): Promise<ControllerProcess> {
+  const proc = spawn(process.execPath, [cliPath(), 'controller', '--kubeconfig', c.kubeconfigPath, '--log-level', 'info', '--metrics-bind-address=0', '--health-probe-bind-address=0', ...args], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '' },

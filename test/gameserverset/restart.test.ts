@@ -90,8 +90,8 @@ describe('controller restart mid-rollout', { timeout: 300_000 }, () => {
         assert.equal(container(p, 'sidecar')!.restartCount, 1, `${name}: sidecar restarted once`);
         assert.equal(container(p, 'engine')!.restartCount, 0, `${name}: engine never restarted`);
       }
-      const s = await getGss(c, ns, 'rs');
-      assert.equal(s.status.updatedReadyReplicas, 4);
+      // The set's status follows the pods by one reconcile: on a busy machine, later than the test sees them.
+      await waitFor(async () => (await getGss(c, ns, 'rs')).status?.updatedReadyReplicas === 4, 'status.updatedReadyReplicas 4', WAIT_MS, 250);
     } finally {
       history.close();
     }

@@ -29,7 +29,7 @@ export function gameDeploymentController(ctx: WorkloadContext): Controller {
     pods: ctx.pods,
     nodes,
     revisions: new Revisions(ctx.writer, ctx.revisions.cache),
-    updater: new PodUpdater({ writer: ctx.writer, expectations, recorder: ctx.recorder, logger: log, successMessage: bcsMessage }),
+    updater: new PodUpdater({ metrics: ctx.manager.metrics, writer: ctx.writer, expectations, recorder: ctx.recorder, logger: log, successMessage: bcsMessage }),
     expectations,
     writer: ctx.writer,
     recorder: ctx.recorder,

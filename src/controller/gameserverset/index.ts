@@ -31,7 +31,7 @@ export function gameServerSetControllers(ctx: WorkloadContext, opts: GameServerS
     writer: ctx.writer,
     recorder: ctx.recorder,
     revisions: new Revisions(ctx.writer, ctx.revisions.cache),
-    updater: new PodUpdater({ writer: ctx.writer, expectations: podExpectations, recorder: ctx.recorder, logger: log }),
+    updater: new PodUpdater({ metrics: ctx.manager.metrics, writer: ctx.writer, expectations: podExpectations, recorder: ctx.recorder, logger: log }),
     podExpectations,
     gameServerExpectations: new Expectations({ cache: gameServers.cache, onTimeout }),
     logger: log,

@@ -3,10 +3,14 @@
 // binary runs against the embedded control plane and a real cluster.
 
 import { resolve } from 'node:path';
-import { KubeConfig, ServerConfiguration, Watch, createConfiguration, type Configuration, type Middleware } from '@kubernetes/client-node';
+import { IsomorphicFetchHttpLibrary, KubeConfig, ServerConfiguration, Watch, createConfiguration, wrapHttpLibrary, type Configuration, type Middleware } from '@kubernetes/client-node';
+import { describeRequest } from './metrics.js';
 import { ObjectClient } from './object-client.js';
 import { TokenBucket } from './rate-limit.js';
 import type { ApiRequest } from './request-attributes.js';
+
+/** Told about every request once it is answered: code is the HTTP status, or `error` (no answer). */
+export type RequestObserver = (req: { verb: string; resource: string; code: number | 'error' }) => void;
 
 export interface ClientOptions {
   /** a kubeconfig file; absent: KUBECONFIG, ~/.kube/config, then in-cluster config */
@@ -14,9 +18,10 @@ export interface ClientOptions {
   /** a context of the kubeconfig other than its current one */
   context?: string;
   /**
-   * Client-side limit on requests per second (list, get and writes; watches are long-lived and
-   * not counted), as client-go's QPS/burst. Absent or 0: unlimited, since the embedded control
-   * plane is local and rollouts of thousands of pods must not queue behind a default of 5 qps.
+   * Client-side limit on requests per second (list, get and writes; a watch takes one token when
+   * opened, none per event), as client-go's QPS/burst. Absent or 0: unlimited, since the
+   * embedded control plane is local and rollouts of thousands of pods must not queue behind a
+   * default of 5 qps (`hotpod controller` sets 50, burst 100, from its flags).
    */
   qps?: number;
   burst?: number;
@@ -27,6 +32,8 @@ export interface ClientOptions {
    * every client made here. The RBAC test derives the verbs the controller needs from it.
    */
   onRequest?: (req: ApiRequest) => void;
+  /** told of every request once answered (the controller's hotpod_api_requests_total) */
+  onResponse?: RequestObserver;
 }
 
 export interface Clients {
@@ -57,7 +64,25 @@ export function createClients(opts: ClientOptions & { kubeConfig?: KubeConfig } 
   const cluster = kc.getCurrentCluster()!;
   const limiter = opts.qps && opts.qps > 0 ? new TokenBucket(opts.qps, Math.max(1, opts.burst ?? Math.ceil(opts.qps * 1.5))) : undefined;
   const onRequest = opts.onRequest;
+  const onResponse = opts.onResponse;
   const serverPath = new URL(cluster.server).pathname.replace(/\/$/, '');
+  const fetchLibrary = new IsomorphicFetchHttpLibrary();
+  // Below the middleware, so what is counted is what reached the wire, after the rate limit.
+  const httpApi = onResponse
+    ? wrapHttpLibrary({
+        async send(ctx) {
+          const { verb, resource } = describeRequest(ctx.getHttpMethod(), new URL(ctx.getUrl()).pathname);
+          try {
+            const res = await fetchLibrary.send(ctx).toPromise();
+            onResponse({ verb, resource, code: res.httpStatusCode });
+            return res;
+          } catch (err) {
+            onResponse({ verb, resource, code: 'error' });
+            throw err;
+          }
+        },
+      })
+    : undefined;
   const middleware: Middleware[] = [];
   if (onRequest) {
     middleware.push({
@@ -82,31 +107,54 @@ export function createClients(opts: ClientOptions & { kubeConfig?: KubeConfig } 
     createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),
       authMethods: { default: kc },
+      httpApi,
       promiseMiddleware: middleware,
     });
   return {
     kubeConfig: kc,
     objects: new ObjectClient(configuration(), opts.requestTimeoutMs),
-    watch: onRequest ? new ObservedWatch(kc, onRequest) : new Watch(kc),
+    watch: limiter || onRequest || onResponse ? new ThrottledWatch(kc, limiter, onRequest, onResponse) : new Watch(kc),
     makeApiClient: (apiClass) => new apiClass(configuration()),
     server: cluster.server,
   };
 }
 
-// Watches do not pass through the configuration's middleware: client-node's Watch fetches on its own.
-class ObservedWatch extends Watch {
+/**
+ * A watch is one long request: it takes one token of the rate limit when opened (as client-go's
+ * does), none per event, and is counted once, when the server accepts or refuses it. Watches do
+ * not pass through the configuration's middleware: client-node's Watch fetches on its own.
+ */
+class ThrottledWatch extends Watch {
   constructor(
     kc: KubeConfig,
-    private readonly onRequest: (req: ApiRequest) => void,
+    private readonly limiter: TokenBucket | undefined,
+    private readonly onRequest: ((req: ApiRequest) => void) | undefined,
+    private readonly onResponse: RequestObserver | undefined,
   ) {
     super(kc);
   }
 
-  override watch(...args: Parameters<Watch['watch']>): ReturnType<Watch['watch']> {
-    const [path, queryParams] = args;
-    const query: Record<string, string> = { watch: 'true' };
-    for (const [k, v] of Object.entries(queryParams ?? {})) if (v !== undefined) query[k] = String(v);
-    this.onRequest({ method: 'GET', path, query });
-    return super.watch(...args);
+  override async watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: Parameters<Watch['watch']>[2],
+    done: Parameters<Watch['watch']>[3],
+  ): Promise<AbortController> {
+    await this.limiter?.take();
+    if (this.onRequest) {
+      const query: Record<string, string> = { watch: 'true' };
+      for (const [k, v] of Object.entries(queryParams ?? {})) if (v !== undefined) query[k] = String(v);
+      this.onRequest({ method: 'GET', path, query });
+    }
+    const { resource } = describeRequest('GET', path, true);
+    try {
+      const controller = await super.watch(path, queryParams, callback, done);
+      this.onResponse?.({ verb: 'watch', resource, code: 200 });
+      return controller;
+    } catch (err) {
+      const code = (err as { statusCode?: unknown; code?: unknown })?.statusCode ?? (err as { code?: unknown })?.code;
+      this.onResponse?.({ verb: 'watch', resource, code: typeof code === 'number' ? code : 'error' });
+      throw err;
+    }
   }
 }

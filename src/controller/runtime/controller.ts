@@ -8,6 +8,7 @@ import { pino, type Logger } from 'pino';
 import { enqueueController, enqueueMapped, enqueueObject, type OwnerKind } from './event-handlers.js';
 import type { Informer, ResourceEventHandler } from './informer.js';
 import { errorCode, isConflict } from './object-client.js';
+import type { ControllerMetrics } from './metrics.js';
 import { keyString, parseKey, type KubeObject, type ObjectKey } from './objects.js';
 import type { RateLimiter } from './rate-limit.js';
 import { WorkQueue } from './work-queue.js';
@@ -19,8 +20,14 @@ export interface ReconcileResult {
   requeue?: boolean;
 }
 
+export interface ReconcileContext {
+  /** the controller's logger with `namespace` and `name` of the key bound */
+  log: Logger;
+}
+
 export interface Reconciler {
-  reconcile(key: ObjectKey): Promise<ReconcileResult | void>;
+  /** `ctx` is always given by Controller; optional so a test may call a reconciler with a key alone. */
+  reconcile(key: ObjectKey, ctx?: ReconcileContext): Promise<ReconcileResult | void>;
 }
 
 export interface ControllerOptions {
@@ -53,6 +60,7 @@ export class Controller {
   private readonly removeHandlers: (() => void)[] = [];
   private running: Promise<void>[] = [];
   private started = false;
+  private metrics?: ControllerMetrics;
 
   constructor(opts: ControllerOptions) {
     this.name = opts.name;
@@ -61,6 +69,13 @@ export class Controller {
     this.log = (opts.logger ?? pino({ level: 'warn' }, pino.destination(2))).child({ controller: opts.name });
     this.cacheSyncTimeoutMs = opts.cacheSyncTimeoutMs ?? 120_000;
     this.queue = new WorkQueue({ rateLimiter: opts.rateLimiter });
+  }
+
+  /** Counts reconciles, errors and durations, and shows the queue depth, in these metrics. */
+  instrument(metrics: ControllerMetrics): this {
+    this.metrics = metrics;
+    metrics.registerController(this.name, () => this.queue.len());
+    return this;
   }
 
   /** Reconcile an object when it changes (the controller's own kind). */
@@ -119,29 +134,36 @@ export class Controller {
   }
 
   private async processKey(key: string): Promise<void> {
-    const started = Date.now();
+    const started = performance.now();
+    const objectKey = parseKey(key);
+    const log = this.log.child({ namespace: objectKey.namespace, name: objectKey.name });
     this.stats.reconciles++;
+    let result: 'success' | 'requeue' | 'requeue_after' | 'error' = 'success';
     try {
-      const result = (await this.reconciler.reconcile(parseKey(key))) ?? {};
-      if (result.requeueAfterMs && result.requeueAfterMs > 0) {
+      const r = (await this.reconciler.reconcile(objectKey, { log })) ?? {};
+      if (r.requeueAfterMs && r.requeueAfterMs > 0) {
         this.queue.forget(key);
-        this.queue.addAfter(key, result.requeueAfterMs);
+        this.queue.addAfter(key, r.requeueAfterMs);
         this.stats.requeuesAfter++;
-      } else if (result.requeue) {
+        result = 'requeue_after';
+      } else if (r.requeue) {
         this.queue.addRateLimited(key);
+        result = 'requeue';
       } else {
         this.queue.forget(key);
       }
-      this.log.debug({ key, ms: Date.now() - started }, 'reconciled');
+      log.debug({ ms: Math.round(performance.now() - started) }, 'reconciled');
     } catch (err) {
+      result = 'error';
       this.stats.errors++;
       const retries = this.queue.numRequeues(key);
       this.queue.addRateLimited(key);
       // A conflict means the cache was behind the server: routine, retried, not worth an error line.
       const level = isConflict(err) ? 'debug' : errorCode(err) === 404 ? 'info' : 'error';
-      this.log[level]({ key, retries, err: err instanceof Error ? err.message : String(err), ms: Date.now() - started }, `reconcile ${key} failed, retrying`);
+      log[level]({ retries, err: err instanceof Error ? err.message : String(err), ms: Math.round(performance.now() - started) }, `reconcile ${key} failed, retrying`);
     } finally {
       this.queue.done(key);
+      this.metrics?.reconciled(this.name, result, (performance.now() - started) / 1000);
     }
   }
 }

@@ -2,7 +2,7 @@
 // createClients (connection), InformerFactory (caches), Controller (queue + workers),
 // Expectations, EventRecorder. See ../README.md.
 
-export { createClients, loadKubeConfig, type ClientOptions, type Clients } from './client.js';
+export { createClients, loadKubeConfig, type ClientOptions, type Clients, type RequestObserver } from './client.js';
 export { requestAttributes, type ApiRequest, type RequestAttributes, type ResourceAttributes, type NonResourceAttributes } from './request-attributes.js';
 export {
   ObjectClient,
@@ -34,7 +34,7 @@ export {
   type RateLimiter,
 } from './rate-limit.js';
 export { Backoff, type BackoffOptions } from './backoff.js';
-export { Controller, type Reconciler, type ReconcileResult, type ControllerOptions } from './controller.js';
+export { Controller, type Reconciler, type ReconcileContext, type ReconcileResult, type ControllerOptions } from './controller.js';
 export { Expectations, resourceVersionAtLeast, type ExpectationsOptions, type PendingExpectation } from './expectations.js';
 export { EventRecorder, type EventRecorderOptions, type EventType } from './event-recorder.js';
 export { realClock, FakeClock, type Clock } from './clock.js';
@@ -52,3 +52,18 @@ export {
   type OwnerReference,
 } from './objects.js';
 export { Manager, type ManagerOptions } from './manager.js';
+export { ControllerMetrics, describeRequest, type PodUpdatePolicy, type WorkloadSource } from './metrics.js';
+export {
+  LeaderElector,
+  decideLease,
+  releasedLease,
+  microTime,
+  defaultIdentity,
+  validateLeaderElection,
+  LEASE_API_VERSION,
+  LEASE_KIND,
+  type LeaderElectionConfig,
+  type LeaseSpec,
+  type LeaseDecision,
+} from './leader-election.js';
+export { serveHttp, parseBindAddress, type HttpEndpoint } from './http-endpoints.js';

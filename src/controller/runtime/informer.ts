@@ -147,6 +147,11 @@ export class Informer<T extends KubeObject = KubeObject> {
     return this.resourceVersion;
   }
 
+  /** The plural resource (`pods`), once discovery has named it; until then the kind, lower case. */
+  get resource(): string {
+    return this.path ? this.path.slice(this.path.lastIndexOf('/') + 1) : this.opts.kind.toLowerCase();
+  }
+
   /** Resolves once the initial list is in the cache; rejects after timeoutMs with the last error. */
   waitForSync(timeoutMs = 60_000): Promise<void> {
     if (this.synced) return Promise.resolve();
@@ -223,6 +228,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     let listRv: string | undefined;
     let cont: string | undefined;
     const abort = (this.listAbort = new AbortController());
+    await this.watchPath();
     do {
       const page = await this.clients.objects.listPage(apiVersion, kind, { namespace, labelSelector, fieldSelector, limit: this.pageSize, continue: cont, signal: abort.signal });
       // The first page's resourceVersion is the safe one to watch from: later pages may be newer,

@@ -12,7 +12,7 @@
 import type { Logger } from 'pino';
 import { nextPodUpdateStep, needsReadinessCondition, type PodUpdateStep, type PodUpdateTarget } from '../../update/pod-update-step.js';
 import { finishInPlacePatch } from '../../update/in-place.js';
-import { isNotFound, STRATEGIC_MERGE_PATCH, type EventRecorder, type Expectations, type KubeObject } from '../runtime/index.js';
+import { isNotFound, STRATEGIC_MERGE_PATCH, type ControllerMetrics, type EventRecorder, type Expectations, type KubeObject } from '../runtime/index.js';
 import type { ApiWriter } from './api-writer.js';
 import { ownerKey, type WorkloadOwner } from './owner.js';
 
@@ -29,6 +29,8 @@ export interface PodUpdaterOptions {
    * `successfully update pod X in-place(revision R)`.
    */
   successMessage?: (method: 'hot-patch' | 'in-place' | 'recreate', pod: string, revision: string) => string;
+  /** counts the updates performed (hotpod_pods_updated_total) */
+  metrics?: ControllerMetrics;
 }
 
 const kruiseMessage = (method: 'hot-patch' | 'in-place' | 'recreate', pod: string, revision: string) => `successfully update pod ${pod} ${method}(revision ${revision})`;
@@ -40,6 +42,7 @@ export class PodUpdater {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly successMessage: NonNullable<PodUpdaterOptions['successMessage']>;
+  private readonly metrics?: ControllerMetrics;
 
   constructor(opts: PodUpdaterOptions) {
     this.writer = opts.writer;
@@ -48,6 +51,7 @@ export class PodUpdater {
     this.log = opts.logger;
     this.now = opts.now ?? Date.now;
     this.successMessage = opts.successMessage ?? kruiseMessage;
+    this.metrics = opts.metrics;
   }
 
   /** Works out the pod's next step towards `target` and carries it out; returns the step. */
@@ -73,6 +77,7 @@ export class PodUpdater {
           throw err;
         }
         if (!written) break;
+        this.metrics?.podUpdated(owner.kind, step.method);
         this.recorder.event(
           owner,
           'Normal',
@@ -83,6 +88,7 @@ export class PodUpdater {
       }
       case 'recreate':
         if (!(await this.deletePod(owner, pod, 'recreate'))) break;
+        this.metrics?.podUpdated(owner.kind, 'ReCreate');
         this.recorder.event(owner, 'Normal', 'SuccessfulUpdatePodReCreate', `${this.successMessage('recreate', name, target.revision)}: ${step.reason}`);
         break;
       case 'failed':
