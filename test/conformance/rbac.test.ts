@@ -1,0 +1,269 @@
+// RBAC and ServiceAccount tokens: a ServiceAccount's token (TokenRequest, `kubectl create
+// token`) is denied what no Role grants it with kube-apiserver's 403 message, word for word as
+// kubectl prints it, and allowed once a Role or ClusterRole is bound to it; the admin
+// kubeconfig keeps full access; a deleted account's token stops working.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { CoreV1Api, KubeConfig, ApiException } from '@kubernetes/client-node';
+import { kubectls, startCluster, runKubectl, kubectlOk, ensureNamespace, nsFor, api, apiOk, rawWatch, parseTable, type Cluster, type Kubectl } from '../helpers/cluster.js';
+import { configMap, pod, toYaml } from '../helpers/fixtures.js';
+import { serviceAccountKubeconfig } from '../helpers/service-account.js';
+
+const minor = (k: Kubectl) => Number(k.version.split('.')[1]);
+
+describe('RBAC', { timeout: 600_000 }, () => {
+  let c: Cluster;
+  before(async () => {
+    c = await startCluster({ inMemory: true });
+  });
+  after(async () => {
+    await c?.cleanup();
+  });
+
+  it('bootstrap ClusterRoles and bindings exist and print as kube prints them', async () => {
+    const k = kubectls()[kubectls().length - 1];
+    const roles = parseTable(await kubectlOk(k, c, ['get', 'clusterroles']));
+    assert.deepEqual(roles.headers, ['NAME', 'CREATED AT']);
+    const names = roles.rows.map((r) => r.NAME);
+    for (const n of ['cluster-admin', 'system:discovery', 'system:basic-user', 'system:public-info-viewer', 'admin', 'edit', 'view']) assert.ok(names.includes(n), n);
+    assert.match(roles.rows[0]['CREATED AT'], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    const bindings = parseTable(await kubectlOk(k, c, ['get', 'clusterrolebindings', '-o', 'wide']));
+    assert.deepEqual(bindings.headers, ['NAME', 'ROLE', 'AGE', 'USERS', 'GROUPS', 'SERVICEACCOUNTS']);
+    const admin = bindings.rows.find((r) => r.NAME === 'cluster-admin');
+    assert.deepEqual([admin?.ROLE, admin?.GROUPS], ['ClusterRole/cluster-admin', 'system:masters']);
+    const publicInfo = bindings.rows.find((r) => r.NAME === 'system:public-info-viewer');
+    assert.equal(publicInfo?.GROUPS, 'system:authenticated, system:unauthenticated');
+  });
+
+  for (const k of kubectls()) {
+    describe(`kubectl ${k.version}`, () => {
+      const ns = nsFor('rbac', k);
+      const other = nsFor('rbac-other', k);
+      const user = `system:serviceaccount:${ns}:robot`;
+      let sa: { path: string; token: string };
+      const admin = (args: string[], input?: string) => kubectlOk(k, c, args, { input });
+      const asRobot = (args: string[]) => runKubectl(k, c, args, { kubeconfig: sa.path });
+      const forbidden = (what: string, verb: string, resource: string, scope = `in the namespace "${ns}"`) =>
+        `Error from server (Forbidden): ${what} is forbidden: User "${user}" cannot ${verb} resource "${resource}" in API group "" ${scope}`;
+
+      before(async () => {
+        await ensureNamespace(c, ns);
+        await ensureNamespace(c, other);
+        await admin(['create', 'serviceaccount', 'robot', '-n', ns]);
+        sa = await serviceAccountKubeconfig(c, ns, 'robot');
+        await apiOk(c, 'POST', `/api/v1/namespaces/${ns}/configmaps`, configMap('allowed', ns, { a: '1' }));
+        await apiOk(c, 'POST', `/api/v1/namespaces/${ns}/configmaps`, configMap('secret-ish', ns, { b: '2' }));
+        await apiOk(c, 'POST', `/api/v1/namespaces/${ns}/pods`, pod('p1', ns));
+      });
+
+      if (minor(k) >= 24) {
+        it('kubectl create token makes a bearer token for the account; a too short duration is refused', async () => {
+          const token = (await admin(['create', 'token', 'robot', '-n', ns, '--duration', '20m'])).trim();
+          assert.match(token, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+          const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+          assert.equal(claims.sub, user);
+          assert.equal(claims.exp - claims.iat, 1200);
+          const review = await apiOk(c, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }, { token });
+          assert.equal(review.status.userInfo.username, user);
+          assert.deepEqual(review.status.userInfo.groups, ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated']);
+          const short = await runKubectl(k, c, ['create', 'token', 'robot', '-n', ns, '--duration', '1m']);
+          assert.equal(short.code, 1);
+          assert.equal(short.stderr.trim(), 'error: failed to create token: TokenRequest.authentication.k8s.io "robot" is invalid: spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes');
+          const missing = await runKubectl(k, c, ['create', 'token', 'nobody', '-n', ns]);
+          assert.equal(missing.code, 1);
+          assert.equal(missing.stderr.trim(), 'error: failed to create token: serviceaccounts "nobody" not found');
+        });
+      }
+
+      if (minor(k) >= 28) {
+        it('kubectl auth whoami names the account and its groups', async () => {
+          const out = await runKubectl(k, c, ['auth', 'whoami'], { kubeconfig: sa.path });
+          assert.equal(out.code, 0, out.stderr);
+          const rows = Object.fromEntries(parseTable(out.stdout).rows.map((r) => [r.ATTRIBUTE, r.VALUE]));
+          assert.equal(rows.Username, user);
+          assert.equal(rows.Groups, `[system:serviceaccounts system:serviceaccounts:${ns} system:authenticated]`);
+        });
+      }
+
+      it('a request no rule allows is 403 Forbidden with kube-apiserver\'s message; discovery still works', async () => {
+        const r = await asRobot(['get', 'pods']);
+        assert.equal(r.code, 1);
+        assert.equal(r.stderr.trim(), forbidden('pods', 'list', 'pods'));
+        const named = await asRobot(['get', 'pod', 'p1']);
+        assert.equal(named.stderr.trim(), forbidden('pods "p1"', 'get', 'pods'));
+        const nodes = await asRobot(['get', 'nodes']);
+        assert.equal(nodes.stderr.trim(), forbidden('nodes', 'list', 'nodes', 'at the cluster scope'));
+        const status = await api(c, 'GET', `/api/v1/namespaces/${ns}/pods/p1`, undefined, { token: sa.token });
+        assert.equal(status.status, 403);
+        assert.deepEqual(
+          { kind: status.body.kind, code: status.body.code, reason: status.body.reason, details: status.body.details },
+          { kind: 'Status', code: 403, reason: 'Forbidden', details: { name: 'p1', kind: 'pods' } },
+        );
+        assert.equal((await api(c, 'GET', '/apis', undefined, { token: sa.token })).status, 200);
+        assert.equal((await api(c, 'GET', '/api/v1', undefined, { token: sa.token })).status, 200);
+        const metrics = await api(c, 'GET', '/metrics', undefined, { token: sa.token });
+        assert.equal(metrics.status, 403);
+        assert.equal(metrics.body.message, `forbidden: User "${user}" cannot get path "/metrics"`);
+      });
+
+      it('a Role bound by a RoleBinding allows what it lists, in its namespace only', async () => {
+        await admin(['create', 'role', 'pod-reader', '-n', ns, '--verb=get,list,watch', '--resource=pods']);
+        await admin(['create', 'rolebinding', 'robot-reads-pods', '-n', ns, '--role=pod-reader', `--serviceaccount=${ns}:robot`]);
+        const r = await asRobot(['get', 'pods', '-o', 'name']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout.trim(), 'pod/p1');
+        const elsewhere = await asRobot(['get', 'pods', '-n', other]);
+        assert.equal(elsewhere.stderr.trim(), forbidden('pods', 'list', 'pods', `in the namespace "${other}"`));
+        const write = await asRobot(['delete', 'pod', 'p1']);
+        assert.equal(write.stderr.trim(), forbidden('pods "p1"', 'delete', 'pods'));
+        const table = parseTable(await admin(['get', 'rolebindings', '-n', ns, '-o', 'wide']));
+        assert.deepEqual(table.headers, ['NAME', 'ROLE', 'AGE', 'USERS', 'GROUPS', 'SERVICEACCOUNTS']);
+        assert.deepEqual([table.rows[0].NAME, table.rows[0].ROLE, table.rows[0].SERVICEACCOUNTS], ['robot-reads-pods', 'Role/pod-reader', `${ns}/robot`]);
+        assert.deepEqual(parseTable(await admin(['get', 'roles', '-n', ns])).headers, ['NAME', 'CREATED AT']);
+        const described = await admin(['describe', 'role', 'pod-reader', '-n', ns]);
+        assert.match(described, /pods\s+\[\]\s+\[\]\s+\[get list watch\]/);
+      });
+
+      it('subresources need their own rule: pods does not grant pods/status', async () => {
+        const denied = await api(c, 'GET', `/api/v1/namespaces/${ns}/pods/p1/status`, undefined, { token: sa.token });
+        assert.equal(denied.status, 403);
+        assert.equal(denied.body.message, `pods "p1" is forbidden: User "${user}" cannot get resource "pods/status" in API group "" in the namespace "${ns}"`);
+        await admin(['create', 'role', 'pod-status', '-n', ns, '--verb=get', '--resource=pods/status']);
+        await admin(['create', 'rolebinding', 'robot-pod-status', '-n', ns, '--role=pod-status', `--serviceaccount=${ns}:robot`]);
+        const allowed = await api(c, 'GET', `/api/v1/namespaces/${ns}/pods/p1/status`, undefined, { token: sa.token });
+        assert.equal(allowed.status, 200, allowed.text);
+      });
+
+      it('resourceNames limit a rule to the objects it names', async () => {
+        await admin(['create', 'role', 'one-configmap', '-n', ns, '--verb=get', '--resource=configmaps', '--resource-name=allowed']);
+        await admin(['create', 'rolebinding', 'robot-one-configmap', '-n', ns, '--role=one-configmap', `--serviceaccount=${ns}:robot`]);
+        const ok = await asRobot(['get', 'configmap', 'allowed', '-o', 'jsonpath={.data.a}']);
+        assert.equal(ok.code, 0, ok.stderr);
+        assert.equal(ok.stdout, '1');
+        const no = await asRobot(['get', 'configmap', 'secret-ish']);
+        assert.equal(no.stderr.trim(), forbidden('configmaps "secret-ish"', 'get', 'configmaps'));
+        const list = await asRobot(['get', 'configmaps']);
+        assert.equal(list.stderr.trim(), forbidden('configmaps', 'list', 'configmaps'));
+      });
+
+      it('a watch is authorised before it starts', async () => {
+        const w = rawWatch(c, `/api/v1/namespaces/${ns}/configmaps`, { token: sa.token });
+        try {
+          assert.equal(await w.status, 403);
+          await w.ended;
+          const body = JSON.parse(w.errorText());
+          assert.equal(body.message, `configmaps is forbidden: User "${user}" cannot watch resource "configmaps" in API group "" in the namespace "${ns}"`);
+        } finally {
+          w.close();
+        }
+        const pods = rawWatch(c, `/api/v1/namespaces/${ns}/pods`, { token: sa.token });
+        try {
+          assert.equal(await pods.status, 200);
+          await pods.waitFor((events) => events.some((e) => e.type === 'ADDED' && e.object.metadata.name === 'p1'));
+        } finally {
+          pods.close();
+        }
+      });
+
+      it('a ClusterRole bound by a ClusterRoleBinding allows cluster-scoped reads', async () => {
+        const crb = `robot-${ns}-nodes`;
+        await admin(['create', 'clusterrole', `node-reader-${ns}`, '--verb=get,list', '--resource=nodes']);
+        await admin(['create', 'clusterrolebinding', crb, `--clusterrole=node-reader-${ns}`, `--serviceaccount=${ns}:robot`]);
+        const r = await asRobot(['get', 'nodes', '-o', 'name']);
+        assert.equal(r.code, 0, r.stderr);
+        await admin(['delete', 'clusterrolebinding', crb]);
+        const after = await asRobot(['get', 'nodes']);
+        assert.equal(after.stderr.trim(), forbidden('nodes', 'list', 'nodes', 'at the cluster scope'));
+      });
+
+      it('kubectl auth can-i answers for the account and for the admin', async () => {
+        const yes = await asRobot(['auth', 'can-i', 'list', 'pods']);
+        assert.deepEqual([yes.code, yes.stdout.trim()], [0, 'yes']);
+        const no = await asRobot(['auth', 'can-i', 'create', 'pods']);
+        assert.deepEqual([no.code, no.stdout.trim()], [1, 'no']);
+        const elsewhere = await asRobot(['auth', 'can-i', 'list', 'pods', '-n', other]);
+        assert.deepEqual([elsewhere.code, elsewhere.stdout.trim()], [1, 'no']);
+        const named = await asRobot(['auth', 'can-i', 'get', 'configmap/allowed']);
+        assert.deepEqual([named.code, named.stdout.trim()], [0, 'yes']);
+        const all = await runKubectl(k, c, ['auth', 'can-i', '*', '*', '--all-namespaces']);
+        assert.deepEqual([all.code, all.stdout.trim()], [0, 'yes']);
+      });
+
+      it('the admin kubeconfig keeps full access', async () => {
+        await admin(['get', 'nodes']);
+        await admin(['get', 'pods', '-A']);
+        await admin(['create', 'configmap', 'by-admin', '-n', other, '--from-literal=x=1']);
+      });
+
+      it('bad RBAC objects are refused with 422 and their causes; roleRef cannot change', async () => {
+        const badRole = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'bad', namespace: ns }, rules: [{ apiGroups: [''], resources: ['pods'] }, { verbs: ['get'] }] };
+        const r = await runKubectl(k, c, ['apply', '-f', '-'], { input: toYaml(badRole) });
+        assert.equal(r.code, 1);
+        assert.match(
+          r.stderr,
+          /The Role "bad" is invalid: \n?\* rules\[0\]\.verbs: Required value: verbs must contain at least one value\n\* rules\[1\]\.apiGroups: Required value: resource rules must supply at least one api group\n\* rules\[1\]\.resources: Required value: resource rules must supply at least one resource/,
+        );
+        const direct = await api(c, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: { name: 'bad' },
+          roleRef: { kind: 'Robot', name: '' },
+          subjects: [{ kind: 'ServiceAccount' }],
+        });
+        assert.equal(direct.status, 422);
+        assert.deepEqual(direct.body.details.causes, [
+          { reason: 'FieldValueNotSupported', field: 'roleRef.kind', message: 'Unsupported value: "Robot": supported values: "Role", "ClusterRole"' },
+          { reason: 'FieldValueRequired', field: 'roleRef.name', message: 'Required value' },
+          { reason: 'FieldValueRequired', field: 'subjects[0].name', message: 'Required value' },
+        ]);
+        const binding = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'robot-reads-pods', namespace: ns }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, subjects: [{ kind: 'ServiceAccount', name: 'robot' }] };
+        const changed = await runKubectl(k, c, ['apply', '-f', '-'], { input: toYaml(binding) });
+        assert.equal(changed.code, 1);
+        assert.match(changed.stderr, /The RoleBinding "robot-reads-pods" is invalid: roleRef: Invalid value: rbac\.RoleRef\{APIGroup:"rbac\.authorization\.k8s\.io", Kind:"ClusterRole", Name:"view"\}: cannot change roleRef/);
+        const stored = await apiOk(c, 'GET', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings/robot-reads-pods`);
+        assert.equal(stored.roleRef.name, 'pod-reader');
+      });
+
+      it("a deleted account's token is rejected with 401, even after an account of the same name comes back", async () => {
+        await admin(['delete', 'serviceaccount', 'robot', '-n', ns]);
+        const r = await asRobot(['get', 'pods']);
+        assert.equal(r.code, 1);
+        assert.match(r.stderr, /error: You must be logged in to the server \(Unauthorized\)/);
+        assert.equal((await api(c, 'GET', `/api/v1/namespaces/${ns}/pods`, undefined, { token: sa.token })).status, 401);
+        await admin(['create', 'serviceaccount', 'robot', '-n', ns]);
+        assert.equal((await api(c, 'GET', `/api/v1/namespaces/${ns}/pods`, undefined, { token: sa.token })).status, 401);
+        const fresh = await serviceAccountKubeconfig(c, ns, 'robot');
+        assert.equal((await api(c, 'GET', `/api/v1/namespaces/${ns}/pods`, undefined, { token: fresh.token })).status, 200);
+      });
+    });
+  }
+
+  it('client-node acting as a ServiceAccount gets 403 until a binding allows it', async () => {
+    const ns = 'rbac-client-node';
+    const sa = await serviceAccountKubeconfig(c, ns, 'informer');
+    const kc = new KubeConfig();
+    kc.loadFromFile(sa.path);
+    const core = kc.makeApiClient(CoreV1Api);
+    await assert.rejects(core.listNamespacedPod({ namespace: ns }), (err: unknown) => {
+      assert.ok(err instanceof ApiException);
+      assert.equal(err.code, 403);
+      assert.match(String(err.body), /pods is forbidden: User \\?"system:serviceaccount:rbac-client-node:informer\\?" cannot list resource/);
+      return true;
+    });
+    await apiOk(c, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'informer-view' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+      subjects: [{ kind: 'ServiceAccount', name: 'informer', namespace: ns }],
+    });
+    const list = await core.listNamespacedPod({ namespace: ns });
+    assert.deepEqual(list.items, []);
+  });
+
+  it('unknown tokens are 401 as before; health and version stay open', async () => {
+    assert.equal((await api(c, 'GET', '/api/v1/pods', undefined, { token: 'not-a-token' })).status, 401);
+    assert.equal((await api(c, 'GET', '/api/v1/pods', undefined, { token: null })).status, 401);
+    assert.equal((await api(c, 'GET', '/version', undefined, { token: null })).status, 200);
+  });
+});
