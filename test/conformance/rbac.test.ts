@@ -1,7 +1,7 @@
 // RBAC and ServiceAccount tokens: a ServiceAccount's token (TokenRequest, `kubectl create
 // token`) is denied what no Role grants it with kube-apiserver's 403 message, word for word as
 // kubectl prints it, and allowed once a Role or ClusterRole is bound to it; the admin
-// kubeconfig keeps full access; a deleted account's token stops working.
+// kubeconfig keeps full access and may impersonate; a deleted account's token stops working.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoreV1Api, KubeConfig, ApiException } from '@kubernetes/client-node';
@@ -187,6 +187,19 @@ describe('RBAC', { timeout: 600_000 }, () => {
         assert.deepEqual([named.code, named.stdout.trim()], [0, 'yes']);
         const all = await runKubectl(k, c, ['auth', 'can-i', '*', '*', '--all-namespaces']);
         assert.deepEqual([all.code, all.stdout.trim()], [0, 'yes']);
+      });
+
+      it('kubectl --as acts as another identity when the requester may impersonate it', async () => {
+        const asSa = await runKubectl(k, c, ['auth', 'can-i', 'list', 'pods', '-n', ns, `--as=${user}`]);
+        assert.deepEqual([asSa.code, asSa.stdout.trim()], [0, 'yes']);
+        const denied = await runKubectl(k, c, ['get', 'pods', '-n', other, `--as=${user}`]);
+        assert.equal(denied.code, 1);
+        assert.equal(denied.stderr.trim(), forbidden('pods', 'list', 'pods', `in the namespace "${other}"`));
+        const asMaster = await runKubectl(k, c, ['get', 'nodes', '-o', 'name', '--as=someone', '--as-group=system:masters']);
+        assert.equal(asMaster.code, 0, asMaster.stderr);
+        const robot = await asRobot(['get', 'pods', '--as=bob']);
+        assert.equal(robot.code, 1);
+        assert.equal(robot.stderr.trim(), `Error from server (Forbidden): users "bob" is forbidden: User "${user}" cannot impersonate resource "users" in API group "" at the cluster scope`);
       });
 
       it('the admin kubeconfig keeps full access', async () => {

@@ -22,6 +22,7 @@ import { decodeProtobufObject } from './protobuf.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { forbidden, type RbacAuthorizer } from '../auth/authorizer.js';
 import { requestAttributes } from '../auth/attributes.js';
+import { impersonatedUser, wantsImpersonation } from '../auth/impersonation.js';
 import type { TokenSigner } from '../auth/tokens.js';
 import { ANONYMOUS_USER, isSuperuser, type UserInfo } from '../auth/user.js';
 import { requestToken, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview } from './auth-endpoints.js';
@@ -72,8 +73,9 @@ export class HttpServer {
     const started = process.hrtime.bigint();
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
-      const user = this.opts.authenticator.authenticate(req.headers.authorization);
+      let user = this.opts.authenticator.authenticate(req.headers.authorization);
       if (!user && !OPEN_PATHS.has(url.pathname)) throw unauthorized();
+      if (user && wantsImpersonation(req.headers)) user = this.impersonate(user, req);
       // system:masters (the admin kubeconfig) is never looked up: its requests cost no RBAC work.
       if (user && !isSuperuser(user)) this.authorize(user, req.method ?? 'GET', url);
       await this.route(req, res, url, user ?? ANONYMOUS_USER);
@@ -88,6 +90,15 @@ export class HttpServer {
         this.opts.logger.debug({ method: req.method, url: req.url, code: res.statusCode, ms }, 'request');
       }
     }
+  }
+
+  private impersonate(requester: UserInfo, req: IncomingMessage): UserInfo {
+    const authorizer = this.opts.authorizer;
+    return impersonatedUser(
+      req.headersDistinct,
+      (attrs) => authorizer.authorize(requester, attrs).allowed,
+      (attrs) => forbidden(requester, attrs, authorizer.authorize(requester, attrs).reason),
+    );
   }
 
   /** Before anything is read or started, watches included, as kube-apiserver's filter chain does. */
