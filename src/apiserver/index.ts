@@ -12,6 +12,7 @@ import { Watches } from './watch.js';
 import { HttpServer } from './http/server.js';
 import { GarbageCollector } from './controllers/garbage-collector.js';
 import { startServiceAccounts } from './controllers/service-accounts.js';
+import { ClusterRoleAggregator } from './controllers/cluster-role-aggregation.js';
 import { ensureCredentials, kubeconfigYaml } from './pki.js';
 import { ApiError } from './errors.js';
 import { Authenticator } from './auth/authenticator.js';
@@ -56,6 +57,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   await ensureBootstrapPolicy(objects);
   const tokens = TokenSigner.fromDataDir(dataDir);
   const authorizer = new RbacAuthorizer(store);
+  const aggregator = new ClusterRoleAggregator(objects, opts.logger.child({ component: 'clusterrole-aggregation' }));
+  await aggregator.start();
 
   const gc = new GarbageCollector(objects, opts.logger.child({ component: 'garbage-collector' }));
   gc.start();
@@ -89,6 +92,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       gc.stop();
       stopServiceAccounts();
       authorizer.stop();
+      aggregator.stop();
       await http.close();
       store.close();
     },

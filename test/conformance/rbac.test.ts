@@ -5,7 +5,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoreV1Api, KubeConfig, ApiException } from '@kubernetes/client-node';
-import { kubectls, startCluster, runKubectl, kubectlOk, ensureNamespace, nsFor, api, apiOk, rawWatch, parseTable, type Cluster, type Kubectl } from '../helpers/cluster.js';
+import { kubectls, startCluster, runKubectl, kubectlOk, ensureNamespace, nsFor, api, apiOk, rawWatch, parseTable, waitFor, type Cluster, type Kubectl } from '../helpers/cluster.js';
 import { configMap, pod, toYaml } from '../helpers/fixtures.js';
 import { serviceAccountKubeconfig } from '../helpers/service-account.js';
 
@@ -272,6 +272,45 @@ describe('RBAC', { timeout: 600_000 }, () => {
     });
     const list = await core.listNamespacedPod({ namespace: ns });
     assert.deepEqual(list.items, []);
+  });
+
+  it('ClusterRoles labelled aggregate-to-view add their rules to view, and lose them when deleted', async () => {
+    const path = '/apis/rbac.authorization.k8s.io/v1/clusterroles';
+    const viewHas = async (resource: string) => {
+      const view = await apiOk(c, 'GET', `${path}/view`);
+      return (view.rules ?? []).some((r: { resources?: string[] }) => r.resources?.includes(resource));
+    };
+    assert.ok(await viewHas('pods'), 'view holds the rules of system:aggregate-to-view');
+    assert.ok(await viewHas('leases'));
+    const edit = await apiOk(c, 'GET', `${path}/edit`);
+    assert.ok(edit.rules.some((r: { verbs: string[]; resources: string[] }) => r.resources.includes('pods') && r.verbs.includes('create')));
+    assert.ok(edit.rules.some((r: { verbs: string[]; resources: string[] }) => r.resources.includes('pods') && r.verbs.includes('watch')), 'edit includes view');
+    await apiOk(c, 'POST', path, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'widgets-view', labels: { 'rbac.authorization.k8s.io/aggregate-to-view': 'true' } },
+      rules: [{ apiGroups: ['widgets.example'], resources: ['widgets'], verbs: ['get', 'list'] }],
+    });
+    await waitFor(() => viewHas('widgets'), 'view to take the rules of widgets-view');
+    const sa = await serviceAccountKubeconfig(c, 'rbac-aggregate', 'viewer');
+    await apiOk(c, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'rbac-aggregate-viewer' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+      subjects: [{ kind: 'ServiceAccount', name: 'viewer', namespace: 'rbac-aggregate' }],
+    });
+    const review = (resource: string) =>
+      apiOk(c, 'POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: { resourceAttributes: { verb: 'list', group: 'widgets.example', resource } },
+      }, { token: sa.token });
+    assert.equal((await review('widgets')).status.allowed, true);
+    assert.equal((await review('gadgets')).status.allowed, false);
+    await apiOk(c, 'DELETE', `${path}/widgets-view`);
+    await waitFor(async () => !(await viewHas('widgets')), 'view to drop the rules of the deleted role');
+    assert.equal((await review('widgets')).status.allowed, false);
   });
 
   it('unknown tokens are 401 as before; health and version stay open', async () => {

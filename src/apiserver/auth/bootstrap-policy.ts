@@ -1,6 +1,7 @@
 // The ClusterRoles and ClusterRoleBindings kube-apiserver creates at start: full access for
 // system:masters, discovery and self-review for every authenticated user, health and version
-// for everyone, and the user-facing admin, edit and view roles (without aggregation).
+// for everyone, and the user-facing admin, edit and view roles, aggregated as kube's are from
+// system:aggregate-to-* roles (and any other role carrying the same labels).
 
 import type { KObject } from '../types.js';
 import { RBAC_GROUP, type PolicyRule } from './rbac-rules.js';
@@ -12,6 +13,8 @@ const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
 function rule(verbs: string[], apiGroups: string[], resources: string[]): PolicyRule {
   return { apiGroups, resources, verbs };
 }
+
+const AGGREGATE_TO = (role: string) => `${RBAC_GROUP}/aggregate-to-${role}`;
 
 const VIEW_RULES: PolicyRule[] = [
   rule(READ, [''], ['configmaps', 'endpoints', 'persistentvolumeclaims', 'pods', 'pods/log', 'pods/status', 'replicationcontrollers', 'services', 'services/status', 'serviceaccounts', 'events', 'limitranges', 'resourcequotas']),
@@ -49,10 +52,22 @@ const CLUSTER_ROLES: Record<string, PolicyRule[]> = {
     rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
     rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
   ],
-  view: VIEW_RULES,
-  edit: [...VIEW_RULES, ...EDIT_RULES],
-  admin: [...VIEW_RULES, ...EDIT_RULES, ...ADMIN_RULES],
+  'system:aggregate-to-view': VIEW_RULES,
+  'system:aggregate-to-edit': EDIT_RULES,
+  'system:aggregate-to-admin': ADMIN_RULES,
 };
+
+/** Extra labels of each default role: which aggregated roles take its rules. */
+const AGGREGATION_LABELS: Record<string, string[]> = {
+  'system:aggregate-to-view': ['view'],
+  'system:aggregate-to-edit': ['edit'],
+  'system:aggregate-to-admin': ['admin'],
+  view: ['edit'],
+  edit: ['admin'],
+};
+
+/** Roles whose rules are the union of the roles labelled for them. */
+const AGGREGATED = ['admin', 'edit', 'view'];
 
 const CLUSTER_ROLE_BINDINGS: Record<string, string[]> = {
   'cluster-admin': [MASTERS_GROUP],
@@ -67,12 +82,17 @@ const BOOTSTRAP_METADATA = {
 };
 
 export function bootstrapClusterRoles(): KObject[] {
-  return Object.entries(CLUSTER_ROLES).map(([name, rules]) => ({
-    apiVersion: `${RBAC_GROUP}/v1`,
-    kind: 'ClusterRole',
-    metadata: { name, ...structuredClone(BOOTSTRAP_METADATA) },
-    rules: structuredClone(rules),
-  }));
+  const role = (name: string, body: Record<string, unknown>): KObject => {
+    const metadata = { name, ...structuredClone(BOOTSTRAP_METADATA) };
+    for (const into of AGGREGATION_LABELS[name] ?? []) (metadata.labels as Record<string, string>)[AGGREGATE_TO(into)] = 'true';
+    return { apiVersion: `${RBAC_GROUP}/v1`, kind: 'ClusterRole', metadata, ...body };
+  };
+  return [
+    ...Object.entries(CLUSTER_ROLES).map(([name, rules]) => role(name, { rules: structuredClone(rules) })),
+    ...AGGREGATED.map((name) =>
+      role(name, { aggregationRule: { clusterRoleSelectors: [{ matchLabels: { [AGGREGATE_TO(name)]: 'true' } }] }, rules: [] }),
+    ),
+  ];
 }
 
 export function bootstrapClusterRoleBindings(): KObject[] {
