@@ -13,6 +13,7 @@ import { HttpServer } from './http/server.js';
 import { GarbageCollector } from './controllers/garbage-collector.js';
 import { startServiceAccounts } from './controllers/service-accounts.js';
 import { ClusterRoleAggregator } from './controllers/cluster-role-aggregation.js';
+import { startTokenSecrets } from './controllers/token-secrets.js';
 import { ensureCredentials, kubeconfigYaml } from './pki.js';
 import { ApiError } from './errors.js';
 import { Authenticator } from './auth/authenticator.js';
@@ -59,6 +60,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const authorizer = new RbacAuthorizer(store);
   const aggregator = new ClusterRoleAggregator(objects, opts.logger.child({ component: 'clusterrole-aggregation' }));
   await aggregator.start();
+  const stopTokenSecrets = startTokenSecrets(objects, tokens, creds.caCert, opts.logger.child({ component: 'token-secrets' }));
 
   const gc = new GarbageCollector(objects, opts.logger.child({ component: 'garbage-collector' }));
   gc.start();
@@ -93,6 +95,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       stopServiceAccounts();
       authorizer.stop();
       aggregator.stop();
+      stopTokenSecrets();
       await http.close();
       store.close();
     },

@@ -20,6 +20,26 @@ describe('RBAC', { timeout: 600_000 }, () => {
     await c?.cleanup();
   });
 
+  it('tokens, roles and bindings survive a restart of a persistent control plane', async () => {
+    const p = await startCluster({ inMemory: false });
+    try {
+      const sa = await serviceAccountKubeconfig(p, 'rbac-restart', 'keeper');
+      await apiOk(p, 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/rbac-restart/rolebindings', {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'keeper-edit' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
+        subjects: [{ kind: 'ServiceAccount', name: 'keeper' }],
+      });
+      await apiOk(p, 'POST', '/api/v1/namespaces/rbac-restart/configmaps', configMap('before', 'rbac-restart'), { token: sa.token });
+      await p.restart();
+      await apiOk(p, 'POST', '/api/v1/namespaces/rbac-restart/configmaps', configMap('after', 'rbac-restart'), { token: sa.token });
+      assert.equal((await api(p, 'GET', '/api/v1/nodes', undefined, { token: sa.token })).status, 403);
+    } finally {
+      await p.cleanup();
+    }
+  });
+
   it('bootstrap ClusterRoles and bindings exist and print as kube prints them', async () => {
     const k = kubectls()[kubectls().length - 1];
     const roles = parseTable(await kubectlOk(k, c, ['get', 'clusterroles']));
@@ -311,6 +331,27 @@ describe('RBAC', { timeout: 600_000 }, () => {
     await apiOk(c, 'DELETE', `${path}/widgets-view`);
     await waitFor(async () => !(await viewHas('widgets')), 'view to drop the rules of the deleted role');
     assert.equal((await review('widgets')).status.allowed, false);
+  });
+
+  it('a kubernetes.io/service-account-token Secret gets a token, which dies with the Secret', async () => {
+    const ns = 'rbac-legacy';
+    await serviceAccountKubeconfig(c, ns, 'old-school');
+    const k = kubectls()[kubectls().length - 1];
+    const secret = { apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token', metadata: { name: 'old-school-token', namespace: ns, annotations: { 'kubernetes.io/service-account.name': 'old-school' } } };
+    await kubectlOk(k, c, ['apply', '-f', '-'], { input: toYaml(secret) });
+    const filled = await waitFor(async () => {
+      const got = await apiOk(c, 'GET', `/api/v1/namespaces/${ns}/secrets/old-school-token`);
+      return got.data?.token ? got : undefined;
+    }, 'the token Secret to be populated');
+    assert.equal(Buffer.from(filled.data.namespace, 'base64').toString(), ns);
+    assert.equal(Buffer.from(filled.data['ca.crt'], 'base64').toString(), c.caPem);
+    const sa = await apiOk(c, 'GET', `/api/v1/namespaces/${ns}/serviceaccounts/old-school`);
+    assert.equal(filled.metadata.annotations['kubernetes.io/service-account.uid'], sa.metadata.uid);
+    const token = Buffer.from(filled.data.token, 'base64').toString();
+    const whoami = await apiOk(c, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }, { token });
+    assert.equal(whoami.status.userInfo.username, `system:serviceaccount:${ns}:old-school`);
+    await apiOk(c, 'DELETE', `/api/v1/namespaces/${ns}/secrets/old-school-token`);
+    assert.equal((await api(c, 'GET', '/api', undefined, { token })).status, 401);
   });
 
   it('unknown tokens are 401 as before; health and version stay open', async () => {
