@@ -354,6 +354,52 @@ describe('RBAC', { timeout: 600_000 }, () => {
     assert.equal((await api(c, 'GET', '/api', undefined, { token })).status, 401);
   });
 
+  it('TokenReview and SubjectAccessReview answer for other identities, to holders of system:auth-delegator', async () => {
+    const ns = 'rbac-delegate';
+    const proxy = await serviceAccountKubeconfig(c, ns, 'proxy');
+    const client = await serviceAccountKubeconfig(c, ns, 'client');
+    const tokenReview = (token: string, audiences?: string[]) =>
+      api(c, 'POST', '/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences } }, { token: proxy.token });
+    const denied = await tokenReview(client.token);
+    assert.equal(denied.status, 403);
+    assert.equal(denied.body.message, `tokenreviews.authentication.k8s.io is forbidden: User "${proxy.username}" cannot create resource "tokenreviews" in API group "authentication.k8s.io" at the cluster scope`);
+    await apiOk(c, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'rbac-delegate-proxy' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' },
+      subjects: [{ kind: 'ServiceAccount', name: 'proxy', namespace: ns }],
+    });
+    const ok = await tokenReview(client.token);
+    assert.equal(ok.status, 201, ok.text);
+    assert.equal(ok.body.status.authenticated, true);
+    assert.equal(ok.body.status.user.username, client.username);
+    assert.deepEqual(ok.body.status.user.groups, ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated']);
+    const otherAudience = await tokenReview(client.token, ['https://vault.example']);
+    assert.equal(otherAudience.body.status.authenticated, undefined);
+    assert.equal((await tokenReview('garbage')).body.status.error, 'invalid bearer token');
+
+    const sar = (spec: object, path = '/apis/authorization.k8s.io/v1/subjectaccessreviews') =>
+      api(c, 'POST', path, { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec }, { token: proxy.token });
+    const clientCanList = await sar({ user: client.username, groups: ['system:serviceaccounts'], resourceAttributes: { namespace: ns, verb: 'list', resource: 'pods' } });
+    assert.equal(clientCanList.status, 201, clientCanList.text);
+    assert.equal(clientCanList.body.status.allowed, false);
+    const masters = await sar({ user: 'anyone', groups: ['system:masters'], resourceAttributes: { verb: 'delete', resource: 'nodes' } });
+    assert.equal(masters.body.status.allowed, true);
+    const discovery = await sar({ user: 'anyone', groups: ['system:authenticated'], nonResourceAttributes: { verb: 'get', path: '/apis' } });
+    assert.equal(discovery.body.status.allowed, true);
+    const nobody = await sar({ resourceAttributes: { verb: 'get', resource: 'pods' } });
+    assert.equal(nobody.status, 422);
+    assert.equal(nobody.body.details.causes[0].message, 'Invalid value: "": at least one of user or group must be specified');
+    const local = await api(c, 'POST', `/apis/authorization.k8s.io/v1/namespaces/${ns}/localsubjectaccessreviews`, {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'LocalSubjectAccessReview',
+      spec: { user: 'x', resourceAttributes: { namespace: 'elsewhere', verb: 'get', resource: 'pods' } },
+    });
+    assert.equal(local.status, 422);
+    assert.match(local.body.message, /spec\.resourceAttributes\.namespace: Invalid value: "elsewhere": must match metadata\.namespace/);
+  });
+
   it('unknown tokens are 401 as before; health and version stay open', async () => {
     assert.equal((await api(c, 'GET', '/api/v1/pods', undefined, { token: 'not-a-token' })).status, 401);
     assert.equal((await api(c, 'GET', '/api/v1/pods', undefined, { token: null })).status, 401);

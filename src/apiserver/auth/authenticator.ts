@@ -21,14 +21,18 @@ export class Authenticator {
   /** The user a request's Authorization header names; undefined when it names none or an invalid one. */
   authenticate(header: string | undefined): UserInfo | undefined {
     if (!header || !header.startsWith('Bearer ')) return undefined;
-    const token = header.slice(7).trim();
-    const given = Buffer.from(token);
-    if (given.length === this.adminToken.length && timingSafeEqual(given, this.adminToken)) return ADMIN_USER;
-    return this.serviceAccount(token);
+    return this.authenticateToken(header.slice(7).trim());
   }
 
-  private serviceAccount(token: string): UserInfo | undefined {
-    const claims = this.signer.verify(token);
+  /** One token, for requests and for TokenReview (which may ask for other audiences than the API server's). */
+  authenticateToken(token: string, audiences?: string[]): UserInfo | undefined {
+    const given = Buffer.from(token);
+    if (given.length === this.adminToken.length && timingSafeEqual(given, this.adminToken)) return ADMIN_USER;
+    return this.serviceAccount(token, audiences);
+  }
+
+  private serviceAccount(token: string, audiences?: string[]): UserInfo | undefined {
+    const claims = this.signer.verify(token, Date.now(), audiences);
     if (!claims) return undefined;
     const k = claims['kubernetes.io'];
     if (!this.exists('/serviceaccounts', k.namespace, k.serviceaccount)) return undefined;

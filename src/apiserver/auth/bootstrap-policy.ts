@@ -52,6 +52,11 @@ const CLUSTER_ROLES: Record<string, PolicyRule[]> = {
     rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
     rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
   ],
+  // For servers that delegate authentication and authorization here (kube-rbac-proxy, metrics filters).
+  'system:auth-delegator': [
+    rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
+    rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
+  ],
   'system:aggregate-to-view': VIEW_RULES,
   'system:aggregate-to-edit': EDIT_RULES,
   'system:aggregate-to-admin': ADMIN_RULES,

@@ -85,8 +85,8 @@ export class TokenSigner {
     return { token: `${signingInput}.${signature}`, claims };
   }
 
-  /** The claims of a token this signer made that is valid now for the API server's audience, else undefined. */
-  verify(token: string, now = Date.now()): TokenClaims | undefined {
+  /** The claims of a token this signer made that is valid now for one of the audiences (the API server's by default), else undefined. */
+  verify(token: string, now = Date.now(), audiences: string[] = [API_AUDIENCE]): TokenClaims | undefined {
     const claims = this.verified.get(token) ?? this.checkSignature(token);
     if (!claims) return undefined;
     const seconds = now / 1000;
@@ -94,7 +94,7 @@ export class TokenSigner {
       this.verified.delete(token);
       return undefined;
     }
-    if (!claims.aud.includes(API_AUDIENCE) || claims.iss !== ISSUER) return undefined;
+    if (!claims.aud.some((a) => audiences.includes(a)) || claims.iss !== ISSUER) return undefined;
     return claims;
   }
 

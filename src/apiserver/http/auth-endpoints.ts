@@ -1,6 +1,7 @@
 // The API of authentication and authorization itself: TokenRequest (serviceaccounts/token),
-// SelfSubjectReview (`kubectl auth whoami`), SelfSubjectAccessReview (`kubectl auth can-i`)
-// and SelfSubjectRulesReview (`kubectl auth can-i --list`). Answered, never stored.
+// SelfSubjectReview (`kubectl auth whoami`), SelfSubjectAccessReview (`kubectl auth can-i`),
+// SelfSubjectRulesReview (`kubectl auth can-i --list`), and TokenReview, SubjectAccessReview
+// and LocalSubjectAccessReview for servers that delegate to this one. Answered, never stored.
 
 import { ApiError, badRequest, conflict, invalid } from '../errors.js';
 import type { ObjectService } from '../objects.js';
@@ -9,6 +10,7 @@ import type { RbacAuthorizer } from '../auth/authorizer.js';
 import { API_AUDIENCE, type BoundRef, type TokenSigner } from '../auth/tokens.js';
 import type { RequestAttributes } from '../auth/attributes.js';
 import type { UserInfo } from '../auth/user.js';
+import type { Authenticator } from '../auth/authenticator.js';
 
 type Json = Record<string, any>;
 
@@ -60,10 +62,15 @@ function boundObject(objects: ObjectService, namespace: string, saName: string, 
   return resource === 'pods' ? { pod: bound } : { secret: bound };
 }
 
-export function selfSubjectReview(user: UserInfo): object {
+function userInfoJson(user: UserInfo): Json {
   const userInfo: Json = { username: user.name, groups: user.groups };
   if (user.uid) userInfo.uid = user.uid;
   if (user.extra) userInfo.extra = user.extra;
+  return userInfo;
+}
+
+export function selfSubjectReview(user: UserInfo): object {
+  const userInfo = userInfoJson(user);
   return {
     kind: 'SelfSubjectReview',
     apiVersion: 'authentication.k8s.io/v1',
@@ -73,12 +80,35 @@ export function selfSubjectReview(user: UserInfo): object {
 }
 
 export function selfSubjectAccessReview(authorizer: RbacAuthorizer, user: UserInfo, body: unknown): object {
+  const spec = (((body ?? {}) as Json).spec ?? {}) as Json;
+  return accessReview('SelfSubjectAccessReview', authorizer, user, spec, {});
+}
+
+/** SubjectAccessReview and LocalSubjectAccessReview: may this user (not the caller) do that? */
+export function subjectAccessReview(authorizer: RbacAuthorizer, body: unknown, namespace?: string): object {
   const review = (body ?? {}) as Json;
   const spec = (review.spec ?? {}) as Json;
+  const kind = namespace === undefined ? 'SubjectAccessReview' : 'LocalSubjectAccessReview';
+  if (!spec.user && !(Array.isArray(spec.groups) && spec.groups.length)) {
+    throw invalid('authorization.k8s.io', kind, '', [
+      { reason: 'FieldValueInvalid', field: 'spec.user', message: 'Invalid value: "": at least one of user or group must be specified' },
+    ]);
+  }
+  if (namespace !== undefined && spec.resourceAttributes && str(spec.resourceAttributes.namespace) !== namespace) {
+    throw invalid('authorization.k8s.io', kind, '', [
+      { reason: 'FieldValueInvalid', field: 'spec.resourceAttributes.namespace', message: `Invalid value: ${JSON.stringify(str(spec.resourceAttributes.namespace))}: must match metadata.namespace` },
+    ]);
+  }
+  const user: UserInfo = { name: str(spec.user), groups: Array.isArray(spec.groups) ? spec.groups.map(String) : [] };
+  const metadata = namespace === undefined ? {} : { namespace };
+  return accessReview(kind, authorizer, user, spec, metadata);
+}
+
+function accessReview(kind: string, authorizer: RbacAuthorizer, user: UserInfo, spec: Json, metadata: Json): object {
   const resource = spec.resourceAttributes as Json | undefined;
   const nonResource = spec.nonResourceAttributes as Json | undefined;
   if (!resource === !nonResource) {
-    throw invalid('authorization.k8s.io', 'SelfSubjectAccessReview', '', [
+    throw invalid('authorization.k8s.io', kind, '', [
       {
         reason: 'FieldValueInvalid',
         field: 'spec.resourceAttributes',
@@ -101,13 +131,16 @@ export function selfSubjectAccessReview(authorizer: RbacAuthorizer, user: UserIn
   const decision = authorizer.authorize(user, attrs);
   const status: Json = { allowed: decision.allowed };
   if (decision.reason) status.reason = decision.reason;
-  return {
-    kind: 'SelfSubjectAccessReview',
-    apiVersion: 'authorization.k8s.io/v1',
-    metadata: { creationTimestamp: null },
-    spec,
-    status,
-  };
+  return { kind, apiVersion: 'authorization.k8s.io/v1', metadata: { ...metadata, creationTimestamp: null }, spec, status };
+}
+
+/** TokenReview: what a token says about its bearer, for servers that delegate authentication. */
+export function tokenReview(authenticator: Authenticator, body: unknown): object {
+  const spec = (((body ?? {}) as Json).spec ?? {}) as Json;
+  const wanted: string[] = Array.isArray(spec.audiences) && spec.audiences.length ? spec.audiences.map(String) : [API_AUDIENCE];
+  const user = typeof spec.token === 'string' && spec.token ? authenticator.authenticateToken(spec.token, wanted) : undefined;
+  const status: Json = user ? { authenticated: true, user: userInfoJson(user), audiences: wanted } : { user: {}, error: 'invalid bearer token' };
+  return { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null }, spec, status };
 }
 
 export function selfSubjectRulesReview(authorizer: RbacAuthorizer, user: UserInfo, body: unknown): object {

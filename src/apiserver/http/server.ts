@@ -25,7 +25,7 @@ import { requestAttributes } from '../auth/attributes.js';
 import { impersonatedUser, wantsImpersonation } from '../auth/impersonation.js';
 import type { TokenSigner } from '../auth/tokens.js';
 import { ANONYMOUS_USER, isSuperuser, type UserInfo } from '../auth/user.js';
-import { requestToken, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview } from './auth-endpoints.js';
+import { requestToken, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, subjectAccessReview, tokenReview } from './auth-endpoints.js';
 
 export interface HttpServerOptions {
   objects: ObjectService;
@@ -43,6 +43,9 @@ const REVIEWS = new Set([
   'authentication.k8s.io/selfsubjectreviews',
   'authorization.k8s.io/selfsubjectaccessreviews',
   'authorization.k8s.io/selfsubjectrulesreviews',
+  'authentication.k8s.io/tokenreviews',
+  'authorization.k8s.io/subjectaccessreviews',
+  'authorization.k8s.io/localsubjectaccessreviews',
 ]);
 
 export class HttpServer {
@@ -151,9 +154,15 @@ export class HttpServer {
   }
 
   private async review(req: IncomingMessage, res: ServerResponse, def: ResourceDef, r: ResourceRequest, user: UserInfo): Promise<void> {
-    if (req.method !== 'POST' || r.name !== undefined || r.namespace !== undefined) throw methodNotSupported(def.resource, req.method ?? '');
+    if (req.method !== 'POST' || r.name !== undefined || (r.namespace !== undefined) !== def.namespaced) throw methodNotSupported(def.resource, req.method ?? '');
     const body = await readObjectBody(req);
     switch (def.resource) {
+      case 'tokenreviews':
+        return sendJson(res, 201, tokenReview(this.opts.authenticator, body));
+      case 'subjectaccessreviews':
+        return sendJson(res, 201, subjectAccessReview(this.opts.authorizer, body));
+      case 'localsubjectaccessreviews':
+        return sendJson(res, 201, subjectAccessReview(this.opts.authorizer, body, r.namespace));
       case 'selfsubjectreviews':
         return sendJson(res, 201, selfSubjectReview(user));
       case 'selfsubjectaccessreviews':
