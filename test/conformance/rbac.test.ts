@@ -400,6 +400,56 @@ describe('RBAC', { timeout: 600_000 }, () => {
     assert.match(local.body.message, /spec\.resourceAttributes\.namespace: Invalid value: "elsewhere": must match metadata\.namespace/);
   });
 
+  it('roles and bindings grant only what their writer holds, unless the writer may escalate or bind', async () => {
+    const ns = 'rbac-escalation';
+    const boss = await serviceAccountKubeconfig(c, ns, 'boss');
+    const groups = `["system:serviceaccounts" "system:serviceaccounts:${ns}" "system:authenticated"]`;
+    const rbac = `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}`;
+    await apiOk(c, 'POST', `${rbac}/rolebindings`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'boss-admin' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' },
+      subjects: [{ kind: 'ServiceAccount', name: 'boss' }],
+    });
+    const role = (name: string, rules: object[]) => ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name }, rules });
+    const held = await api(c, 'POST', `${rbac}/roles`, role('pod-writer', [{ apiGroups: [''], resources: ['pods'], verbs: ['create', 'delete'] }]), { token: boss.token });
+    assert.equal(held.status, 201, held.text);
+    const more = await api(c, 'POST', `${rbac}/roles`, role('node-lister', [{ apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list'] }, { apiGroups: [''], resources: ['pods'], verbs: ['escalate'] }]), { token: boss.token });
+    assert.equal(more.status, 403);
+    assert.equal(
+      more.body.message,
+      `roles.rbac.authorization.k8s.io "node-lister" is forbidden: user "${boss.username}" (groups=${groups}) is attempting to grant RBAC permissions not currently held:\n` +
+        '{APIGroups:[""], Resources:["pods"], Verbs:["escalate"]}\n{APIGroups:[""], Resources:["nodes"], Verbs:["get"]}\n{APIGroups:[""], Resources:["nodes"], Verbs:["list"]}',
+    );
+    assert.deepEqual(more.body.details, { name: 'node-lister', group: 'rbac.authorization.k8s.io', kind: 'roles' });
+    const binding = (name: string, roleName: string) => ({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleName },
+      subjects: [{ kind: 'ServiceAccount', name: 'helper' }],
+    });
+    assert.equal((await api(c, 'POST', `${rbac}/rolebindings`, binding('helper-view', 'view'), { token: boss.token })).status, 201);
+    const escalate = await api(c, 'POST', `${rbac}/rolebindings`, binding('helper-root', 'cluster-admin'), { token: boss.token });
+    assert.equal(escalate.status, 403);
+    assert.equal(
+      escalate.body.message,
+      `rolebindings.rbac.authorization.k8s.io "helper-root" is forbidden: user "${boss.username}" (groups=${groups}) is attempting to grant RBAC permissions not currently held:\n` +
+        '{APIGroups:["*"], Resources:["*"], Verbs:["*"]}\n{NonResourceURLs:["*"], Verbs:["*"]}',
+    );
+    // The bind verb on that one ClusterRole is enough to bind it without holding its permissions.
+    await apiOk(c, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'bind-cluster-admin' },
+      rules: [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: ['cluster-admin'] }],
+    });
+    await apiOk(c, 'POST', `${rbac}/rolebindings`, { ...binding('boss-binds', 'bind-cluster-admin'), subjects: [{ kind: 'ServiceAccount', name: 'boss' }] });
+    const bound = await api(c, 'POST', `${rbac}/rolebindings`, binding('helper-root', 'cluster-admin'), { token: boss.token });
+    assert.equal(bound.status, 201, bound.text);
+  });
+
   it('unknown tokens are 401 as before; health and version stay open', async () => {
     assert.equal((await api(c, 'GET', '/api/v1/pods', undefined, { token: 'not-a-token' })).status, 401);
     assert.equal((await api(c, 'GET', '/api/v1/pods', undefined, { token: null })).status, 401);

@@ -5,6 +5,7 @@ import { allows, appliesTo, compileRules, ruleAllows, type Binding, type PolicyS
 import { serviceAccountUser, type UserInfo } from '../../src/apiserver/auth/user.js';
 import { forbidden } from '../../src/apiserver/auth/authorizer.js';
 import { TokenSigner } from '../../src/apiserver/auth/tokens.js';
+import { compactString, uncovered } from '../../src/apiserver/auth/escalation.js';
 import { generateKeyPairSync } from 'node:crypto';
 
 const q = (s = '') => new URLSearchParams(s);
@@ -150,4 +151,23 @@ test('tokens: signed, expiring, bound to the signing key', () => {
   const foreign = signer.issue({ namespace: 'ns1', serviceAccount: { name: 'sa1', uid: 'u1' }, audiences: ['vault'], expirationSeconds: 600 }, now);
   assert.equal(signer.verify(foreign.token, now), undefined, 'a token for another audience is not for the API server');
   assert.equal(signer.verify(`${p}.${h}`, now), undefined);
+});
+
+test('escalation: owner rules must cover every verb, resource, name and URL a role grants', () => {
+  const owner = [
+    { verbs: ['get', 'list'], apiGroups: [''], resources: ['pods', '*/status'] },
+    { verbs: ['*'], apiGroups: ['apps'], resources: ['*'] },
+    { verbs: ['get'], apiGroups: [''], resources: ['configmaps'], resourceNames: ['a'] },
+    { verbs: ['get'], nonResourceURLs: ['/apis/*'] },
+  ];
+  assert.deepEqual(uncovered(owner, [{ verbs: ['get'], apiGroups: [''], resources: ['pods', 'pods/status'] }]), []);
+  assert.deepEqual(uncovered(owner, [{ verbs: ['delete', 'patch'], apiGroups: ['apps'], resources: ['deployments/scale'] }]), []);
+  assert.deepEqual(uncovered(owner, [{ verbs: ['get'], apiGroups: [''], resources: ['configmaps'], resourceNames: ['a'] }]), []);
+  assert.deepEqual(uncovered(owner, [{ verbs: ['get'], nonResourceURLs: ['/apis/apps'] }]), []);
+  assert.deepEqual(uncovered(owner, [{ verbs: ['get', 'watch'], apiGroups: [''], resources: ['pods'] }]), [{ apiGroups: [''], resources: ['pods'], verbs: ['watch'] }]);
+  assert.deepEqual(uncovered(owner, [{ verbs: ['get'], apiGroups: [''], resources: ['configmaps'] }]), [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }], 'a name-limited rule does not cover all names');
+  assert.deepEqual(uncovered(owner, [{ verbs: ['get'], nonResourceURLs: ['/api'] }]), [{ nonResourceURLs: ['/api'], verbs: ['get'] }]);
+  assert.equal(uncovered([{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], [{ verbs: ['get'], nonResourceURLs: ['/healthz'] }]).length, 1, 'resource rules cover no URL');
+  assert.equal(compactString({ apiGroups: [''], resources: ['pods'], resourceNames: ['x'], verbs: ['get', 'list'] }), '{APIGroups:[""], Resources:["pods"], ResourceNames:["x"], Verbs:["get" "list"]}');
+  assert.equal(compactString({ nonResourceURLs: ['*'], verbs: ['*'] }), '{NonResourceURLs:["*"], Verbs:["*"]}');
 });

@@ -4,7 +4,7 @@
 import { ApiError, qualifiedResource } from '../errors.js';
 import type { Store } from '../storage/store.js';
 import type { RequestAttributes } from './attributes.js';
-import { allows, compileRules, RBAC_GROUP, type Binding, type CompiledRules, type PolicyRule, type PolicySource, type Role } from './rbac-rules.js';
+import { allows, compileRules, RBAC_GROUP, type Binding, type CompiledRules, type PolicyRule, type PolicySource, type Role, type RoleRef } from './rbac-rules.js';
 import { isSuperuser, type UserInfo } from './user.js';
 
 export interface Decision {
@@ -52,6 +52,13 @@ export class RbacAuthorizer {
     const compiled = this.rulesOf(user);
     const rules = [...compiled.cluster, ...(namespace ? (compiled.byNamespace.get(namespace) ?? []) : [])];
     return { rules, errors: compiled.errors };
+  }
+
+  /** The role a binding refers to, if it exists. */
+  roleOf(ref: RoleRef, namespace: string): Role | undefined {
+    if (ref.kind === 'ClusterRole') return this.source.clusterRoles().find((r) => r.metadata.name === ref.name);
+    if (ref.kind === 'Role') return this.source.roles(namespace).find((r) => r.metadata.name === ref.name);
+    return undefined;
   }
 
   stop(): void {

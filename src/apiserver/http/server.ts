@@ -23,6 +23,8 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { forbidden, type RbacAuthorizer } from '../auth/authorizer.js';
 import { requestAttributes } from '../auth/attributes.js';
 import { impersonatedUser, wantsImpersonation } from '../auth/impersonation.js';
+import { escalationCheck } from '../auth/escalation.js';
+import { RBAC_GROUP } from '../auth/rbac-rules.js';
 import type { TokenSigner } from '../auth/tokens.js';
 import { ANONYMOUS_USER, isSuperuser, type UserInfo } from '../auth/user.js';
 import { requestToken, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, subjectAccessReview, tokenReview } from './auth-endpoints.js';
@@ -150,7 +152,7 @@ export class HttpServer {
     const def = registry.lookup(parsed.group, parsed.version, parsed.resource);
     if (!def) throw pathNotFound(path);
     if (REVIEWS.has(`${def.group}/${def.resource}`)) return this.review(req, res, def, parsed, user);
-    return this.resource(req, res, url, def, parsed);
+    return this.resource(req, res, url, def, parsed, user);
   }
 
   private async review(req: IncomingMessage, res: ServerResponse, def: ResourceDef, r: ResourceRequest, user: UserInfo): Promise<void> {
@@ -188,7 +190,7 @@ export class HttpServer {
     sendJson(res, 200, openapiV3Document(defs, schemas));
   }
 
-  private async resource(req: IncomingMessage, res: ServerResponse, url: URL, def: ResourceDef, r: ResourceRequest): Promise<void> {
+  private async resource(req: IncomingMessage, res: ServerResponse, url: URL, def: ResourceDef, r: ResourceRequest, user: UserInfo): Promise<void> {
     const objects = this.opts.objects;
     const q = url.searchParams;
     const method = req.method ?? 'GET';
@@ -198,6 +200,7 @@ export class HttpServer {
       dryRun: q.getAll('dryRun').includes('All'),
       fieldValidation: fieldValidation(q.get('fieldValidation')),
       fieldManager: q.get('fieldManager') ?? undefined,
+      check: def.group === RBAC_GROUP && !isSuperuser(user) ? escalationCheck(this.opts.authorizer, user, def.resource, namespace) : undefined,
     };
 
     if (r.name === undefined) {
