@@ -302,6 +302,8 @@ describe('RBAC', { timeout: 600_000 }, () => {
     };
     assert.ok(await viewHas('pods'), 'view holds the rules of system:aggregate-to-view');
     assert.ok(await viewHas('leases'));
+    const view = await apiOk(c, 'GET', `${path}/view`);
+    assert.ok(view.rules.some((r: { apiGroups?: string[] }) => r.apiGroups?.includes('game.kruise.io')), 'view covers hotpod\'s kinds through hotpod:aggregate-to-view');
     const edit = await apiOk(c, 'GET', `${path}/edit`);
     assert.ok(edit.rules.some((r: { verbs: string[]; resources: string[] }) => r.resources.includes('pods') && r.verbs.includes('create')));
     assert.ok(edit.rules.some((r: { verbs: string[]; resources: string[] }) => r.resources.includes('pods') && r.verbs.includes('watch')), 'edit includes view');

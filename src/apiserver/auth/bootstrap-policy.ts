@@ -22,7 +22,6 @@ const VIEW_RULES: PolicyRule[] = [
   rule(READ, ['apps'], ['controllerrevisions', 'daemonsets', 'deployments', 'deployments/scale', 'replicasets', 'statefulsets']),
   rule(READ, ['coordination.k8s.io'], ['leases']),
   rule(READ, ['events.k8s.io'], ['events']),
-  rule(READ, ['game.kruise.io', 'tkex.tencent.com'], ['*']),
 ];
 
 const EDIT_RULES: PolicyRule[] = [
@@ -30,8 +29,10 @@ const EDIT_RULES: PolicyRule[] = [
   rule(['create'], [''], ['serviceaccounts/token']),
   rule([...READ, ...WRITE], ['apps'], ['controllerrevisions']),
   rule([...READ, ...WRITE], ['coordination.k8s.io'], ['leases']),
-  rule([...READ, ...WRITE], ['game.kruise.io', 'tkex.tencent.com'], ['*']),
 ];
+
+/** hotpod's own kinds join the default roles the way an operator's chart would add them. */
+const GAME_GROUPS = ['game.kruise.io', 'tkex.tencent.com'];
 
 const ADMIN_RULES: PolicyRule[] = [
   rule([...READ, ...WRITE], [RBAC_GROUP], ['roles', 'rolebindings']),
@@ -60,6 +61,8 @@ const CLUSTER_ROLES: Record<string, PolicyRule[]> = {
   'system:aggregate-to-view': VIEW_RULES,
   'system:aggregate-to-edit': EDIT_RULES,
   'system:aggregate-to-admin': ADMIN_RULES,
+  'hotpod:aggregate-to-view': [rule(READ, GAME_GROUPS, ['*'])],
+  'hotpod:aggregate-to-edit': [rule([...READ, ...WRITE], GAME_GROUPS, ['*'])],
 };
 
 /** Extra labels of each default role: which aggregated roles take its rules. */
@@ -67,6 +70,8 @@ const AGGREGATION_LABELS: Record<string, string[]> = {
   'system:aggregate-to-view': ['view'],
   'system:aggregate-to-edit': ['edit'],
   'system:aggregate-to-admin': ['admin'],
+  'hotpod:aggregate-to-view': ['view'],
+  'hotpod:aggregate-to-edit': ['edit'],
   view: ['edit'],
   edit: ['admin'],
 };
