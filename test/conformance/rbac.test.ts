@@ -205,6 +205,11 @@ describe('RBAC', { timeout: 600_000 }, () => {
         assert.deepEqual([elsewhere.code, elsewhere.stdout.trim()], [1, 'no']);
         const named = await asRobot(['auth', 'can-i', 'get', 'configmap/allowed']);
         assert.deepEqual([named.code, named.stdout.trim()], [0, 'yes']);
+        const list = parseTable((await asRobot(['auth', 'can-i', '--list'])).stdout);
+        const rows = list.rows.map((r) => `${r.Resources} ${r['Resource Names']} ${r.Verbs}`);
+        assert.ok(rows.includes('pods [] [get list watch]'), rows.join('\n'));
+        assert.ok(rows.includes('configmaps [allowed] [get]'), rows.join('\n'));
+        assert.ok(rows.includes('selfsubjectaccessreviews.authorization.k8s.io [] [create]'), rows.join('\n'));
         const all = await runKubectl(k, c, ['auth', 'can-i', '*', '*', '--all-namespaces']);
         assert.deepEqual([all.code, all.stdout.trim()], [0, 'yes']);
       });
@@ -450,6 +455,21 @@ describe('RBAC', { timeout: 600_000 }, () => {
     await apiOk(c, 'POST', `${rbac}/rolebindings`, { ...binding('boss-binds', 'bind-cluster-admin'), subjects: [{ kind: 'ServiceAccount', name: 'boss' }] });
     const bound = await api(c, 'POST', `${rbac}/rolebindings`, binding('helper-root', 'cluster-admin'), { token: boss.token });
     assert.equal(bound.status, 201, bound.text);
+  });
+
+  it('a token bound to a pod (kubectl create token --bound-object-kind Pod) dies with the pod', async () => {
+    const ns = 'rbac-bound';
+    await serviceAccountKubeconfig(c, ns, 'runner');
+    await apiOk(c, 'POST', `/api/v1/namespaces/${ns}/pods`, pod('worker', ns));
+    const k = kubectls()[kubectls().length - 1];
+    const token = (await kubectlOk(k, c, ['create', 'token', 'runner', '-n', ns, '--bound-object-kind', 'Pod', '--bound-object-name', 'worker'])).trim();
+    const whoami = await apiOk(c, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }, { token });
+    assert.deepEqual(whoami.status.userInfo.extra['authentication.kubernetes.io/pod-name'], ['worker']);
+    const missing = await runKubectl(k, c, ['create', 'token', 'runner', '-n', ns, '--bound-object-kind', 'Pod', '--bound-object-name', 'nobody']);
+    assert.equal(missing.stderr.trim(), 'error: failed to create token: pods "nobody" not found');
+    await apiOk(c, 'DELETE', `/api/v1/namespaces/${ns}/pods/worker?gracePeriodSeconds=0`);
+    await waitFor(async () => (await api(c, 'GET', `/api/v1/namespaces/${ns}/pods/worker`)).status === 404, 'the pod to be gone');
+    assert.equal((await api(c, 'GET', '/api', undefined, { token })).status, 401);
   });
 
   it('unknown tokens are 401 as before; health and version stay open', async () => {

@@ -7,6 +7,8 @@ import type { Store } from '../storage/store.js';
 import type { TokenSigner, BoundRef } from './tokens.js';
 import { ADMIN_USER, serviceAccountUser, type UserInfo } from './user.js';
 
+const DELETION_GRACE_MS = 60_000;
+
 export class Authenticator {
   private readonly adminToken: Buffer;
 
@@ -46,8 +48,11 @@ export class Authenticator {
     return { ...serviceAccountUser(k.namespace, k.serviceaccount.name, k.serviceaccount.uid), extra };
   }
 
+  /** Still there with the same uid; one being deleted counts for a minute more, as in kube, so a terminating pod can still call home. */
   private exists(groupResource: string, namespace: string, ref: BoundRef): boolean {
     const obj = this.store.get(groupResource, namespace, ref.name);
-    return !!obj && obj.metadata.uid === ref.uid && !obj.metadata.deletionTimestamp;
+    if (!obj || obj.metadata.uid !== ref.uid) return false;
+    const deleted = obj.metadata.deletionTimestamp;
+    return !deleted || Date.parse(deleted) > Date.now() - DELETION_GRACE_MS;
   }
 }
