@@ -335,6 +335,12 @@ describe('RBAC', { timeout: 600_000 }, () => {
       }, { token: sa.token });
     assert.equal((await review('widgets')).status.allowed, true);
     assert.equal((await review('gadgets')).status.allowed, false);
+    // kubectl's imperative create sends the aggregation rule as protobuf.
+    const k = kubectls()[kubectls().length - 1];
+    await kubectlOk(k, c, ['create', 'clusterrole', 'team-x', '--aggregation-rule=team=x']);
+    await kubectlOk(k, c, ['create', 'clusterrole', 'team-x-secrets', '--verb=get', '--resource=secrets']);
+    await kubectlOk(k, c, ['label', 'clusterrole', 'team-x-secrets', 'team=x']);
+    await waitFor(async () => (await apiOk(c, 'GET', `${path}/team-x`)).rules?.[0]?.resources?.[0] === 'secrets', 'team-x to take the rules of team-x-secrets');
     await apiOk(c, 'DELETE', `${path}/widgets-view`);
     await waitFor(async () => !(await viewHas('widgets')), 'view to drop the rules of the deleted role');
     assert.equal((await review('widgets')).status.allowed, false);

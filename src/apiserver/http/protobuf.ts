@@ -110,7 +110,7 @@ function decodeKind(kind: string, raw: Buffer): Json {
 
 /** How one message's fields map to JSON, for kinds simple enough to describe as data. */
 type FieldSpec =
-  | { name: string; type: 'string' | 'strings' | 'bool' | 'int' }
+  | { name: string; type: 'string' | 'strings' | 'bool' | 'int' | 'map' }
   | { name: string; type: 'message' | 'messages'; of: Schema };
 type Schema = Record<number, FieldSpec>;
 
@@ -124,6 +124,7 @@ function decodeMessage(buf: Buffer, schema: Schema): Json {
       case 'strings': (obj[spec.name] ??= []).push(str(f)); break;
       case 'bool': obj[spec.name] = (f.value as bigint) !== 0n; break;
       case 'int': obj[spec.name] = Number(f.value as bigint); break;
+      case 'map': { const [k, v] = mapEntry(f.value as Buffer, false); (obj[spec.name] ??= {})[k] = v; break; }
       case 'message': obj[spec.name] = decodeMessage(f.value as Buffer, spec.of); break;
       case 'messages': (obj[spec.name] ??= []).push(decodeMessage(f.value as Buffer, spec.of)); break;
     }
@@ -142,7 +143,7 @@ const SUBJECT: Schema = { 1: { name: 'kind', type: 'string' }, 2: { name: 'apiGr
 const ROLE_REF: Schema = { 1: { name: 'apiGroup', type: 'string' }, 2: { name: 'kind', type: 'string' }, 3: { name: 'name', type: 'string' } };
 const BINDING: Schema = { 2: { name: 'subjects', type: 'messages', of: SUBJECT }, 3: { name: 'roleRef', type: 'message', of: ROLE_REF } };
 const LABEL_SELECTOR_REQUIREMENT: Schema = { 1: { name: 'key', type: 'string' }, 2: { name: 'operator', type: 'string' }, 3: { name: 'values', type: 'strings' } };
-const LABEL_SELECTOR: Schema = { 2: { name: 'matchExpressions', type: 'messages', of: LABEL_SELECTOR_REQUIREMENT } };
+const LABEL_SELECTOR: Schema = { 1: { name: 'matchLabels', type: 'map' }, 2: { name: 'matchExpressions', type: 'messages', of: LABEL_SELECTOR_REQUIREMENT } };
 const RESOURCE_ATTRIBUTES: Schema = {
   1: { name: 'namespace', type: 'string' },
   2: { name: 'verb', type: 'string' },
