@@ -6,6 +6,8 @@ import { serviceAccountUser, type UserInfo } from '../../src/apiserver/auth/user
 import { forbidden } from '../../src/apiserver/auth/authorizer.js';
 import { TokenSigner } from '../../src/apiserver/auth/tokens.js';
 import { compactString, uncovered } from '../../src/apiserver/auth/escalation.js';
+import { defaultRbac, validateRbac } from '../../src/apiserver/registry/rbac-strategy.js';
+import { BUILTIN_RESOURCES } from '../../src/apiserver/registry/builtins.js';
 import { generateKeyPairSync } from 'node:crypto';
 
 const q = (s = '') => new URLSearchParams(s);
@@ -170,4 +172,37 @@ test('escalation: owner rules must cover every verb, resource, name and URL a ro
   assert.equal(uncovered([{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], [{ verbs: ['get'], nonResourceURLs: ['/healthz'] }]).length, 1, 'resource rules cover no URL');
   assert.equal(compactString({ apiGroups: [''], resources: ['pods'], resourceNames: ['x'], verbs: ['get', 'list'] }), '{APIGroups:[""], Resources:["pods"], ResourceNames:["x"], Verbs:["get" "list"]}');
   assert.equal(compactString({ nonResourceURLs: ['*'], verbs: ['*'] }), '{NonResourceURLs:["*"], Verbs:["*"]}');
+});
+
+test('RBAC validation: rules, roleRef and subjects with kube-apiserver field paths and messages', () => {
+  const def = (resource: string) => BUILTIN_RESOURCES.find((d) => d.group === 'rbac.authorization.k8s.io' && d.resource === resource)!;
+  const meta = (name: string) => ({ name });
+  const role = (resource: string, rules: object[]) => ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta('r'), rules });
+  assert.deepEqual(validateRbac(def('roles'), role('roles', [{ verbs: ['get'], nonResourceURLs: ['/healthz'] }])), [
+    { reason: 'FieldValueInvalid', field: 'rules[0].nonResourceURLs', message: 'Invalid value: []string{"/healthz"}: namespaced rules cannot apply to non-resource URLs' },
+  ]);
+  assert.deepEqual(validateRbac(def('clusterroles'), role('clusterroles', [{ verbs: ['get'], nonResourceURLs: ['/healthz'], resources: ['pods'] }])), [
+    { reason: 'FieldValueInvalid', field: 'rules[0].nonResourceURLs', message: 'Invalid value: []string{"/healthz"}: rules cannot apply to both regular resources and non-resource URLs' },
+  ]);
+  assert.deepEqual(validateRbac(def('clusterroles'), { ...role('clusterroles', []), metadata: meta('system:thing') }), [], 'RBAC names may hold colons');
+  assert.equal(validateRbac(def('roles'), { ...role('roles', []), metadata: meta('a/b') })[0].message, 'Invalid value: "a/b": may not contain \'/\'');
+  const crb = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: meta('b'),
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'x' },
+    subjects: [{ kind: 'ServiceAccount', name: 'sa' }, { kind: 'User', name: 'u', apiGroup: 'rbac.authorization.k8s.io' }],
+  };
+  assert.deepEqual(validateRbac(def('clusterrolebindings'), crb), [
+    { reason: 'FieldValueNotSupported', field: 'roleRef.kind', message: 'Unsupported value: "Role": supported values: "ClusterRole"' },
+    { reason: 'FieldValueRequired', field: 'subjects[0].namespace', message: 'Required value' },
+  ]);
+  const rb = { ...crb, kind: 'RoleBinding', subjects: [{ kind: 'Group', name: 'g' }] };
+  defaultRbac(def('rolebindings'), rb);
+  assert.deepEqual(rb.subjects, [{ kind: 'Group', name: 'g', apiGroup: 'rbac.authorization.k8s.io' }], 'User and Group subjects default to the RBAC group');
+  assert.deepEqual(validateRbac(def('rolebindings'), rb), []);
+  const changed = { ...rb, roleRef: { ...rb.roleRef, name: 'y' } };
+  assert.deepEqual(validateRbac(def('rolebindings'), changed, rb), [
+    { reason: 'FieldValueInvalid', field: 'roleRef', message: 'Invalid value: rbac.RoleRef{APIGroup:"rbac.authorization.k8s.io", Kind:"Role", Name:"y"}: cannot change roleRef' },
+  ]);
 });
