@@ -82,6 +82,8 @@ function subresourceEntry(def: ResourceDef, sub: string): object {
       return { ...base, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] };
     case 'binding':
       return { ...base, kind: 'Binding', verbs: ['create'] };
+    case 'token':
+      return { ...base, group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] };
     case 'log':
       return { ...base, kind: 'Pod', verbs: ['get'] };
     default:

@@ -7,12 +7,19 @@ import type { Logger } from 'pino';
 import { Store } from './storage/store.js';
 import { Registry } from './registry/registry.js';
 import { ObjectService } from './objects.js';
+import type { KObject } from './types.js';
 import { Watches } from './watch.js';
 import { HttpServer } from './http/server.js';
 import { GarbageCollector } from './controllers/garbage-collector.js';
 import { startServiceAccounts } from './controllers/service-accounts.js';
+import { ClusterRoleAggregator } from './controllers/cluster-role-aggregation.js';
+import { startTokenSecrets } from './controllers/token-secrets.js';
 import { ensureCredentials, kubeconfigYaml } from './pki.js';
 import { ApiError } from './errors.js';
+import { Authenticator } from './auth/authenticator.js';
+import { RbacAuthorizer } from './auth/authorizer.js';
+import { TokenSigner } from './auth/tokens.js';
+import { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './auth/bootstrap-policy.js';
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -48,6 +55,12 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const objects = new ObjectService(store, registry);
   objects.refreshCrds();
   await ensureNamespaces(objects);
+  await ensureBootstrapPolicy(objects);
+  const tokens = TokenSigner.fromDataDir(dataDir);
+  const authorizer = new RbacAuthorizer(store);
+  const aggregator = new ClusterRoleAggregator(objects, opts.logger.child({ component: 'clusterrole-aggregation' }));
+  await aggregator.start();
+  const stopTokenSecrets = startTokenSecrets(objects, tokens, creds.caCert, opts.logger.child({ component: 'token-secrets' }));
 
   const gc = new GarbageCollector(objects, opts.logger.child({ component: 'garbage-collector' }));
   gc.start();
@@ -56,7 +69,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const http = new HttpServer({
     objects,
     watches,
-    token: creds.token,
+    authenticator: new Authenticator(creds.token, tokens, store),
+    authorizer,
+    tokens,
     tls: opts.insecureHttp ? undefined : { key: creds.serverKey, cert: creds.serverCert },
     logger: opts.logger.child({ component: 'apiserver' }),
   });
@@ -78,6 +93,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       closed = true;
       gc.stop();
       stopServiceAccounts();
+      authorizer.stop();
+      aggregator.stop();
+      stopTokenSecrets();
       await http.close();
       store.close();
     },
@@ -91,6 +109,21 @@ async function ensureNamespaces(objects: ObjectService): Promise<void> {
       await objects.create(def, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 409)) throw err;
+    }
+  }
+}
+
+/** Created when absent and left alone otherwise, so an edited default survives a restart. */
+async function ensureBootstrapPolicy(objects: ObjectService): Promise<void> {
+  const rbac = (resource: string) => objects.registry.lookup('rbac.authorization.k8s.io', 'v1', resource)!;
+  const wanted: [ReturnType<typeof rbac>, KObject[]][] = [
+    [rbac('clusterroles'), bootstrapClusterRoles()],
+    [rbac('clusterrolebindings'), bootstrapClusterRoleBindings()],
+  ];
+  for (const [def, list] of wanted) {
+    for (const obj of list) {
+      if (objects.store.get(`${def.group}/${def.resource}`, undefined, obj.metadata.name!)) continue;
+      await objects.create(def, undefined, obj);
     }
   }
 }

@@ -44,6 +44,8 @@ export interface WriteOptions {
   dryRun?: boolean;
   fieldValidation?: FieldValidation;
   fieldManager?: string;
+  /** Runs on the defaulted, validated object before it is stored (e.g. RBAC escalation checks); throws to refuse. */
+  check?: (obj: KObject) => void;
 }
 
 export interface DeleteOptions {
@@ -435,6 +437,7 @@ export class ObjectService {
       }
     }
     if (causes.length) throw invalid(def.group, def.kind, obj.metadata.name ?? '', causes);
+    opts.check?.(obj);
     return warnings;
   }
 

@@ -34,9 +34,6 @@ function offline(bin: string, args: string[]): string {
 const kustomized = (k: Kubectl) => parseManifests(offline(k.path, ['kustomize', deployDir]));
 const rendered = (release: string, ns: string, ...args: string[]) => parseManifests(offline(helmPath, ['template', release, join(deployDir, 'chart'), '-n', ns, '--include-crds', ...args]));
 
-// The embedded control plane does not serve rbac.authorization.k8s.io yet: RBAC kinds are
-// checked as YAML here (and against the controller's calls in rbac.test.ts) and left out of the
-// applies. Apply them too once the API server serves RBAC.
 const withoutRbac = (docs: Manifest[]) => docs.filter((d) => !RBAC_KINDS.has(d.kind));
 
 const key = (d: Manifest) => `${d.kind}/${d.metadata?.namespace ? `${d.metadata.namespace}/` : ''}${d.metadata?.name}`;
@@ -149,9 +146,9 @@ describe('applying deploy/ and the chart to the embedded control plane', { timeo
   });
 
   async function applyAndCheck(docs: Manifest[]): Promise<void> {
-    const input = toYaml(...withoutRbac(docs));
+    const input = toYaml(...docs);
     const out = await kubectlOk(k, c, ['apply', '-f', '-'], { input, timeoutMs: 120_000 });
-    for (const d of withoutRbac(docs)) {
+    for (const d of docs) {
       const args = ['get', `${d.kind.toLowerCase()}.${d.apiVersion.includes('/') ? d.apiVersion.split('/')[0] : ''}`.replace(/\.$/, ''), d.metadata.name, '-o', 'json'];
       if (d.metadata.namespace) args.push('-n', d.metadata.namespace);
       const got = JSON.parse(await kubectlOk(k, c, args));
@@ -162,7 +159,7 @@ describe('applying deploy/ and the chart to the embedded control plane', { timeo
     for (const line of again.trim().split('\n')) assert.match(line, / unchanged$/, again);
   }
 
-  it('kubectl apply of deploy/ (kustomize) creates the CRDs, namespace, ServiceAccount, Deployment and Service', async () => {
+  it('kubectl apply of deploy/ (kustomize) creates the CRDs, namespace, ServiceAccount, RBAC, Deployment and Service', async () => {
     await applyAndCheck(kustomized(k));
     const d = JSON.parse(await kubectlOk(k, c, ['get', 'deployment', 'hotpod-controller', '-n', 'hotpod-system', '-o', 'json']));
     checkControllerDeployment(d, 'hotpod-controller');

@@ -267,12 +267,15 @@ export interface ControllerProcess {
   stop(): Promise<number | null>;
 }
 
-/** `args` go after the defaults (which serve no metrics or probes: tests run side by side). */
-export async function startControllerProcess(c: Cluster, args: string[] = []): Promise<ControllerProcess> {
+/**
+ * `args` go after the defaults (which serve no metrics or probes: tests run side by side), so a
+ * later `--kubeconfig` wins; `env` is added to the test's own.
+ */
+export async function startControllerProcess(c: Cluster, args: string[] = [], env: Record<string, string> = {}): Promise<ControllerProcess> {
   const proc = spawn(process.execPath, [cliPath(), 'controller', '--kubeconfig', c.kubeconfigPath, '--log-level', 'info', '--metrics-bind-address=0', '--health-probe-bind-address=0', ...args], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_OPTIONS: '' },
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
   });
   let out = '';
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));

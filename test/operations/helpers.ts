@@ -13,8 +13,8 @@ export interface ObservedController extends ControllerProcess {
   exitCode(): number | null;
 }
 
-export async function startObservedController(c: Cluster, args: string[] = []): Promise<ObservedController> {
-  const p = await startControllerProcess(c, ['--metrics-bind-address=127.0.0.1:0', '--health-probe-bind-address=127.0.0.1:0', ...args]);
+export async function startObservedController(c: Cluster, args: string[] = [], env: Record<string, string> = {}): Promise<ObservedController> {
+  const p = await startControllerProcess(c, [...args, '--metrics-bind-address=127.0.0.1:0', '--health-probe-bind-address=127.0.0.1:0'], env);
   const out = p.logs();
   const metrics = /metrics listening on (http:\/\/\S+)\/metrics/.exec(out);
   const health = /health probes listening on (http:\/\/\S+)\/healthz/.exec(out);

@@ -1,6 +1,7 @@
 // Decoding of the protobuf bodies kubectl ≥ 1.32 sends for imperative `kubectl create
-// namespace|configmap|secret` (it does not fall back to JSON on 415). Only those kinds and
-// the fields they carry are decoded; anything else is refused with 415.
+// namespace|configmap|secret|serviceaccount|role|...|token` and `kubectl auth` (it does not
+// fall back to JSON on 415). Only those kinds and the fields they carry are decoded; anything
+// else is refused with 415.
 
 import { ApiError } from '../errors.js';
 
@@ -107,6 +108,100 @@ function decodeKind(kind: string, raw: Buffer): Json {
   return obj;
 }
 
+/** How one message's fields map to JSON, for kinds simple enough to describe as data. */
+type FieldSpec =
+  | { name: string; type: 'string' | 'strings' | 'bool' | 'int' | 'map' }
+  | { name: string; type: 'message' | 'messages'; of: Schema };
+type Schema = Record<number, FieldSpec>;
+
+function decodeMessage(buf: Buffer, schema: Schema): Json {
+  const obj: Json = {};
+  for (const f of fields(buf)) {
+    const spec = schema[f.num];
+    if (!spec) continue;
+    switch (spec.type) {
+      case 'string': if (str(f)) obj[spec.name] = str(f); break;
+      case 'strings': (obj[spec.name] ??= []).push(str(f)); break;
+      case 'bool': obj[spec.name] = (f.value as bigint) !== 0n; break;
+      case 'int': obj[spec.name] = Number(f.value as bigint); break;
+      case 'map': { const [k, v] = mapEntry(f.value as Buffer, false); (obj[spec.name] ??= {})[k] = v; break; }
+      case 'message': obj[spec.name] = decodeMessage(f.value as Buffer, spec.of); break;
+      case 'messages': (obj[spec.name] ??= []).push(decodeMessage(f.value as Buffer, spec.of)); break;
+    }
+  }
+  return obj;
+}
+
+const POLICY_RULE: Schema = {
+  1: { name: 'verbs', type: 'strings' },
+  2: { name: 'apiGroups', type: 'strings' },
+  3: { name: 'resources', type: 'strings' },
+  4: { name: 'resourceNames', type: 'strings' },
+  5: { name: 'nonResourceURLs', type: 'strings' },
+};
+const SUBJECT: Schema = { 1: { name: 'kind', type: 'string' }, 2: { name: 'apiGroup', type: 'string' }, 3: { name: 'name', type: 'string' }, 4: { name: 'namespace', type: 'string' } };
+const ROLE_REF: Schema = { 1: { name: 'apiGroup', type: 'string' }, 2: { name: 'kind', type: 'string' }, 3: { name: 'name', type: 'string' } };
+const BINDING: Schema = { 2: { name: 'subjects', type: 'messages', of: SUBJECT }, 3: { name: 'roleRef', type: 'message', of: ROLE_REF } };
+const LABEL_SELECTOR_REQUIREMENT: Schema = { 1: { name: 'key', type: 'string' }, 2: { name: 'operator', type: 'string' }, 3: { name: 'values', type: 'strings' } };
+const LABEL_SELECTOR: Schema = { 1: { name: 'matchLabels', type: 'map' }, 2: { name: 'matchExpressions', type: 'messages', of: LABEL_SELECTOR_REQUIREMENT } };
+const RESOURCE_ATTRIBUTES: Schema = {
+  1: { name: 'namespace', type: 'string' },
+  2: { name: 'verb', type: 'string' },
+  3: { name: 'group', type: 'string' },
+  4: { name: 'version', type: 'string' },
+  5: { name: 'resource', type: 'string' },
+  6: { name: 'subresource', type: 'string' },
+  7: { name: 'name', type: 'string' },
+};
+const NON_RESOURCE_ATTRIBUTES: Schema = { 1: { name: 'path', type: 'string' }, 2: { name: 'verb', type: 'string' } };
+
+/** Kinds decoded from a field table: apiVersion and the fields after metadata (field 1). */
+const TABLE_KINDS: Record<string, { apiVersion: string; schema: Schema }> = {
+  ServiceAccount: { apiVersion: 'v1', schema: { 4: { name: 'automountServiceAccountToken', type: 'bool' } } },
+  Role: { apiVersion: 'rbac.authorization.k8s.io/v1', schema: { 2: { name: 'rules', type: 'messages', of: POLICY_RULE } } },
+  ClusterRole: {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    schema: {
+      2: { name: 'rules', type: 'messages', of: POLICY_RULE },
+      3: { name: 'aggregationRule', type: 'message', of: { 1: { name: 'clusterRoleSelectors', type: 'messages', of: LABEL_SELECTOR } } },
+    },
+  },
+  RoleBinding: { apiVersion: 'rbac.authorization.k8s.io/v1', schema: BINDING },
+  ClusterRoleBinding: { apiVersion: 'rbac.authorization.k8s.io/v1', schema: BINDING },
+  TokenRequest: {
+    apiVersion: 'authentication.k8s.io/v1',
+    schema: {
+      2: {
+        name: 'spec',
+        type: 'message',
+        of: {
+          1: { name: 'audiences', type: 'strings' },
+          3: { name: 'boundObjectRef', type: 'message', of: { 1: { name: 'kind', type: 'string' }, 2: { name: 'apiVersion', type: 'string' }, 3: { name: 'name', type: 'string' }, 4: { name: 'uid', type: 'string' } } },
+          4: { name: 'expirationSeconds', type: 'int' },
+        },
+      },
+    },
+  },
+  SelfSubjectAccessReview: {
+    apiVersion: 'authorization.k8s.io/v1',
+    schema: {
+      2: {
+        name: 'spec',
+        type: 'message',
+        of: { 1: { name: 'resourceAttributes', type: 'message', of: RESOURCE_ATTRIBUTES }, 2: { name: 'nonResourceAttributes', type: 'message', of: NON_RESOURCE_ATTRIBUTES } },
+      },
+    },
+  },
+  SelfSubjectRulesReview: { apiVersion: 'authorization.k8s.io/v1', schema: { 2: { name: 'spec', type: 'message', of: { 1: { name: 'namespace', type: 'string' } } } } },
+  SelfSubjectReview: { apiVersion: 'authentication.k8s.io/v1', schema: {} },
+};
+
+function decodeTableKind(kind: string, raw: Buffer): Json {
+  const obj = decodeMessage(raw, TABLE_KINDS[kind].schema);
+  const meta = fields(raw).find((f) => f.num === 1);
+  return { metadata: meta ? objectMeta(meta.value as Buffer) : {}, ...obj };
+}
+
 const SUPPORTED = new Set(['Namespace', 'ConfigMap', 'Secret']);
 
 /** Decodes a Kubernetes protobuf envelope holding one of the supported kinds into JSON form. */
@@ -127,7 +222,11 @@ export function decodeProtobufObject(body: Buffer): Json {
       }
       if (f.num === 2) raw = f.value as Buffer;
     }
-    if (!SUPPORTED.has(kind) || apiVersion !== 'v1' || !raw) throw unsupported(`protobuf is accepted for ${[...SUPPORTED].join(', ')} only`);
+    const table = TABLE_KINDS[kind];
+    if (raw && table && table.apiVersion === apiVersion) return { apiVersion, kind, ...decodeTableKind(kind, raw) };
+    if (!SUPPORTED.has(kind) || apiVersion !== 'v1' || !raw) {
+      throw unsupported(`protobuf is accepted for ${[...SUPPORTED, ...Object.keys(TABLE_KINDS)].join(', ')} only`);
+    }
     return { apiVersion, kind, ...decodeKind(kind, raw) };
   } catch (err) {
     if (err instanceof ApiError) throw err;

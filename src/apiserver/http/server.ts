@@ -4,7 +4,6 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
 import YAML from 'yaml';
 import type { Logger } from 'pino';
 import { ApiError, badRequest, internalError, methodNotSupported, unauthorized, type Status } from '../errors.js';
@@ -20,24 +19,41 @@ import { getScale, scaleUpdate } from './scale.js';
 import { bindPod } from './binding.js';
 import { proxyPodLog } from './pod-log.js';
 import { decodeProtobufObject } from './protobuf.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import { forbidden, type RbacAuthorizer } from '../auth/authorizer.js';
+import { requestAttributes } from '../auth/attributes.js';
+import { impersonatedUser, wantsImpersonation } from '../auth/impersonation.js';
+import { escalationCheck } from '../auth/escalation.js';
+import { RBAC_GROUP } from '../auth/rbac-rules.js';
+import type { TokenSigner } from '../auth/tokens.js';
+import { ANONYMOUS_USER, isSuperuser, type UserInfo } from '../auth/user.js';
+import { requestToken, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, subjectAccessReview, tokenReview } from './auth-endpoints.js';
 
 export interface HttpServerOptions {
   objects: ObjectService;
   watches: Watches;
-  token: string;
+  authenticator: Authenticator;
+  authorizer: RbacAuthorizer;
+  tokens: TokenSigner;
   tls?: { key: string; cert: string };
   logger: Logger;
 }
 
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 const OPEN_PATHS = new Set(['/healthz', '/readyz', '/livez', '/version']);
+const REVIEWS = new Set([
+  'authentication.k8s.io/selfsubjectreviews',
+  'authorization.k8s.io/selfsubjectaccessreviews',
+  'authorization.k8s.io/selfsubjectrulesreviews',
+  'authentication.k8s.io/tokenreviews',
+  'authorization.k8s.io/subjectaccessreviews',
+  'authorization.k8s.io/localsubjectaccessreviews',
+]);
 
 export class HttpServer {
   readonly server: http.Server | https.Server;
-  private readonly tokenBuf: Buffer;
 
   constructor(private readonly opts: HttpServerOptions) {
-    this.tokenBuf = Buffer.from(opts.token);
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
     this.server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, handler) : http.createServer(handler);
     this.server.keepAliveTimeout = 65_000;
@@ -62,8 +78,12 @@ export class HttpServer {
     const started = process.hrtime.bigint();
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
-      if (!OPEN_PATHS.has(url.pathname) && !this.authenticated(req)) throw unauthorized();
-      await this.route(req, res, url);
+      let user = this.opts.authenticator.authenticate(req.headers.authorization);
+      if (!user && !OPEN_PATHS.has(url.pathname)) throw unauthorized();
+      if (user && wantsImpersonation(req.headers)) user = this.impersonate(user, req);
+      // system:masters (the admin kubeconfig) is never looked up: its requests cost no RBAC work.
+      if (user && !isSuperuser(user)) this.authorize(user, req.method ?? 'GET', url);
+      await this.route(req, res, url, user ?? ANONYMOUS_USER);
     } catch (err) {
       const apiErr = err instanceof ApiError ? err : internalError(err);
       if (!(err instanceof ApiError)) this.opts.logger.error({ err, method: req.method, url: req.url }, 'request failed');
@@ -77,14 +97,23 @@ export class HttpServer {
     }
   }
 
-  private authenticated(req: IncomingMessage): boolean {
-    const header = req.headers.authorization ?? '';
-    if (!header.startsWith('Bearer ')) return false;
-    const given = Buffer.from(header.slice(7).trim());
-    return given.length === this.tokenBuf.length && timingSafeEqual(given, this.tokenBuf);
+  private impersonate(requester: UserInfo, req: IncomingMessage): UserInfo {
+    const authorizer = this.opts.authorizer;
+    return impersonatedUser(
+      req.headersDistinct,
+      (attrs) => authorizer.authorize(requester, attrs).allowed,
+      (attrs) => forbidden(requester, attrs, authorizer.authorize(requester, attrs).reason),
+    );
   }
 
-  private async route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  /** Before anything is read or started, watches included, as kube-apiserver's filter chain does. */
+  private authorize(user: UserInfo, method: string, url: URL): void {
+    const attrs = requestAttributes(method, url.pathname, url.searchParams);
+    const decision = this.opts.authorizer.authorize(user, attrs);
+    if (!decision.allowed) throw forbidden(user, attrs, decision.reason);
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse, url: URL, user: UserInfo): Promise<void> {
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const registry = this.opts.objects.registry;
     const host = req.headers.host ?? 'localhost';
@@ -122,7 +151,27 @@ export class HttpServer {
     }
     const def = registry.lookup(parsed.group, parsed.version, parsed.resource);
     if (!def) throw pathNotFound(path);
-    return this.resource(req, res, url, def, parsed);
+    if (REVIEWS.has(`${def.group}/${def.resource}`)) return this.review(req, res, def, parsed, user);
+    return this.resource(req, res, url, def, parsed, user);
+  }
+
+  private async review(req: IncomingMessage, res: ServerResponse, def: ResourceDef, r: ResourceRequest, user: UserInfo): Promise<void> {
+    if (req.method !== 'POST' || r.name !== undefined || (r.namespace !== undefined) !== def.namespaced) throw methodNotSupported(def.resource, req.method ?? '');
+    const body = await readObjectBody(req);
+    switch (def.resource) {
+      case 'tokenreviews':
+        return sendJson(res, 201, tokenReview(this.opts.authenticator, body));
+      case 'subjectaccessreviews':
+        return sendJson(res, 201, subjectAccessReview(this.opts.authorizer, body));
+      case 'localsubjectaccessreviews':
+        return sendJson(res, 201, subjectAccessReview(this.opts.authorizer, body, r.namespace));
+      case 'selfsubjectreviews':
+        return sendJson(res, 201, selfSubjectReview(user));
+      case 'selfsubjectaccessreviews':
+        return sendJson(res, 201, selfSubjectAccessReview(this.opts.authorizer, user, body));
+      default:
+        return sendJson(res, 201, selfSubjectRulesReview(this.opts.authorizer, user, body));
+    }
   }
 
   private openapiDocument(res: ServerResponse, path: string): void {
@@ -141,7 +190,7 @@ export class HttpServer {
     sendJson(res, 200, openapiV3Document(defs, schemas));
   }
 
-  private async resource(req: IncomingMessage, res: ServerResponse, url: URL, def: ResourceDef, r: ResourceRequest): Promise<void> {
+  private async resource(req: IncomingMessage, res: ServerResponse, url: URL, def: ResourceDef, r: ResourceRequest, user: UserInfo): Promise<void> {
     const objects = this.opts.objects;
     const q = url.searchParams;
     const method = req.method ?? 'GET';
@@ -151,6 +200,7 @@ export class HttpServer {
       dryRun: q.getAll('dryRun').includes('All'),
       fieldValidation: fieldValidation(q.get('fieldValidation')),
       fieldManager: q.get('fieldManager') ?? undefined,
+      check: def.group === RBAC_GROUP && !isSuperuser(user) ? escalationCheck(this.opts.authorizer, user, def.resource, namespace) : undefined,
     };
 
     if (r.name === undefined) {
@@ -186,6 +236,11 @@ export class HttpServer {
       if (method !== 'POST') throw methodNotSupported('pods/binding', method);
       const body = await readObjectBody(req);
       return sendJson(res, 201, await bindPod(objects, def, namespace!, name, body));
+    }
+    if (r.subresource === 'token' && def.subresources.includes('token')) {
+      if (method !== 'POST') throw methodNotSupported('serviceaccounts/token', method);
+      const body = await readObjectBody(req);
+      return sendJson(res, 201, await requestToken(objects, this.opts.tokens, namespace!, name, body));
     }
     if (r.subresource === 'log' && def.subresources.includes('log')) {
       if (method !== 'GET') throw methodNotSupported('pods/log', method);

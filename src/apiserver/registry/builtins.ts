@@ -2,6 +2,7 @@
 
 import type { ResourceDef } from '../types.js';
 
+const RBAC = 'rbac.authorization.k8s.io';
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 interface BuiltinSpec {
@@ -57,11 +58,22 @@ export const BUILTIN_RESOURCES: ResourceDef[] = [
   builtin({ resource: 'configmaps', kind: 'ConfigMap', shortNames: ['cm'] }),
   builtin({ resource: 'secrets', kind: 'Secret' }),
   builtin({ resource: 'services', kind: 'Service', shortNames: ['svc'], categories: ['all'], subresources: ['status'] }),
-  builtin({ resource: 'serviceaccounts', kind: 'ServiceAccount', shortNames: ['sa'] }),
+  builtin({ resource: 'serviceaccounts', kind: 'ServiceAccount', shortNames: ['sa'], subresources: ['token'] }),
   builtin({ group: 'apps', resource: 'controllerrevisions', kind: 'ControllerRevision' }),
   // Stored and served so that hotpod's own install (deploy/, the Helm chart) applies here; no
   // controller runs Deployments on the embedded nodes.
   builtin({ group: 'apps', resource: 'deployments', kind: 'Deployment', shortNames: ['deploy'], subresources: ['status'], tracksGeneration: true }),
+  builtin({ group: RBAC, resource: 'roles', kind: 'Role' }),
+  builtin({ group: RBAC, resource: 'rolebindings', kind: 'RoleBinding' }),
+  builtin({ group: RBAC, resource: 'clusterroles', kind: 'ClusterRole', namespaced: false }),
+  builtin({ group: RBAC, resource: 'clusterrolebindings', kind: 'ClusterRoleBinding', namespaced: false }),
+  // Reviews are answered, never stored: POST is their only verb.
+  builtin({ group: 'authentication.k8s.io', resource: 'selfsubjectreviews', kind: 'SelfSubjectReview', namespaced: false, verbs: ['create'] }),
+  builtin({ group: 'authorization.k8s.io', resource: 'selfsubjectaccessreviews', kind: 'SelfSubjectAccessReview', namespaced: false, verbs: ['create'] }),
+  builtin({ group: 'authorization.k8s.io', resource: 'selfsubjectrulesreviews', kind: 'SelfSubjectRulesReview', namespaced: false, verbs: ['create'] }),
+  builtin({ group: 'authentication.k8s.io', resource: 'tokenreviews', kind: 'TokenReview', namespaced: false, verbs: ['create'] }),
+  builtin({ group: 'authorization.k8s.io', resource: 'subjectaccessreviews', kind: 'SubjectAccessReview', namespaced: false, verbs: ['create'] }),
+  builtin({ group: 'authorization.k8s.io', resource: 'localsubjectaccessreviews', kind: 'LocalSubjectAccessReview', verbs: ['create'] }),
   builtin({ group: 'coordination.k8s.io', resource: 'leases', kind: 'Lease' }),
   builtin({ group: 'events.k8s.io', resource: 'events', kind: 'Event', shortNames: ['ev'] }),
   builtin({

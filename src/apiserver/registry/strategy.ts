@@ -6,6 +6,7 @@ import type { StatusCause } from '../errors.js';
 import type { KObject, ResourceDef } from '../types.js';
 import { validateLabel, validateSubdomain } from './names.js';
 import { deepEqual } from '../../util/equal.js';
+import { defaultRbac, isRbac, validateRbac } from './rbac-strategy.js';
 
 type Json = Record<string, any>;
 
@@ -17,6 +18,7 @@ export function defaultBuiltin(def: ResourceDef, obj: KObject): void {
   }
   if (def.group === '' && def.resource === 'secrets') (obj as Json).type ??= 'Opaque';
   if (def.group === '' && def.resource === 'services') defaultService(obj);
+  if (isRbac(def)) defaultRbac(def, obj);
 }
 
 /** Status a newly created built-in object starts with, whatever the client sent. */
@@ -91,6 +93,7 @@ function defaultService(svc: KObject): void {
 }
 
 export function validateBuiltin(def: ResourceDef, obj: KObject, old?: KObject): StatusCause[] {
+  if (isRbac(def)) return validateRbac(def, obj, old);
   const causes: StatusCause[] = [];
   const name = obj.metadata.name ?? '';
   if (def.resource === 'namespaces') causes.push(...validateLabel(name, 'metadata.name'));

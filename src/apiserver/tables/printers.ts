@@ -52,6 +52,10 @@ const builtinPrinters: Record<string, Printer> = {
     columns: [nameColumn(), column('Holder', 'string', 'holderIdentity contains the identity of the holder of a current lease.'), ageColumn()],
     cells: (o, now) => [nameOf(o), str(rec(o.spec).holderIdentity), ageOf(o, now)],
   },
+  'rbac.authorization.k8s.io/roles': rolePrinter(),
+  'rbac.authorization.k8s.io/clusterroles': rolePrinter(),
+  'rbac.authorization.k8s.io/rolebindings': bindingPrinter(),
+  'rbac.authorization.k8s.io/clusterrolebindings': bindingPrinter(),
   // CRDs have no printer of their own: the default convertor prints the raw creation time.
   'apiextensions.k8s.io/customresourcedefinitions': {
     columns: [nameColumn(), column('Created At', 'date', AGE_DESCRIPTION)],
@@ -67,6 +71,40 @@ const fallbackPrinter: Printer = {
 export function printerFor(def: ResourceDef): Printer {
   if (!def.builtin) return customResourcePrinter(def.printerColumns);
   return builtinPrinters[`${def.group}/${def.resource}`] ?? fallbackPrinter;
+}
+
+/** Roles print their creation time, not an age, as kube's printers do. */
+function rolePrinter(): Printer {
+  return {
+    columns: [nameColumn(), column('Created At', 'date', AGE_DESCRIPTION)],
+    cells: (o) => [nameOf(o), createdAt(o)],
+  };
+}
+
+function bindingPrinter(): Printer {
+  return {
+    columns: [
+      nameColumn(),
+      column('Role', 'string', 'RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace.'),
+      ageColumn(),
+      column('Users', 'string', 'Users in the roleBinding', 1),
+      column('Groups', 'string', 'Groups in the roleBinding', 1),
+      column('ServiceAccounts', 'string', 'ServiceAccounts in the roleBinding', 1),
+    ],
+    cells: (o, now) => {
+      const ref = rec(o.roleRef);
+      const subjects = recs(o.subjects);
+      const named = (kind: string) => subjects.filter((s) => s.kind === kind);
+      return [
+        nameOf(o),
+        `${str(ref.kind)}/${str(ref.name)}`,
+        ageOf(o, now),
+        named('User').map((s) => str(s.name)).join(', '),
+        named('Group').map((s) => str(s.name)).join(', '),
+        named('ServiceAccount').map((s) => `${str(s.namespace)}/${str(s.name)}`).join(', '),
+      ];
+    },
+  };
 }
 
 function keyCount(v: unknown): number {
