@@ -11,23 +11,8 @@ import { kubectlOk, projectRoot, runKubectl, waitFor, type Cluster } from '../he
 import { newestKubectl } from '../helpers/pods.js';
 import { findManifest, parseManifests, type Manifest } from '../helpers/rbac.js';
 import { serviceAccountKubeconfig } from '../helpers/service-account.js';
-import {
-  SIDECAR_V2,
-  WAIT_MS,
-  applyGss,
-  cond,
-  container,
-  getGss,
-  gss,
-  isReady,
-  namespace,
-  podsOf,
-  recordPods,
-  setSidecarImage,
-  startGssCluster,
-  waitSettled,
-} from '../gameserverset/helpers.js';
-import { scrape, startObservedController, sum, waitForHolder, type ObservedController } from '../operations/helpers.js';
+import { WAIT_MS, namespace, startGssCluster } from '../gameserverset/helpers.js';
+import { handOverMidRollout, scrape, startObservedController, sum, waitForHolder, type ObservedController } from '../operations/helpers.js';
 
 const deployDir = join(projectRoot, 'deploy');
 
@@ -85,45 +70,23 @@ describe('the controller as deploy/ runs it, under its ServiceAccount', { timeou
     const standby = leader === a ? b : a;
 
     const ns = await namespace(c, 'deployed-rollout');
-    const names = ['dr-0', 'dr-1', 'dr-2', 'dr-3'];
-    // A grace period keeps each pod's update open for seconds, so the kill lands mid-update.
-    await applyGss(c, gss('dr', ns, { replicas: 4, maxUnavailable: 1, gracePeriodSeconds: 3, annotations: { 'sim.hotpod.dev/ready-delay-ms.sidecar': '500' } }));
-    const initial = await waitSettled(c, ns, 'dr', names);
-    assert.equal(sum(await scrape(standby.metricsUrl), 'hotpod_reconcile_total'), 0, 'the standby reconciled nothing');
-
-    const history = await recordPods(c, ns, 4);
-    try {
-      await setSidecarImage(c, ns, 'dr', SIDECAR_V2);
-      await waitFor(() => history.gate.get('dr-3')?.includes('False'), 'dr-3 left service', WAIT_MS, 20);
-      const leaderDenials = sum(await scrape(leader.metricsUrl), 'hotpod_api_requests_total', { code: '403' });
-      await leader.kill9();
-
-      // The Deployment's lease duration (15 s by default) bounds the hand-over.
-      await waitForHolder(c, systemNs, 'hotpod-controller', [standby.identity]);
-      const done = await waitFor(
-        async () => {
-          const pods = await podsOf(c, ns, 'dr');
-          const ok = pods.size === 4 && [...pods.values()].every((p) => container(p, 'sidecar')?.image === SIDECAR_V2 && isReady(p) && cond(p, 'InPlaceUpdateReady')?.status === 'True');
-          return ok ? pods : undefined;
-        },
-        'all four pods on the new sidecar, in service',
-        WAIT_MS * 2,
-        250,
-      );
-      for (const name of names) {
-        const p = done.get(name)!;
-        assert.equal(p.metadata.uid, initial.get(name)!.metadata.uid, `${name} not recreated`);
-        assert.deepEqual(history.images.get(name), [initial.get(name)!.spec.containers[1].image, SIDECAR_V2], `${name} got its new image exactly once`);
-        assert.equal(container(p, 'sidecar')!.restartCount, 1, `${name}: sidecar restarted once`);
-        assert.equal(container(p, 'engine')!.restartCount, 0, `${name}: engine never restarted`);
-      }
-      await waitFor(async () => (await getGss(c, ns, 'dr')).status?.updatedReadyReplicas === 4, 'status.updatedReadyReplicas 4', WAIT_MS, 250);
-      const m = await scrape(standby.metricsUrl);
-      assert.equal(leaderDenials, 0, 'the old leader was denied nothing');
-      assert.equal(sum(m, 'hotpod_api_requests_total', { code: '403' }), 0, 'the new leader was denied nothing');
-      assert.ok(sum(m, 'hotpod_api_requests_total', { verb: 'patch', resource: 'pods' }) > 0, 'the new leader patched pods under its role');
-    } finally {
-      history.close();
-    }
+    // The Deployment's lease duration (15 s by default) bounds the hand-over.
+    let leaderDenials = -1;
+    await handOverMidRollout(c, {
+      leader,
+      standby,
+      leaseNs: systemNs,
+      leaseName: 'hotpod-controller',
+      ns,
+      prefix: 'dr',
+      finishMs: WAIT_MS * 2,
+      beforeKill: async () => {
+        leaderDenials = sum(await scrape(leader.metricsUrl), 'hotpod_api_requests_total', { code: '403' });
+      },
+    });
+    assert.equal(leaderDenials, 0, 'the old leader was denied nothing');
+    const m = await scrape(standby.metricsUrl);
+    assert.equal(sum(m, 'hotpod_api_requests_total', { code: '403' }), 0, 'the new leader was denied nothing');
+    assert.ok(sum(m, 'hotpod_api_requests_total', { verb: 'patch', resource: 'pods' }) > 0, 'the new leader patched pods under its role');
   });
 });

@@ -5,24 +5,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, waitFor, type Cluster } from '../helpers/cluster.js';
-import {
-  SIDECAR_V2,
-  WAIT_MS,
-  applyGss,
-  cond,
-  container,
-  getGss,
-  gss,
-  isReady,
-  namespace,
-  podsOf,
-  recordPods,
-  setSidecarImage,
-  specImage,
-  startGssCluster,
-  waitSettled,
-} from '../gameserverset/helpers.js';
-import { getLease, leaderArgs, scrape, startObservedController, status, sum, waitForHolder, type ObservedController } from './helpers.js';
+import { WAIT_MS, namespace, startGssCluster } from '../gameserverset/helpers.js';
+import { getLease, handOverMidRollout, leaderArgs, scrape, startObservedController, status, sum, waitForHolder, type ObservedController } from './helpers.js';
 
 describe('leader election', { timeout: 420_000 }, () => {
   let c: Cluster;
@@ -59,55 +43,11 @@ describe('leader election', { timeout: 420_000 }, () => {
     assert.equal(sum(await scrape(standby.metricsUrl), 'hotpod_leader'), 0);
 
     const ns = await namespace(c, 'le-rollout');
-    const names = ['le-0', 'le-1', 'le-2', 'le-3'];
-    // A grace period and a slow sidecar keep each pod's update open for ~3.5 s, so the kill
-    // lands between a pod leaving service and its new image.
-    await applyGss(c, gss('le', ns, { replicas: 4, maxUnavailable: 1, gracePeriodSeconds: 3, annotations: { 'sim.hotpod.dev/ready-delay-ms.sidecar': '500' } }));
-    const before1 = await waitSettled(c, ns, 'le', names);
-    // Everything so far was the leader's work.
-    assert.ok(sum(await scrape(leader.metricsUrl), 'hotpod_reconcile_total', { controller: 'gameserverset' }) > 0, 'the leader reconciled');
-    assert.equal(sum(await scrape(standby.metricsUrl), 'hotpod_reconcile_total'), 0, 'the standby reconciled nothing');
-    assert.equal(sum(await scrape(standby.metricsUrl), 'hotpod_api_requests_total', { verb: 'create', resource: 'pods' }), 0);
-
-    const history = await recordPods(c, ns, 4);
-    try {
-      await setSidecarImage(c, ns, 'le', SIDECAR_V2);
-      await waitFor(() => history.gate.get('le-3')?.includes('False'), 'le-3 left service', WAIT_MS, 20);
-      await leader.kill9();
-
-      const taken = await waitForHolder(c, leaseNs, 'hotpod-controller', [standby.identity]);
-      assert.equal(taken.spec.leaseTransitions, lease.spec.leaseTransitions + 1, 'one transition');
-      await waitFor(async () => sum(await scrape(standby.metricsUrl), 'hotpod_leader') === 1, 'the standby leads', WAIT_MS);
-
-      const done = await waitFor(
-        async () => {
-          const pods = await podsOf(c, ns, 'le');
-          const ok = pods.size === 4 && [...pods.values()].every((p) => container(p, 'sidecar')?.image === SIDECAR_V2 && isReady(p) && cond(p, 'InPlaceUpdateReady')?.status === 'True');
-          return ok ? pods : undefined;
-        },
-        'all four pods on the new sidecar, in service',
-        WAIT_MS,
-        250,
-      );
-      await waitFor(() => [...history.latest.values()].every((p) => isReady(p) && cond(p, 'InPlaceUpdateReady')?.status === 'True' && specImage(p, 'sidecar') === SIDECAR_V2), 'the watch saw the end', WAIT_MS);
-      assert.ok(history.maxUnavailable() <= 1, `maxUnavailable 1 held across the hand-over (saw ${history.maxUnavailable()})`);
-      for (const name of names) {
-        const p = done.get(name)!;
-        assert.equal(p.metadata.uid, before1.get(name)!.metadata.uid, `${name} not recreated`);
-        assert.deepEqual(history.gate.get(name), ['True', 'False', 'True'], `${name} left service exactly once`);
-        assert.deepEqual(history.images.get(name), [before1.get(name)!.spec.containers[1].image, SIDECAR_V2], `${name} got its new image exactly once`);
-        assert.equal(container(p, 'sidecar')!.restartCount, 1, `${name}: sidecar restarted once`);
-        assert.equal(container(p, 'engine')!.restartCount, 0, `${name}: engine never restarted`);
-      }
-      // The set's status follows the pods by one reconcile: on a busy machine, later than the test sees them.
-      await waitFor(async () => (await getGss(c, ns, 'le')).status?.updatedReadyReplicas === 4, 'status.updatedReadyReplicas 4', WAIT_MS, 250);
-      // The killed leader had not patched an image yet (le-3 was inside its grace period): the
-      // new leader patched all four.
-      const m = await scrape(standby.metricsUrl);
-      assert.equal(sum(m, 'hotpod_pods_updated_total', { kind: 'GameServerSet', policy: 'InPlace' }), 4);
-    } finally {
-      history.close();
-    }
+    const taken = await handOverMidRollout(c, { leader, standby, leaseNs, leaseName: 'hotpod-controller', ns, prefix: 'le' });
+    assert.equal(taken.spec.leaseTransitions, lease.spec.leaseTransitions + 1, 'one transition');
+    // The killed leader had not patched an image yet (le-3 was inside its grace period): the
+    // new leader patched all four.
+    assert.equal(sum(await scrape(standby.metricsUrl), 'hotpod_pods_updated_total', { kind: 'GameServerSet', policy: 'InPlace' }), 4);
 
     // A clean stop releases the Lease: no holder, and it says it was released.
     assert.equal(await standby.stop(), 0);

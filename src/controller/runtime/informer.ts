@@ -14,6 +14,7 @@ import { IndexedCache, type IndexFunc } from './indexed-cache.js';
 import type { ObjectClient } from './object-client.js';
 import { keyString, type KubeObject } from './objects.js';
 import type { Watch } from '@kubernetes/client-node';
+import { InterruptibleSleep } from './interruptible-sleep.js';
 
 export interface ResourceEventHandler<T extends KubeObject = KubeObject> {
   onAdd?(obj: T): void;
@@ -100,7 +101,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   private running?: Promise<void>;
   private abortWatch?: () => void;
   private listAbort?: AbortController;
-  private wake?: () => void;
+  private readonly sleeper = new InterruptibleSleep();
   private resyncTimer?: NodeJS.Timeout;
   private path?: string;
 
@@ -187,7 +188,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.abortWatch?.();
     this.listAbort?.abort();
-    this.wake?.();
+    this.sleeper.interrupt();
     await this.running;
   }
 
@@ -374,18 +375,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private pause(ms: number): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    return new Promise((res) => {
-      const t = setTimeout(() => {
-        this.wake = undefined;
-        res();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        this.wake = undefined;
-        res();
-      };
-    });
+    return this.stopped ? Promise.resolve() : this.sleeper.sleep(ms);
   }
 }
 

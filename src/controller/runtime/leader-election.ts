@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { isAlreadyExists, isConflict, isNotFound, type ObjectClient } from './object-client.js';
 import type { KubeObject } from './objects.js';
+import { InterruptibleSleep } from './interruptible-sleep.js';
 
 export const LEASE_API_VERSION = 'coordination.k8s.io/v1';
 export const LEASE_KIND = 'Lease';
@@ -135,7 +136,7 @@ export class LeaderElector {
   private observed?: { lease: KubeObject; spec: string; atMs: number };
   private leading = false;
   private stopped = false;
-  private wake?: () => void;
+  private readonly sleeper = new InterruptibleSleep();
   private running?: Promise<void>;
   private lastHolder?: string;
   private readonly now: () => number;
@@ -175,7 +176,7 @@ export class LeaderElector {
   /** Stops campaigning or renewing. The Lease is kept until release(). */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.sleeper.interrupt();
     await this.running;
   }
 
@@ -293,17 +294,6 @@ export class LeaderElector {
   }
 
   private pause(ms: number): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    return new Promise((res) => {
-      const t = setTimeout(() => {
-        this.wake = undefined;
-        res();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        this.wake = undefined;
-        res();
-      };
-    });
+    return this.stopped ? Promise.resolve() : this.sleeper.sleep(ms);
   }
 }
