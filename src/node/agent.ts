@@ -1,6 +1,7 @@
 // One node agent (kubelet's role for one embedded node): registers the Node and keeps its
-// Lease, watches the pods bound to it (and only those), and hands each changed pod to the pod
-// sync through a keyed work queue.
+// Lease, hears of the pods bound to it (and only those, from the nodes' shared pod feed, or
+// from a watch of its own), and hands each changed pod to the pod sync through a keyed work
+// queue.
 
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { type NodeResources, podCIDRFor } from './node-object.js';
 import { PodIpAllocator } from './pod-ips.js';
 import { PodSync, podKey } from './pod-sync.js';
 import { runInformer, type RunningInformer } from './informer.js';
+import type { PodFeed } from './pod-feed.js';
 import { type KubeletServer, startKubeletServer } from './kubelet-server.js';
 import { WorkQueue } from './work-queue.js';
 import type { ContainerRuntime } from './runtime/types.js';
@@ -36,6 +38,8 @@ export interface NodeAgentOptions {
   crashBackoff?: BackoffPolicy;
   pullBackoff?: BackoffPolicy;
   heartbeat?: HeartbeatOptions;
+  /** The pods of every node, shared with the scheduler; without it the agent watches its own. */
+  podFeed?: PodFeed;
 }
 
 export class NodeAgent {
@@ -46,6 +50,8 @@ export class NodeAgent {
   private heartbeat?: NodeHeartbeat;
   private kubelet?: KubeletServer;
   private informer?: RunningInformer<Json>;
+  private podCache?: RunningInformer<Json>['cache'];
+  private unsubscribe?: () => void;
 
   constructor(private readonly o: NodeAgentOptions) {
     const cidr = podCIDRFor(o.index, o.resources.pods);
@@ -75,7 +81,8 @@ export class NodeAgent {
       logger,
       getPod: (key) => {
         const [namespace, name] = key.split('/');
-        return this.informer?.cache.get(name!, namespace);
+        const pod = this.podCache?.get(name!, namespace);
+        return pod?.spec?.nodeName === o.name ? pod : undefined;
       },
       enqueue: (key) => this.queue.add(key),
       enqueueAt: (key, at) => this.queue.addAt(key, at),
@@ -98,6 +105,15 @@ export class NodeAgent {
       this.logger,
     );
     await this.heartbeat.start();
+    const feed = this.o.podFeed;
+    if (feed) {
+      this.podCache = feed.cache;
+      this.unsubscribe = feed.subscribeNode(this.o.name, (pod) => this.queue.add(podKey(pod)));
+      // Pods bound before we subscribed are in the cache already.
+      for (const pod of feed.cache.list()) if (pod.spec?.nodeName === this.o.name) this.queue.add(podKey(pod));
+      await feed.synced;
+      return;
+    }
     this.informer = runInformer<Json>(
       this.o.client,
       '/api/v1/pods',
@@ -105,12 +121,14 @@ export class NodeAgent {
       (pod) => this.queue.add(podKey(pod)),
       this.o.logger.child({ node: this.o.name, informer: 'pods' }),
     );
+    this.podCache = this.informer.cache;
     await this.informer.synced;
   }
 
   /** Stops watching and heartbeating, and stops the containers (hotpod is exiting). */
   async stop(graceSeconds = 1): Promise<void> {
     this.heartbeat?.stop();
+    this.unsubscribe?.();
     await this.informer?.stop();
     this.queue.close();
     await this.pods.shutdown(graceSeconds);

@@ -4,11 +4,13 @@
 // Requests send and receive plain JSON rather than client-node's typed models, whose
 // serializer drops fields it does not know and turns times into Date objects; the agent
 // compares statuses field by field, so it needs the objects as the server wrote them. Watches
-// use client-node's ListWatch (an informer) with a field selector.
+// use client-node's ListWatch (an informer) with a field selector, fed by LineWatch
+// (watch-stream.ts) over connections of their own.
 
 import https from 'node:https';
 import tls from 'node:tls';
-import { KubeConfig, ListWatch, Watch, type KubernetesObject } from '@kubernetes/client-node';
+import { KubeConfig, ListWatch, type KubernetesObject, type Watch } from '@kubernetes/client-node';
+import { LineWatch } from './watch-stream.js';
 
 type Json = Record<string, any>;
 
@@ -33,6 +35,8 @@ export interface RequestOptions {
 
 export class KubeClient {
   private readonly agent: https.Agent;
+  /** Watches hold their connection for as long as they run: never one of the request sockets. */
+  private readonly watchAgent: https.Agent;
   private readonly base: URL;
   private readonly headers: Record<string, string> = {};
 
@@ -49,6 +53,7 @@ export class KubeClient {
     // the PEM texts; it also keeps those texts out of the agent's per-request pool key.
     const secureContext = tls.createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key });
     this.agent = new https.Agent({ keepAlive: true, maxSockets, secureContext, rejectUnauthorized: opts.rejectUnauthorized });
+    this.watchAgent = new https.Agent({ secureContext, rejectUnauthorized: opts.rejectUnauthorized });
   }
 
   /** `maxSockets`: connections kept to the API server (requests beyond wait their turn). */
@@ -117,10 +122,12 @@ export class KubeClient {
       this.request<{ items: T[]; metadata: Json }>('GET', path, undefined, {
         query: { fieldSelector: selectors.fieldSelector, labelSelector: selectors.labelSelector },
       });
-    return new ListWatch<T>(path, new Watch(this.kubeConfig), list as never, false, selectors.labelSelector, selectors.fieldSelector);
+    const watch = new LineWatch(this.base, this.watchAgent, this.headers) as unknown as Watch;
+    return new ListWatch<T>(path, watch, list as never, false, selectors.labelSelector, selectors.fieldSelector);
   }
 
   close(): void {
     this.agent.destroy();
+    this.watchAgent.destroy();
   }
 }

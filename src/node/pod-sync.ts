@@ -67,6 +67,8 @@ interface PodState {
   /** The last pod object seen, for the teardown of a pod that vanished. */
   lastPod: Json;
   terminating?: Promise<void>;
+  /** Something may be under ctx.podDir (volumes, or a runtime's files): remove it with the pod. */
+  podDirUsed: boolean;
   /** Our last status write and the resourceVersion it was based on. */
   lastWrite?: { baseRV: string; status: Json };
 }
@@ -171,7 +173,8 @@ export class PodSync {
     const uid: string = pod.metadata.uid;
     const podDir = join(this.o.podsDir, uid);
     const emptyDirs = ((pod.spec?.volumes ?? []) as Json[]).filter((v) => v?.emptyDir).map((v) => String(v.name));
-    await mkdir(podDir, { recursive: true });
+    // The pod directory exists once something goes in it: its emptyDir volumes here, or what a
+    // runtime puts there (the process runtime's containers). A simulated pod needs none.
     for (const v of emptyDirs) await mkdir(join(podDir, 'volumes', v), { recursive: true });
     const podIP = this.o.ips.allocate(uid, pod.status?.podIP);
     const st: PodState = {
@@ -184,6 +187,8 @@ export class PodSync {
       ops: new Set(),
       startTime: pod.status?.startTime ?? rfc3339(),
       lastPod: pod,
+      // A pod that ran before hotpod restarted may have left files.
+      podDirUsed: emptyDirs.length > 0 || (pod.status?.containerStatuses ?? []).length > 0,
     };
     this.adoptPreviousStatus(st, pod);
     this.states.set(st.key, st);
@@ -224,7 +229,7 @@ export class PodSync {
       }
     }
     this.o.ips.release(st.uid);
-    await rm(st.ctx.podDir, { recursive: true, force: true });
+    if (st.podDirUsed) await rm(st.ctx.podDir, { recursive: true, force: true });
     if (this.states.get(st.key) === st) this.states.delete(st.key);
   }
 
@@ -415,6 +420,7 @@ export class PodSync {
     try {
       const env = await this.env.resolve(spec, pod, { name: this.o.nodeName, hostIP: this.o.hostIP, podIP: st.ctx.podIP, allocatable: this.o.allocatable });
       const resolved = { ...(structuredClone(spec) as ContainerSpec), env, envFrom: undefined } as ContainerSpec;
+      if (runtime.writesPodDir) st.podDirUsed = true;
       info = await runtime.start(st.ctx, resolved, onExit);
     } catch (err) {
       const reason = err instanceof ContainerStartError ? err.reason : 'RunContainerError';
