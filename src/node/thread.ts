@@ -44,6 +44,8 @@ export type ToThread = { type: 'stats'; id: number; gc: boolean } | { type: 'clo
  * `startNodes` does). `onCrash` hears of an error that ends the thread later on.
  */
 export async function startNodesThread(o: NodesThreadOptions, onCrash: (err: Error) => void = () => {}): Promise<NodesThread> {
+  // No nodes: no scheduler either (as startNodes), so no thread.
+  if (o.count === 0) return { stats: async () => ({ pods: 0, heapUsed: 0 }), close: async () => {} };
   const worker = new Worker(new URL('./thread-main.js', import.meta.url), { workerData: o });
   const statsWaiters = new Map<number, (s: NodesThreadStats) => void>();
   let closing: Promise<void> | undefined;
