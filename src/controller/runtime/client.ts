@@ -4,6 +4,7 @@
 
 import { resolve } from 'node:path';
 import { KubeConfig, ServerConfiguration, Watch, createConfiguration, type Configuration } from '@kubernetes/client-node';
+import { PooledKubeConfigAuth } from './connection-pool.js';
 import { ObjectClient } from './object-client.js';
 import { TokenBucket } from './rate-limit.js';
 
@@ -49,11 +50,13 @@ export function loadKubeConfig(opts: Pick<ClientOptions, 'kubeconfig' | 'context
 export function createClients(opts: ClientOptions & { kubeConfig?: KubeConfig } = {}): Clients {
   const kc = opts.kubeConfig ?? loadKubeConfig(opts);
   const cluster = kc.getCurrentCluster()!;
+  // Kept-alive connections for every client below (client-node would open one per request).
+  const auth = new PooledKubeConfigAuth(kc);
   const limiter = opts.qps && opts.qps > 0 ? new TokenBucket(opts.qps, Math.max(1, opts.burst ?? Math.ceil(opts.qps * 1.5))) : undefined;
   const configuration = (): Configuration =>
     createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),
-      authMethods: { default: kc },
+      authMethods: { default: auth },
       promiseMiddleware: limiter
         ? [
             {
