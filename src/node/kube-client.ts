@@ -5,12 +5,12 @@
 // serializer drops fields it does not know and turns times into Date objects; the agent
 // compares statuses field by field, so it needs the objects as the server wrote them. Watches
 // use client-node's ListWatch (an informer) with a field selector, fed by LineWatch
-// (watch-stream.ts) over connections of their own.
+// (src/util/watch-stream.ts) over connections of their own.
 
 import https from 'node:https';
 import tls from 'node:tls';
 import { KubeConfig, ListWatch, type KubernetesObject, type Watch } from '@kubernetes/client-node';
-import { LineWatch } from './watch-stream.js';
+import { LineWatch } from '../util/watch-stream.js';
 
 type Json = Record<string, any>;
 

@@ -3,9 +3,10 @@
 // binary runs against the embedded control plane and a real cluster.
 
 import { resolve } from 'node:path';
-import { KubeConfig, ServerConfiguration, Watch, createConfiguration, type Configuration } from '@kubernetes/client-node';
+import { KubeConfig, ServerConfiguration, createConfiguration, type Configuration, type Watch } from '@kubernetes/client-node';
 import { PooledKubeConfigAuth } from './connection-pool.js';
 import { ObjectClient } from './object-client.js';
+import { KubeConfigWatch } from './watch.js';
 import { TokenBucket } from './rate-limit.js';
 
 export interface ClientOptions {
@@ -28,7 +29,7 @@ export interface Clients {
   kubeConfig: KubeConfig;
   /** any kind as plain JSON (what the informers and the event recorder use) */
   objects: ObjectClient;
-  /** client-node's Watch for the same cluster */
+  /** client-node's Watch contract for the same cluster (KubeConfigWatch, watch.ts) */
   watch: Watch;
   /** client-node's typed API classes (CoreV1Api, …) sharing the same rate limit */
   makeApiClient<T>(apiClass: new (config: Configuration) => T): T;
@@ -72,7 +73,7 @@ export function createClients(opts: ClientOptions & { kubeConfig?: KubeConfig } 
   return {
     kubeConfig: kc,
     objects: new ObjectClient(configuration(), opts.requestTimeoutMs),
-    watch: new Watch(kc),
+    watch: new KubeConfigWatch(kc) as unknown as Watch,
     makeApiClient: (apiClass) => new apiClass(configuration()),
     server: cluster.server,
   };
