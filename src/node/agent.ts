@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { type BackoffPolicy, KUBELET_BACKOFF } from './backoff.js';
-import { EventRecorder } from './events.js';
+import { EventRecorder, KUBELET_EVENT_RATE } from './events.js';
 import type { KubeClient } from './kube-client.js';
 import { DEFAULT_HEARTBEAT, type HeartbeatOptions, NodeHeartbeat } from './node-heartbeat.js';
 import { type NodeResources, podCIDRFor } from './node-object.js';
@@ -46,6 +46,7 @@ export class NodeAgent {
   readonly pods: PodSync;
   private readonly queue: WorkQueue;
   private readonly logger: Logger;
+  private readonly events: EventRecorder;
   private readonly podCIDR: string;
   private heartbeat?: NodeHeartbeat;
   private kubelet?: KubeletServer;
@@ -74,7 +75,7 @@ export class NodeAgent {
       podsDir,
       runtimes: o.runtimes,
       ips: new PodIpAllocator(cidr.first, cidr.size),
-      events: new EventRecorder(o.eventClient ?? o.client, { component: 'kubelet', host: o.name }),
+      events: (this.events = new EventRecorder(o.eventClient ?? o.client, { component: 'kubelet', host: o.name }, KUBELET_EVENT_RATE)),
       crashBackoff: o.crashBackoff ?? KUBELET_BACKOFF,
       pullBackoff: o.pullBackoff ?? KUBELET_BACKOFF,
       allocatable: { cpu: o.resources.cpu, memory: `${o.resources.memoryMi - 100}Mi` },
@@ -132,6 +133,7 @@ export class NodeAgent {
     await this.informer?.stop();
     this.queue.close();
     await this.pods.shutdown(graceSeconds);
+    this.events.close();
     await this.kubelet?.close();
   }
 }
