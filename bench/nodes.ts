@@ -180,6 +180,7 @@ async function main(): Promise<void> {
   await pods.allReady('all pods Ready');
   const started = performance.now();
   const startSpan = cpu();
+  const events = (await client.request<{ items: unknown[] }>('GET', `/api/v1/namespaces/${NS}/events`)).items.length;
   const threadCpu = ((await nodes.stats()).threadCpuSeconds ?? NaN) - (before.threadCpuSeconds ?? NaN);
   progress(`all Ready after ${((started - t0) / 1000).toFixed(2)} s`);
   const latencies = { bound: spans(pods.times, 'created', 'bound'), ready: spans(pods.times, 'bound', 'ready') };
@@ -244,6 +245,7 @@ async function main(): Promise<void> {
     ['latency created → bound', latency(latencies.bound)],
     ['latency bound → Ready', latency(latencies.ready)],
     ['CPU ms per pod started: by process', startCpu],
+    ['Events written by then (scheduler and kubelets)', `${events} (${(events / PODS).toFixed(2)} per pod)`],
     ['CPU ms per pod started: nodes thread alone', Number.isFinite(threadCpu) ? threadMs : 'n/a (no /proc)'],
     ['agents: pods held', String(after.pods)],
     ['agents + scheduler heap per 1,000 running pods', perThousand(after.heapUsed - before.heapUsed)],
