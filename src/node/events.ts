@@ -132,7 +132,7 @@ export class EventRecorder {
   private write({ method, path, body, contentType }: Pending): void {
     this.inFlight++;
     this.client
-      .request(method, path, body, { contentType })
+      .request(method, path, body, { contentType, ignoreAnswer: true })
       .catch(() => undefined)
       .finally(() => this.inFlight--);
   }

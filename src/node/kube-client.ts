@@ -30,6 +30,8 @@ export function isStatus(err: unknown, status: number): boolean {
 
 export interface RequestOptions {
   contentType?: string;
+  /** The caller has no use for a successful answer: it resolves undefined, unparsed. */
+  ignoreAnswer?: boolean;
   query?: Record<string, string | number | boolean | undefined>;
 }
 
@@ -89,6 +91,9 @@ export class KubeClient {
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
         res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          // A whole pod is 2-3 KB of JSON: not parsed when nobody reads it.
+          if (opts.ignoreAnswer && status >= 200 && status < 300) return resolve(undefined as T);
           const text = Buffer.concat(chunks).toString('utf8');
           let parsed: any;
           try {
@@ -96,7 +101,6 @@ export class KubeClient {
           } catch {
             parsed = undefined;
           }
-          const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) return resolve(parsed as T);
           const message = parsed?.message ?? text ?? '';
           reject(new ApiError(status, parsed?.reason ?? '', `${method} ${url.pathname}: ${status} ${message}`));

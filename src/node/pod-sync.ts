@@ -270,7 +270,7 @@ export class PodSync {
         'DELETE',
         `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`,
         { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } },
-        { query: { gracePeriodSeconds: 0 } },
+        { query: { gracePeriodSeconds: 0 }, ignoreAnswer: true },
       );
     } catch (err) {
       if (!isStatus(err, 404) && !isStatus(err, 409)) throw err;
@@ -584,7 +584,7 @@ export class PodSync {
     if (!statusChanged(pod.status, status)) return wake;
     const path = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/status`;
     try {
-      await this.o.client.request('PUT', path, { ...pod, status });
+      await this.o.client.request('PUT', path, { ...pod, status }, { ignoreAnswer: true });
       st.lastWrite = { baseRV: pod.metadata.resourceVersion, status };
     } catch (err) {
       if (isStatus(err, 404)) return undefined;
@@ -595,7 +595,7 @@ export class PodSync {
       if (fresh.metadata.uid !== st.uid) return undefined;
       const again = podStatus(fresh, this.view(st, fresh, terminal).view, rfc3339(), terminal);
       if (!statusChanged(fresh.status, again)) return wake;
-      await this.o.client.request('PUT', path, { ...fresh, status: again });
+      await this.o.client.request('PUT', path, { ...fresh, status: again }, { ignoreAnswer: true });
       st.lastWrite = { baseRV: fresh.metadata.resourceVersion, status: again };
     }
     return wake;

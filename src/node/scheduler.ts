@@ -220,12 +220,12 @@ export class Scheduler {
     if (this.bindsInFlight >= MAX_BINDS_IN_FLIGHT) await new Promise<void>((resolve) => this.bindSlots.push(resolve));
     this.bindsInFlight++;
     try {
-      await this.client.request('POST', `/api/v1/namespaces/${namespace}/pods/${name}/binding`, {
-        apiVersion: 'v1',
-        kind: 'Binding',
-        metadata: { name, namespace, uid },
-        target: { apiVersion: 'v1', kind: 'Node', name: node },
-      });
+      await this.client.request(
+        'POST',
+        `/api/v1/namespaces/${namespace}/pods/${name}/binding`,
+        { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace, uid }, target: { apiVersion: 'v1', kind: 'Node', name: node } },
+        { ignoreAnswer: true },
+      );
       this.reported.delete(uid);
       this.events.pod(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`);
     } catch (err) {
