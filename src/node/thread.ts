@@ -54,12 +54,14 @@ export async function startNodesThread(o: NodesThreadOptions, onCrash: (err: Err
 
   await new Promise<void>((resolve, reject) => {
     const early = (err: Error) => reject(err);
+    const exitEarly = (code: number) => reject(new Error(`node thread exited with code ${code} before it was ready`));
     worker.once('error', early);
-    worker.once('exit', (code) => reject(new Error(`node thread exited with code ${code} before it was ready`)));
+    worker.once('exit', exitEarly);
     worker.on('message', function first(msg: FromThread) {
       if (msg.type !== 'ready' && msg.type !== 'failed') return;
       worker.off('message', first);
       worker.off('error', early);
+      worker.off('exit', exitEarly);
       if (msg.type === 'ready') resolve();
       else reject(new Error(msg.message));
     });
@@ -68,7 +70,6 @@ export async function startNodesThread(o: NodesThreadOptions, onCrash: (err: Err
     throw err;
   });
 
-  worker.removeAllListeners('exit');
   worker.on('error', (err) => {
     if (!closing) onCrash(err);
   });
