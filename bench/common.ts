@@ -26,6 +26,8 @@ export const projectRoot: string = (() => {
 
 export interface RunningHotpod {
   kubeconfigPath: string;
+  /** The process id of `hotpod up`, to read its CPU time. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function spawnHotpodUp(args: string[], opts: { env?: NodeJS.Process
   });
   return {
     kubeconfigPath,
+    pid: proc.pid!,
     async stop() {
       proc.kill('SIGTERM');
       await exited;

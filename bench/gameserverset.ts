@@ -9,21 +9,30 @@
 // until status shows every pod updated and ready:
 //   - rollout time, from the image patch to the last pod updated and ready;
 //   - the controller's pod writes per pod during the rollout, and its writes of every kind per pod;
-//   - containers restarted (restartCount of pods that survived) and pods recreated.
-// Knobs (environment): BENCH_GSS_PODS, BENCH_GSS_MAX_UNAVAILABLE (default 100%), BENCH_VERBOSE=1.
+//   - containers restarted (restartCount of pods that survived) and pods recreated;
+//   - CPU seconds per pod of the cluster process, of this one (the controller) and of the
+//     machine's other processes (a WARNING says when they used more than a fifth of a core).
+// Then the controller's memory at BENCH_GSS_MEMORY_PODS (5,000) GameServers: the controller
+// alone in a process of its own (bench/controller-process.ts, what `hotpod controller` runs),
+// heap after a full GC and RSS, before the GameServerSet exists and once all its pods are Ready.
+// Knobs (environment): BENCH_GSS_PODS, BENCH_GSS_MAX_UNAVAILABLE (default 100%),
+// BENCH_GSS_MEMORY_PODS, BENCH_VERBOSE=1.
 
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startController, type RunningController } from '../src/controller/index.js';
 import { createClients, type ObjectClient } from '../src/controller/runtime/index.js';
-import { measureRollout, startRolloutCluster, type RolloutResult } from './rollout.js';
+import { measureRollout, startRolloutCluster, waitUntil, type RolloutResult } from './rollout.js';
 import { envInt } from './common.js';
+import { busyWarning, cpuMeter, type CpuSpan } from './cpu.js';
 
 type Json = Record<string, any>;
 
 const PODS = envInt('BENCH_GSS_PODS', 1000);
+const MEMORY_PODS = envInt('BENCH_GSS_MEMORY_PODS', 5000);
 const MAX_UNAVAILABLE = process.env.BENCH_GSS_MAX_UNAVAILABLE || '100%';
 const VERBOSE = process.env.BENCH_VERBOSE === '1';
 const NS = 'bench-gss';
@@ -59,11 +68,16 @@ function gameServerSet(name: string, policy: string): Json {
 
 interface Result extends RolloutResult {
   type: string;
+  cpu: CpuSpan;
 }
 
-async function rollout(objects: ObjectClient, controller: RunningController, policy: string): Promise<Result> {
+async function rollout(objects: ObjectClient, controller: RunningController, policy: string, clusterPid: number): Promise<Result> {
   const name = `bench-${policy.toLowerCase()}`;
+  let cpu!: () => CpuSpan;
+  let span!: CpuSpan;
   const result = await measureRollout({
+    onRolloutStart: () => (cpu = cpuMeter({ cluster: clusterPid, controller: process.pid })),
+    onRolloutEnd: () => (span = cpu()),
     objects,
     controller,
     apiVersion: API,
@@ -75,22 +89,72 @@ async function rollout(objects: ObjectClient, controller: RunningController, pol
     container: 'sidecar',
     progress,
   });
-  return { type: policy, ...result };
+  return { type: policy, ...result, cpu: span };
+}
+
+interface Memory {
+  heapUsed: number;
+  rss: number;
+}
+
+/** The controller's memory, alone in its own process, at 0 and at MEMORY_PODS GameServers. */
+async function controllerMemory(kubeconfig: string, objects: ObjectClient): Promise<{ idle: Memory; loaded: Memory; gc: boolean }> {
+  const script = new URL('./controller-process.js', import.meta.url);
+  const child = fork(script, [kubeconfig], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const next = <T>() =>
+    new Promise<T>((resolve, reject) => {
+      child.once('message', (m) => resolve(m as T));
+      void exited.then(() => reject(new Error('the controller process exited')));
+    });
+  const memory = async () => {
+    const answer = next<{ memory: NodeJS.MemoryUsage; gc: boolean }>();
+    child.send('memory');
+    const m = await answer;
+    return { heapUsed: m.memory.heapUsed, rss: m.memory.rss, gc: m.gc };
+  };
+  try {
+    await next();
+    const idle = await memory();
+    const name = 'bench-memory';
+    const key = { namespace: NS, name };
+    progress(`${name}: creating ${MEMORY_PODS} GameServers (controller in its own process)`);
+    await objects.createObject({ ...gameServerSet(name, 'ReCreate'), spec: { ...gameServerSet(name, 'ReCreate').spec, replicas: MEMORY_PODS } });
+    await waitUntil(`${name}: ${MEMORY_PODS} GameServers ready`, async () => {
+      const st = (await objects.get(API, 'GameServerSet', key)).status ?? {};
+      return st.replicas === MEMORY_PODS && st.readyReplicas === MEMORY_PODS;
+    }, 500);
+    // Let the last status writes and events land before reading the heap.
+    await new Promise((r) => setTimeout(r, 2000));
+    const loaded = await memory();
+    await objects.deleteObject(API, 'GameServerSet', key, { propagationPolicy: 'Background' });
+    return { idle, loaded, gc: idle.gc };
+  } finally {
+    child.send('stop');
+    await exited;
+  }
 }
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(os.tmpdir(), 'hotpod-bench-gss-'));
-  const cluster = await startRolloutCluster(dataDir, PODS);
+  const cluster = await startRolloutCluster(dataDir, Math.max(PODS, MEMORY_PODS));
   const logger = pino({ level: VERBOSE ? 'info' : 'warn' }, pino.destination(2));
   const controller = await startController({ kubeconfig: cluster.kubeconfigPath, logger });
   const { objects } = createClients({ kubeconfig: cluster.kubeconfigPath });
+  let controllerStopped = false;
   try {
     await objects.createObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
     const results: Result[] = [];
-    for (const type of STRATEGIES) results.push(await rollout(objects, controller, type));
+    for (const type of STRATEGIES) results.push(await rollout(objects, controller, type, cluster.pid));
 
     if (typeof global.gc === 'function') global.gc();
     const heapMiB = process.memoryUsage().heapUsed / 2 ** 20;
+    // The in-process controller stops so that the one measured is the only one acting.
+    await controller.stop();
+    controllerStopped = true;
+    const mem = await controllerMemory(cluster.kubeconfigPath, objects);
+    const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+    const ms = (s: number) => ((1000 * s) / PODS).toFixed(2);
     const lines = [
       `GameServerSet sidecar image rollout, ${PODS} GameServers, maxUnavailable ${MAX_UNAVAILABLE}, 3 simulated nodes`,
       'policy             time      pod writes/pod  all writes/pod  containers restarted  pods recreated',
@@ -98,15 +162,21 @@ async function main(): Promise<void> {
         (r) =>
           `${r.type.padEnd(18)} ${`${r.seconds.toFixed(1)} s`.padEnd(9)} ${r.podWrites.toFixed(2).padEnd(15)} ${r.allWrites.toFixed(2).padEnd(15)} ${String(r.restarted).padEnd(21)} ${r.replaced}`,
       ),
+      'CPU ms per pod during the rollout: cluster (API server + nodes) / controller / other processes',
+      ...results.map((r) => `  ${r.type.padEnd(18)} ${ms(r.cpu.byProcess.cluster!)} / ${ms(r.cpu.byProcess.controller!)} / ${ms(r.cpu.other)}`),
       `controller heap after the rollouts (this process, GameServerSets deleted): ${heapMiB.toFixed(1)} MiB`,
+      `controller memory at ${MEMORY_PODS} GameServers Ready (its own process${mem.gc ? ', heap after a full GC' : ', no GC forced'}): heap ${mib(mem.loaded.heapUsed)}, RSS ${mib(mem.loaded.rss)}` +
+        ` (with none: heap ${mib(mem.idle.heapUsed)}, RSS ${mib(mem.idle.rss)})`,
     ];
+    const warning = busyWarning(results.map((r) => [r.type, r.cpu]));
+    if (warning) lines.push(warning);
     process.stdout.write(`${lines.join('\n')}\n`);
     const inPlace = results.find((r) => r.type === 'InPlaceIfPossible')!;
     if (inPlace.replaced !== 0 || inPlace.restarted !== PODS) {
       throw new Error(`InPlaceIfPossible recreated ${inPlace.replaced} pods and restarted ${inPlace.restarted} sidecars: it must restart each sidecar once and recreate none`);
     }
   } finally {
-    await controller.stop();
+    if (!controllerStopped) await controller.stop();
     await cluster.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -2,19 +2,25 @@
 // agents cost in memory.
 //
 // The control plane runs as its own process (`hotpod up --in-memory --nodes 0`); this process
-// runs the scheduler and three simulated nodes (`startNodes`, as `hotpod up` does, talking to
-// the API server over HTTPS only) plus the load generator, so the two sides do not share an
-// event loop, as kubelets and kube-apiserver do not. It creates BENCH_NODE_PODS (1,000)
+// runs the scheduler and three simulated nodes on a worker thread (`startNodesThread`, as `hotpod
+// up` runs them, talking to the API server over HTTPS only) and the load generator on its main
+// thread, so the three do not share an event loop. It creates BENCH_NODE_PODS (1,000)
 // two-container pods with BENCH_CONCURRENCY (32) requests in flight and measures:
 //   - pods started per second: pods Ready (every container running, status written through
 //     pods/status) divided by the time from the first create to the last Ready;
-//   - the agents' memory per 1,000 running pods: heap and RSS of this process after a GC, with
-//     the pods running minus before (scheduler and agent caches, container records, status
-//     bookkeeping; the load generator's share is a few hundred bytes per pod);
+//   - CPU per pod started: of the API server, of the nodes' thread, of the load generator
+//     (this process less the nodes' thread), and of the machine's other processes (a WARNING
+//     says when they used more than a fifth of a core);
+//   - the agents' memory per 1,000 running pods: the nodes' thread's heap after a GC with the
+//     pods running minus before (scheduler and agent caches, container records, status
+//     bookkeeping), and this process's RSS likewise (the load generator's share is a few
+//     hundred bytes per pod);
 //   - pods deleted per second: graceful deletion until every pod is gone;
 //   - pods started per second by the nodes alone: the pods are created while no node runs, then
 //     the scheduler and nodes start, and the clock runs until the last pod is Ready (the create
-//     rate of the load generator out of the picture).
+//     rate of the load generator out of the picture);
+//   - pods started per second with everything in one `hotpod up --nodes 3` (API server on its
+//     main thread, nodes on their thread), pods created from this process: what a user sees.
 // Knobs (environment): BENCH_NODE_PODS, BENCH_CONCURRENCY, BENCH_VERBOSE=1,
 // BENCH_SERVER_NODE_ARGS (node flags for the control plane, e.g. --cpu-prof).
 
@@ -22,10 +28,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { startNodes } from '../src/node/index.js';
+import { startNodesThread, type NodesThread, type NodesThreadOptions } from '../src/node/thread.js';
 import { KubeClient } from '../src/node/kube-client.js';
 import { runInformer } from '../src/node/informer.js';
 import { envInt, spawnHotpodUp, type RunningHotpod } from './common.js';
+import { busyWarning, cpuMeter, type CpuSpan } from './cpu.js';
 
 type Json = Record<string, any>;
 
@@ -35,15 +42,15 @@ const VERBOSE = process.env.BENCH_VERBOSE === '1';
 const NODES = 3;
 const NS = 'bench-nodes';
 
-
 function progress(msg: string): void {
   if (VERBOSE) process.stderr.write(`[bench-nodes] ${msg}\n`);
 }
 
-
-async function startControlPlane(dataDir: string): Promise<RunningHotpod> {
+async function startControlPlane(dataDir: string, nodes = 0): Promise<RunningHotpod> {
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  return spawnHotpodUp(['--data-dir', dataDir, '--port', '0', '--in-memory', '--nodes', '0', '--log-level', 'warn'], { nodeArgs, readyTimeoutMs: 60_000 });
+  const { HOTPOD_NODES: _n, HOTPOD_MAX_PODS: _m, HOTPOD_NO_HOT_PATCH: _h, ...env } = process.env;
+  const args = ['--data-dir', dataDir, '--port', '0', '--in-memory', '--nodes', String(nodes), '--max-pods', String(Math.ceil(PODS / NODES) + 50), '--no-controller', '--log-level', 'warn'];
+  return spawnHotpodUp(args, { env, nodeArgs, readyTimeoutMs: 60_000 });
 }
 
 function gcNow(): void {
@@ -80,43 +87,34 @@ function pod(i: number): Json {
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
-async function main(): Promise<void> {
-  const dataDir = mkdtempSync(join(os.tmpdir(), 'hotpod-bench-nodes-'));
-  const plane = await startControlPlane(dataDir);
-  const client = await KubeClient.fromFile(plane.kubeconfigPath);
-  const logger = pino({ level: VERBOSE ? 'info' : 'warn' }, pino.destination(2));
-  // Room for every pod on three nodes.
-  const nodeOptions = { kubeconfigPath: plane.kubeconfigPath, dataDir, count: NODES, hotPatch: true, logger, resources: { pods: Math.ceil(PODS / NODES) + 50 } };
-  let nodes = await startNodes(nodeOptions);
-  await client.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+type Times = { created?: number; bound?: number; ready?: number };
 
+/** Watches the bench's pods: which are Ready, when each was created, bound and Ready. */
+async function watchPods(client: KubeClient, logger: pino.Logger) {
   const ready = new Set<string>();
-  const present = new Set<string>();
-  const times = new Map<string, { created?: number; bound?: number; ready?: number }>();
+  const times = new Map<string, Times>();
   const timesOf = (name: string) => {
     let t = times.get(name);
     if (!t) times.set(name, (t = {}));
     return t;
   };
   let onChange = () => {};
-  const watcher = runInformer<Json>(
+  const informer = runInformer<Json>(
     client,
     `/api/v1/namespaces/${NS}/pods`,
     {},
     (p) => {
-      const uid = p.metadata.uid;
       const t = timesOf(p.metadata.name);
       if (p.spec?.nodeName && t.bound === undefined) t.bound = performance.now();
       if (p.metadata.deletionTimestamp === undefined && (p.status?.conditions ?? []).some((c: Json) => c.type === 'Ready' && c.status === 'True')) {
-        ready.add(uid);
+        ready.add(p.metadata.uid);
         t.ready ??= performance.now();
       }
-      present.add(uid);
       onChange();
     },
     logger,
   );
-  await watcher.synced;
+  await informer.synced;
   const until = (pred: () => boolean, timeoutMs: number, what: string) =>
     new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${what}: not done in ${timeoutMs} ms`)), timeoutMs);
@@ -129,72 +127,150 @@ async function main(): Promise<void> {
       };
       onChange();
     });
+  return {
+    ready,
+    times,
+    timesOf,
+    allReady: (what: string) => until(() => ready.size >= PODS, 120_000, what),
+    allGone: () => until(() => informer.cache.list(NS).length === 0, 120_000, 'all pods gone'),
+    reset() {
+      ready.clear();
+      times.clear();
+    },
+    stop: () => informer.stop(),
+  };
+}
 
-  gcNow();
-  const before = process.memoryUsage();
-  progress(`creating ${PODS} pods`);
-  const t0 = performance.now();
+async function createPods(client: KubeClient, onCreated: (name: string) => void = () => {}): Promise<void> {
   await inParallel(PODS, CONCURRENCY, async (i) => {
     await client.request('POST', `/api/v1/namespaces/${NS}/pods`, pod(i));
-    timesOf(`gs-${i}`).created = performance.now();
+    onCreated(`gs-${i}`);
   });
+}
+
+async function deletePods(client: KubeClient): Promise<void> {
+  await client.request('DELETE', `/api/v1/namespaces/${NS}/pods`, undefined, { query: { labelSelector: 'app=bench' } });
+}
+
+/** CPU milliseconds per pod of each process in a span, and of the machine's others. */
+function cpuPerPod(span: CpuSpan, names: Record<string, string>): string {
+  const ms = (s: number) => ((1000 * s) / PODS).toFixed(2);
+  return [...Object.entries(names).map(([k, label]) => `${label} ${ms(span.byProcess[k] ?? 0)}`), `other ${ms(span.other)}`].join(' / ');
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(os.tmpdir(), 'hotpod-bench-nodes-'));
+  const plane = await startControlPlane(dataDir);
+  const client = await KubeClient.fromFile(plane.kubeconfigPath);
+  const logger = pino({ level: VERBOSE ? 'info' : 'warn' }, pino.destination(2));
+  // Room for every pod on three nodes.
+  const nodeOptions: NodesThreadOptions = { kubeconfigPath: plane.kubeconfigPath, dataDir, count: NODES, hotPatch: true, logLevel: VERBOSE ? 'info' : 'warn', resources: { pods: Math.ceil(PODS / NODES) + 50 } };
+  let nodes: NodesThread = await startNodesThread(nodeOptions);
+  await client.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  const pods = await watchPods(client, logger);
+
+  const before = await nodes.stats({ gc: true });
+  gcNow();
+  const rssBefore = process.memoryUsage().rss;
+  progress(`creating ${PODS} pods`);
+  const cpu = cpuMeter({ server: plane.pid, bench: process.pid });
+  const t0 = performance.now();
+  await createPods(client, (name) => (pods.timesOf(name).created = performance.now()));
   const created = performance.now();
-  await until(() => ready.size >= PODS, 120_000, 'all pods Ready');
+  await pods.allReady('all pods Ready');
   const started = performance.now();
+  const startSpan = cpu();
+  const events = (await client.request<{ items: unknown[] }>('GET', `/api/v1/namespaces/${NS}/events`)).items.length;
+  const threadCpu = ((await nodes.stats()).threadCpuSeconds ?? NaN) - (before.threadCpuSeconds ?? NaN);
   progress(`all Ready after ${((started - t0) / 1000).toFixed(2)} s`);
+  const latencies = { bound: spans(pods.times, 'created', 'bound'), ready: spans(pods.times, 'bound', 'ready') };
 
   // Let status writes and events settle before measuring memory.
   await new Promise((r) => setTimeout(r, 1000));
+  const after = await nodes.stats({ gc: true });
   gcNow();
-  const after = process.memoryUsage();
-  const running = nodes.agents.reduce((n, a) => n + a.pods.size, 0);
+  const rssAfter = process.memoryUsage().rss;
 
   progress('deleting');
   const d0 = performance.now();
-  await client.request('DELETE', `/api/v1/namespaces/${NS}/pods`, undefined, { query: { labelSelector: 'app=bench' } });
-  const gone = () => watcher.cache.list(NS).length === 0;
-  await until(gone, 120_000, 'all pods gone');
+  await deletePods(client);
+  await pods.allGone();
   const deleted = performance.now();
 
   // Second run, the nodes alone: the pods are all there, unscheduled, when the nodes start.
   progress('nodes only: creating pending pods with the nodes stopped');
   await nodes.close();
-  ready.clear();
-  await inParallel(PODS, CONCURRENCY, async (i) => {
-    await client.request('POST', `/api/v1/namespaces/${NS}/pods`, pod(i));
-  });
+  pods.reset();
+  await createPods(client);
+  const cpuNodesOnly = cpuMeter({ server: plane.pid, bench: process.pid });
   const n0 = performance.now();
-  nodes = await startNodes(nodeOptions);
-  await until(() => ready.size >= PODS, 120_000, 'all pods Ready (nodes only)');
+  nodes = await startNodesThread(nodeOptions);
+  await pods.allReady('all pods Ready (nodes only)');
   const nodesOnly = performance.now();
+  const nodesOnlySpan = cpuNodesOnly();
   progress(`nodes only: all Ready after ${((nodesOnly - n0) / 1000).toFixed(2)} s`);
+  await pods.stop();
+  await nodes.close();
+  client.close();
+  await plane.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+
+  // Third run: one `hotpod up` with its nodes, as a user runs it.
+  progress('hotpod up: creating pods');
+  const upDir = mkdtempSync(join(os.tmpdir(), 'hotpod-bench-nodes-up-'));
+  const up = await startControlPlane(upDir, NODES);
+  const upClient = await KubeClient.fromFile(up.kubeconfigPath);
+  await upClient.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  const upPods = await watchPods(upClient, logger);
+  const cpuUp = cpuMeter({ server: up.pid, bench: process.pid });
+  const u0 = performance.now();
+  await createPods(upClient);
+  await upPods.allReady('all pods Ready (hotpod up)');
+  const upStarted = performance.now();
+  const upSpan = cpuUp();
+  progress(`hotpod up: all Ready after ${((upStarted - u0) / 1000).toFixed(2)} s`);
+  await upPods.stop();
+  upClient.close();
+  await up.stop();
+  rmSync(upDir, { recursive: true, force: true });
 
   const perThousand = (bytes: number) => mib((bytes * 1000) / PODS);
-  const pct = (xs: number[], q: number) => xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
-  const spans = (from: 'created' | 'bound', to: 'bound' | 'ready') => [...times.values()].filter((t) => t[from] !== undefined && t[to] !== undefined).map((t) => t[to]! - t[from]!);
-  const latency = (xs: number[]) => `p50 ${pct(xs, 0.5).toFixed(0)} ms, p99 ${pct(xs, 0.99).toFixed(0)} ms`;
+  const startCpu = cpuPerPod(startSpan, { server: 'API server', bench: 'nodes + load generator' });
+  const threadMs = ((1000 * threadCpu) / PODS).toFixed(2);
   const rows: [string, string][] = [
     ['pods (2 containers each), nodes', `${PODS}, ${NODES} simulated`],
     ['pods created per second (API)', (PODS / ((created - t0) / 1000)).toFixed(0)],
     ['pods started per second (create → all Ready)', (PODS / ((started - t0) / 1000)).toFixed(0)],
     ['time to all Ready', `${((started - t0) / 1000).toFixed(2)} s`],
-    ['latency created → bound', latency(spans('created', 'bound'))],
-    ['latency bound → Ready', latency(spans('bound', 'ready'))],
-    ['agents: pods held', String(running)],
+    ['latency created → bound', latency(latencies.bound)],
+    ['latency bound → Ready', latency(latencies.ready)],
+    ['CPU ms per pod started: by process', startCpu],
+    ['Events written by then (scheduler and kubelets)', `${events} (${(events / PODS).toFixed(2)} per pod)`],
+    ['CPU ms per pod started: nodes thread alone', Number.isFinite(threadCpu) ? threadMs : 'n/a (no /proc)'],
+    ['agents: pods held', String(after.pods)],
     ['agents + scheduler heap per 1,000 running pods', perThousand(after.heapUsed - before.heapUsed)],
-    ['agents + scheduler RSS per 1,000 running pods', perThousand(after.rss - before.rss)],
+    ['agents + scheduler RSS per 1,000 running pods', perThousand(rssAfter - rssBefore)],
     ['pods deleted per second (graceful, until gone)', (PODS / ((deleted - d0) / 1000)).toFixed(0)],
     ['pods started per second, nodes only (pods pending, then the nodes start)', (PODS / ((nodesOnly - n0) / 1000)).toFixed(0)],
+    ['  CPU ms per pod: by process', cpuPerPod(nodesOnlySpan, { server: 'API server', bench: 'nodes' })],
+    ['pods started per second, one `hotpod up --nodes 3` (create → all Ready)', (PODS / ((upStarted - u0) / 1000)).toFixed(0)],
+    ['  CPU ms per pod: by process', cpuPerPod(upSpan, { server: 'hotpod up', bench: 'load generator' })],
   ];
   const width = Math.max(...rows.map((r) => r[0].length));
   process.stdout.write(`\nEmbedded nodes (${os.cpus().length} CPUs${(globalThis as { gc?: unknown }).gc ? '' : ', no --expose-gc: memory figures are rough'})\n`);
   for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(width)}  ${v}\n`);
+  const warning = busyWarning([
+    ['create → Ready', startSpan],
+    ['nodes only', nodesOnlySpan],
+    ['hotpod up', upSpan],
+  ]);
+  if (warning) process.stdout.write(`${warning}\n`);
+}
 
-  await watcher.stop();
-  await nodes.close();
-  client.close();
-  await plane.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+const pct = (xs: number[], q: number) => xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
+const latency = (xs: number[]) => `p50 ${pct(xs, 0.5).toFixed(0)} ms, p99 ${pct(xs, 0.99).toFixed(0)} ms`;
+function spans(times: Map<string, Times>, from: 'created' | 'bound', to: 'bound' | 'ready'): number[] {
+  return [...times.values()].filter((t) => t[from] !== undefined && t[to] !== undefined).map((t) => t[to]! - t[from]!);
 }
 
 main().catch((err) => {

@@ -26,6 +26,9 @@ export interface RolloutSpec {
   /** The container whose image changes. */
   container: string;
   progress: (msg: string) => void;
+  /** Called just before the image patch, and once every pod is updated and ready. */
+  onRolloutStart?: () => void;
+  onRolloutEnd?: () => void;
 }
 
 export interface RolloutResult {
@@ -64,7 +67,9 @@ export function startRolloutCluster(dataDir: string, pods: number): Promise<Runn
   // The flags say what the bench needs; environment settings of a user's shell must not override them.
   const { HOTPOD_NODES: _n, HOTPOD_MAX_PODS: _m, HOTPOD_NO_HOT_PATCH: _h, ...env } = process.env;
   const args = ['--data-dir', dataDir, '--port', '0', '--in-memory', '--nodes', '3', '--max-pods', maxPods, '--no-controller', '--log-level', 'warn'];
-  return spawnHotpodUp(args, { env });
+  // BENCH_SERVER_NODE_ARGS: node flags for the cluster process (e.g. --cpu-prof).
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  return spawnHotpodUp(args, { env, nodeArgs });
 }
 
 const sum = (entries: [string, number][]) => entries.reduce((n, [, v]) => n + v, 0);
@@ -83,6 +88,7 @@ export async function measureRollout(s: RolloutSpec): Promise<RolloutResult> {
   const writesBefore = s.controller.writes().byKindVerb;
 
   s.progress(`${key.name}: rolling out`);
+  s.onRolloutStart?.();
   const t0 = performance.now();
   const oldRevision = (await status()).updateRevision;
   const patched = await objects.patchObject(apiVersion, kind, key, s.imagePatch, { contentType: JSON_PATCH });
@@ -96,6 +102,7 @@ export async function measureRollout(s: RolloutSpec): Promise<RolloutResult> {
     100,
   );
   const seconds = (performance.now() - t0) / 1000;
+  s.onRolloutEnd?.();
   const delta: Record<string, number> = {};
   for (const [k, v] of Object.entries(s.controller.writes().byKindVerb)) delta[k] = v - (writesBefore[k] ?? 0);
   s.progress(`${key.name}: writes ${JSON.stringify(delta)}`);

@@ -1,19 +1,21 @@
 // One node agent (kubelet's role for one embedded node): registers the Node and keeps its
-// Lease, watches the pods bound to it (and only those), and hands each changed pod to the pod
-// sync through a keyed work queue.
+// Lease, hears of the pods bound to it (and only those, from the nodes' shared pod feed, or
+// from a watch of its own), and hands each changed pod to the pod sync through a keyed work
+// queue.
 
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { type BackoffPolicy, KUBELET_BACKOFF } from './backoff.js';
-import { EventRecorder } from './events.js';
+import { EventRecorder, KUBELET_EVENT_RATE } from './events.js';
 import type { KubeClient } from './kube-client.js';
 import { DEFAULT_HEARTBEAT, type HeartbeatOptions, NodeHeartbeat } from './node-heartbeat.js';
 import { type NodeResources, podCIDRFor } from './node-object.js';
 import { PodIpAllocator } from './pod-ips.js';
 import { PodSync, podKey } from './pod-sync.js';
 import { runInformer, type RunningInformer } from './informer.js';
+import type { PodFeed } from './pod-feed.js';
 import { type KubeletServer, startKubeletServer } from './kubelet-server.js';
 import { WorkQueue } from './work-queue.js';
 import type { ContainerRuntime } from './runtime/types.js';
@@ -36,16 +38,21 @@ export interface NodeAgentOptions {
   crashBackoff?: BackoffPolicy;
   pullBackoff?: BackoffPolicy;
   heartbeat?: HeartbeatOptions;
+  /** The pods of every node, shared with the scheduler; without it the agent watches its own. */
+  podFeed?: PodFeed;
 }
 
 export class NodeAgent {
   readonly pods: PodSync;
   private readonly queue: WorkQueue;
   private readonly logger: Logger;
+  private readonly events: EventRecorder;
   private readonly podCIDR: string;
   private heartbeat?: NodeHeartbeat;
   private kubelet?: KubeletServer;
   private informer?: RunningInformer<Json>;
+  private podCache?: RunningInformer<Json>['cache'];
+  private unsubscribe?: () => void;
 
   constructor(private readonly o: NodeAgentOptions) {
     const cidr = podCIDRFor(o.index, o.resources.pods);
@@ -68,14 +75,15 @@ export class NodeAgent {
       podsDir,
       runtimes: o.runtimes,
       ips: new PodIpAllocator(cidr.first, cidr.size),
-      events: new EventRecorder(o.eventClient ?? o.client, { component: 'kubelet', host: o.name }),
+      events: (this.events = new EventRecorder(o.eventClient ?? o.client, { component: 'kubelet', host: o.name }, KUBELET_EVENT_RATE)),
       crashBackoff: o.crashBackoff ?? KUBELET_BACKOFF,
       pullBackoff: o.pullBackoff ?? KUBELET_BACKOFF,
       allocatable: { cpu: o.resources.cpu, memory: `${o.resources.memoryMi - 100}Mi` },
       logger,
       getPod: (key) => {
         const [namespace, name] = key.split('/');
-        return this.informer?.cache.get(name!, namespace);
+        const pod = this.podCache?.get(name!, namespace);
+        return pod?.spec?.nodeName === o.name ? pod : undefined;
       },
       enqueue: (key) => this.queue.add(key),
       enqueueAt: (key, at) => this.queue.addAt(key, at),
@@ -98,6 +106,15 @@ export class NodeAgent {
       this.logger,
     );
     await this.heartbeat.start();
+    const feed = this.o.podFeed;
+    if (feed) {
+      this.podCache = feed.cache;
+      this.unsubscribe = feed.subscribeNode(this.o.name, (pod) => this.queue.add(podKey(pod)));
+      // Pods bound before we subscribed are in the cache already.
+      for (const pod of feed.cache.list()) if (pod.spec?.nodeName === this.o.name) this.queue.add(podKey(pod));
+      await feed.synced;
+      return;
+    }
     this.informer = runInformer<Json>(
       this.o.client,
       '/api/v1/pods',
@@ -105,15 +122,18 @@ export class NodeAgent {
       (pod) => this.queue.add(podKey(pod)),
       this.o.logger.child({ node: this.o.name, informer: 'pods' }),
     );
+    this.podCache = this.informer.cache;
     await this.informer.synced;
   }
 
   /** Stops watching and heartbeating, and stops the containers (hotpod is exiting). */
   async stop(graceSeconds = 1): Promise<void> {
     this.heartbeat?.stop();
+    this.unsubscribe?.();
     await this.informer?.stop();
     this.queue.close();
     await this.pods.shutdown(graceSeconds);
+    this.events.close();
     await this.kubelet?.close();
   }
 }

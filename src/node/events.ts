@@ -3,6 +3,11 @@
 // message) bumps the count of the first one, as client-go's event correlator does, so
 // `describe` shows `(x4 over 10s)` instead of four lines. Best effort: an event that cannot be
 // written is dropped, never retried, and never delays the work that caused it.
+//
+// Like kubelet's, a recorder may have a rate (kubelet's eventRecordQPS 50, eventBurst 100):
+// past the burst, events wait in a queue of at most 1,000 (client-go's broadcaster queue; more
+// are dropped) and go out at that rate. A burst of a thousand pods, six events each, then costs
+// the API server a steady trickle rather than thousands of writes in the seconds the pods start.
 
 import { randomBytes } from 'node:crypto';
 import type { KubeClient } from './kube-client.js';
@@ -14,18 +19,47 @@ const MAX_IN_FLIGHT = 16;
 /** Recent events remembered for counting repeats. */
 const MAX_REMEMBERED = 4096;
 
+/** Events per second after a burst, as kubelet's eventRecordQPS and eventBurst. */
+export interface EventRate {
+  qps: number;
+  burst: number;
+}
+
+/** KubeletConfiguration's defaults. */
+export const KUBELET_EVENT_RATE: EventRate = { qps: 50, burst: 100 };
+
+/** client-go's broadcaster queue: events past it are dropped. */
+const MAX_QUEUED = 1000;
+
+type Pending = { method: string; path: string; body: Json; contentType?: string };
+
 export class EventRecorder {
   private inFlight = 0;
   private readonly seen = new Map<string, { name: string; namespace: string; count: number }>();
+  private tokens: number;
+  private refilledAt = Date.now();
+  private readonly queue: Pending[] = [];
+  private drainTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly client: KubeClient,
     private readonly source: { component: string; host?: string },
-  ) {}
+    private readonly rate?: EventRate,
+  ) {
+    this.tokens = rate?.burst ?? 0;
+  }
+
+  /** Drops the events still queued (the node is stopping). */
+  close(): void {
+    clearTimeout(this.drainTimer);
+    this.drainTimer = undefined;
+    this.queue.length = 0;
+  }
 
   /** `fieldPath` names a container: `spec.containers{app}`. */
   pod(pod: Json, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void {
-    if (this.inFlight >= MAX_IN_FLIGHT) return;
+    if (this.inFlight >= MAX_IN_FLIGHT && !this.rate) return;
+    if (this.rate && this.queue.length >= MAX_QUEUED) return;
     const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     const namespace: string = pod.metadata?.namespace ?? 'default';
     const key = [pod.metadata?.uid, fieldPath ?? '', type, reason, message].join('\u0000');
@@ -67,9 +101,38 @@ export class EventRecorder {
   }
 
   private send(method: string, path: string, body: Json, contentType?: string): void {
+    if (this.rate) {
+      this.queue.push({ method, path, body, contentType });
+      this.drain();
+      return;
+    }
+    this.write({ method, path, body, contentType });
+  }
+
+  /** Sends queued events while there are tokens, and looks again when the next one is due. */
+  private drain(): void {
+    const rate = this.rate!;
+    const now = Date.now();
+    this.tokens = Math.min(rate.burst, this.tokens + ((now - this.refilledAt) / 1000) * rate.qps);
+    this.refilledAt = now;
+    while (this.queue.length > 0 && this.tokens >= 1 && this.inFlight < MAX_IN_FLIGHT) {
+      this.tokens--;
+      this.write(this.queue.shift()!);
+    }
+    if (this.queue.length > 0 && !this.drainTimer) {
+      const waitMs = this.tokens >= 1 ? 10 : Math.ceil(((1 - this.tokens) / rate.qps) * 1000);
+      this.drainTimer = setTimeout(() => {
+        this.drainTimer = undefined;
+        this.drain();
+      }, waitMs);
+      this.drainTimer.unref();
+    }
+  }
+
+  private write({ method, path, body, contentType }: Pending): void {
     this.inFlight++;
     this.client
-      .request(method, path, body, { contentType })
+      .request(method, path, body, { contentType, ignoreAnswer: true })
       .catch(() => undefined)
       .finally(() => this.inFlight--);
   }

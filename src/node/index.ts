@@ -12,6 +12,7 @@ import { DEFAULT_NODE_RESOURCES, type NodeResources } from './node-object.js';
 import { createRuntimes } from './runtimes.js';
 import type { SimBehaviour } from './runtime/simulated.js';
 import { NodeLifecycle } from './node-lifecycle.js';
+import { PodFeed } from './pod-feed.js';
 import { Scheduler } from './scheduler.js';
 
 export { HOT_PATCH_LABEL } from './node-object.js';
@@ -48,6 +49,7 @@ export async function startNodes(o: NodesOptions): Promise<EmbeddedNodes> {
   // in front of bindings and status writes.
   const eventClient = await KubeClient.fromFile(o.kubeconfigPath, 4);
   const resources = { ...DEFAULT_NODE_RESOURCES, ...o.resources };
+  const podFeed = o.count > 0 ? new PodFeed(client, o.logger) : undefined;
   const agents: NodeAgent[] = [];
   for (let i = 1; i <= o.count; i++) {
     const name = nodeName(i);
@@ -65,11 +67,12 @@ export async function startNodes(o: NodesOptions): Promise<EmbeddedNodes> {
         crashBackoff: o.crashBackoff,
         pullBackoff: o.pullBackoff,
         heartbeat: o.heartbeat,
+        podFeed,
       }),
     );
   }
   await Promise.all(agents.map((a) => a.start()));
-  const scheduler = o.count > 0 ? new Scheduler(client, o.logger.child({ component: 'scheduler' }), eventClient) : undefined;
+  const scheduler = o.count > 0 ? new Scheduler(client, o.logger.child({ component: 'scheduler' }), eventClient, podFeed) : undefined;
   await scheduler?.start();
   const lifecycle = o.count > 0 ? new NodeLifecycle(client, o.logger.child({ component: 'node-lifecycle' })) : undefined;
   lifecycle?.start();
@@ -79,6 +82,7 @@ export async function startNodes(o: NodesOptions): Promise<EmbeddedNodes> {
       lifecycle?.stop();
       await scheduler?.stop();
       await Promise.allSettled(agents.map((a) => a.stop()));
+      await podFeed?.stop();
       client.close();
       eventClient.close();
     },

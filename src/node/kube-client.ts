@@ -4,11 +4,13 @@
 // Requests send and receive plain JSON rather than client-node's typed models, whose
 // serializer drops fields it does not know and turns times into Date objects; the agent
 // compares statuses field by field, so it needs the objects as the server wrote them. Watches
-// use client-node's ListWatch (an informer) with a field selector.
+// use client-node's ListWatch (an informer) with a field selector, fed by LineWatch
+// (src/util/watch-stream.ts) over connections of their own.
 
 import https from 'node:https';
 import tls from 'node:tls';
-import { KubeConfig, ListWatch, Watch, type KubernetesObject } from '@kubernetes/client-node';
+import { KubeConfig, ListWatch, type KubernetesObject, type Watch } from '@kubernetes/client-node';
+import { LineWatch } from '../util/watch-stream.js';
 
 type Json = Record<string, any>;
 
@@ -28,11 +30,15 @@ export function isStatus(err: unknown, status: number): boolean {
 
 export interface RequestOptions {
   contentType?: string;
+  /** The caller has no use for a successful answer: it resolves undefined, unparsed. */
+  ignoreAnswer?: boolean;
   query?: Record<string, string | number | boolean | undefined>;
 }
 
 export class KubeClient {
   private readonly agent: https.Agent;
+  /** Watches hold their connection for as long as they run: never one of the request sockets. */
+  private readonly watchAgent: https.Agent;
   private readonly base: URL;
   private readonly headers: Record<string, string> = {};
 
@@ -49,6 +55,7 @@ export class KubeClient {
     // the PEM texts; it also keeps those texts out of the agent's per-request pool key.
     const secureContext = tls.createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key });
     this.agent = new https.Agent({ keepAlive: true, maxSockets, secureContext, rejectUnauthorized: opts.rejectUnauthorized });
+    this.watchAgent = new https.Agent({ secureContext, rejectUnauthorized: opts.rejectUnauthorized });
   }
 
   /** `maxSockets`: connections kept to the API server (requests beyond wait their turn). */
@@ -84,6 +91,9 @@ export class KubeClient {
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
         res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          // A whole pod is 2-3 KB of JSON: not parsed when nobody reads it.
+          if (opts.ignoreAnswer && status >= 200 && status < 300) return resolve(undefined as T);
           const text = Buffer.concat(chunks).toString('utf8');
           let parsed: any;
           try {
@@ -91,7 +101,6 @@ export class KubeClient {
           } catch {
             parsed = undefined;
           }
-          const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) return resolve(parsed as T);
           const message = parsed?.message ?? text ?? '';
           reject(new ApiError(status, parsed?.reason ?? '', `${method} ${url.pathname}: ${status} ${message}`));
@@ -117,10 +126,12 @@ export class KubeClient {
       this.request<{ items: T[]; metadata: Json }>('GET', path, undefined, {
         query: { fieldSelector: selectors.fieldSelector, labelSelector: selectors.labelSelector },
       });
-    return new ListWatch<T>(path, new Watch(this.kubeConfig), list as never, false, selectors.labelSelector, selectors.fieldSelector);
+    const watch = new LineWatch(this.base, this.watchAgent, this.headers) as unknown as Watch;
+    return new ListWatch<T>(path, watch, list as never, false, selectors.labelSelector, selectors.fieldSelector);
   }
 
   close(): void {
     this.agent.destroy();
+    this.watchAgent.destroy();
   }
 }

@@ -67,6 +67,8 @@ interface PodState {
   /** The last pod object seen, for the teardown of a pod that vanished. */
   lastPod: Json;
   terminating?: Promise<void>;
+  /** Something may be under ctx.podDir (volumes, or a runtime's files): remove it with the pod. */
+  podDirUsed: boolean;
   /** Our last status write and the resourceVersion it was based on. */
   lastWrite?: { baseRV: string; status: Json };
 }
@@ -171,7 +173,8 @@ export class PodSync {
     const uid: string = pod.metadata.uid;
     const podDir = join(this.o.podsDir, uid);
     const emptyDirs = ((pod.spec?.volumes ?? []) as Json[]).filter((v) => v?.emptyDir).map((v) => String(v.name));
-    await mkdir(podDir, { recursive: true });
+    // The pod directory exists once something goes in it: its emptyDir volumes here, or what a
+    // runtime puts there (the process runtime's containers). A simulated pod needs none.
     for (const v of emptyDirs) await mkdir(join(podDir, 'volumes', v), { recursive: true });
     const podIP = this.o.ips.allocate(uid, pod.status?.podIP);
     const st: PodState = {
@@ -184,6 +187,8 @@ export class PodSync {
       ops: new Set(),
       startTime: pod.status?.startTime ?? rfc3339(),
       lastPod: pod,
+      // A pod that ran before hotpod restarted may have left files.
+      podDirUsed: emptyDirs.length > 0 || (pod.status?.containerStatuses ?? []).length > 0,
     };
     this.adoptPreviousStatus(st, pod);
     this.states.set(st.key, st);
@@ -224,7 +229,7 @@ export class PodSync {
       }
     }
     this.o.ips.release(st.uid);
-    await rm(st.ctx.podDir, { recursive: true, force: true });
+    if (st.podDirUsed) await rm(st.ctx.podDir, { recursive: true, force: true });
     if (this.states.get(st.key) === st) this.states.delete(st.key);
   }
 
@@ -265,7 +270,7 @@ export class PodSync {
         'DELETE',
         `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`,
         { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } },
-        { query: { gracePeriodSeconds: 0 } },
+        { query: { gracePeriodSeconds: 0 }, ignoreAnswer: true },
       );
     } catch (err) {
       if (!isStatus(err, 404) && !isStatus(err, 409)) throw err;
@@ -415,6 +420,7 @@ export class PodSync {
     try {
       const env = await this.env.resolve(spec, pod, { name: this.o.nodeName, hostIP: this.o.hostIP, podIP: st.ctx.podIP, allocatable: this.o.allocatable });
       const resolved = { ...(structuredClone(spec) as ContainerSpec), env, envFrom: undefined } as ContainerSpec;
+      if (runtime.writesPodDir) st.podDirUsed = true;
       info = await runtime.start(st.ctx, resolved, onExit);
     } catch (err) {
       const reason = err instanceof ContainerStartError ? err.reason : 'RunContainerError';
@@ -578,7 +584,7 @@ export class PodSync {
     if (!statusChanged(pod.status, status)) return wake;
     const path = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/status`;
     try {
-      await this.o.client.request('PUT', path, { ...pod, status });
+      await this.o.client.request('PUT', path, { ...pod, status }, { ignoreAnswer: true });
       st.lastWrite = { baseRV: pod.metadata.resourceVersion, status };
     } catch (err) {
       if (isStatus(err, 404)) return undefined;
@@ -589,7 +595,7 @@ export class PodSync {
       if (fresh.metadata.uid !== st.uid) return undefined;
       const again = podStatus(fresh, this.view(st, fresh, terminal).view, rfc3339(), terminal);
       if (!statusChanged(fresh.status, again)) return wake;
-      await this.o.client.request('PUT', path, { ...fresh, status: again });
+      await this.o.client.request('PUT', path, { ...fresh, status: again }, { ignoreAnswer: true });
       st.lastWrite = { baseRV: fresh.metadata.resourceVersion, status: again };
     }
     return wake;

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { EventRecorder } from './events.js';
 import { runInformer, type RunningInformer } from './informer.js';
+import type { PodFeed } from './pod-feed.js';
 import { isStatus, type KubeClient } from './kube-client.js';
 import { type NodeUsage, type PodRequests, placePod, podRequests } from './placement.js';
 
@@ -40,7 +41,8 @@ function queueOrder(a: Json, b: Json): number {
 }
 
 export class Scheduler {
-  private pods?: RunningInformer<Json>;
+  private pods?: Pick<RunningInformer<Json>, 'cache' | 'synced'>;
+  private stopPods?: () => Promise<void> | void;
   private nodes?: RunningInformer<Json>;
   private readonly events: EventRecorder;
   /** Pods bound by us that the informer does not show bound yet: uid → node. */
@@ -65,6 +67,8 @@ export class Scheduler {
     private readonly logger: Logger,
     /** Events go through their own connections so they never hold up bindings. */
     eventClient: KubeClient = client,
+    /** The nodes' shared pod informer; without it the scheduler watches pods itself. */
+    private readonly podFeed?: PodFeed,
   ) {
     this.events = new EventRecorder(eventClient, { component: SCHEDULER_NAME });
   }
@@ -75,7 +79,15 @@ export class Scheduler {
       if (this.pending.size > 0) this.queuePass();
     };
     this.nodes = runInformer<Json>(this.client, '/api/v1/nodes', {}, nodeChanged, this.logger.child({ informer: 'nodes' }));
-    this.pods = runInformer<Json>(this.client, '/api/v1/pods', {}, (pod) => this.podChanged(pod), this.logger.child({ informer: 'pods' }));
+    if (this.podFeed) {
+      this.pods = this.podFeed;
+      this.stopPods = this.podFeed.subscribe((pod) => this.podChanged(pod));
+      for (const pod of this.podFeed.cache.list()) this.podChanged(pod);
+    } else {
+      const own = runInformer<Json>(this.client, '/api/v1/pods', {}, (pod) => this.podChanged(pod), this.logger.child({ informer: 'pods' }));
+      this.pods = own;
+      this.stopPods = () => own.stop();
+    }
     await Promise.all([this.nodes.synced, this.pods.synced]);
     this.synced = true;
     this.queuePass();
@@ -84,7 +96,7 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
-    await this.pods?.stop();
+    await this.stopPods?.();
     await this.nodes?.stop();
   }
 
@@ -208,12 +220,12 @@ export class Scheduler {
     if (this.bindsInFlight >= MAX_BINDS_IN_FLIGHT) await new Promise<void>((resolve) => this.bindSlots.push(resolve));
     this.bindsInFlight++;
     try {
-      await this.client.request('POST', `/api/v1/namespaces/${namespace}/pods/${name}/binding`, {
-        apiVersion: 'v1',
-        kind: 'Binding',
-        metadata: { name, namespace, uid },
-        target: { apiVersion: 'v1', kind: 'Node', name: node },
-      });
+      await this.client.request(
+        'POST',
+        `/api/v1/namespaces/${namespace}/pods/${name}/binding`,
+        { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace, uid }, target: { apiVersion: 'v1', kind: 'Node', name: node } },
+        { ignoreAnswer: true },
+      );
       this.reported.delete(uid);
       this.events.pod(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`);
     } catch (err) {

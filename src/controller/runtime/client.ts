@@ -3,9 +3,11 @@
 // binary runs against the embedded control plane and a real cluster.
 
 import { resolve } from 'node:path';
-import { IsomorphicFetchHttpLibrary, KubeConfig, ServerConfiguration, Watch, createConfiguration, wrapHttpLibrary, type Configuration, type Middleware } from '@kubernetes/client-node';
+import { IsomorphicFetchHttpLibrary, KubeConfig, ServerConfiguration, createConfiguration, wrapHttpLibrary, type Configuration, type Middleware, type Watch } from '@kubernetes/client-node';
+import { PooledKubeConfigAuth } from './connection-pool.js';
 import { describeRequest } from './metrics.js';
 import { ObjectClient } from './object-client.js';
+import { KubeConfigWatch } from './watch.js';
 import { TokenBucket } from './rate-limit.js';
 import type { ApiRequest } from './request-attributes.js';
 
@@ -40,7 +42,7 @@ export interface Clients {
   kubeConfig: KubeConfig;
   /** any kind as plain JSON (what the informers and the event recorder use) */
   objects: ObjectClient;
-  /** client-node's Watch for the same cluster */
+  /** client-node's Watch contract for the same cluster (KubeConfigWatch, watch.ts) */
   watch: Watch;
   /** client-node's typed API classes (CoreV1Api, …) sharing the same rate limit */
   makeApiClient<T>(apiClass: new (config: Configuration) => T): T;
@@ -62,6 +64,8 @@ export function loadKubeConfig(opts: Pick<ClientOptions, 'kubeconfig' | 'context
 export function createClients(opts: ClientOptions & { kubeConfig?: KubeConfig } = {}): Clients {
   const kc = opts.kubeConfig ?? loadKubeConfig(opts);
   const cluster = kc.getCurrentCluster()!;
+  // Kept-alive connections for every client below (client-node would open one per request).
+  const auth = new PooledKubeConfigAuth(kc);
   const limiter = opts.qps && opts.qps > 0 ? new TokenBucket(opts.qps, Math.max(1, opts.burst ?? Math.ceil(opts.qps * 1.5))) : undefined;
   const onRequest = opts.onRequest;
   const onResponse = opts.onResponse;
@@ -106,14 +110,14 @@ export function createClients(opts: ClientOptions & { kubeConfig?: KubeConfig } 
   const configuration = (): Configuration =>
     createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),
-      authMethods: { default: kc },
+      authMethods: { default: auth },
       httpApi,
       promiseMiddleware: middleware,
     });
   return {
     kubeConfig: kc,
     objects: new ObjectClient(configuration(), opts.requestTimeoutMs),
-    watch: limiter || onRequest || onResponse ? new ThrottledWatch(kc, limiter, onRequest, onResponse) : new Watch(kc),
+    watch: (limiter || onRequest || onResponse ? new ThrottledWatch(new KubeConfigWatch(kc), limiter, onRequest, onResponse) : new KubeConfigWatch(kc)) as unknown as Watch,
     makeApiClient: (apiClass) => new apiClass(configuration()),
     server: cluster.server,
   };
@@ -122,19 +126,17 @@ export function createClients(opts: ClientOptions & { kubeConfig?: KubeConfig } 
 /**
  * A watch is one long request: it takes one token of the rate limit when opened (as client-go's
  * does), none per event, and is counted once, when the server accepts or refuses it. Watches do
- * not pass through the configuration's middleware: client-node's Watch fetches on its own.
+ * not pass through the configuration's middleware: they have a connection of their own.
  */
-class ThrottledWatch extends Watch {
+class ThrottledWatch implements Pick<Watch, 'watch'> {
   constructor(
-    kc: KubeConfig,
+    private readonly inner: Pick<Watch, 'watch'>,
     private readonly limiter: TokenBucket | undefined,
     private readonly onRequest: ((req: ApiRequest) => void) | undefined,
     private readonly onResponse: RequestObserver | undefined,
-  ) {
-    super(kc);
-  }
+  ) {}
 
-  override async watch(
+  async watch(
     path: string,
     queryParams: Record<string, string | number | boolean | undefined>,
     callback: Parameters<Watch['watch']>[2],
@@ -148,7 +150,7 @@ class ThrottledWatch extends Watch {
     }
     const { resource } = describeRequest('GET', path, true);
     try {
-      const controller = await super.watch(path, queryParams, callback, done);
+      const controller = await this.inner.watch(path, queryParams, callback, done);
       this.onResponse?.({ verb: 'watch', resource, code: 200 });
       return controller;
     } catch (err) {

@@ -60,6 +60,7 @@ let exitHookInstalled = false;
 
 export class ProcessRuntime implements ContainerRuntime {
   readonly name = 'process';
+  readonly writesPodDir = true;
   readonly images: ImageStore;
   private readonly containers = new Map<string, Container>();
   private readonly attempts = new Map<string, number>();

@@ -96,6 +96,8 @@ export class ContainerStartError extends Error {
 
 export interface ContainerRuntime {
   readonly name: string; // 'simulated' | 'process'
+  /** It keeps files under the pod's `podDir`, which the agent then removes with the pod. */
+  readonly writesPodDir?: boolean;
   /** Whether this runtime can run the image (the process runtime: the image is in the store). */
   canRun(image: string): boolean;
   /** Resolves the image to its ID; throws ImagePullError when it cannot be had. */

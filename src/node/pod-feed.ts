@@ -1,0 +1,46 @@
+// One watch on every pod for all the embedded nodes. A kubelet watches only the pods bound to
+// it (`fieldSelector=spec.nodeName=<node>`) and the scheduler watches them all; in one process
+// that meant every pod event crossed the wire, and was parsed, twice. The scheduler and the
+// agents now share this informer, and each agent hears only of the pods bound to its node
+// (spec.nodeName never changes once set, so that filter is the field selector's).
+
+import type { Logger } from 'pino';
+import { runInformer, type RunningInformer } from './informer.js';
+import type { KubeClient } from './kube-client.js';
+
+type Json = Record<string, any>;
+
+export class PodFeed {
+  private readonly listeners = new Set<(pod: Json) => void>();
+  private readonly informer: RunningInformer<Json>;
+
+  constructor(client: KubeClient, logger: Logger) {
+    this.informer = runInformer<Json>(client, '/api/v1/pods', {}, (pod) => this.listeners.forEach((fn) => fn(pod)), logger.child({ informer: 'pods' }));
+  }
+
+  get cache(): RunningInformer<Json>['cache'] {
+    return this.informer.cache;
+  }
+
+  get synced(): Promise<void> {
+    return this.informer.synced;
+  }
+
+  /** Calls `fn` on every pod change (the cache already shows it); returns the unsubscribe. */
+  subscribe(fn: (pod: Json) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** The pod's changes only when it is bound to `node`. */
+  subscribeNode(node: string, fn: (pod: Json) => void): () => void {
+    return this.subscribe((pod) => {
+      if (pod.spec?.nodeName === node) fn(pod);
+    });
+  }
+
+  stop(): Promise<void> {
+    this.listeners.clear();
+    return this.informer.stop();
+  }
+}
