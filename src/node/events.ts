@@ -4,7 +4,6 @@
 // `describe` shows `(x4 over 10s)` instead of four lines. Best effort: an event that cannot be
 // written is dropped, never retried, and never delays the work that caused it.
 
-import { randomBytes } from 'node:crypto';
 import type { KubeClient } from './kube-client.js';
 
 type Json = Record<string, any>;
@@ -13,6 +12,21 @@ type Json = Record<string, any>;
 const MAX_IN_FLIGHT = 16;
 /** Recent events remembered for counting repeats. */
 const MAX_REMEMBERED = 4096;
+
+/** Wall-clock nanoseconds read from the monotonic clock, strictly increasing in this process. */
+const clockBase = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+let lastNanos = 0n;
+
+/**
+ * client-go names events `<object>.<unix nanoseconds in hex>`, so `kubectl get events` (in name
+ * order) lists an object's events as they happened. One clock for the scheduler and every
+ * kubelet of the process keeps their names for the same pod distinct.
+ */
+function eventNanos(): bigint {
+  const now = clockBase + process.hrtime.bigint();
+  lastNanos = now > lastNanos ? now : lastNanos + 1n;
+  return lastNanos;
+}
 
 export class EventRecorder {
   private inFlight = 0;
@@ -37,7 +51,7 @@ export class EventRecorder {
       this.send('PATCH', `/api/v1/namespaces/${namespace}/events/${repeat.name}`, { count: repeat.count, lastTimestamp: now }, 'application/merge-patch+json');
       return;
     }
-    const name = `${pod.metadata?.name}.${randomBytes(8).toString('hex')}`;
+    const name = `${pod.metadata?.name}.${eventNanos().toString(16)}`;
     this.seen.set(key, { name, namespace, count: 1 });
     if (this.seen.size > MAX_REMEMBERED) this.seen.delete(this.seen.keys().next().value as string);
     const event: Json = {
