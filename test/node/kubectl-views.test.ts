@@ -1,14 +1,15 @@
-// The scheduler's and kubelets' events are named as client-go names them, `<pod>.<unix
-// nanoseconds in hex>`, so `kubectl get events` (which lists in name order) shows a pod's
-// events in the order they happened, as on a real cluster.
+// What kubectl shows of pods on the embedded nodes, as a real cluster shows it: the scheduler's
+// and kubelets' events are named as client-go names them, `<pod>.<unix nanoseconds in hex>`, so
+// `kubectl get events` (which lists in name order) shows a pod's events in the order they
+// happened; a simulated container, which prints nothing, has an empty log, not an error.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kubectlOk, waitFor, type Cluster } from '../helpers/cluster.js';
+import { kubectlOk, runKubectl, waitFor, type Cluster } from '../helpers/cluster.js';
 import { createNamespace, createPod, isReady, newestKubectl, podManifest, startNodeCluster, waitPod } from '../helpers/pods.js';
 
-const NS = 'node-events-order';
+const NS = 'node-kubectl-views';
 
-describe('event names', { timeout: 120_000 }, () => {
+describe('kubectl views of pods on embedded nodes', { timeout: 120_000 }, () => {
   let c: Cluster;
   const k = newestKubectl();
 
@@ -42,5 +43,21 @@ describe('event names', { timeout: 120_000 }, () => {
       const reasons = rows.filter((r) => r[2] === `spec.containers{${container}}`).map((r) => r[1]);
       assert.deepEqual(reasons, ['Pulled', 'Created', 'Started'], `${container}'s events in the order kubelet records them`);
     }
+  });
+
+  it('kubectl logs of a simulated container prints nothing and succeeds, with -f too', async () => {
+    await createPod(c, podManifest('quiet', NS, [{ name: 'engine', image: 'game/engine:v1' }, { name: 'scripts', image: 'game/scripts:v1' }]));
+    await waitPod(c, NS, 'quiet', isReady, 'pod Ready');
+    for (const args of [['logs', 'quiet', '-c', 'scripts'], ['logs', 'quiet'], ['logs', '-f', 'quiet', '-c', 'engine']]) {
+      const r = await runKubectl(k, c, [...args, '-n', NS]);
+      assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stdout, '');
+    }
+    const unknown = await runKubectl(k, c, ['logs', 'quiet', '-c', 'nope', '-n', NS]);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /container nope is not valid for pod quiet/);
+    const previous = await runKubectl(k, c, ['logs', 'quiet', '-c', 'engine', '--previous', '-n', NS]);
+    assert.notEqual(previous.code, 0);
+    assert.match(previous.stderr, /previous terminated container "engine" in pod "quiet" not found/);
   });
 });
