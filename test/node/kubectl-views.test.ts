@@ -1,7 +1,8 @@
 // What kubectl shows of pods on the embedded nodes, as a real cluster shows it: the scheduler's
 // and kubelets' events are named as client-go names them, `<pod>.<unix nanoseconds in hex>`, so
 // `kubectl get events` (which lists in name order) shows a pod's events in the order they
-// happened; a simulated container, which prints nothing, has an empty log, not an error.
+// happened; a simulated container, which prints nothing, has an empty log, not an error; exec,
+// attach and port-forward, which the nodes do not serve, say so instead of a bare 404.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { kubectlOk, runKubectl, waitFor, type Cluster } from '../helpers/cluster.js';
@@ -59,5 +60,16 @@ describe('kubectl views of pods on embedded nodes', { timeout: 120_000 }, () => 
     const previous = await runKubectl(k, c, ['logs', 'quiet', '-c', 'engine', '--previous', '-n', NS]);
     assert.notEqual(previous.code, 0);
     assert.match(previous.stderr, /previous terminated container "engine" in pod "quiet" not found/);
+  });
+
+  it('kubectl exec, attach and port-forward say the nodes do not serve them', async () => {
+    await waitPod(c, NS, 'quiet', isReady, 'pod Ready');
+    for (const [args, sub] of [[['exec', 'quiet', '-c', 'engine', '--', 'ls'], 'exec'], [['attach', 'quiet', '-c', 'engine'], 'attach'], [['port-forward', 'quiet', '0:80'], 'portforward']] as const) {
+      const r = await runKubectl(k, c, ['-n', NS, ...args]);
+      assert.notEqual(r.code, 0, `kubectl ${args.join(' ')}`);
+      assert.match(r.stderr, new RegExp(`pods/${sub} is not supported by hotpod's embedded nodes`), `kubectl ${args.join(' ')}`);
+    }
+    const missing = await runKubectl(k, c, ['exec', 'nope', '-n', NS, '--', 'ls']);
+    assert.match(missing.stderr, /pods "nope" not found/);
   });
 });
