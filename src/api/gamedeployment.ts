@@ -137,7 +137,8 @@ export const GameDeploymentResource = defineResource({
   kind: 'GameDeployment',
   plural: 'gamedeployments',
   singular: 'gamedeployment',
-  shortNames: [],
+  // BCS's CRD has no short name; `gd` is hotpod's, as `hotpod get gd` has it.
+  shortNames: ['gd'],
   categories: ['hotpod'],
   scope: 'Namespaced',
   description: 'GameDeployment is the Schema for the gamedeployments API',

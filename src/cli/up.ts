@@ -7,6 +7,7 @@ import { startNodesThread, type NodesThread } from '../node/thread.js';
 import { startController, type RunningController } from '../controller/index.js';
 import { installCrds } from '../controller/install-crds.js';
 import { createClients } from '../controller/runtime/index.js';
+import { lockDataDir } from './data-dir-lock.js';
 
 export interface UpOptions {
   dataDir: string;
@@ -32,6 +33,8 @@ export interface UpOptions {
 
 export async function up(opts: UpOptions): Promise<void> {
   const logger = pino({ level: opts.logLevel }, pino.destination(2));
+  // Released when the process exits, however it exits.
+  lockDataDir(opts.dataDir);
   let plane;
   try {
     plane = await startControlPlane({ dataDir: opts.dataDir, port: opts.port, address: opts.address, inMemory: opts.inMemory, logger });

@@ -2,6 +2,9 @@
 // names, plurals and short names), the connection (kubeconfig and namespace as kubectl picks
 // them), and errors worded as kubectl words them.
 
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { createClients, errorCode, loadKubeConfig, type Clients } from '../controller/runtime/index.js';
 
 export interface WorkloadType {
@@ -37,6 +40,11 @@ export interface Connection {
 }
 
 export function connect(opts: { kubeconfig?: string; namespace?: string }): Connection {
+  // Without any kubeconfig client-node falls back to http://localhost:8080 and fails with a
+  // message about TLS; the user has most likely not exported what hotpod up printed.
+  if (!opts.kubeconfig && !process.env.KUBECONFIG && !process.env.KUBERNETES_SERVICE_HOST && !existsSync(join(homedir(), '.kube', 'config'))) {
+    throw new CliError('error: no kubeconfig: set KUBECONFIG to the path hotpod up printed (KUBECONFIG=...) or pass --kubeconfig');
+  }
   const kubeConfig = loadKubeConfig({ kubeconfig: opts.kubeconfig });
   const contextNamespace = kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace;
   return { clients: createClients({ kubeConfig }), namespace: opts.namespace || contextNamespace || 'default' };
@@ -49,7 +57,10 @@ export function errorLine(err: unknown): string {
   if (errorCode(err) !== undefined && typeof body === 'object' && body?.message) {
     return `Error from server${body.reason ? ` (${body.reason})` : ''}: ${body.message}`;
   }
-  return `error: ${err instanceof Error ? err.message : String(err)}`;
+  const message = err instanceof Error ? err.message : String(err);
+  const refused = /ECONNREFUSED (\S+)/.exec(message);
+  if (refused) return `The connection to the server ${refused[1]} was refused - did you specify the right host or port?`;
+  return `error: ${message}`;
 }
 
 /** Runs a command's body; a failure is one line on stderr and exit code 1. */

@@ -9,7 +9,6 @@
 // are dropped) and go out at that rate. A burst of a thousand pods, six events each, then costs
 // the API server a steady trickle rather than thousands of writes in the seconds the pods start.
 
-import { randomBytes } from 'node:crypto';
 import type { KubeClient } from './kube-client.js';
 
 type Json = Record<string, any>;
@@ -32,6 +31,21 @@ export const KUBELET_EVENT_RATE: EventRate = { qps: 50, burst: 100 };
 const MAX_QUEUED = 1000;
 
 type Pending = { method: string; path: string; body: Json; contentType?: string };
+
+/** Wall-clock nanoseconds read from the monotonic clock, strictly increasing in this process. */
+const clockBase = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+let lastNanos = 0n;
+
+/**
+ * client-go names events `<object>.<unix nanoseconds in hex>`, so `kubectl get events` (in name
+ * order) lists an object's events as they happened. One clock for the scheduler and every
+ * kubelet of the process keeps their names for the same pod distinct.
+ */
+function eventNanos(): bigint {
+  const now = clockBase + process.hrtime.bigint();
+  lastNanos = now > lastNanos ? now : lastNanos + 1n;
+  return lastNanos;
+}
 
 export class EventRecorder {
   private inFlight = 0;
@@ -71,7 +85,7 @@ export class EventRecorder {
       this.send('PATCH', `/api/v1/namespaces/${namespace}/events/${repeat.name}`, { count: repeat.count, lastTimestamp: now }, 'application/merge-patch+json');
       return;
     }
-    const name = `${pod.metadata?.name}.${randomBytes(8).toString('hex')}`;
+    const name = `${pod.metadata?.name}.${eventNanos().toString(16)}`;
     this.seen.set(key, { name, namespace, count: 1 });
     if (this.seen.size > MAX_REMEMBERED) this.seen.delete(this.seen.keys().next().value as string);
     const event: Json = {

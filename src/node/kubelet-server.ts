@@ -14,7 +14,8 @@ import type { ContainerInfo } from './runtime/types.js';
 import { readContainerLog, type LogReadOptions } from './container-logs.js';
 
 /** The log file of a pod's container (the previous one when `previous`), if it has one. */
-export type LogLookup = (namespace: string, pod: string, container: string, previous: boolean) => string | undefined;
+/** The container's log file; null when it exists but has no log (an empty log); undefined when it does not exist. */
+export type LogLookup = (namespace: string, pod: string, container: string, previous: boolean) => string | null | undefined;
 
 export interface KubeletServerOptions {
   /** Every container of the node's runtimes, for `hotpod node ps`. */
@@ -67,13 +68,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, logs: LogLookup
   const q = url.searchParams;
   const previous = flag(q.get('previous'));
   const path = logs(namespace, pod, container, previous);
-  if (!path) {
+  if (path === undefined) {
     const what = previous ? `previous terminated container "${container}" in pod "${pod}"` : `container "${container}" in pod "${pod}"`;
     return text(res, 404, `${what} not found on this node`);
   }
   const options = logOptions(q);
   res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' });
   res.flushHeaders();
+  // A simulated container prints nothing: an empty log (even with follow, which would otherwise
+  // hang on a stream that can never get a line or an end).
+  if (path === null) return void res.end();
   const abort = new AbortController();
   res.on('close', () => abort.abort());
   await readContainerLog(path, options, res, abort.signal);

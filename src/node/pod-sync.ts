@@ -106,9 +106,10 @@ export class PodSync {
 
   /**
    * The log file of a pod's container: the current (or last) one, or with `previous` the one
-   * its status shows as lastState, as kubelet's `kubectl logs --previous` does.
+   * its status shows as lastState, as kubelet's `kubectl logs --previous` does. null: the
+   * container exists but its runtime keeps no log (simulated containers print nothing).
    */
-  logPath(namespace: string, name: string, container: string, previous: boolean): string | undefined {
+  logPath(namespace: string, name: string, container: string, previous: boolean): string | null | undefined {
     const st = this.states.get(`${namespace}/${name}`);
     const rec = st?.containers.get(container) ?? st?.initContainers.get(container);
     if (!rec) return undefined;
@@ -116,7 +117,8 @@ export class PodSync {
     const id = previous ? v.lastState?.containerID : v.containerID;
     const [runtimeName, raw] = (id ?? '').split('://');
     const runtime = this.o.runtimes.find((r) => r.name === runtimeName);
-    return runtime && raw ? runtime.logPath(raw) : undefined;
+    if (!runtime || !raw) return undefined;
+    return runtime.logPath(raw) ?? null;
   }
 
   async sync(key: string): Promise<void> {

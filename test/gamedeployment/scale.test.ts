@@ -41,7 +41,8 @@ describe('GameDeployment scaling', { timeout: 600_000 }, () => {
       await kubectl(c, ['annotate', 'pod', p.metadata.name, '-n', NS, `io.tencent.bcs.dev/pod-deletion-cost=${costs[i]}`]);
     }
     const expectGone = [pods[1]!.metadata.name, pods[3]!.metadata.name].sort();
-    await kubectl(c, ['scale', 'gamedeployment', NAME, '-n', NS, '--replicas=3']);
+    // `gd`, the short name, as `kubectl get gss` has `gss`.
+    assert.match(await kubectl(c, ['scale', 'gd', NAME, '-n', NS, '--replicas=3']), /gamedeployment.tkex.tencent.com\/scale scaled/);
     await waitRow(c, NS, NAME, '3 3 3 3 3');
     const left = await waitPods(c, NS, NAME, (ps) => ps.length === 3, 'the 2 removed pods gone');
     assert.deepEqual(left.map((p) => p.metadata.name), pods.map((p) => p.metadata.name).filter((n) => !expectGone.includes(n)));

@@ -41,6 +41,8 @@ export interface HttpServerOptions {
 
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 const OPEN_PATHS = new Set(['/healthz', '/readyz', '/livez', '/version']);
+/** Pod subresources that stream a terminal or a port; the embedded nodes serve neither. */
+const STREAMING_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
 const REVIEWS = new Set([
   'authentication.k8s.io/selfsubjectreviews',
   'authorization.k8s.io/selfsubjectaccessreviews',
@@ -245,6 +247,11 @@ export class HttpServer {
     if (r.subresource === 'log' && def.subresources.includes('log')) {
       if (method !== 'GET') throw methodNotSupported('pods/log', method);
       return proxyPodLog(objects, res, objects.get(def, namespace, name), q);
+    }
+    if (def.group === '' && def.resource === 'pods' && STREAMING_SUBRESOURCES.has(r.subresource ?? '')) {
+      // kubectl exec, attach and port-forward print this instead of a bare 404.
+      objects.get(def, namespace, name);
+      throw badRequest(`pods/${r.subresource} is not supported by hotpod's embedded nodes (kubectl logs is)`);
     }
     if (r.subresource !== undefined && !(r.subresource === 'status' && def.subresources.includes('status'))) {
       throw pathNotFound(url.pathname);
