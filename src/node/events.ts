@@ -41,7 +41,7 @@ let lastNanos = 0n;
  * order) lists an object's events as they happened. One clock for the scheduler and every
  * kubelet of the process keeps their names for the same pod distinct.
  */
-function eventNanos(): bigint {
+export function eventNanos(): bigint {
   const now = clockBase + process.hrtime.bigint();
   lastNanos = now > lastNanos ? now : lastNanos + 1n;
   return lastNanos;
@@ -70,8 +70,11 @@ export class EventRecorder {
     this.queue.length = 0;
   }
 
-  /** `fieldPath` names a container: `spec.containers{app}`. */
-  pod(pod: Json, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void {
+  /**
+   * `fieldPath` names a container: `spec.containers{app}`. `at` (from eventNanos()) names the
+   * event by when its cause happened, for an event recorded once a request about it returns.
+   */
+  pod(pod: Json, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string, at?: bigint): void {
     if (this.inFlight >= MAX_IN_FLIGHT && !this.rate) return;
     if (this.rate && this.queue.length >= MAX_QUEUED) return;
     const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -85,7 +88,7 @@ export class EventRecorder {
       this.send('PATCH', `/api/v1/namespaces/${namespace}/events/${repeat.name}`, { count: repeat.count, lastTimestamp: now }, 'application/merge-patch+json');
       return;
     }
-    const name = `${pod.metadata?.name}.${eventNanos().toString(16)}`;
+    const name = `${pod.metadata?.name}.${(at ?? eventNanos()).toString(16)}`;
     this.seen.set(key, { name, namespace, count: 1 });
     if (this.seen.size > MAX_REMEMBERED) this.seen.delete(this.seen.keys().next().value as string);
     const event: Json = {

@@ -4,7 +4,7 @@
 // whenever a node or pod changes.
 
 import type { Logger } from 'pino';
-import { EventRecorder } from './events.js';
+import { EventRecorder, eventNanos } from './events.js';
 import { runInformer, type RunningInformer } from './informer.js';
 import type { PodFeed } from './pod-feed.js';
 import { isStatus, type KubeClient } from './kube-client.js';
@@ -219,6 +219,9 @@ export class Scheduler {
     // Placed now (the pod is assumed on its node), bound as a slot frees up.
     if (this.bindsInFlight >= MAX_BINDS_IN_FLIGHT) await new Promise<void>((resolve) => this.bindSlots.push(resolve));
     this.bindsInFlight++;
+    // The node may start the pod before the binding's answer is read here: the Scheduled event
+    // is named by the time of the binding, so `kubectl get events` still lists it first.
+    const boundAt = eventNanos();
     try {
       await this.client.request(
         'POST',
@@ -227,7 +230,7 @@ export class Scheduler {
         { ignoreAnswer: true },
       );
       this.reported.delete(uid);
-      this.events.pod(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`);
+      this.events.pod(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`, undefined, boundAt);
     } catch (err) {
       this.assumed.delete(uid);
       // 409: bound by someone else or being deleted; 404: gone. Both settle on the next pass.
