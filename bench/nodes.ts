@@ -32,7 +32,7 @@ import { startNodesThread, type NodesThread, type NodesThreadOptions } from '../
 import { KubeClient } from '../src/node/kube-client.js';
 import { runInformer } from '../src/node/informer.js';
 import { envInt, spawnHotpodUp, type RunningHotpod } from './common.js';
-import { busyWarning, cpuMeter, type CpuSpan } from './cpu.js';
+import { busyWarning, cpuMeter, threadCpuSeconds, threadCpuSpan, type CpuSpan } from './cpu.js';
 
 type Json = Record<string, any>;
 
@@ -152,6 +152,12 @@ async function deletePods(client: KubeClient): Promise<void> {
   await client.request('DELETE', `/api/v1/namespaces/${NS}/pods`, undefined, { query: { labelSelector: 'app=bench' } });
 }
 
+/** The API server's newest resourceVersion: one more for every write of any object. */
+async function storeRevision(client: KubeClient): Promise<number> {
+  const list = await client.request<{ metadata: { resourceVersion: string } }>('GET', '/api/v1/namespaces', undefined, { query: { limit: 1 } });
+  return Number(list.metadata.resourceVersion);
+}
+
 /** CPU milliseconds per pod of each process in a span, and of the machine's others. */
 function cpuPerPod(span: CpuSpan, names: Record<string, string>): string {
   const ms = (s: number) => ((1000 * s) / PODS).toFixed(2);
@@ -173,13 +179,20 @@ async function main(): Promise<void> {
   gcNow();
   const rssBefore = process.memoryUsage().rss;
   progress(`creating ${PODS} pods`);
+  const revision0 = await storeRevision(client);
   const cpu = cpuMeter({ server: plane.pid, bench: process.pid });
+  const threads0 = { server: threadCpuSeconds(plane.pid), bench: threadCpuSeconds(process.pid) };
   const t0 = performance.now();
   await createPods(client, (name) => (pods.timesOf(name).created = performance.now()));
   const created = performance.now();
   await pods.allReady('all pods Ready');
   const started = performance.now();
   const startSpan = cpu();
+  const threads = {
+    server: threadCpuSpan(threads0.server, threadCpuSeconds(plane.pid)),
+    bench: threadCpuSpan(threads0.bench, threadCpuSeconds(process.pid)),
+  };
+  const writes = (await storeRevision(client)) - revision0;
   const events = (await client.request<{ items: unknown[] }>('GET', `/api/v1/namespaces/${NS}/events`)).items.length;
   const threadCpu = ((await nodes.stats()).threadCpuSeconds ?? NaN) - (before.threadCpuSeconds ?? NaN);
   progress(`all Ready after ${((started - t0) / 1000).toFixed(2)} s`);
@@ -245,6 +258,9 @@ async function main(): Promise<void> {
     ['latency created → bound', latency(latencies.bound)],
     ['latency bound → Ready', latency(latencies.ready)],
     ['CPU ms per pod started: by process', startCpu],
+    ['  by thread: API server', byThread(threads.server)],
+    ['  by thread: bench process', byThread(threads.bench)],
+    ['API writes by then (every kind: pods, bindings, statuses, events, leases)', `${writes} (${(writes / PODS).toFixed(2)} per pod)`],
     ['Events written by then (scheduler and kubelets)', `${events} (${(events / PODS).toFixed(2)} per pod)`],
     ['CPU ms per pod started: nodes thread alone', Number.isFinite(threadCpu) ? threadMs : 'n/a (no /proc)'],
     ['agents: pods held', String(after.pods)],
@@ -265,6 +281,11 @@ async function main(): Promise<void> {
     ['hotpod up', upSpan],
   ]);
   if (warning) process.stdout.write(`${warning}\n`);
+}
+
+/** The busiest thread names of a process and their CPU ms per pod. */
+function byThread(span: [string, number][]): string {
+  return span.length ? span.slice(0, 5).map(([name, s]) => `${name} ${((1000 * s) / PODS).toFixed(2)}`).join(', ') : 'n/a (no /proc)';
 }
 
 const pct = (xs: number[], q: number) => xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;

@@ -69,6 +69,8 @@ interface PodState {
   terminating?: Promise<void>;
   /** Something may be under ctx.podDir (volumes, or a runtime's files): remove it with the pod. */
   podDirUsed: boolean;
+  /** Since when container operations have been in flight without a pause (Date.now()). */
+  opsSince?: number;
   /** Our last status write and the resourceVersion it was based on. */
   lastWrite?: { baseRV: string; status: Json };
 }
@@ -147,11 +149,13 @@ export class PodSync {
     st.ctx.annotations = { ...(pod.metadata.annotations ?? {}) };
     const opsBefore = st.ops.size;
     let wake = finished ? undefined : this.reconcile(st, pod);
-    if (st.ops.size > opsBefore) {
-      // Operations just started usually end within milliseconds and sync the pod again: write
-      // the status then, once, unless they take longer than STATUS_COALESCE_MS.
-      const at = Date.now() + STATUS_COALESCE_MS;
-      this.o.enqueueAt(key, wake === undefined ? at : Math.min(wake, at));
+    // Operations just started usually end within milliseconds and sync the pod again: write
+    // the status then, once, unless they take longer than STATUS_COALESCE_MS. The first of two
+    // containers started together ending is no reason to write: the second soon follows.
+    const now = Date.now();
+    const deferUntil = st.ops.size > opsBefore ? now + STATUS_COALESCE_MS : st.ops.size > 0 ? (st.opsSince ?? now) + STATUS_COALESCE_MS : now;
+    if (deferUntil > now) {
+      this.o.enqueueAt(key, wake === undefined ? deferUntil : Math.min(wake, deferUntil));
       return;
     }
     const readinessWake = await this.writeStatus(st, pod);
@@ -369,8 +373,10 @@ export class PodSync {
       .finally(() => {
         rec.busy = false;
         st.ops.delete(p);
+        if (st.ops.size === 0) st.opsSince = undefined;
         this.o.enqueue(st.key);
       });
+    if (st.ops.size === 0) st.opsSince = Date.now();
     st.ops.add(p);
   }
 
