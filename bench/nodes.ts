@@ -21,7 +21,9 @@
 //     rate of the load generator out of the picture);
 //   - pods started per second with everything in one `hotpod up --nodes 3` (API server on its
 //     main thread, nodes on their thread), pods created from this process: what a user sees.
-// Knobs (environment): BENCH_NODE_PODS, BENCH_CONCURRENCY, BENCH_VERBOSE=1,
+// Before the first measurement BENCH_NODE_WARMUP (200) pods are started and deleted, so the
+// figures are of warmed-up processes (0: cold).
+// Knobs (environment): BENCH_NODE_PODS, BENCH_NODE_WARMUP, BENCH_CONCURRENCY, BENCH_VERBOSE=1,
 // BENCH_SERVER_NODE_ARGS (node flags for the control plane, e.g. --cpu-prof).
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,13 +33,14 @@ import { pino } from 'pino';
 import { startNodesThread, type NodesThread, type NodesThreadOptions } from '../src/node/thread.js';
 import { KubeClient } from '../src/node/kube-client.js';
 import { runInformer } from '../src/node/informer.js';
-import { envInt, spawnHotpodUp, type RunningHotpod } from './common.js';
+import { envInt, envIntOrZero, spawnHotpodUp, type RunningHotpod } from './common.js';
 import { busyWarning, cpuMeter, threadCpuSeconds, threadCpuSpan, type CpuSpan } from './cpu.js';
 
 type Json = Record<string, any>;
 
 const PODS = envInt('BENCH_NODE_PODS', 1000);
 const CONCURRENCY = envInt('BENCH_CONCURRENCY', 32);
+const WARMUP = envIntOrZero('BENCH_NODE_WARMUP', 200);
 const VERBOSE = process.env.BENCH_VERBOSE === '1';
 const NODES = 3;
 const NS = 'bench-nodes';
@@ -70,11 +73,11 @@ async function inParallel(n: number, limit: number, fn: (i: number) => Promise<v
   );
 }
 
-function pod(i: number): Json {
+function pod(i: number, prefix = 'gs'): Json {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: `gs-${i}`, namespace: NS, labels: { app: 'bench' } },
+    metadata: { name: `${prefix}-${i}`, namespace: NS, labels: { app: 'bench' } },
     spec: {
       terminationGracePeriodSeconds: 5,
       containers: [
@@ -131,7 +134,7 @@ async function watchPods(client: KubeClient, logger: pino.Logger) {
     ready,
     times,
     timesOf,
-    allReady: (what: string) => until(() => ready.size >= PODS, 120_000, what),
+    allReady: (what: string, n = PODS) => until(() => ready.size >= n, 120_000, what),
     allGone: () => until(() => informer.cache.list(NS).length === 0, 120_000, 'all pods gone'),
     reset() {
       ready.clear();
@@ -141,10 +144,12 @@ async function watchPods(client: KubeClient, logger: pino.Logger) {
   };
 }
 
-async function createPods(client: KubeClient, onCreated: (name: string) => void = () => {}): Promise<void> {
-  await inParallel(PODS, CONCURRENCY, async (i) => {
-    await client.request('POST', `/api/v1/namespaces/${NS}/pods`, pod(i));
-    onCreated(`gs-${i}`);
+/** The load generator: pre-serialised bodies, kept-alive connections, answers left unparsed. */
+async function createPods(client: KubeClient, onCreated: (name: string) => void = () => {}, n = PODS, prefix = 'gs'): Promise<void> {
+  const bodies = Array.from({ length: n }, (_, i) => Buffer.from(JSON.stringify(pod(i, prefix))));
+  await inParallel(n, CONCURRENCY, async (i) => {
+    await client.request('POST', `/api/v1/namespaces/${NS}/pods`, bodies[i], { ignoreAnswer: true });
+    onCreated(`${prefix}-${i}`);
   });
 }
 
@@ -174,6 +179,17 @@ async function main(): Promise<void> {
   let nodes: NodesThread = await startNodesThread(nodeOptions);
   await client.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   const pods = await watchPods(client, logger);
+
+  // A first batch started and deleted before measuring: the JIT compilers of the three event
+  // loops have done most of their work by then (BENCH_NODE_WARMUP=0 measures a cold start).
+  if (WARMUP > 0) {
+    progress(`warm-up: ${WARMUP} pods`);
+    await createPods(client, undefined, WARMUP, 'warm');
+    await pods.allReady('warm-up pods Ready', WARMUP);
+    await deletePods(client);
+    await pods.allGone();
+    pods.reset();
+  }
 
   const before = await nodes.stats({ gc: true });
   gcNow();
@@ -251,7 +267,7 @@ async function main(): Promise<void> {
   const startCpu = cpuPerPod(startSpan, { server: 'API server', bench: 'nodes + load generator' });
   const threadMs = ((1000 * threadCpu) / PODS).toFixed(2);
   const rows: [string, string][] = [
-    ['pods (2 containers each), nodes', `${PODS}, ${NODES} simulated`],
+    ['pods (2 containers each), nodes', `${PODS}, ${NODES} simulated, after ${WARMUP} started and deleted`],
     ['pods created per second (API)', (PODS / ((created - t0) / 1000)).toFixed(0)],
     ['pods started per second (create → all Ready)', (PODS / ((started - t0) / 1000)).toFixed(0)],
     ['time to all Ready', `${((started - t0) / 1000).toFixed(2)} s`],

@@ -67,6 +67,7 @@ export class KubeClient {
     return new KubeClient(kc, opts, maxSockets);
   }
 
+  /** `body`: an object to send as JSON, or a Buffer already serialised. */
   request<T = Json>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
     return this.send<T>(method, path, body, opts).catch((err: NodeJS.ErrnoException & { reusedSocket?: boolean }) => {
       // A kept-alive connection the server closed just as we reused it: the request never
@@ -79,7 +80,7 @@ export class KubeClient {
   private send<T>(method: string, path: string, body: unknown, opts: RequestOptions): Promise<T> {
     const url = new URL(path, this.base);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string> = { ...this.headers, Accept: 'application/json' };
     if (payload) {
       headers['Content-Type'] = opts.contentType ?? 'application/json';
