@@ -77,6 +77,14 @@ interface PodState {
 
 const rfc3339 = (ms = Date.now()) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
+/**
+ * What a PUT on pods/status needs: the server takes only the status from it (and the
+ * resourceVersion as a precondition), so the spec, most of a pod's bytes, stays home.
+ */
+function statusBody(pod: Json, status: Json): Json {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: pod.metadata, status };
+}
+
 export function podKey(pod: Json): string {
   return `${pod.metadata.namespace}/${pod.metadata.name}`;
 }
@@ -590,7 +598,7 @@ export class PodSync {
     if (!statusChanged(pod.status, status)) return wake;
     const path = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/status`;
     try {
-      await this.o.client.request('PUT', path, { ...pod, status }, { ignoreAnswer: true });
+      await this.o.client.request('PUT', path, statusBody(pod, status), { ignoreAnswer: true });
       st.lastWrite = { baseRV: pod.metadata.resourceVersion, status };
     } catch (err) {
       if (isStatus(err, 404)) return undefined;
@@ -601,7 +609,7 @@ export class PodSync {
       if (fresh.metadata.uid !== st.uid) return undefined;
       const again = podStatus(fresh, this.view(st, fresh, terminal).view, rfc3339(), terminal);
       if (!statusChanged(fresh.status, again)) return wake;
-      await this.o.client.request('PUT', path, { ...fresh, status: again }, { ignoreAnswer: true });
+      await this.o.client.request('PUT', path, statusBody(fresh, again), { ignoreAnswer: true });
       st.lastWrite = { baseRV: fresh.metadata.resourceVersion, status: again };
     }
     return wake;
