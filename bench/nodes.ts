@@ -21,7 +21,7 @@
 //     rate of the load generator out of the picture);
 //   - pods started per second with everything in one `hotpod up --nodes 3` (API server on its
 //     main thread, nodes on their thread), pods created from this process: what a user sees.
-// Before the first measurement BENCH_NODE_WARMUP (200) pods are started and deleted, so the
+// Before the first measurement BENCH_NODE_WARMUP (500) pods are started and deleted, so the
 // figures are of warmed-up processes (0: cold).
 // Knobs (environment): BENCH_NODE_PODS, BENCH_NODE_WARMUP, BENCH_CONCURRENCY, BENCH_VERBOSE=1,
 // BENCH_SERVER_NODE_ARGS (node flags for the control plane, e.g. --cpu-prof).
@@ -40,7 +40,7 @@ type Json = Record<string, any>;
 
 const PODS = envInt('BENCH_NODE_PODS', 1000);
 const CONCURRENCY = envInt('BENCH_CONCURRENCY', 32);
-const WARMUP = envIntOrZero('BENCH_NODE_WARMUP', 200);
+const WARMUP = envIntOrZero('BENCH_NODE_WARMUP', 500);
 const VERBOSE = process.env.BENCH_VERBOSE === '1';
 const NODES = 3;
 const NS = 'bench-nodes';
