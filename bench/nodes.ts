@@ -10,7 +10,9 @@
 //     pods/status) divided by the time from the first create to the last Ready;
 //   - CPU per pod started: of the API server, of the nodes' thread, of the load generator
 //     (this process less the nodes' thread), and of the machine's other processes (a WARNING
-//     says when they used more than a fifth of a core);
+//     says when they used more than a fifth of a core), and per thread of the two processes
+//     (main, the nodes' worker, V8's compiler and GC threads: Node names them all `node`);
+//   - API writes per pod: the API server's resourceVersion moves once per write of any kind;
 //   - the agents' memory per 1,000 running pods: the nodes' thread's heap after a GC with the
 //     pods running minus before (scheduler and agent caches, container records, status
 //     bookkeeping), and this process's RSS likewise (the load generator's share is a few
