@@ -14,6 +14,11 @@ export function envInt(name: string, dflt: number): number {
   return n;
 }
 
+/** As envInt, but 0 is allowed (a phase the knob turns off). */
+export function envIntOrZero(name: string, dflt: number): number {
+  return process.env[name] === '0' ? 0 : envInt(name, dflt);
+}
+
 export const projectRoot: string = (() => {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!(existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'tsconfig.json')))) {

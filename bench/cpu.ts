@@ -2,7 +2,7 @@
 // /proc), so a figure taken while other programs used the CPU can say so. Wall-clock rates
 // suffer from a busy machine; CPU seconds per pod hardly do, so they are what compares runs.
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const CLK_TCK = 100; // Linux USER_HZ: /proc counts CPU time in these ticks
 
@@ -54,4 +54,35 @@ export function busyWarning(spans: [string, CpuSpan][]): string | undefined {
   const busy = spans.filter(([, s]) => s.seconds > 0 && s.other / s.seconds > 0.2).map(([name, s]) => `${name} ${Math.round((100 * s.other) / s.seconds)}%`);
   if (busy.length === 0) return undefined;
   return `WARNING: other processes were busy during ${busy.join(', ')} (of a core): rerun on a quiet machine.`;
+}
+
+/**
+ * CPU seconds of each thread of process `pid`, keyed `main` or `name:tid` (V8's GC and compiler
+ * threads, workers, libuv's pool: Node leaves most of them named `node`); {} off Linux.
+ */
+export function threadCpuSeconds(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const name = tid === String(pid) ? 'main' : `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}:${tid}`;
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        out[name] = (out[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
+}
+
+/** Per-thread-name CPU seconds used between two `threadCpuSeconds` readings, largest first. */
+export function threadCpuSpan(before: Record<string, number>, after: Record<string, number>): [string, number][] {
+  return Object.entries(after)
+    .map(([name, s]) => [name, s - (before[name] ?? 0)] as [string, number])
+    .filter(([, s]) => s > 0)
+    .sort((a, b) => b[1] - a[1]);
 }

@@ -10,7 +10,9 @@
 //     pods/status) divided by the time from the first create to the last Ready;
 //   - CPU per pod started: of the API server, of the nodes' thread, of the load generator
 //     (this process less the nodes' thread), and of the machine's other processes (a WARNING
-//     says when they used more than a fifth of a core);
+//     says when they used more than a fifth of a core), and per thread of the two processes
+//     (main, the nodes' worker, V8's compiler and GC threads: Node names them all `node`);
+//   - API writes per pod: the API server's resourceVersion moves once per write of any kind;
 //   - the agents' memory per 1,000 running pods: the nodes' thread's heap after a GC with the
 //     pods running minus before (scheduler and agent caches, container records, status
 //     bookkeeping), and this process's RSS likewise (the load generator's share is a few
@@ -21,7 +23,9 @@
 //     rate of the load generator out of the picture);
 //   - pods started per second with everything in one `hotpod up --nodes 3` (API server on its
 //     main thread, nodes on their thread), pods created from this process: what a user sees.
-// Knobs (environment): BENCH_NODE_PODS, BENCH_CONCURRENCY, BENCH_VERBOSE=1,
+// Before the first measurement BENCH_NODE_WARMUP (500) pods are started and deleted, so the
+// figures are of warmed-up processes (0: cold).
+// Knobs (environment): BENCH_NODE_PODS, BENCH_NODE_WARMUP, BENCH_CONCURRENCY, BENCH_VERBOSE=1,
 // BENCH_SERVER_NODE_ARGS (node flags for the control plane, e.g. --cpu-prof).
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,13 +35,14 @@ import { pino } from 'pino';
 import { startNodesThread, type NodesThread, type NodesThreadOptions } from '../src/node/thread.js';
 import { KubeClient } from '../src/node/kube-client.js';
 import { runInformer } from '../src/node/informer.js';
-import { envInt, spawnHotpodUp, type RunningHotpod } from './common.js';
-import { busyWarning, cpuMeter, type CpuSpan } from './cpu.js';
+import { envInt, envIntOrZero, spawnHotpodUp, type RunningHotpod } from './common.js';
+import { busyWarning, cpuMeter, threadCpuSeconds, threadCpuSpan, type CpuSpan } from './cpu.js';
 
 type Json = Record<string, any>;
 
 const PODS = envInt('BENCH_NODE_PODS', 1000);
 const CONCURRENCY = envInt('BENCH_CONCURRENCY', 32);
+const WARMUP = envIntOrZero('BENCH_NODE_WARMUP', 500);
 const VERBOSE = process.env.BENCH_VERBOSE === '1';
 const NODES = 3;
 const NS = 'bench-nodes';
@@ -70,11 +75,11 @@ async function inParallel(n: number, limit: number, fn: (i: number) => Promise<v
   );
 }
 
-function pod(i: number): Json {
+function pod(i: number, prefix = 'gs'): Json {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: `gs-${i}`, namespace: NS, labels: { app: 'bench' } },
+    metadata: { name: `${prefix}-${i}`, namespace: NS, labels: { app: 'bench' } },
     spec: {
       terminationGracePeriodSeconds: 5,
       containers: [
@@ -131,7 +136,7 @@ async function watchPods(client: KubeClient, logger: pino.Logger) {
     ready,
     times,
     timesOf,
-    allReady: (what: string) => until(() => ready.size >= PODS, 120_000, what),
+    allReady: (what: string, n = PODS) => until(() => ready.size >= n, 120_000, what),
     allGone: () => until(() => informer.cache.list(NS).length === 0, 120_000, 'all pods gone'),
     reset() {
       ready.clear();
@@ -141,15 +146,23 @@ async function watchPods(client: KubeClient, logger: pino.Logger) {
   };
 }
 
-async function createPods(client: KubeClient, onCreated: (name: string) => void = () => {}): Promise<void> {
-  await inParallel(PODS, CONCURRENCY, async (i) => {
-    await client.request('POST', `/api/v1/namespaces/${NS}/pods`, pod(i));
-    onCreated(`gs-${i}`);
+/** The load generator: pre-serialised bodies, kept-alive connections, answers left unparsed. */
+async function createPods(client: KubeClient, onCreated: (name: string) => void = () => {}, n = PODS, prefix = 'gs'): Promise<void> {
+  const bodies = Array.from({ length: n }, (_, i) => Buffer.from(JSON.stringify(pod(i, prefix))));
+  await inParallel(n, CONCURRENCY, async (i) => {
+    await client.request('POST', `/api/v1/namespaces/${NS}/pods`, bodies[i], { ignoreAnswer: true });
+    onCreated(`${prefix}-${i}`);
   });
 }
 
 async function deletePods(client: KubeClient): Promise<void> {
   await client.request('DELETE', `/api/v1/namespaces/${NS}/pods`, undefined, { query: { labelSelector: 'app=bench' } });
+}
+
+/** The API server's newest resourceVersion: one more for every write of any object. */
+async function storeRevision(client: KubeClient): Promise<number> {
+  const list = await client.request<{ metadata: { resourceVersion: string } }>('GET', '/api/v1/namespaces', undefined, { query: { limit: 1 } });
+  return Number(list.metadata.resourceVersion);
 }
 
 /** CPU milliseconds per pod of each process in a span, and of the machine's others. */
@@ -169,17 +182,35 @@ async function main(): Promise<void> {
   await client.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   const pods = await watchPods(client, logger);
 
+  // A first batch started and deleted before measuring: the JIT compilers of the three event
+  // loops have done most of their work by then (BENCH_NODE_WARMUP=0 measures a cold start).
+  if (WARMUP > 0) {
+    progress(`warm-up: ${WARMUP} pods`);
+    await createPods(client, undefined, WARMUP, 'warm');
+    await pods.allReady('warm-up pods Ready', WARMUP);
+    await deletePods(client);
+    await pods.allGone();
+    pods.reset();
+  }
+
   const before = await nodes.stats({ gc: true });
   gcNow();
   const rssBefore = process.memoryUsage().rss;
   progress(`creating ${PODS} pods`);
+  const revision0 = await storeRevision(client);
   const cpu = cpuMeter({ server: plane.pid, bench: process.pid });
+  const threads0 = { server: threadCpuSeconds(plane.pid), bench: threadCpuSeconds(process.pid) };
   const t0 = performance.now();
   await createPods(client, (name) => (pods.timesOf(name).created = performance.now()));
   const created = performance.now();
   await pods.allReady('all pods Ready');
   const started = performance.now();
   const startSpan = cpu();
+  const threads = {
+    server: threadCpuSpan(threads0.server, threadCpuSeconds(plane.pid)),
+    bench: threadCpuSpan(threads0.bench, threadCpuSeconds(process.pid)),
+  };
+  const writes = (await storeRevision(client)) - revision0;
   const events = (await client.request<{ items: unknown[] }>('GET', `/api/v1/namespaces/${NS}/events`)).items.length;
   const threadCpu = ((await nodes.stats()).threadCpuSeconds ?? NaN) - (before.threadCpuSeconds ?? NaN);
   progress(`all Ready after ${((started - t0) / 1000).toFixed(2)} s`);
@@ -238,13 +269,16 @@ async function main(): Promise<void> {
   const startCpu = cpuPerPod(startSpan, { server: 'API server', bench: 'nodes + load generator' });
   const threadMs = ((1000 * threadCpu) / PODS).toFixed(2);
   const rows: [string, string][] = [
-    ['pods (2 containers each), nodes', `${PODS}, ${NODES} simulated`],
+    ['pods (2 containers each), nodes', `${PODS}, ${NODES} simulated, after ${WARMUP} started and deleted`],
     ['pods created per second (API)', (PODS / ((created - t0) / 1000)).toFixed(0)],
     ['pods started per second (create → all Ready)', (PODS / ((started - t0) / 1000)).toFixed(0)],
     ['time to all Ready', `${((started - t0) / 1000).toFixed(2)} s`],
     ['latency created → bound', latency(latencies.bound)],
     ['latency bound → Ready', latency(latencies.ready)],
     ['CPU ms per pod started: by process', startCpu],
+    ['  by thread: API server', byThread(threads.server)],
+    ['  by thread: bench process', byThread(threads.bench)],
+    ['API writes by then (every kind: pods, bindings, statuses, events, leases)', `${writes} (${(writes / PODS).toFixed(2)} per pod)`],
     ['Events written by then (scheduler and kubelets)', `${events} (${(events / PODS).toFixed(2)} per pod)`],
     ['CPU ms per pod started: nodes thread alone', Number.isFinite(threadCpu) ? threadMs : 'n/a (no /proc)'],
     ['agents: pods held', String(after.pods)],
@@ -265,6 +299,11 @@ async function main(): Promise<void> {
     ['hotpod up', upSpan],
   ]);
   if (warning) process.stdout.write(`${warning}\n`);
+}
+
+/** The busiest thread names of a process and their CPU ms per pod. */
+function byThread(span: [string, number][]): string {
+  return span.length ? span.slice(0, 5).map(([name, s]) => `${name} ${((1000 * s) / PODS).toFixed(2)}`).join(', ') : 'n/a (no /proc)';
 }
 
 const pct = (xs: number[], q: number) => xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;

@@ -40,6 +40,7 @@ export class KubeClient {
   /** Watches hold their connection for as long as they run: never one of the request sockets. */
   private readonly watchAgent: https.Agent;
   private readonly base: URL;
+  private readonly endpoint: { host: string; port: string };
   private readonly headers: Record<string, string> = {};
 
   private constructor(
@@ -50,6 +51,7 @@ export class KubeClient {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.base = new URL(cluster.server);
+    this.endpoint = { host: this.base.hostname.replace(/^\[(.*)\]$/, '$1'), port: this.base.port || '443' };
     for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') this.headers[k] = v;
     // One TLS context for every connection, rather than the agent building one per socket from
     // the PEM texts; it also keeps those texts out of the agent's per-request pool key.
@@ -67,6 +69,7 @@ export class KubeClient {
     return new KubeClient(kc, opts, maxSockets);
   }
 
+  /** `body`: an object to send as JSON, or a Buffer already serialised. */
   request<T = Json>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
     return this.send<T>(method, path, body, opts).catch((err: NodeJS.ErrnoException & { reusedSocket?: boolean }) => {
       // A kept-alive connection the server closed just as we reused it: the request never
@@ -77,16 +80,19 @@ export class KubeClient {
   }
 
   private send<T>(method: string, path: string, body: unknown, opts: RequestOptions): Promise<T> {
-    const url = new URL(path, this.base);
-    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    // Host, port and path as options rather than a URL per request: URL parsing and its
+    // conversion back to options were a visible share of a request's cost.
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) query.set(k, String(v));
+    const search = query.size > 0 ? `?${query}` : '';
+    const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string> = { ...this.headers, Accept: 'application/json' };
     if (payload) {
       headers['Content-Type'] = opts.contentType ?? 'application/json';
       headers['Content-Length'] = String(payload.length);
     }
     return new Promise<T>((resolve, reject) => {
-      const req = https.request(url, { method, headers, agent: this.agent, timeout: 30_000 }, (res) => {
+      const req = https.request({ ...this.endpoint, path: `${path}${search}`, method, headers, agent: this.agent, timeout: 30_000 }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
@@ -103,10 +109,10 @@ export class KubeClient {
           }
           if (status >= 200 && status < 300) return resolve(parsed as T);
           const message = parsed?.message ?? text ?? '';
-          reject(new ApiError(status, parsed?.reason ?? '', `${method} ${url.pathname}: ${status} ${message}`));
+          reject(new ApiError(status, parsed?.reason ?? '', `${method} ${path}: ${status} ${message}`));
         });
       });
-      req.on('timeout', () => req.destroy(new Error(`${method} ${url.pathname}: no answer within 30 s`)));
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer within 30 s`)));
       req.on('error', (err: NodeJS.ErrnoException & { reusedSocket?: boolean }) => {
         err.reusedSocket = req.reusedSocket;
         reject(err);

@@ -69,11 +69,21 @@ interface PodState {
   terminating?: Promise<void>;
   /** Something may be under ctx.podDir (volumes, or a runtime's files): remove it with the pod. */
   podDirUsed: boolean;
+  /** Since when container operations have been in flight without a pause (Date.now()). */
+  opsSince?: number;
   /** Our last status write and the resourceVersion it was based on. */
   lastWrite?: { baseRV: string; status: Json };
 }
 
 const rfc3339 = (ms = Date.now()) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/**
+ * What a PUT on pods/status needs: the server takes only the status from it (and the
+ * resourceVersion as a precondition), so the spec, most of a pod's bytes, stays home.
+ */
+function statusBody(pod: Json, status: Json): Json {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: pod.metadata, status };
+}
 
 export function podKey(pod: Json): string {
   return `${pod.metadata.namespace}/${pod.metadata.name}`;
@@ -149,11 +159,13 @@ export class PodSync {
     st.ctx.annotations = { ...(pod.metadata.annotations ?? {}) };
     const opsBefore = st.ops.size;
     let wake = finished ? undefined : this.reconcile(st, pod);
-    if (st.ops.size > opsBefore) {
-      // Operations just started usually end within milliseconds and sync the pod again: write
-      // the status then, once, unless they take longer than STATUS_COALESCE_MS.
-      const at = Date.now() + STATUS_COALESCE_MS;
-      this.o.enqueueAt(key, wake === undefined ? at : Math.min(wake, at));
+    // Operations just started usually end within milliseconds and sync the pod again: write
+    // the status then, once, unless they take longer than STATUS_COALESCE_MS. The first of two
+    // containers started together ending is no reason to write: the second soon follows.
+    const now = Date.now();
+    const deferUntil = st.ops.size > opsBefore ? now + STATUS_COALESCE_MS : st.ops.size > 0 ? (st.opsSince ?? now) + STATUS_COALESCE_MS : now;
+    if (deferUntil > now) {
+      this.o.enqueueAt(key, wake === undefined ? deferUntil : Math.min(wake, deferUntil));
       return;
     }
     const readinessWake = await this.writeStatus(st, pod);
@@ -371,8 +383,10 @@ export class PodSync {
       .finally(() => {
         rec.busy = false;
         st.ops.delete(p);
+        if (st.ops.size === 0) st.opsSince = undefined;
         this.o.enqueue(st.key);
       });
+    if (st.ops.size === 0) st.opsSince = Date.now();
     st.ops.add(p);
   }
 
@@ -586,7 +600,7 @@ export class PodSync {
     if (!statusChanged(pod.status, status)) return wake;
     const path = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/status`;
     try {
-      await this.o.client.request('PUT', path, { ...pod, status }, { ignoreAnswer: true });
+      await this.o.client.request('PUT', path, statusBody(pod, status), { ignoreAnswer: true });
       st.lastWrite = { baseRV: pod.metadata.resourceVersion, status };
     } catch (err) {
       if (isStatus(err, 404)) return undefined;
@@ -597,7 +611,7 @@ export class PodSync {
       if (fresh.metadata.uid !== st.uid) return undefined;
       const again = podStatus(fresh, this.view(st, fresh, terminal).view, rfc3339(), terminal);
       if (!statusChanged(fresh.status, again)) return wake;
-      await this.o.client.request('PUT', path, { ...fresh, status: again }, { ignoreAnswer: true });
+      await this.o.client.request('PUT', path, statusBody(fresh, again), { ignoreAnswer: true });
       st.lastWrite = { baseRV: fresh.metadata.resourceVersion, status: again };
     }
     return wake;

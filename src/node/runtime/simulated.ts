@@ -77,11 +77,20 @@ export function simBehaviour(annotations: Record<string, string>, container: str
 
 /** `docker-pullable://docker.io/library/nginx@sha256:<sha256 of the reference>`: the contract's form. */
 export function simulatedImageId(image: string): string {
-  const ref = parseImageReference(image);
-  const repo = ref ? repositoryOf(ref) : image;
-  const digest = ref?.digest ?? `sha256:${createHash('sha256').update(image).digest('hex')}`;
-  return `docker-pullable://${repo}@${digest}`;
+  let id = imageIds.get(image);
+  if (id === undefined) {
+    const ref = parseImageReference(image);
+    const repo = ref ? repositoryOf(ref) : image;
+    const digest = ref?.digest ?? `sha256:${createHash('sha256').update(image).digest('hex')}`;
+    id = `docker-pullable://${repo}@${digest}`;
+    // Every container start asks (twice): a few images serve thousands of pods.
+    if (imageIds.size >= 1000) imageIds.clear();
+    imageIds.set(image, id);
+  }
+  return id;
 }
+
+const imageIds = new Map<string, string>();
 
 interface SimContainer {
   info: ContainerInfo;
@@ -102,6 +111,8 @@ export class SimulatedRuntime implements ContainerRuntime {
   private readonly containers = new Map<string, SimContainer>();
   /** Instances started so far per pod uid and container name, for IDs and crash-times. */
   private readonly instances = new Map<string, number>();
+  /** Per pod uid: its containers' ids and the names in `instances`, so no pod scans them all. */
+  private readonly byPod = new Map<string, { ids: Set<string>; names: Set<string> }>();
 
   constructor(private readonly opts: SimulatedRuntimeOptions) {}
 
@@ -128,6 +139,7 @@ export class SimulatedRuntime implements ContainerRuntime {
     const instanceKey = `${pod.uid}/${spec.name}`;
     const instance = this.instances.get(instanceKey) ?? 0;
     this.instances.set(instanceKey, instance + 1);
+    this.podEntry(pod.uid).names.add(spec.name);
     if (behaviour.startDelayMs > 0) await sleep(behaviour.startDelayMs);
     const id = createHash('sha256').update(`${this.opts.node}/${this.opts.salt ?? ''}/${pod.uid}/${spec.name}/${instance}`).digest('hex');
     const now = Date.now();
@@ -149,6 +161,7 @@ export class SimulatedRuntime implements ContainerRuntime {
     };
     this.forgetOlderInstances(pod.uid, spec.name);
     this.containers.set(id, c);
+    this.podEntry(pod.uid).ids.add(id);
     const crashes = behaviour.crashTimes === undefined || instance < behaviour.crashTimes;
     if (behaviour.crashAfterMs !== undefined && crashes) {
       c.timer = setTimeout(() => this.exit(c, { exitCode: behaviour.exitCode, reason: behaviour.exitCode === 0 ? 'Completed' : 'Error' }), behaviour.crashAfterMs);
@@ -203,12 +216,20 @@ export class SimulatedRuntime implements ContainerRuntime {
   }
 
   async removePod(pod: PodContext): Promise<void> {
-    for (const [id, c] of this.containers) {
-      if (c.podUid !== pod.uid) continue;
-      clearTimeout(c.timer);
+    const entry = this.byPod.get(pod.uid);
+    if (!entry) return;
+    this.byPod.delete(pod.uid);
+    for (const id of entry.ids) {
+      clearTimeout(this.containers.get(id)?.timer);
       this.containers.delete(id);
     }
-    for (const key of this.instances.keys()) if (key.startsWith(`${pod.uid}/`)) this.instances.delete(key);
+    for (const name of entry.names) this.instances.delete(`${pod.uid}/${name}`);
+  }
+
+  private podEntry(uid: string): { ids: Set<string>; names: Set<string> } {
+    let entry = this.byPod.get(uid);
+    if (!entry) this.byPod.set(uid, (entry = { ids: new Set(), names: new Set() }));
+    return entry;
   }
 
   private exit(c: SimContainer, how: { exitCode: number; reason: string; signal?: number }): ExitInfo {
@@ -222,8 +243,13 @@ export class SimulatedRuntime implements ContainerRuntime {
 
   /** A simulated container leaves no logs to read, so its dead predecessors are dropped at once. */
   private forgetOlderInstances(podUid: string, name: string): void {
-    for (const [id, c] of this.containers) {
-      if (c.podUid === podUid && c.info.name === name && c.exit) this.containers.delete(id);
+    const ids = this.byPod.get(podUid)?.ids;
+    for (const id of ids ?? []) {
+      const c = this.containers.get(id);
+      if (c && c.info.name === name && c.exit) {
+        this.containers.delete(id);
+        ids!.delete(id);
+      }
     }
   }
 }
