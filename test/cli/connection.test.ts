@@ -3,32 +3,14 @@
 // what to do, and exit code 1.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanupDir, cliPath, projectRoot } from '../helpers/cluster.js';
+import { cleanupDir } from '../helpers/cluster.js';
+import { runHotpod } from '../helpers/cli.js';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function hotpod(args: string[], env: Record<string, string>): Promise<Run> {
-  const base: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
-  delete base.KUBECONFIG;
-  delete base.KUBERNETES_SERVICE_HOST;
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [cliPath(), ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...base, ...env } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const hotpod = (args: string[], env: Record<string, string>) => runHotpod(args, { env, unset: ['KUBECONFIG', 'KUBERNETES_SERVICE_HOST'] });
 
 /** A loopback port nothing listens on (it was free a moment ago). */
 async function closedPort(): Promise<number> {

@@ -2,34 +2,12 @@
 // against an embedded cluster with nodes, during real rollouts.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { cliPath, parseTable, projectRoot, type Cluster } from '../helpers/cluster.js';
+import { parseTable, type Cluster } from '../helpers/cluster.js';
 import { SIDECAR_V2, applyGss, gss, namespace, setSidecarImage, startGssCluster, waitSettled } from '../gameserverset/helpers.js';
 import { createGd, gdManifest, mergePatchGd } from '../gamedeployment/helpers.js';
+import { runHotpod } from '../helpers/cli.js';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function hotpod(c: Cluster, args: string[], timeoutMs = 180_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [cliPath(), ...args, '--kubeconfig', c.kubeconfigPath], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      p.kill('SIGKILL');
-      reject(new Error(`hotpod ${args.join(' ')} still running after ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-    }, timeoutMs);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const hotpod = (c: Cluster, args: string[], timeoutMs = 180_000) => runHotpod([...args, '--kubeconfig', c.kubeconfigPath], { timeoutMs });
 
 describe('hotpod get and hotpod rollout status', { timeout: 600_000 }, () => {
   let c: Cluster;

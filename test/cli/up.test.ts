@@ -3,36 +3,14 @@
 // kubeconfig as they were; a data dir left locked by a killed hotpod is taken over.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanupDir, cliPath, projectRoot, startCluster, type Cluster } from '../helpers/cluster.js';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { cleanupDir, startCluster, type Cluster } from '../helpers/cluster.js';
+import { runHotpod } from '../helpers/cli.js';
 
 /** `hotpod ARGS`, which must exit by itself (a refusal) within the time. */
-function hotpod(args: string[], timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [cliPath(), ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      p.kill('SIGKILL');
-      reject(new Error(`hotpod ${args.join(' ')} still running after ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-    }, timeoutMs);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const hotpod = (args: string[], timeoutMs = 60_000) => runHotpod(args, { timeoutMs });
 
 describe('hotpod up refuses to start where another hotpod runs', () => {
   let cluster: Cluster;

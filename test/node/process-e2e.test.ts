@@ -3,7 +3,7 @@
 // the server's process and its client connections while the new files reach it.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { ImageStore } from '../../src/node/images/index.js';
 import { apiOk, cliPath, kubectls, kubectlOk, projectRoot, runKubectl, waitFor, type Cluster } from '../helpers/cluster.js';
 import { freePort } from './process-fixtures.js';
+import { runHotpod } from '../helpers/cli.js';
 
 // Runs once the node agent serves `hotpod up --nodes`; until then there is nothing to drive.
 const upSource = join(projectRoot, 'src', 'cli', 'up.ts');
@@ -73,11 +74,7 @@ async function hotpodUp(dataDir: string, home: string): Promise<Up> {
   return { proc, log: () => out, cluster, dataDir };
 }
 
-function hotpod(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cliPath(), ...args], (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
-  });
-}
+const hotpod = (args: string[]) => runHotpod(args);
 
 /** A line-oriented client on one TCP connection that must stay open throughout. */
 class Client {

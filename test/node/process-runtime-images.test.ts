@@ -1,13 +1,12 @@
 // The image store behind the process runtime, and `hotpod image build|ls|rm`.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageStore } from '../../src/node/images/index.js';
 import { parseImageRef } from '../../src/node/images/reference.js';
-import { cliPath } from '../helpers/cluster.js';
+import { runHotpod } from '../helpers/cli.js';
 
 function buildDir(root: string, name: string, files: Record<string, string>, config?: unknown): string {
   const dir = join(root, name);
@@ -20,13 +19,7 @@ function buildDir(root: string, name: string, files: Record<string, string>, con
   return dir;
 }
 
-function hotpod(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cliPath(), ...args], (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const hotpod = (args: string[]) => runHotpod(args);
 
 describe('image store', () => {
   let root: string;

@@ -4,7 +4,6 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -13,8 +12,9 @@ import { startKubeletServer, type KubeletServer } from '../../src/node/kubelet-s
 import { ProcessRuntime } from '../../src/node/runtime/process.js';
 import type { ContainerInfo, ExitInfo } from '../../src/node/runtime/types.js';
 import { startControlPlane, type ControlPlane } from '../../src/apiserver/index.js';
-import { kubectls, runKubectl, spawnKubectl, apiOk, waitFor, cliPath, type Cluster } from '../helpers/cluster.js';
+import { kubectls, runKubectl, spawnKubectl, apiOk, waitFor, type Cluster } from '../helpers/cluster.js';
 import { buildTestImages, podContext, quietLogger, type TestImages } from './process-fixtures.js';
+import { runHotpod } from '../helpers/cli.js';
 
 async function read(path: string, opts: LogReadOptions, signal?: AbortSignal): Promise<string> {
   const out = new PassThrough();
@@ -36,13 +36,7 @@ function get(url: string): Promise<{ status: number; body: string }> {
   });
 }
 
-function hotpod(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cliPath(), ...args], (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const hotpod = (args: string[]) => runHotpod(args);
 
 describe('container log files', () => {
   let dir: string;
