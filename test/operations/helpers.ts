@@ -150,9 +150,15 @@ export async function handOverMidRollout(c: Cluster, o: HandOverOptions): Promis
     await setSidecarImage(c, o.ns, o.prefix, SIDECAR_V2);
     await waitFor(() => history.gate.get(last)?.includes('False'), `${last} left service`, WAIT_MS, 20);
     await o.beforeKill?.();
+    const lastRenewed = await getLease(c, o.leaseNs, o.leaseName);
     await o.leader.kill9();
 
     const taken = await waitForHolder(c, o.leaseNs, o.leaseName, [o.standby.identity]);
+    // Within the lease duration of the leader's last renewal, give or take the standby's retry
+    // period (at most 1.2 × 2 s, client-go's jitter) and a busy machine's few seconds.
+    const gapS = (Date.parse(taken.spec.acquireTime) - Date.parse(lastRenewed!.spec.renewTime)) / 1000;
+    const bound = taken.spec.leaseDurationSeconds + 2.4 + 5;
+    assert.ok(gapS <= bound, `the standby took the Lease ${gapS.toFixed(1)} s after the leader's last renewal (at most ${bound} s)`);
     await waitFor(async () => sum(await scrape(o.standby.metricsUrl), 'hotpod_leader') === 1, 'the standby leads', WAIT_MS);
     const done = await waitFor(
       async () => {
