@@ -57,7 +57,7 @@ export function denied(calls: ResourceAttributes[], clusterRules: PolicyRule[], 
 }
 
 describe('the RBAC checker', () => {
-  const pods: ResourceAttributes = { resourceRequest: true, verb: 'patch', apiGroup: '', apiVersion: 'v1', resource: 'pods', subresource: 'status', namespace: 'a', name: 'p' };
+  const pods: ResourceAttributes = { kind: 'resource', verb: 'patch', apiGroup: '', apiVersion: 'v1', resource: 'pods', subresource: 'status', namespace: 'a', name: 'p' };
 
   it('allows a request only with group, resource/subresource and verb all granted', () => {
     assert.ok(rulesAllow([{ apiGroups: [''], resources: ['pods/status'], verbs: ['patch'] }], pods));
@@ -80,7 +80,7 @@ describe('the RBAC checker', () => {
 
   it('grants the Lease verbs only in the controller namespace, through the Role', () => {
     const { clusterRules, leaseRules } = loadRbac();
-    const lease: ResourceAttributes = { resourceRequest: true, verb: 'update', apiGroup: 'coordination.k8s.io', apiVersion: 'v1', resource: 'leases', subresource: '', namespace: CONTROLLER_NAMESPACE, name: 'hotpod-controller' };
+    const lease: ResourceAttributes = { kind: 'resource', verb: 'update', apiGroup: 'coordination.k8s.io', apiVersion: 'v1', resource: 'leases', subresource: '', namespace: CONTROLLER_NAMESPACE, name: 'hotpod-controller' };
     // Leader election (the `ops` work: `--leader-elect`) gets, creates and updates its Lease. No
     // scenario here records those calls yet, so they are listed by hand.
     for (const verb of ['get', 'create', 'update']) assert.deepEqual(denied([{ ...lease, verb }], clusterRules, leaseRules), []);
@@ -159,11 +159,11 @@ describe('deploy/manifests RBAC against what the controller calls', { timeout: 9
     controller = undefined;
     const { clusterRules, leaseRules } = loadRbac();
     const attrs = requests.map(requestAttributes);
-    const calls = attrs.filter((a): a is ResourceAttributes => a.resourceRequest);
+    const calls = attrs.filter((a): a is ResourceAttributes => a.kind === 'resource');
     assert.ok(calls.length > 50, `only ${calls.length} requests recorded`);
     // Discovery (/api, /apis/<group>/<version>) is granted to every authenticated user by the
     // cluster's own system:discovery ClusterRole.
-    const other = attrs.filter((a) => !a.resourceRequest && !/^\/apis?(\/[^/]+){0,2}$/.test(a.path));
+    const other = attrs.filter((a) => a.kind === 'nonResource' && !/^\/apis?(\/[^/]+){0,2}$/.test(a.path));
     assert.deepEqual(other, [], 'non-resource requests other than discovery');
 
     assert.deepEqual(denied(calls, clusterRules, leaseRules), [], 'requests the RBAC in deploy/manifests does not allow: add them to clusterrole.yaml (and the chart)');

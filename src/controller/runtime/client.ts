@@ -5,11 +5,10 @@
 import { resolve } from 'node:path';
 import { IsomorphicFetchHttpLibrary, KubeConfig, ServerConfiguration, createConfiguration, wrapHttpLibrary, type Configuration, type Middleware, type Watch } from '@kubernetes/client-node';
 import { PooledKubeConfigAuth } from './connection-pool.js';
-import { describeRequest } from './metrics.js';
 import { ObjectClient } from './object-client.js';
 import { KubeConfigWatch } from './watch.js';
 import { TokenBucket } from './rate-limit.js';
-import type { ApiRequest } from './request-attributes.js';
+import { describeRequest, type ApiRequest } from './request-attributes.js';
 
 /** Told about every request once it is answered: code is the HTTP status, or `error` (no answer). */
 export type RequestObserver = (req: { verb: string; resource: string; code: number | 'error' }) => void;

@@ -3,7 +3,7 @@
 // Expectations, EventRecorder. See ../README.md.
 
 export { createClients, loadKubeConfig, type ClientOptions, type Clients, type RequestObserver } from './client.js';
-export { requestAttributes, type ApiRequest, type RequestAttributes, type ResourceAttributes, type NonResourceAttributes } from './request-attributes.js';
+export { describeRequest, requestAttributes, type ApiRequest, type RequestAttributes, type ResourceAttributes, type NonResourceAttributes } from './request-attributes.js';
 export {
   ObjectClient,
   KubeApiError,
@@ -52,7 +52,7 @@ export {
   type OwnerReference,
 } from './objects.js';
 export { Manager, type ManagerOptions } from './manager.js';
-export { ControllerMetrics, describeRequest, type PodUpdatePolicy, type WorkloadSource } from './metrics.js';
+export { ControllerMetrics, type PodUpdatePolicy, type WorkloadSource } from './metrics.js';
 export {
   LeaderElector,
   decideLease,

@@ -136,33 +136,3 @@ export class ControllerMetrics {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }
-
-/**
- * The Kubernetes verb and resource of a request path: GET of a collection is `list`, of one
- * object `get`; a subresource is named `pods/status`. Discovery is `get` of resource ''.
- */
-export function describeRequest(method: string, path: string, isWatch = false): { verb: string; resource: string } {
-  const parts = path.split('?')[0]!.split('/').filter(Boolean);
-  // /api/v1/... or /apis/<group>/<version>/...
-  let rest = parts[0] === 'api' ? parts.slice(2) : parts[0] === 'apis' ? parts.slice(3) : [];
-  if (rest[0] === 'namespaces' && rest.length >= 3) rest = rest.slice(2);
-  const [resource = '', name, sub] = rest;
-  const label = sub ? `${resource}/${sub}` : resource;
-  // Discovery (/api/v1, /apis/<group>/<version>) reads a document, not a collection.
-  if (!resource) return { verb: isWatch ? 'watch' : method.toLowerCase(), resource: '' };
-  if (isWatch) return { verb: 'watch', resource: label };
-  switch (method.toUpperCase()) {
-    case 'GET':
-      return { verb: name === undefined ? 'list' : 'get', resource: label };
-    case 'POST':
-      return { verb: 'create', resource: label };
-    case 'PUT':
-      return { verb: 'update', resource: label };
-    case 'PATCH':
-      return { verb: 'patch', resource: label };
-    case 'DELETE':
-      return { verb: name === undefined ? 'deletecollection' : 'delete', resource: label };
-    default:
-      return { verb: method.toLowerCase(), resource: label };
-  }
-}
