@@ -9,6 +9,7 @@
 // are dropped) and go out at that rate. A burst of a thousand pods, six events each, then costs
 // the API server a steady trickle rather than thousands of writes in the seconds the pods start.
 
+import { TokenBucket } from '../util/token-bucket.js';
 import type { KubeClient } from './kube-client.js';
 
 type Json = Record<string, any>;
@@ -50,8 +51,7 @@ export function eventNanos(): bigint {
 export class EventRecorder {
   private inFlight = 0;
   private readonly seen = new Map<string, { name: string; namespace: string; count: number }>();
-  private tokens: number;
-  private refilledAt = Date.now();
+  private readonly bucket?: TokenBucket;
   private readonly queue: Pending[] = [];
   private drainTimer?: NodeJS.Timeout;
 
@@ -60,7 +60,7 @@ export class EventRecorder {
     private readonly source: { component: string; host?: string },
     private readonly rate?: EventRate,
   ) {
-    this.tokens = rate?.burst ?? 0;
+    if (rate) this.bucket = new TokenBucket(rate.qps, rate.burst);
   }
 
   /** Drops the events still queued (the node is stopping). */
@@ -118,7 +118,7 @@ export class EventRecorder {
   }
 
   private send(method: string, path: string, body: Json, contentType?: string): void {
-    if (this.rate) {
+    if (this.bucket) {
       this.queue.push({ method, path, body, contentType });
       this.drain();
       return;
@@ -128,16 +128,11 @@ export class EventRecorder {
 
   /** Sends queued events while there are tokens, and looks again when the next one is due. */
   private drain(): void {
-    const rate = this.rate!;
-    const now = Date.now();
-    this.tokens = Math.min(rate.burst, this.tokens + ((now - this.refilledAt) / 1000) * rate.qps);
-    this.refilledAt = now;
-    while (this.queue.length > 0 && this.tokens >= 1 && this.inFlight < MAX_IN_FLIGHT) {
-      this.tokens--;
-      this.write(this.queue.shift()!);
-    }
+    const bucket = this.bucket!;
+    while (this.queue.length > 0 && this.inFlight < MAX_IN_FLIGHT && bucket.tryTake()) this.write(this.queue.shift()!);
     if (this.queue.length > 0 && !this.drainTimer) {
-      const waitMs = this.tokens >= 1 ? 10 : Math.ceil(((1 - this.tokens) / rate.qps) * 1000);
+      // No token yet, or a token but every request slot busy: look again when either may change.
+      const waitMs = bucket.msUntilToken() || 10;
       this.drainTimer = setTimeout(() => {
         this.drainTimer = undefined;
         this.drain();

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { IndexedCache } from '../../src/controller/runtime/indexed-cache.js';
 import { enqueueController, enqueueMapped, enqueueObject } from '../../src/controller/runtime/event-handlers.js';
 import { Expectations, resourceVersionAtLeast } from '../../src/controller/runtime/expectations.js';
-import { FakeClock } from '../../src/controller/runtime/clock.js';
+import { FakeClock } from '../../src/util/clock.js';
 import { matchesSelector, selectorToString } from '../../src/controller/runtime/label-selector.js';
 import type { KubeObject } from '../../src/controller/runtime/objects.js';
 

@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { startCluster, kubeConfigFor, ensureNamespace, kubectlOk, projectRoot, sleep, type Cluster } from '../helpers/cluster.js';
 import { EventRecorder } from '../../src/controller/runtime/event-recorder.js';
 import { createClients, type Clients } from '../../src/controller/runtime/client.js';
-import { FakeClock } from '../../src/controller/runtime/clock.js';
+import { FakeClock } from '../../src/util/clock.js';
 import { KubeApiError, type ObjectClient } from '../../src/controller/runtime/object-client.js';
 import type { KubeObject } from '../../src/controller/runtime/objects.js';
 

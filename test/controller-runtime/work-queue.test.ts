@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkQueue } from '../../src/controller/runtime/work-queue.js';
-import { FakeClock } from '../../src/controller/runtime/clock.js';
+import { FakeClock } from '../../src/util/clock.js';
 import {
   BucketRateLimiter,
   ItemExponentialRateLimiter,

@@ -7,7 +7,7 @@
 
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '../../util/clock.js';
 import { isNotFound, MERGE_PATCH, type ObjectClient } from './object-client.js';
 import type { KubeObject } from './objects.js';
 import { TokenBucket } from './rate-limit.js';

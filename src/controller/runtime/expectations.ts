@@ -9,7 +9,7 @@
 // order of "write answered" and "watch event arrived" irrelevant: a write whose event came first
 // is satisfied the moment it is recorded.
 
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '../../util/clock.js';
 import { keyString, type KubeObject, type ObjectKey } from './objects.js';
 
 export type ExpectationKind = 'create' | 'delete' | 'update';

@@ -37,7 +37,7 @@ export { Backoff, type BackoffOptions } from './backoff.js';
 export { Controller, type Reconciler, type ReconcileContext, type ReconcileResult, type ControllerOptions } from './controller.js';
 export { Expectations, resourceVersionAtLeast, type ExpectationsOptions, type PendingExpectation } from './expectations.js';
 export { EventRecorder, type EventRecorderOptions, type EventType } from './event-recorder.js';
-export { realClock, FakeClock, type Clock } from './clock.js';
+export { realClock, FakeClock, type Clock } from '../../util/clock.js';
 export {
   keyString,
   parseKey,

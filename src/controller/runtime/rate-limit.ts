@@ -1,55 +1,11 @@
 // Rate limiters for the work queue (client-go's workqueue.DefaultControllerRateLimiter: the
-// larger of a per-key exponential backoff and an overall token bucket) and the token bucket
-// that also throttles client requests (client-go's QPS/burst).
+// larger of a per-key exponential backoff and an overall token bucket). The token bucket
+// (src/util/token-bucket.ts) also throttles client requests (client-go's QPS/burst).
 
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '../../util/clock.js';
+import { TokenBucket } from '../../util/token-bucket.js';
 
-/**
- * A token bucket that hands out reservations: each call takes one token now or in the future
- * and says how long to wait for it, so callers never spin and the long-run rate holds.
- */
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
-
-  constructor(
-    readonly qps: number,
-    readonly burst: number,
-    private readonly clock: Clock = realClock,
-  ) {
-    if (!(qps > 0) || !(burst >= 1)) throw new Error(`token bucket needs qps > 0 and burst >= 1 (got qps ${qps}, burst ${burst})`);
-    this.tokens = burst;
-    this.last = clock.now();
-  }
-
-  /** Takes a token; returns the ms to wait before using it (0 when one was available). */
-  reserve(): number {
-    this.refill();
-    this.tokens -= 1;
-    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.qps) * 1000);
-  }
-
-  private refill(): void {
-    const now = this.clock.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
-    this.last = now;
-  }
-
-  /** Takes a token only if one is available now. */
-  tryTake(): boolean {
-    this.refill();
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-
-  /** Resolves when a token is ours. */
-  take(): Promise<void> {
-    const wait = this.reserve();
-    if (wait === 0) return Promise.resolve();
-    return new Promise((res) => this.clock.setTimeout(res, wait));
-  }
-}
+export { TokenBucket };
 
 /** How long to hold an item back before it is retried; the queue asks on every failure. */
 export interface RateLimiter {

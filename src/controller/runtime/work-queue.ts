@@ -4,7 +4,7 @@
 //   queued again when the first worker calls done(), so the change is not lost;
 // - failures are retried after a per-key backoff (see rate-limit.ts), requeue-after via addAfter.
 
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '../../util/clock.js';
 import { defaultControllerRateLimiter, type RateLimiter } from './rate-limit.js';
 
 export interface WorkQueueOptions {
