@@ -99,8 +99,15 @@ function createCredentials(hosts: string[]): Credentials {
 
 /** A kubeconfig for the admin user, with the CA inline so it works from any directory. */
 export function kubeconfigYaml(server: string, creds: Credentials, plainHttp = false): string {
-  const ca = Buffer.from(creds.caCert).toString('base64');
-  const trust = plainHttp ? '    insecure-skip-tls-verify: true' : `    certificate-authority-data: ${ca}`;
+  return tokenKubeconfigYaml(server, plainHttp ? undefined : creds.caCert, { user: 'hotpod-admin', token: creds.token, namespace: 'default' });
+}
+
+/**
+ * A kubeconfig for one bearer token (the admin's, or a ServiceAccount's from the TokenRequest
+ * API), trusting the CA given inline; without one, the server's certificate is not checked.
+ */
+export function tokenKubeconfigYaml(server: string, caCert: string | undefined, who: { user: string; token: string; namespace: string }): string {
+  const trust = caCert ? `    certificate-authority-data: ${Buffer.from(caCert).toString('base64')}` : '    insecure-skip-tls-verify: true';
   return [
     'apiVersion: v1',
     'kind: Config',
@@ -110,15 +117,15 @@ export function kubeconfigYaml(server: string, creds: Credentials, plainHttp = f
     `    server: ${server}`,
     trust,
     'users:',
-    '- name: hotpod-admin',
+    `- name: ${who.user}`,
     '  user:',
-    `    token: ${creds.token}`,
+    `    token: ${who.token}`,
     'contexts:',
     '- name: hotpod',
     '  context:',
     '    cluster: hotpod',
-    '    user: hotpod-admin',
-    '    namespace: default',
+    `    user: ${who.user}`,
+    `    namespace: ${who.namespace}`,
     'current-context: hotpod',
     'preferences: {}',
     '',

@@ -3,6 +3,7 @@
 // and client-node act as that account and RBAC applies to them.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tokenKubeconfigYaml } from '../../src/apiserver/pki.js';
 import { api, apiOk, ensureNamespace, type Cluster } from './cluster.js';
 
 export interface ServiceAccountKubeconfig {
@@ -33,31 +34,6 @@ export async function serviceAccountKubeconfig(
   });
   const token = String(review.status.token);
   const path = join(cluster.dataDir, `sa-${namespace}-${name}.kubeconfig`);
-  writeFileSync(path, kubeconfigText(cluster, namespace, `${namespace}-${name}`, token), { mode: 0o600 });
+  writeFileSync(path, tokenKubeconfigYaml(cluster.url, cluster.caPem, { user: `${namespace}-${name}`, token, namespace }), { mode: 0o600 });
   return { path, token, username: `system:serviceaccount:${namespace}:${name}` };
-}
-
-function kubeconfigText(cluster: Cluster, namespace: string, user: string, token: string): string {
-  const ca = Buffer.from(cluster.caPem).toString('base64');
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    '- name: hotpod',
-    '  cluster:',
-    `    server: ${cluster.url}`,
-    `    certificate-authority-data: ${ca}`,
-    'users:',
-    `- name: ${user}`,
-    '  user:',
-    `    token: ${token}`,
-    'contexts:',
-    '- name: hotpod',
-    '  context:',
-    '    cluster: hotpod',
-    `    user: ${user}`,
-    `    namespace: ${namespace}`,
-    'current-context: hotpod',
-    '',
-  ].join('\n');
 }
