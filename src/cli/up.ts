@@ -46,6 +46,9 @@ export async function up(opts: UpOptions): Promise<void> {
   }
   logger.info({ url: plane.url, dataDir: opts.dataDir, inMemory: opts.inMemory }, 'control plane ready');
   let nodes: NodesThread;
+  // Without its nodes the cluster would go on accepting pods that never start: a thread that
+  // dies stops hotpod with an error (until the shutdown below is set up, it is only logged).
+  let onNodesCrash = (err: Error) => logger.error({ err: err.message }, 'embedded nodes stopped with an error');
   try {
     const backoff = { baseMs: opts.backoffBaseMs, maxMs: Math.max(opts.backoffBaseMs, 300_000) };
     // On a thread of their own, so pods start at the pace of a second core rather than between
@@ -62,7 +65,7 @@ export async function up(opts: UpOptions): Promise<void> {
         crashBackoff: backoff,
         pullBackoff: backoff,
       },
-      (err) => logger.error({ err: err.message }, 'embedded nodes stopped with an error'),
+      (err) => onNodesCrash(err),
     );
   } catch (err) {
     await plane.close();
@@ -91,7 +94,7 @@ export async function up(opts: UpOptions): Promise<void> {
   process.stdout.write(`KUBECONFIG=${plane.kubeconfigPath}\n`);
 
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
@@ -99,7 +102,12 @@ export async function up(opts: UpOptions): Promise<void> {
     await nodes.close();
     await plane.close();
     logger.flush();
-    process.exit(0);
+    process.exit(exitCode);
+  };
+  onNodesCrash = (err) => {
+    logger.error({ err: err.message }, 'embedded nodes stopped with an error');
+    process.stderr.write(`hotpod: embedded nodes stopped: ${err.message}\n`);
+    void stop('nodes stopped', 1);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
