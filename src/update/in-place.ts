@@ -4,7 +4,11 @@
 //
 // In place costs three pod writes: InPlaceUpdateReady=False (status), revision label + state
 // annotation + images (spec), InPlaceUpdateReady=True once the node reports the new images.
-// Hot-patch costs one: label, state, hot-patch annotation and images together.
+// Hot-patch costs two: label, state, hot-patch annotation and images together, then the state
+// marked confirmed once the node reports the new image in the same container. The mark is what
+// tells a later restart (a crash, a node reboot, a liveness failure) from a hot-patch that
+// restarted its container: without it the container ID check would blame every later restart
+// on the patch.
 
 import { IN_PLACE_UPDATE_READY, condition } from './availability.js';
 import type { InPlacePlan } from './in-place-diff.js';
@@ -26,6 +30,11 @@ export interface UpdateState {
   images: Record<string, string>;
   /** What each changed container was before: completion means these changed as expected. */
   lastContainerStatuses: Record<string, { imageID?: string; containerID?: string; restartCount?: number }>;
+  /**
+   * Hot-patch only: the controller saw the new images running in the containers that ran the
+   * old ones. From then on the update is done whatever happens to the containers.
+   */
+  confirmed?: boolean;
 }
 
 export function readUpdateState(pod: Json): UpdateState | undefined {
@@ -90,14 +99,24 @@ export function updatePodPatch(pod: Json, plan: Extract<InPlacePlan, { inPlace: 
 export type Completion = { done: true } | { done: false; waitingFor: string } | { done: false; failed: string };
 
 /**
+ * A hot-patch the node has carried out but the controller has not marked confirmed yet: the
+ * pod patch (strategic merge) that marks it. Undefined when there is nothing to mark.
+ */
+export function confirmPatch(pod: Json): Json | undefined {
+  const state = readUpdateState(pod);
+  if (state?.method !== 'HotPatch' || state.confirmed || !checkCompletion(pod).done) return undefined;
+  return { metadata: { annotations: { [UPDATE_STATE_ANNOTATION]: JSON.stringify({ ...state, confirmed: true }) } } };
+}
+
+/**
  * Has the node finished the update recorded in the pod's state? In place: each changed
  * container runs the new image (a new imageID, or the new image name: a retag with the same
  * digest never changes the imageID). Hot-patch: the same, and the container ID did not change
- * — a restart there means the node did not hot-patch.
+ * — a restart there means the node did not hot-patch — until the patch is confirmed.
  */
 export function checkCompletion(pod: Json): Completion {
   const state = readUpdateState(pod);
-  if (!state) return { done: true };
+  if (!state || state.confirmed) return { done: true };
   const statuses = (pod.status?.containerStatuses ?? []) as Json[];
   for (const [name, image] of Object.entries(state.images)) {
     const s = statuses.find((c) => c.name === name);

@@ -13,6 +13,7 @@ import { planInPlaceUpdate, type PodTemplate } from './in-place-diff.js';
 import {
   REVISION_LABEL,
   checkCompletion,
+  confirmPatch,
   finishInPlacePatch,
   graceRemainingMs,
   readUpdateState,
@@ -57,6 +58,8 @@ export type PodUpdateStep =
   | { action: 'waitGrace'; ms: number }
   /** Pod patch: revision label, template metadata, state annotation, new images. */
   | { action: 'patch'; method: UpdateMethod; patch: Json; images: Record<string, string> }
+  /** Pod patch: the node hot-patched the containers; mark the update state confirmed. */
+  | { action: 'confirm'; patch: Json }
   /** The node has not reported the new images yet; pod events bring the pod back. */
   | { action: 'waitNode'; waitingFor: string }
   /** pods/status patch: InPlaceUpdateReady=True, back in service. */
@@ -127,6 +130,8 @@ function settle(pod: Json, updating: boolean, nowIso: string): PodUpdateStep {
     const done = checkCompletion(pod);
     if ('failed' in done) return { action: 'failed', message: done.failed };
     if (!done.done) return { action: 'waitNode', waitingFor: done.waitingFor };
+    const confirm = confirmPatch(pod);
+    if (confirm) return { action: 'confirm', patch: confirm };
   }
   if (updating) return { action: 'returnToService', statusPatch: finishInPlacePatch(nowIso) };
   return { action: 'none' };

@@ -31,6 +31,8 @@ export interface GdClusterOptions {
   hotPatch?: boolean;
   /** Run the controller inside `hotpod up` (default); false: start `hotpod controller` yourself. */
   controller?: boolean;
+  /** Keep the store on disk (not --in-memory), so that `restart()` keeps every object. */
+  persistent?: boolean;
 }
 
 /** `hotpod up --in-memory --port 0 --nodes N` (through the environment: the helper passes it on). */
@@ -41,7 +43,7 @@ export async function startGdCluster(o: GdClusterOptions = {}): Promise<Cluster>
   else delete process.env.HOTPOD_NO_HOT_PATCH;
   if (o.controller === false) process.env.HOTPOD_NO_CONTROLLER = 'true';
   else delete process.env.HOTPOD_NO_CONTROLLER;
-  const c = await startCluster();
+  const c = await startCluster(o.persistent ? { inMemory: false } : {});
   // hotpod up installs the CRDs before it prints KUBECONFIG=; they must be served by now.
   await waitFor(async () => (await api(c, 'GET', '/apis/tkex.tencent.com/v1alpha1')).status === 200, 'GameDeployment served', 60_000);
   return c;

@@ -123,7 +123,7 @@ test('metadata-only changes are one patch and never take the pod out of service'
   assert.equal((step as any).patch.spec, undefined);
 });
 
-test('hot-patch is one patch with the kubelet annotation; a restarted container is a failure', () => {
+test('hot-patch is one patch with the kubelet annotation, then a confirmation; a restarted container is a failure until confirmed', () => {
   const p = pod({ condition: { status: 'True' } });
   const t = target({ policy: 'HotPatch' });
   const step = nextPodUpdateStep(p, t, NOW);
@@ -134,7 +134,14 @@ test('hot-patch is one patch with the kubelet annotation; a restarted container 
   patched.status.containerStatuses[1] = { name: 'sidecar', image: SIDECAR2, imageID: 'id-v2', containerID: 'sim://other', state: { running: {} } };
   assert.equal(nextPodUpdateStep(patched, t, NOW).action, 'failed');
   patched.status.containerStatuses[1].containerID = 'sim://sidecar';
-  assert.deepEqual(nextPodUpdateStep(patched, t, NOW), { action: 'none' });
+  const confirm = nextPodUpdateStep(patched, t, NOW);
+  assert.equal(confirm.action, 'confirm');
+  const confirmed = applyPatch(patched, (confirm as any).patch);
+  assert.equal(JSON.parse(confirmed.metadata.annotations[UPDATE_STATE_ANNOTATION]).confirmed, true);
+  assert.deepEqual(nextPodUpdateStep(confirmed, t, NOW), { action: 'none' });
+  // A crash, a node reboot, a liveness restart after the confirmation: not the hot-patch's doing.
+  confirmed.status.containerStatuses[1] = { ...confirmed.status.containerStatuses[1], containerID: 'sim://later', restartCount: 1 };
+  assert.deepEqual(nextPodUpdateStep(confirmed, t, NOW), { action: 'none' });
 });
 
 test('a pod that left service for an update it is no longer picked for returns to service', () => {

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { defaultGameDeployment, validateGameDeployment, type GameDeployment } from '../../api/gamedeployment.js';
 import { podIsAvailable, podIsUpdating } from '../../update/availability.js';
-import { checkCompletion, readUpdateState, REVISION_LABEL } from '../../update/in-place.js';
+import { checkCompletion, confirmPatch, readUpdateState, REVISION_LABEL } from '../../update/in-place.js';
 import type { PodTemplate } from '../../update/in-place-diff.js';
 import { needsReadinessCondition, podRevision, templateImages, type PodUpdatePolicy, type PodUpdateTarget } from '../../update/pod-update-step.js';
 import { deepEqual } from '../../util/equal.js';
@@ -236,10 +236,12 @@ export class GameDeploymentReconciler implements Reconciler {
       async (pod) => {
         const name = pod.metadata!.name!;
         const done = checkCompletion(pod);
+        const updated = podRevision(pod) === updateRevision;
         if ('failed' in done) {
-          // The node restarted the container instead of hot-patching it: say so, leave the pod.
+          // The node restarted the container instead of hot-patching it: say so, and leave the
+          // pod until a newer revision replaces the update that failed.
           hotPatchFailures.push(`${name}: ${done.failed}`);
-          return;
+          if (updated || !selected.has(name)) return;
         }
         if (selected.has(name)) {
           const target = this.updateTarget(gd, owner, pod, updateRevision, updateTemplate, type, problems);
@@ -364,7 +366,7 @@ export class GameDeploymentReconciler implements Reconciler {
   private updateInFlight(pod: KubeObject): boolean {
     if (podIsUpdating(pod)) return true;
     const state = readUpdateState(pod);
-    return state !== undefined && state.revision === pod.metadata?.labels?.[REVISION_LABEL] && !checkCompletion(pod).done;
+    return state !== undefined && state.revision === pod.metadata?.labels?.[REVISION_LABEL] && (!checkCompletion(pod).done || confirmPatch(pod) !== undefined);
   }
 
   private async createPod(owner: WorkloadOwner, template: PodTemplate, revision: string, taken: Set<string>): Promise<void> {

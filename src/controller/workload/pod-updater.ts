@@ -5,7 +5,8 @@
 //   ReCreate:  delete (the workload creates the pod again at its target)
 //   InPlace:   status InPlaceUpdateReady=False → [grace period] → patch images, revision label,
 //              state annotation → node reports the new images → status InPlaceUpdateReady=True
-//   HotPatch:  one patch (images, revision label, state and hot-patch annotations)
+//   HotPatch:  patch images, revision label, state and hot-patch annotations → node reports the
+//              new images in the same containers → state marked confirmed
 //
 // Which pods move, and when, is the workload's decision (planRollout); this only moves them.
 
@@ -100,6 +101,9 @@ export class PodUpdater {
         );
         break;
       }
+      case 'confirm':
+        await this.write(owner, pod, 'confirm hot-patch', () => this.writer.patch('v1', 'Pod', podKey(pod), step.patch, { contentType: STRATEGIC_MERGE_PATCH, purpose: 'confirmHotPatch' }));
+        break;
       case 'recreate':
         if (!(await this.deletePod(owner, pod, 'recreate'))) break;
         this.metrics?.podUpdated(owner.kind, 'ReCreate');
