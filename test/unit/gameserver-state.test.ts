@@ -2,7 +2,7 @@
 // mirror the GameServer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { desiredStatus, observedState, podMirrorPatch, stateToReport } from '../../src/controller/gameserverset/gameserver-state.js';
+import { desiredStatus, gameServerMetadataPatch, observedState, podMirrorPatch, stateToReport, templateMetadata } from '../../src/controller/gameserverset/gameserver-state.js';
 
 const ready = (status: 'True' | 'False') => ({ type: 'Ready', status });
 
@@ -36,7 +36,7 @@ test('status mirrors priorities and keeps lastTransitionTime while the state hol
   assert.equal(desiredStatus(spec, { currentState: 'Ready', lastTransitionTime: 'T0' }, 'Crash', undefined, 'T1').lastTransitionTime, 'T1');
 });
 
-test('pod labels mirror the GameServer; gs-sync/ labels and annotations are copied and removed', () => {
+test('pod labels mirror the GameServer; gs-sync/ labels and annotations are copied, never removed (as OpenKruiseGame)', () => {
   const gs = {
     metadata: { labels: { 'gs-sync/room': 'a', other: 'x' }, annotations: { 'gs-sync/note': 'hi' } },
     spec: { opsState: 'Allocated' as const, updatePriority: 0, deletionPriority: 2, networkDisabled: true },
@@ -54,8 +54,20 @@ test('pod labels mirror the GameServer; gs-sync/ labels and annotations are copi
       'game.kruise.io/network-disabled': 'true',
       'gs-sync/room': 'a',
       'game.kruise.io/gs-state': 'Ready',
-      'gs-sync/old': null,
     },
     annotations: { 'gs-sync/note': 'hi' },
   });
+});
+
+test('GameServers get the template labels and annotations once per template, merged, with its hash', () => {
+  const template = { metadata: { labels: { 'gs-sync/delete-block': 'true', tier: 'gold' }, annotations: { 'gs-sync/note': 'x' } } };
+  const meta = templateMetadata(template);
+  assert.deepEqual(meta.labels, { 'gs-sync/delete-block': 'true', tier: 'gold' });
+  assert.equal(meta.annotations['gs-sync/note'], 'x');
+  const hash = meta.annotations['game.kruise.io/gsTemplate-metadata-hash'];
+  assert.match(hash!, /^[a-z0-9]{10}$/);
+  assert.deepEqual(gameServerMetadataPatch(template, { metadata: { annotations: {} } }), { metadata: meta });
+  assert.equal(gameServerMetadataPatch(template, { metadata: { annotations: { 'game.kruise.io/gsTemplate-metadata-hash': hash } } }), undefined);
+  const edited = { metadata: { labels: { tier: 'silver' } } };
+  assert.notEqual(templateMetadata(edited).annotations['game.kruise.io/gsTemplate-metadata-hash'], hash, 'an edited template is copied again');
 });

@@ -1,6 +1,7 @@
 // GameServer reconcile: the GameServer and its pod (same name) mirror each other.
 // - GameServer → pod: labels gs-opsState, gs-update-priority, gs-delete-priority,
-//   network-disabled, gs-state, and every label and annotation prefixed gs-sync/.
+//   network-disabled, gs-state, and every label and annotation prefixed gs-sync/ (set, never
+//   removed: the template may have put it there).
 // - pod → GameServer: status.currentState (see gameserver-state.ts), desiredState, the
 //   priorities in effect (the DP and UP columns), and the pod's phase, IPs and start time.
 // The GameServerSet reconcile creates and deletes GameServers; this one only keeps them in sync.

@@ -2,6 +2,8 @@
 // status it mirrors, and the pod labels and annotations that mirror the GameServer. Pure.
 
 import type { GameServerSpec, GameServerState } from '../../api/index.js';
+import type { PodTemplate } from '../../update/in-place-diff.js';
+import { templateHash } from '../workload/revisions.js';
 import { podIsReady, podIsUpdating } from '../../update/availability.js';
 import { checkCompletion } from '../../update/in-place.js';
 import {
@@ -10,6 +12,7 @@ import {
   GS_OPS_STATE_LABEL,
   GS_STATE_LABEL,
   GS_SYNC_PREFIX,
+  GS_TEMPLATE_METADATA_HASH_ANNOTATION,
   GS_UPDATE_PRIORITY_LABEL,
 } from './labels.js';
 
@@ -92,7 +95,7 @@ export function podMirrorPatch(
   gs: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: GameServerSpec },
   state: GameServerState | undefined,
   pod: Json,
-): { labels: Record<string, string | null>; annotations: Record<string, string | null> } {
+): { labels: Record<string, string>; annotations: Record<string, string> } {
   const wantLabels: Record<string, string> = { ...mirrorLabels(gs.spec), ...synced(gs.metadata?.labels) };
   if (state !== undefined) wantLabels[GS_STATE_LABEL] = state;
   return {
@@ -117,10 +120,35 @@ function synced(map: Record<string, string> | undefined): Record<string, string>
   return out;
 }
 
-/** Sets what `want` has differently; removes gs-sync/ keys `want` no longer has. */
-function diff(have: Record<string, string> | undefined, want: Record<string, string>): Record<string, string | null> {
-  const out: Record<string, string | null> = {};
+/**
+ * Sets what `want` has differently. A gs-sync/ key the GameServer lacks stays on the pod, as in
+ * OpenKruiseGame: the pod template may carry it (a delete-block label the game server clears
+ * itself), and the GameServer is not the only writer of such keys.
+ */
+function diff(have: Record<string, string> | undefined, want: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(want)) if (have?.[k] !== v) out[k] = v;
-  for (const k of Object.keys(have ?? {})) if (k.startsWith(GS_SYNC_PREFIX) && !(k in want)) out[k] = null;
   return out;
+}
+
+/**
+ * The labels and annotations of the set's gameServerTemplate that its GameServers carry (as
+ * OpenKruiseGame copies them), with the hash that says which template they came from.
+ */
+export function templateMetadata(template: PodTemplate): { labels: Record<string, string>; annotations: Record<string, string> } {
+  const labels = { ...(template.metadata?.labels ?? {}) } as Record<string, string>;
+  const annotations = { ...(template.metadata?.annotations ?? {}) } as Record<string, string>;
+  const hash = templateHash({ metadata: { labels, annotations } });
+  return { labels, annotations: { ...annotations, [GS_TEMPLATE_METADATA_HASH_ANNOTATION]: hash } };
+}
+
+/**
+ * A merge patch that copies the template's labels and annotations onto a GameServer whose hash
+ * annotation says it has not had them yet; undefined when it has. Keys are set, never removed
+ * (upstream merges too: users and the game server label GameServers themselves).
+ */
+export function gameServerMetadataPatch(template: PodTemplate, gs: Json): Json | undefined {
+  const want = templateMetadata(template);
+  if (gs.metadata?.annotations?.[GS_TEMPLATE_METADATA_HASH_ANNOTATION] === want.annotations[GS_TEMPLATE_METADATA_HASH_ANNOTATION]) return undefined;
+  return { metadata: want };
 }

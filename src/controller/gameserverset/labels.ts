@@ -13,6 +13,8 @@ export const GS_UPDATE_PRIORITY_LABEL = 'game.kruise.io/gs-update-priority';
 export const GS_DELETE_PRIORITY_LABEL = 'game.kruise.io/gs-delete-priority';
 export const GS_STATE_LABEL = 'game.kruise.io/gs-state';
 export const GS_NETWORK_DISABLED_LABEL = 'game.kruise.io/network-disabled';
+/** On GameServers: the hash of the template labels and annotations last copied onto them. */
+export const GS_TEMPLATE_METADATA_HASH_ANNOTATION = 'game.kruise.io/gsTemplate-metadata-hash';
 /** GameServer labels and annotations with this prefix are copied to the pod. */
 export const GS_SYNC_PREFIX = 'gs-sync/';
 /** StatefulSet's per-pod label (Kruise's Advanced StatefulSet sets it too): a Service per server selects on it. */

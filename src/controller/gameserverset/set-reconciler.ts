@@ -32,6 +32,7 @@ import {
   isAlreadyExists,
   isConflict,
   isNotFound,
+  MERGE_PATCH,
   type EventRecorder,
   type Expectations,
   type Informer,
@@ -53,7 +54,7 @@ import {
   type Revisions,
   type WorkloadOwner,
 } from '../workload/index.js';
-import { mirrorLabels } from './gameserver-state.js';
+import { gameServerMetadataPatch, mirrorLabels, templateMetadata } from './gameserver-state.js';
 import { GS_KIND, GSS_API_VERSION, GSS_KIND, OWNER_GSS_LABEL, POD_NAME_LABEL, ordinalOf, serverName } from './labels.js';
 import { updateOrder } from './ordering.js';
 import { planScale, replicasAfterKill, reserveIdsWith, type Member } from './scale-plan.js';
@@ -137,6 +138,7 @@ export class GameServerSetReconciler implements Reconciler {
     if (await this.applyKill(view)) return;
     const scaled = await this.scale(view, updateRevision);
     await this.markNewPodsInService(view);
+    await this.syncGameServerMetadata(view, template);
     let requeueAfterMs: number | undefined;
     const blocked: string[] = [];
     if (!scaled) {
@@ -185,6 +187,21 @@ export class GameServerSetReconciler implements Reconciler {
     }
     members.sort((a, b) => a.ordinal - b.ordinal);
     return { owner, gss, pods, gameServers, members };
+  }
+
+  /** Copies the template's labels and annotations onto GameServers that lack its latest (OKG's metadata sync). */
+  private async syncGameServerMetadata(view: SetView, template: PodTemplate): Promise<void> {
+    const key = ownerKey(view.owner);
+    const stale = [...view.gameServers.values()].filter((gs) => !gs.metadata?.deletionTimestamp && gameServerMetadataPatch(template, gs));
+    await forEachLimit(stale, this.concurrency, async (gs) => {
+      const child = { namespace: view.owner.metadata.namespace, name: gs.metadata!.name! };
+      try {
+        const written = await this.o.writer.patch(GSS_API_VERSION, GS_KIND, child, gameServerMetadataPatch(template, gs)!, { contentType: MERGE_PATCH, purpose: 'gameServerMetadata' });
+        this.o.gameServerExpectations.expectUpdate(key, written);
+      } catch (err) {
+        if (!isNotFound(err)) throw new Error(`GameServer ${child.namespace}/${child.name}: metadata sync failed: ${(err as Error).message}`, { cause: err });
+      }
+    });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -315,10 +332,17 @@ export class GameServerSetReconciler implements Reconciler {
     const child = { namespace: owner.metadata.namespace, name };
     let gs = view.gameServers.get(ordinal);
     if (!gs) {
+      const meta = templateMetadata(templateOf(view.gss));
       const fresh: KubeObject = {
         apiVersion: GSS_API_VERSION,
         kind: GS_KIND,
-        metadata: { name, namespace: owner.metadata.namespace, labels: { [OWNER_GSS_LABEL]: owner.metadata.name }, ownerReferences: [controllerRefTo(owner)] },
+        metadata: {
+          name,
+          namespace: owner.metadata.namespace,
+          labels: { ...meta.labels, [OWNER_GSS_LABEL]: owner.metadata.name },
+          annotations: meta.annotations,
+          ownerReferences: [controllerRefTo(owner)],
+        },
         spec: {},
       };
       this.o.gameServerExpectations.expectCreate(key, child);
