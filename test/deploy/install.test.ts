@@ -173,6 +173,53 @@ describe('applying deploy/ and the chart to the embedded control plane', { timeo
   });
 });
 
+describe('helm install, uninstall and install again on the embedded control plane', { timeout: 300_000, skip: existsSync(helmPath) ? false : `no helm at ${helmPath}` }, () => {
+  let c: Cluster;
+  const home = join(scratch, 'helm-release-home');
+
+  before(async () => {
+    process.env.HOTPOD_NODES = '0';
+    c = await startCluster();
+  });
+  after(async () => {
+    await c?.cleanup();
+  });
+
+  /** helm against the cluster, in a HOME of its own; fails with its output unless it exits 0. */
+  function helm(...args: string[]): string {
+    try {
+      return execFileSync(helmPath, [...args, '--kubeconfig', c.kubeconfigPath], {
+        cwd: projectRoot,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, HELM_CACHE_HOME: join(home, 'c'), HELM_CONFIG_HOME: join(home, 'f'), HELM_DATA_HOME: join(home, 'd') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 120_000,
+      });
+    } catch (err) {
+      const e = err as { status: number; stdout: string; stderr: string };
+      throw new Error(`helm ${args.join(' ')} exited ${e.status}\nstdout: ${e.stdout}\nstderr: ${e.stderr}`);
+    }
+  }
+  // helm 4 lists releases in every status (uninstalling too) by default.
+  const releases = () => JSON.parse(helm('list', '-n', 'hotpod-system', '-o', 'json')) as { name: string; status: string }[];
+
+  it('purges the release (helm deletes its Secret with protobuf DeleteOptions), so the name can be reused', async () => {
+    const k = newestKubectl();
+    helm('install', 'hotpod', join(deployDir, 'chart'), '-n', 'hotpod-system', '--create-namespace');
+    assert.deepEqual(releases().map((r) => [r.name, r.status]), [['hotpod', 'deployed']]);
+    const out = helm('uninstall', 'hotpod', '-n', 'hotpod-system');
+    assert.match(out, /release "hotpod" uninstalled/);
+    assert.deepEqual(releases(), [], 'no release left, not even one stuck in "uninstalling"');
+    const secrets = await kubectlOk(k, c, ['get', 'secret', '-n', 'hotpod-system', '-l', 'owner=helm', '-o', 'name']);
+    assert.equal(secrets.trim(), '', 'the release Secret is gone');
+    assert.equal((await kubectlOk(k, c, ['get', 'deployment', '-n', 'hotpod-system', '-o', 'name'])).trim(), '', "the chart's Deployment is gone");
+    helm('install', 'hotpod', join(deployDir, 'chart'), '-n', 'hotpod-system');
+    assert.deepEqual(releases().map((r) => [r.name, r.status]), [['hotpod', 'deployed']]);
+    const d = JSON.parse(await kubectlOk(k, c, ['get', 'deployment', 'hotpod-controller', '-n', 'hotpod-system', '-o', 'json']));
+    checkControllerDeployment(d, 'hotpod-controller');
+  });
+});
+
 describe('Dockerfile', () => {
   const text = readFileSync(join(projectRoot, 'Dockerfile'), 'utf8');
   const lines = text.split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
