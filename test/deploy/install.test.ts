@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kubectlOk, projectRoot, startCluster, type Cluster, type Kubectl } from '../helpers/cluster.js';
+import { kubectlOk, parseTable, projectRoot, runKubectl, startCluster, type Cluster, type Kubectl } from '../helpers/cluster.js';
 import { toYaml } from '../helpers/fixtures.js';
 import { findManifest, parseManifests, type Manifest } from '../helpers/rbac.js';
 import { newestKubectl } from '../helpers/pods.js';
@@ -165,6 +165,28 @@ describe('applying deploy/ and the chart to the embedded control plane', { timeo
     checkControllerDeployment(d, 'hotpod-controller');
   });
 
+  it("kubectl get deploy prints kube's columns, and get all lists Deployments (category all)", async () => {
+    const t = parseTable(await kubectlOk(k, c, ['get', 'deploy', '-n', 'hotpod-system']));
+    assert.deepEqual(t.headers, ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE']);
+    // Stored, but no Deployment controller runs on the embedded plane: nothing becomes ready.
+    assert.deepEqual([t.rows[0]!.NAME, t.rows[0]!.READY, t.rows[0]!['UP-TO-DATE'], t.rows[0]!.AVAILABLE], ['hotpod-controller', '0/2', '0', '0']);
+    const wide = parseTable(await kubectlOk(k, c, ['get', 'deploy', '-n', 'hotpod-system', '-o', 'wide']));
+    assert.deepEqual(wide.headers, ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE', 'CONTAINERS', 'IMAGES', 'SELECTOR']);
+    assert.equal(wide.rows[0]!.CONTAINERS, 'controller');
+    assert.match(wide.rows[0]!.SELECTOR!, /app\.kubernetes\.io\/name=hotpod/);
+    const all = (await kubectlOk(k, c, ['api-resources', '--categories=all', '-o', 'name'])).trim().split('\n').sort();
+    assert.deepEqual(all, ['deployments.apps', 'pods', 'services']);
+    const everything = await kubectlOk(k, c, ['get', 'all', '-n', 'hotpod-system']);
+    assert.match(everything, /^deployment\.apps\/hotpod-controller\s+0\/2\s+0\s+0\s/m, everything);
+    assert.match(everything, /^service\/hotpod-controller-metrics\s/m, everything);
+  });
+
+  it("kubectl rollout status of the Deployment does not finish (no Deployment controller writes its status), as the chart's NOTES say", async () => {
+    const r = await runKubectl(k, c, ['rollout', 'status', 'deployment/hotpod-controller', '-n', 'hotpod-system', '--timeout=2s']);
+    assert.notEqual(r.code, 0, r.stdout);
+    assert.match(r.stdout, /Waiting for deployment spec update to be observed/);
+  });
+
   it('kubectl apply of the rendered chart (helm template --include-crds) in another namespace', { skip: existsSync(helmPath) ? false : 'no helm' }, async () => {
     await kubectlOk(k, c, ['create', 'namespace', 'games-ops']);
     await applyAndCheck(rendered('games', 'games-ops'));
@@ -205,7 +227,11 @@ describe('helm install, uninstall and install again on the embedded control plan
 
   it('purges the release (helm deletes its Secret with protobuf DeleteOptions), so the name can be reused', async () => {
     const k = newestKubectl();
-    helm('install', 'hotpod', join(deployDir, 'chart'), '-n', 'hotpod-system', '--create-namespace');
+    const notes = helm('install', 'hotpod', join(deployDir, 'chart'), '-n', 'hotpod-system', '--create-namespace');
+    // The NOTES tell an embedded-plane user what to expect instead of sending them to rollout status.
+    assert.match(notes, /embedded control plane \(v1\.35\.0-hotpod\): it stores the\s+Deployment but runs no Deployment controller/, notes);
+    assert.match(notes, /`kubectl rollout status` never finishes/, notes);
+    assert.doesNotMatch(notes, /Check the controller:/, notes);
     assert.deepEqual(releases().map((r) => [r.name, r.status]), [['hotpod', 'deployed']]);
     const out = helm('uninstall', 'hotpod', '-n', 'hotpod-system');
     assert.match(out, /release "hotpod" uninstalled/);
