@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kubectlOk, projectRoot, startCluster, type Cluster, type Kubectl } from '../helpers/cluster.js';
+import { kubectlOk, parseTable, projectRoot, runKubectl, startCluster, type Cluster, type Kubectl } from '../helpers/cluster.js';
 import { toYaml } from '../helpers/fixtures.js';
 import { findManifest, parseManifests, type Manifest } from '../helpers/rbac.js';
 import { newestKubectl } from '../helpers/pods.js';
@@ -165,11 +165,84 @@ describe('applying deploy/ and the chart to the embedded control plane', { timeo
     checkControllerDeployment(d, 'hotpod-controller');
   });
 
+  it("kubectl get deploy prints kube's columns, and get all lists Deployments (category all)", async () => {
+    const t = parseTable(await kubectlOk(k, c, ['get', 'deploy', '-n', 'hotpod-system']));
+    assert.deepEqual(t.headers, ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE']);
+    // Stored, but no Deployment controller runs on the embedded plane: nothing becomes ready.
+    assert.deepEqual([t.rows[0]!.NAME, t.rows[0]!.READY, t.rows[0]!['UP-TO-DATE'], t.rows[0]!.AVAILABLE], ['hotpod-controller', '0/2', '0', '0']);
+    const wide = parseTable(await kubectlOk(k, c, ['get', 'deploy', '-n', 'hotpod-system', '-o', 'wide']));
+    assert.deepEqual(wide.headers, ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE', 'CONTAINERS', 'IMAGES', 'SELECTOR']);
+    assert.equal(wide.rows[0]!.CONTAINERS, 'controller');
+    assert.match(wide.rows[0]!.SELECTOR!, /app\.kubernetes\.io\/name=hotpod/);
+    const all = (await kubectlOk(k, c, ['api-resources', '--categories=all', '-o', 'name'])).trim().split('\n').sort();
+    assert.deepEqual(all, ['deployments.apps', 'pods', 'services']);
+    const everything = await kubectlOk(k, c, ['get', 'all', '-n', 'hotpod-system']);
+    assert.match(everything, /^deployment\.apps\/hotpod-controller\s+0\/2\s+0\s+0\s/m, everything);
+    assert.match(everything, /^service\/hotpod-controller-metrics\s/m, everything);
+  });
+
+  it("kubectl rollout status of the Deployment does not finish (no Deployment controller writes its status), as the chart's NOTES say", async () => {
+    const r = await runKubectl(k, c, ['rollout', 'status', 'deployment/hotpod-controller', '-n', 'hotpod-system', '--timeout=2s']);
+    assert.notEqual(r.code, 0, r.stdout);
+    assert.match(r.stdout, /Waiting for deployment spec update to be observed/);
+  });
+
   it('kubectl apply of the rendered chart (helm template --include-crds) in another namespace', { skip: existsSync(helmPath) ? false : 'no helm' }, async () => {
     await kubectlOk(k, c, ['create', 'namespace', 'games-ops']);
     await applyAndCheck(rendered('games', 'games-ops'));
     const d = JSON.parse(await kubectlOk(k, c, ['get', 'deployment', 'games-hotpod-controller', '-n', 'games-ops', '-o', 'json']));
     checkControllerDeployment(d, 'games-hotpod-controller');
+  });
+});
+
+describe('helm install, uninstall and install again on the embedded control plane', { timeout: 300_000, skip: existsSync(helmPath) ? false : `no helm at ${helmPath}` }, () => {
+  let c: Cluster;
+  const home = join(scratch, 'helm-release-home');
+
+  before(async () => {
+    process.env.HOTPOD_NODES = '0';
+    c = await startCluster();
+  });
+  after(async () => {
+    await c?.cleanup();
+  });
+
+  /** helm against the cluster, in a HOME of its own; fails with its output unless it exits 0. */
+  function helm(...args: string[]): string {
+    try {
+      return execFileSync(helmPath, [...args, '--kubeconfig', c.kubeconfigPath], {
+        cwd: projectRoot,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, HELM_CACHE_HOME: join(home, 'c'), HELM_CONFIG_HOME: join(home, 'f'), HELM_DATA_HOME: join(home, 'd') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 120_000,
+      });
+    } catch (err) {
+      const e = err as { status: number; stdout: string; stderr: string };
+      throw new Error(`helm ${args.join(' ')} exited ${e.status}\nstdout: ${e.stdout}\nstderr: ${e.stderr}`);
+    }
+  }
+  // helm 4 lists releases in every status (uninstalling too) by default.
+  const releases = () => JSON.parse(helm('list', '-n', 'hotpod-system', '-o', 'json')) as { name: string; status: string }[];
+
+  it('purges the release (helm deletes its Secret with protobuf DeleteOptions), so the name can be reused', async () => {
+    const k = newestKubectl();
+    const notes = helm('install', 'hotpod', join(deployDir, 'chart'), '-n', 'hotpod-system', '--create-namespace');
+    // The NOTES tell an embedded-plane user what to expect instead of sending them to rollout status.
+    assert.match(notes, /embedded control plane \(v1\.35\.0-hotpod\): it stores the\s+Deployment but runs no Deployment controller/, notes);
+    assert.match(notes, /`kubectl rollout status` never finishes/, notes);
+    assert.doesNotMatch(notes, /Check the controller:/, notes);
+    assert.deepEqual(releases().map((r) => [r.name, r.status]), [['hotpod', 'deployed']]);
+    const out = helm('uninstall', 'hotpod', '-n', 'hotpod-system');
+    assert.match(out, /release "hotpod" uninstalled/);
+    assert.deepEqual(releases(), [], 'no release left, not even one stuck in "uninstalling"');
+    const secrets = await kubectlOk(k, c, ['get', 'secret', '-n', 'hotpod-system', '-l', 'owner=helm', '-o', 'name']);
+    assert.equal(secrets.trim(), '', 'the release Secret is gone');
+    assert.equal((await kubectlOk(k, c, ['get', 'deployment', '-n', 'hotpod-system', '-o', 'name'])).trim(), '', "the chart's Deployment is gone");
+    helm('install', 'hotpod', join(deployDir, 'chart'), '-n', 'hotpod-system');
+    assert.deepEqual(releases().map((r) => [r.name, r.status]), [['hotpod', 'deployed']]);
+    const d = JSON.parse(await kubectlOk(k, c, ['get', 'deployment', 'hotpod-controller', '-n', 'hotpod-system', '-o', 'json']));
+    checkControllerDeployment(d, 'hotpod-controller');
   });
 });
 

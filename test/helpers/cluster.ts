@@ -466,7 +466,8 @@ export function api(cluster: Cluster, method: string, path: string, body?: unkno
   if (token !== null) headers.Authorization = `Bearer ${token}`;
   let payload: Buffer | undefined;
   if (body !== undefined) {
-    payload = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    // A Buffer goes as it is (protobuf bodies); anything else as JSON.
+    payload = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
     headers['Content-Type'] = opts.contentType ?? 'application/json';
     headers['Content-Length'] = String(payload.length);
   }

@@ -408,9 +408,29 @@ describe('other built-in printers', () => {
     const crds = table(def('apiextensions.k8s.io', 'customresourcedefinitions', { namespaced: false }), [obj('CustomResourceDefinition', 'gameservers.game.kruise.io')]);
     assert.deepEqual(crds.columnDefinitions.map((c) => [c.name, c.type]), [['Name', 'string'], ['Created At', 'date']]);
     assert.deepEqual(crds.rows[0]!.cells, ['gameservers.game.kruise.io', '2024-05-01T09:00:00Z']);
-    const deployments = table(def('apps', 'deployments'), [obj('Deployment', 'web', {}, { creationTimestamp: undefined })]);
-    assert.deepEqual(deployments.columnDefinitions.map((c) => c.name), ['Name', 'Age']);
-    assert.deepEqual(deployments.rows[0]!.cells, ['web', '<unknown>']);
+    const limits = table(def('', 'limitranges'), [obj('LimitRange', 'web', {}, { creationTimestamp: undefined })]);
+    assert.deepEqual(limits.columnDefinitions.map((c) => c.name), ['Name', 'Age']);
+    assert.deepEqual(limits.rows[0]!.cells, ['web', '<unknown>']);
+  });
+
+  test("deployments: kube's READY UP-TO-DATE AVAILABLE AGE, wide CONTAINERS IMAGES SELECTOR", () => {
+    const deployments = def('apps', 'deployments');
+    const d = obj('Deployment', 'hotpod-controller', {
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { 'app.kubernetes.io/name': 'hotpod', app: 'x' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['b', 'a'] }] },
+        template: { spec: { containers: [{ name: 'controller', image: 'hotpod:0.1.0' }, { name: 'proxy', image: 'envoy:1' }] } },
+      },
+      status: { readyReplicas: 1, updatedReplicas: 2, availableReplicas: 1 },
+    });
+    const t = table(deployments, [d]);
+    assert.deepEqual(t.columnDefinitions.map((c) => [c.name, c.priority]), [
+      ['Name', 0], ['Ready', 0], ['Up-to-date', 0], ['Available', 0], ['Age', 0], ['Containers', 1], ['Images', 1], ['Selector', 1],
+    ]);
+    assert.deepEqual(t.rows[0]!.cells, ['hotpod-controller', '1/2', 2, 1, '3h', 'controller,proxy', 'hotpod:0.1.0,envoy:1', 'app=x,app.kubernetes.io/name=hotpod,tier in (a,b)']);
+    // No status (no Deployment controller ran), no replicas (kube defaults 1), no selector.
+    assert.deepEqual(table(deployments, [obj('Deployment', 'bare', { spec: {} })]).rows[0]!.cells, ['bare', '0/1', 0, 0, '3h', '', '', '']);
+    assert.equal(row(deployments, obj('Deployment', 'bad', { spec: { selector: { matchExpressions: [{ key: 'x', operator: 'Sometimes' }] } } })).Selector, '<invalid>');
   });
 });
 

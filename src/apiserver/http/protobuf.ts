@@ -1,7 +1,9 @@
 // Decoding of the protobuf bodies kubectl ≥ 1.32 sends for imperative `kubectl create
 // namespace|configmap|secret|serviceaccount|role|...|token` and `kubectl auth` (it does not
-// fall back to JSON on 415). Only those kinds and the fields they carry are decoded; anything
-// else is refused with 415.
+// fall back to JSON on 415), and of the DeleteOptions client-go's protobuf clients (helm's
+// release storage) send with a DELETE. Only those kinds and the fields they carry are decoded;
+// anything else is refused with 415. Hand-written because no protobuf library or .proto files
+// ship with the project, and the envelope ("k8s\0" + runtime.Unknown) is a few lines.
 
 import { ApiError } from '../errors.js';
 
@@ -123,7 +125,8 @@ function decodeMessage(buf: Buffer, schema: Schema): Json {
       case 'string': if (str(f)) obj[spec.name] = str(f); break;
       case 'strings': (obj[spec.name] ??= []).push(str(f)); break;
       case 'bool': obj[spec.name] = (f.value as bigint) !== 0n; break;
-      case 'int': obj[spec.name] = Number(f.value as bigint); break;
+      // int32 and int64 are varints of the two's complement: negative ones are 64-bit wide.
+      case 'int': obj[spec.name] = Number(BigInt.asIntN(64, f.value as bigint)); break;
       case 'map': { const [k, v] = mapEntry(f.value as Buffer, false); (obj[spec.name] ??= {})[k] = v; break; }
       case 'message': obj[spec.name] = decodeMessage(f.value as Buffer, spec.of); break;
       case 'messages': (obj[spec.name] ??= []).push(decodeMessage(f.value as Buffer, spec.of)); break;
@@ -204,32 +207,76 @@ function decodeTableKind(kind: string, raw: Buffer): Json {
 
 const SUPPORTED = new Set(['Namespace', 'ConfigMap', 'Secret']);
 
+const unsupported = (why: string) =>
+  new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (${why})`);
+
+interface Envelope {
+  apiVersion: string;
+  kind: string;
+  raw?: Buffer;
+}
+
+/** Reads the "k8s\0" magic and the runtime.Unknown after it: typeMeta (1) and raw (2). */
+function envelope(body: Buffer): Envelope {
+  if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) throw unsupported('missing protobuf envelope');
+  const out: Envelope = { apiVersion: '', kind: '' };
+  for (const f of fields(body.subarray(4))) {
+    if (f.num === 1) {
+      for (const t of fields(f.value as Buffer)) {
+        if (t.num === 1) out.apiVersion = str(t);
+        if (t.num === 2) out.kind = str(t);
+      }
+    }
+    if (f.num === 2) out.raw = f.value as Buffer;
+  }
+  return out;
+}
+
+/** Runs a decoder, turning malformed protobuf into 400 as kube-apiserver does. */
+function decoding<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    throw new ApiError(400, 'BadRequest', `unable to decode protobuf body: ${(err as Error).message}`);
+  }
+}
+
 /** Decodes a Kubernetes protobuf envelope holding one of the supported kinds into JSON form. */
 export function decodeProtobufObject(body: Buffer): Json {
-  const unsupported = (why: string) =>
-    new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (${why})`);
-  if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) throw unsupported('missing protobuf envelope');
-  try {
-    let apiVersion = '';
-    let kind = '';
-    let raw: Buffer | undefined;
-    for (const f of fields(body.subarray(4))) {
-      if (f.num === 1) {
-        for (const t of fields(f.value as Buffer)) {
-          if (t.num === 1) apiVersion = str(t);
-          if (t.num === 2) kind = str(t);
-        }
-      }
-      if (f.num === 2) raw = f.value as Buffer;
-    }
+  return decoding(() => {
+    const { apiVersion, kind, raw } = envelope(body);
     const table = TABLE_KINDS[kind];
     if (raw && table && table.apiVersion === apiVersion) return { apiVersion, kind, ...decodeTableKind(kind, raw) };
     if (!SUPPORTED.has(kind) || apiVersion !== 'v1' || !raw) {
       throw unsupported(`protobuf is accepted for ${[...SUPPORTED, ...Object.keys(TABLE_KINDS)].join(', ')} only`);
     }
     return { apiVersion, kind, ...decodeKind(kind, raw) };
-  } catch (err) {
-    if (err instanceof ApiError) throw err;
-    throw new ApiError(400, 'BadRequest', `unable to decode protobuf body: ${(err as Error).message}`);
-  }
+  });
+}
+
+// meta/v1 DeleteOptions and Preconditions (k8s.io/apimachinery generated.proto). Their fields
+// are pointers in Go, so the marshaller writes only those set; an empty precondition is dropped,
+// as the JSON path ignores one.
+const PRECONDITIONS: Schema = { 1: { name: 'uid', type: 'string' }, 2: { name: 'resourceVersion', type: 'string' } };
+const DELETE_OPTIONS: Schema = {
+  1: { name: 'gracePeriodSeconds', type: 'int' },
+  2: { name: 'preconditions', type: 'message', of: PRECONDITIONS },
+  3: { name: 'orphanDependents', type: 'bool' },
+  4: { name: 'propagationPolicy', type: 'string' },
+  5: { name: 'dryRun', type: 'strings' },
+  6: { name: 'ignoreStoreReadErrorWithClusterBreakingPotential', type: 'bool' },
+};
+
+/**
+ * Decodes the protobuf DeleteOptions of a DELETE. kube registers DeleteOptions in every group
+ * version, and client-go labels it with the version of the resource's client (v1, apps/v1,
+ * meta.k8s.io/v1, ...), so any apiVersion is accepted, as kube-apiserver does.
+ */
+export function decodeProtobufDeleteOptions(body: Buffer): Json {
+  return decoding(() => {
+    const { apiVersion, kind, raw } = envelope(body);
+    if (kind !== 'DeleteOptions') throw unsupported(`a DELETE body must be DeleteOptions, not ${kind || 'an untyped object'}`);
+    return { apiVersion, kind, ...decodeMessage(raw ?? Buffer.alloc(0), DELETE_OPTIONS) };
+  });
 }

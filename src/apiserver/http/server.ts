@@ -18,7 +18,7 @@ import { apiVersionOf } from '../types.js';
 import { getScale, scaleUpdate } from './scale.js';
 import { bindPod } from './binding.js';
 import { proxyPodLog } from './pod-log.js';
-import { decodeProtobufObject } from './protobuf.js';
+import { decodeProtobufDeleteOptions, decodeProtobufObject } from './protobuf.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { forbidden, type RbacAuthorizer } from '../auth/authorizer.js';
 import { requestAttributes } from '../auth/attributes.js';
@@ -380,8 +380,7 @@ function listOptions(q: URLSearchParams): ListOptions {
 }
 
 async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
-  const raw = await readBody(req);
-  const body = raw.trim() ? (parseBody(raw, req.headers['content-type']) as Record<string, any>) : {};
+  const body = deleteOptionsBody(await readBodyBytes(req), req.headers['content-type']);
   const policy = body.propagationPolicy ?? q.get('propagationPolicy') ?? (body.orphanDependents === true || q.get('orphanDependents') === 'true' ? 'Orphan' : undefined);
   if (policy !== undefined && !['Background', 'Foreground', 'Orphan'].includes(policy)) {
     throw badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Background", "Foreground", "Orphan"`);
@@ -393,6 +392,13 @@ async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<
     preconditions: body.preconditions,
     dryRun: (body.dryRun ?? q.getAll('dryRun')).includes?.('All') ?? false,
   };
+}
+
+/** A DELETE's body: none, JSON/YAML, or protobuf as client-go's protobuf clients (helm's release storage) send it. */
+function deleteOptionsBody(bytes: Buffer, contentType: string | undefined): Record<string, any> {
+  if ((contentType ?? '').includes('protobuf')) return bytes.length ? decodeProtobufDeleteOptions(bytes) : {};
+  const raw = bytes.toString('utf8');
+  return raw.trim() ? (parseBody(raw, contentType) as Record<string, any>) : {};
 }
 
 export async function readBody(req: IncomingMessage): Promise<string> {

@@ -61,8 +61,9 @@ export const BUILTIN_RESOURCES: ResourceDef[] = [
   builtin({ resource: 'serviceaccounts', kind: 'ServiceAccount', shortNames: ['sa'], subresources: ['token'] }),
   builtin({ group: 'apps', resource: 'controllerrevisions', kind: 'ControllerRevision' }),
   // Stored and served so that hotpod's own install (deploy/, the Helm chart) applies here; no
-  // controller runs Deployments on the embedded nodes.
-  builtin({ group: 'apps', resource: 'deployments', kind: 'Deployment', shortNames: ['deploy'], subresources: ['status'], tracksGeneration: true }),
+  // controller runs Deployments on the embedded nodes, so their status stays empty. In the
+  // `all` category as in kube, so `kubectl get all` lists them.
+  builtin({ group: 'apps', resource: 'deployments', kind: 'Deployment', shortNames: ['deploy'], categories: ['all'], subresources: ['status'], tracksGeneration: true }),
   builtin({ group: RBAC, resource: 'roles', kind: 'Role' }),
   builtin({ group: RBAC, resource: 'rolebindings', kind: 'RoleBinding' }),
   builtin({ group: RBAC, resource: 'clusterroles', kind: 'ClusterRole', namespaced: false }),

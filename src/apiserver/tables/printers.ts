@@ -6,6 +6,7 @@ import { humanDuration } from './duration.js';
 import { evalJsonPath } from './jsonpath.js';
 import { type Cell, type Printer, type Rec, AGE_DESCRIPTION, ageColumn, ageOf, column, nameColumn, num, parseTime, rec, recs, since, str } from './fields.js';
 import { podPrinter } from './pod.js';
+import { labelSelectorToString } from '../selectors/labels.js';
 
 const nameOf = (obj: KObject): string => str(obj.metadata?.name);
 
@@ -39,6 +40,7 @@ const builtinPrinters: Record<string, Printer> = {
     columns: [nameColumn(), column('Secrets', 'string', 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.'), ageColumn()],
     cells: (o, now) => [nameOf(o), recs(o.secrets).length, ageOf(o, now)],
   },
+  'apps/deployments': deploymentPrinter(),
   'apps/controllerrevisions': {
     columns: [
       nameColumn(),
@@ -125,6 +127,54 @@ function controllerOf(o: KObject): string {
   const group = slash < 0 ? '' : ref.apiVersion.slice(0, slash);
   const kind = group ? `${ref.kind}.${group}` : ref.kind;
   return `${kind.toLowerCase()}/${ref.name}`;
+}
+
+// ---------------------------------------------------------------- workloads
+
+/**
+ * kube's printDeployment. READY, UP-TO-DATE and AVAILABLE come from status, which only a
+ * Deployment controller writes: on the embedded plane, which runs none, they stay 0.
+ */
+function deploymentPrinter(): Printer {
+  return {
+    columns: [
+      nameColumn(),
+      column('Ready', 'string', 'Number of the pod with ready state'),
+      column('Up-to-date', 'string', 'Total number of non-terminated pods targeted by this deployment that have the desired template spec.'),
+      column('Available', 'string', 'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.'),
+      ageColumn(),
+      column('Containers', 'string', 'Names of each container in the template.', 1),
+      column('Images', 'string', 'Images referenced by each container in the template.', 1),
+      column('Selector', 'string', "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment. It must match the pod template's labels.", 1),
+    ],
+    cells: (o, now) => {
+      const spec = rec(o.spec);
+      const status = rec(o.status);
+      // spec.replicas is defaulted to 1 by kube; an object stored without it means the same.
+      const desired = spec.replicas === undefined ? 1 : num(spec.replicas);
+      const containers = recs(rec(rec(spec.template).spec).containers);
+      return [
+        nameOf(o),
+        `${num(status.readyReplicas)}/${desired}`,
+        num(status.updatedReplicas),
+        num(status.availableReplicas),
+        ageOf(o, now),
+        containers.map((c) => str(c.name)).join(','),
+        containers.map((c) => str(c.image)).join(','),
+        selectorText(spec.selector),
+      ];
+    },
+  };
+}
+
+/** metav1.LabelSelectorAsSelector(...).String(): requirements sorted by key, `<invalid>` when it fails. */
+function selectorText(selector: unknown): string {
+  if (selector === undefined || selector === null) return '';
+  try {
+    return labelSelectorToString(rec(selector));
+  } catch {
+    return '<invalid>';
+  }
 }
 
 // ---------------------------------------------------------------- nodes
