@@ -98,7 +98,7 @@ const rollout = (kind: 'gameserverset' | 'gamedeployment', obj: Workload): strin
 
 const COLUMNS: Record<WorkloadType['kind'], [string[], (obj: Workload) => string[]]> = {
   GameServerSet: [
-    ['DESIRED', 'CURRENT', 'UPDATED', 'READY', 'MAINTAINING', 'WAITTOBEDELETED', 'ROLLOUT'],
+    ['DESIRED', 'CURRENT', 'UPDATED', 'READY', 'MAINTAINING', 'WAITTOBEDELETED', 'PREDELETE', 'ROLLOUT'],
     (o) => [
       count(o.spec?.replicas),
       count(o.status?.replicas),
@@ -106,6 +106,7 @@ const COLUMNS: Record<WorkloadType['kind'], [string[], (obj: Workload) => string
       count(o.status?.readyReplicas),
       count(o.status?.maintainingReplicas),
       count(o.status?.waitToBeDeletedReplicas),
+      count(o.status?.preDeleteReplicas),
       rollout('gameserverset', o),
     ],
   ],

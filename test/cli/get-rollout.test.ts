@@ -37,7 +37,7 @@ describe('hotpod get and hotpod rollout status', { timeout: 600_000 }, () => {
     const get = await hotpod(c, ['get', 'gss', '-n', ns]);
     assert.equal(get.code, 0, get.stderr);
     const t = parseTable(get.stdout);
-    assert.deepEqual(t.headers, ['NAME', 'DESIRED', 'CURRENT', 'UPDATED', 'READY', 'MAINTAINING', 'WAITTOBEDELETED', 'ROLLOUT', 'AGE']);
+    assert.deepEqual(t.headers, ['NAME', 'DESIRED', 'CURRENT', 'UPDATED', 'READY', 'MAINTAINING', 'WAITTOBEDELETED', 'PREDELETE', 'ROLLOUT', 'AGE']);
     assert.deepEqual(
       t.rows.map((row) => [row.NAME, row.DESIRED, row.UPDATED, row.READY, row.ROLLOUT]),
       [['arena', '3', '3', '3', '[##########] 100%']],

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { progressBar, rolloutProgress, type Workload } from '../../src/cli/rollout-progress.js';
 import { parseDuration, progressPrinter } from '../../src/cli/rollout.js';
 import { workloadTable } from '../../src/cli/get.js';
+import { RESOURCES } from '../../src/api/crds.js';
 import { resolveType, WORKLOAD_TYPES, errorLine } from '../../src/cli/workloads.js';
 
 function gss(replicas: number, status: Workload, rollingUpdate: Workload = {}): Workload {
@@ -123,7 +124,17 @@ describe('hotpod get and rollout status helpers', () => {
     const type = WORKLOAD_TYPES.find((t) => t.kind === 'GameServerSet')!;
     const now = Date.parse('2026-01-01T00:05:00Z');
     const t = workloadTable(type, [gss(4, { replicas: 4, updatedReplicas: 2, updatedReadyReplicas: 2, readyReplicas: 4, maintainingReplicas: 1 })], { now, withNamespace: true, withKind: true });
-    assert.deepEqual(t.headers, ['NAMESPACE', 'NAME', 'DESIRED', 'CURRENT', 'UPDATED', 'READY', 'MAINTAINING', 'WAITTOBEDELETED', 'ROLLOUT', 'AGE']);
-    assert.deepEqual(t.rows, [['games', 'gameserverset.game.kruise.io/arena', '4', '4', '2', '4', '1', '0', '[#####-----] 50%', '5m']]);
+    assert.deepEqual(t.headers, ['NAMESPACE', 'NAME', 'DESIRED', 'CURRENT', 'UPDATED', 'READY', 'MAINTAINING', 'WAITTOBEDELETED', 'PREDELETE', 'ROLLOUT', 'AGE']);
+    assert.deepEqual(t.rows, [['games', 'gameserverset.game.kruise.io/arena', '4', '4', '2', '4', '1', '0', '0', '[#####-----] 50%', '5m']]);
+  });
+
+  it('print the columns kubectl prints (the CRD printer columns, upper-cased), then ROLLOUT for the workloads', () => {
+    for (const type of WORKLOAD_TYPES) {
+      const crd = RESOURCES.find((r) => r.kind === type.kind)!;
+      const kubectlColumns = crd.printerColumns!.map((c) => c.name.toUpperCase()).filter((n) => n !== 'AGE');
+      const rollout = type.kind === 'GameServer' ? [] : ['ROLLOUT'];
+      const t = workloadTable(type, [], { now: 0 });
+      assert.deepEqual(t.headers, ['NAME', ...kubectlColumns, ...rollout, 'AGE'], type.kind);
+    }
   });
 });
