@@ -5,12 +5,12 @@
 // template and lets the game server clear it).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { waitFor, type Cluster } from '../helpers/cluster.js';
+import { rawWatch, waitFor, type Cluster } from '../helpers/cluster.js';
 import { WAIT_MS, applyGss, gameServersOf, gss, kubectl, namespace, patchGs, podsOf, startGssCluster, waitSettled, type Json } from './helpers.js';
 
 const HASH = 'game.kruise.io/gsTemplate-metadata-hash';
 
-describe('GameServerSet template metadata and gs-sync/ keys', { timeout: 300_000 }, () => {
+describe('GameServerSet template metadata, gs-sync/ keys, and the first state of a GameServer', { timeout: 300_000 }, () => {
   let c: Cluster;
 
   before(async () => {
@@ -79,5 +79,23 @@ describe('GameServerSet template metadata and gs-sync/ keys', { timeout: 300_000
       assert.equal(gs.metadata.labels['gs-sync/delete-block'], 'true', 'kept from the first template');
     }
     await waitFor(async () => [...(await podsOf(c, ns, 'meta')).values()].every((p) => p.metadata.labels['gs-sync/season'] === '2'), 'pods labelled gs-sync/season=2', WAIT_MS);
+  });
+
+  it('a new GameServer has a state from its first status write on (kubectl get gs never shows an empty STATE)', async () => {
+    const ns = await namespace(c, 'gss-first-state');
+    const watch = rawWatch(c, `/apis/game.kruise.io/v1alpha1/namespaces/${ns}/gameservers`);
+    try {
+      assert.equal(await watch.status, 200);
+      await applyGss(c, gss('fresh', ns, { replicas: 2 }));
+      await waitSettled(c, ns, 'fresh', ['fresh-0', 'fresh-1']);
+      const events = await watch.waitFor((es) => ['fresh-0', 'fresh-1'].every((n) => es.some((e) => e.object.metadata.name === n && e.object.status?.currentState === 'Ready')), WAIT_MS);
+      for (const name of ['fresh-0', 'fresh-1']) {
+        const withStatus = events.filter((e) => e.object.metadata.name === name && e.object.status && Object.keys(e.object.status).length);
+        assert.ok(withStatus.length > 0, name);
+        assert.ok(withStatus[0]!.object.status.currentState, `${name}: first status ${JSON.stringify(withStatus[0]!.object.status)}`);
+      }
+    } finally {
+      watch.close();
+    }
   });
 });

@@ -24,7 +24,8 @@ test('transient states are reported once they lasted the delay; settled ones at 
   assert.deepEqual(stateToReport('Ready', 'Updating', 1000, 1200, 1000), { state: 'Ready', recheckInMs: 800 });
   assert.deepEqual(stateToReport('Ready', 'Updating', 1000, 2000, 1000), { state: 'Updating' });
   assert.deepEqual(stateToReport('Updating', 'Ready', 1000, 1001, 1000), { state: 'Ready' });
-  assert.deepEqual(stateToReport(undefined, 'Creating', 0, 10, 1000), { state: undefined, recheckInMs: 990 });
+  assert.deepEqual(stateToReport(undefined, 'Creating', 0, 10, 1000), { state: 'Creating' }, 'a new GameServer shows a state at once');
+  assert.deepEqual(stateToReport('Ready', 'Creating', 0, 10, 1000), { state: 'Ready', recheckInMs: 990 });
   assert.deepEqual(stateToReport('Ready', 'Crash', 0, 1, 1000), { state: 'Crash' });
   assert.deepEqual(stateToReport('Ready', 'NotReady', 0, 1, 0), { state: 'NotReady' });
 });

@@ -51,8 +51,8 @@ export function isTransient(state: GameServerState | undefined): boolean {
 /**
  * The state to report. A transient state is reported once it has lasted `delayMs` (counted from
  * `firstSeenMs`, when this controller first saw it), so a pod that passes through Updating in a
- * fraction of a second costs no GameServer or pod write; Ready, Crash and Unknown are reported
- * at once.
+ * fraction of a second costs no GameServer or pod write; Ready, Crash and Unknown, and the first
+ * state of a new GameServer (Creating, as OpenKruiseGame's), are reported at once.
  */
 export function stateToReport(
   reported: GameServerState | undefined,
@@ -61,7 +61,8 @@ export function stateToReport(
   now: number,
   delayMs: number,
 ): { state: GameServerState | undefined; recheckInMs?: number } {
-  if (!isTransient(observed) || observed === reported) return { state: observed };
+  // The first state is reported at once: a GameServer with no state reads as broken.
+  if (!isTransient(observed) || observed === reported || reported === undefined) return { state: observed };
   const left = firstSeenMs + delayMs - now;
   if (left <= 0) return { state: observed };
   return { state: reported, recheckInMs: left };
