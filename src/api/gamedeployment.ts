@@ -6,7 +6,7 @@ import { invalid, required, type FieldCause } from './causes.js';
 import { condition, inPlaceUpdateStrategy, labelSelector, podSpec, podTemplateMetadata } from './common.js';
 import { intOrPercentErrors } from './intstr.js';
 import { defineResource, type Resource, type ResourceInput } from './resource.js';
-import { applySchemaDefaults, arr, bool, enumOf, int, intOrString, obj, str, time, type Infer } from './schema.js';
+import { applySchemaDefaults, arr, immutable, bool, enumOf, int, intOrString, obj, str, time, type Infer } from './schema.js';
 import { containerErrors, isEmptySelector, labelSelectorErrors, schemaValueErrors, selectorMatches } from './validation.js';
 
 export const GAME_DEPLOYMENT_UPDATE_TYPES = ['RollingUpdate', 'InplaceUpdate', 'HotPatchUpdate'] as const;
@@ -39,8 +39,8 @@ const canaryStep = obj(
 export const gameDeploymentSpec = obj(
   {
     replicas: int({ default: 1, minimum: 0, description: 'replicas is the desired number of pods. If unspecified, defaults to 1.' }),
-    selector: labelSelector(
-      "selector is a label query over pods that should match the replica count. It must match the pod template's labels.",
+    selector: immutable(
+      labelSelector("selector is a label query over pods that should match the replica count. It must match the pod template's labels."),
     ),
     template: obj(
       { metadata: podTemplateMetadata, spec: podSpec },

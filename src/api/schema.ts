@@ -30,6 +30,13 @@ export interface SchemaNode {
   'x-kubernetes-embedded-resource'?: true;
   'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
   'x-kubernetes-list-map-keys'?: readonly string[];
+  /** CEL rules; the embedded API server evaluates `self == oldSelf` (immutable once set). */
+  'x-kubernetes-validations'?: readonly { rule: string; message?: string }[];
+}
+
+/** The schema node, immutable once set: kube's `self == oldSelf` transition rule. */
+export function immutable<S extends SchemaNode>(schema: S): S {
+  return { ...schema, 'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'field is immutable' }] };
 }
 
 /** Type-level only: never present at run time. */

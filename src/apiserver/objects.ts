@@ -442,7 +442,7 @@ export class ObjectService {
           if (opts.fieldValidation !== 'Ignore') warnings.push(...unknown);
         }
         schema.applyDefaults(obj);
-        causes.push(...schema.validate(obj));
+        causes.push(...schema.validate(obj, old));
       }
     }
     if (causes.length) throw invalid(def.group, def.kind, obj.metadata.name ?? '', causes);

@@ -5,6 +5,7 @@ import type { StatusCause } from '../errors.js';
 import { applyDefaults } from './defaults.js';
 import { isSchemaNode, type SchemaNode } from './nodes.js';
 import { pruneUnknownFields } from './prune.js';
+import { transitionRuleErrors } from './transition-rules.js';
 import { createValidator } from './validate.js';
 
 export interface CompiledSchema {
@@ -12,8 +13,8 @@ export interface CompiledSchema {
   applyDefaults(obj: any): void;
   /** Drops undeclared fields in place; returns their paths (`spec.foo`). */
   prune(obj: any): string[];
-  /** Causes as kube-apiserver reports them; empty when valid. */
-  validate(obj: any): StatusCause[];
+  /** Causes as kube-apiserver reports them; empty when valid. `old`: the stored object, on updates. */
+  validate(obj: any, old?: any): StatusCause[];
 }
 
 /** Compiling is the costly part (ajv generates code), so identical schemas share one result. */
@@ -47,6 +48,6 @@ function build(openAPIV3Schema: unknown): CompiledSchema {
   return {
     applyDefaults: (obj) => applyDefaults(obj, schema),
     prune: (obj) => pruneUnknownFields(obj, schema),
-    validate: (obj) => validator(obj),
+    validate: (obj, old) => [...validator(obj), ...transitionRuleErrors(schema, obj, old)],
   };
 }
