@@ -2,6 +2,7 @@
 
 import type { Command } from 'commander';
 import { ImageStore } from '../node/images/index.js';
+import { runningContainers } from '../node/runtime/process/leftovers.js';
 import { formatTable, humanDuration, humanSize } from './human.js';
 
 const DATA_DIR_HELP = 'hotpod data dir holding the image store (as for hotpod up)';
@@ -45,13 +46,17 @@ export function registerImageCommands(program: Command): void {
     .command('rm <image...>')
     .alias('remove')
     .description('untag images (name:tag) and delete those left untagged, or delete by image id')
+    .option('-f, --force', 'remove a tag even when a running container uses its image', false)
     .option('--data-dir <dir>', DATA_DIR_HELP, '.hotpod')
-    .action((refs: string[], opts: { dataDir: string }) => {
+    .action((refs: string[], opts: { force: boolean; dataDir: string }) => {
       const store = new ImageStore(opts.dataDir);
+      // The process containers of a hotpod up on this data dir, by the image they run.
+      const users = new Map<string, string>();
+      for (const c of runningContainers(opts.dataDir)) if (c.image && !users.has(c.image)) users.set(c.image, c.id);
       let failed = false;
       for (const ref of refs) {
         try {
-          const r = store.remove(ref);
+          const r = store.remove(ref, { force: opts.force, usedBy: (id) => users.get(id) });
           for (const t of r.untagged) process.stdout.write(`Untagged: ${t}\n`);
           if (r.deleted) process.stdout.write(`Deleted: ${r.deleted}\n`);
         } catch (err) {

@@ -53,13 +53,16 @@ export async function nodePs(opts: { node?: string; all: boolean; trunc?: boolea
         `${humanDuration(now - started)} ago`,
         status,
         dockerName(c),
+        // Not a docker column: which image runs as a process and which is simulated is the
+        // first thing to check when a container does not do what its image should.
+        c.runtime ?? '',
       ];
       if (nodes.length > 1) cells.push(n.metadata.name);
       rows.push({ created: started, cells });
     }
   }
   rows.sort((a, b) => b.created - a.created);
-  const headers = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NAMES'];
+  const headers = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NAMES', 'RUNTIME'];
   if (nodes.length > 1) headers.push('NODE');
   return formatTable(headers, rows.map((r) => r.cells));
 }

@@ -97,7 +97,7 @@ export class NodeAgent {
   async start(): Promise<void> {
     // The kubelet endpoint first: the Node advertises its port.
     this.kubelet = await startKubeletServer((namespace, pod, container, previous) => this.pods.logPath(namespace, pod, container, previous), {
-      containers: () => this.o.runtimes.flatMap((r) => r.list()),
+      containers: () => this.o.runtimes.flatMap((r) => r.list().map((c) => ({ ...c, runtime: r.name }))),
     });
     this.heartbeat = new NodeHeartbeat(
       this.o.client,

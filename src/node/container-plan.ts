@@ -34,6 +34,8 @@ export interface ContainerRecord {
   pullBackoff?: BackoffEntry;
   /** An operation (start, stop, hot-patch) is in flight. */
   busy: boolean;
+  /** `<image> <runtime>` of the last RuntimeSelected event, so restarts do not repeat it. */
+  runtimeAnnounced?: string;
 }
 
 export function newRecord(name: string): ContainerRecord {

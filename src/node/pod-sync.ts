@@ -16,7 +16,7 @@ import { isStatus, type KubeClient } from './kube-client.js';
 import type { PodIpAllocator } from './pod-ips.js';
 import { type ContainerView, type PodView, type TerminatedState, podStatus, statusChanged } from './pod-status.js';
 import { Prober } from './prober.js';
-import { runtimeFor } from './runtimes.js';
+import { runtimeChoiceMessage, runtimeFor } from './runtimes.js';
 import { type ContainerInfo, type ContainerRuntime, type ContainerSpec, ContainerStartError, type ExitInfo, ImagePullError, type PodContext } from './runtime/types.js';
 
 type Json = Record<string, any>;
@@ -408,6 +408,11 @@ export class PodSync {
       rec.failedImage = image;
       rec.pullBackoff = nextBackoff(rec.pullBackoff, Date.now(), this.o.pullBackoff);
       return;
+    }
+    const announce = `${image} ${runtime.name}`;
+    if (rec.runtimeAnnounced !== announce) {
+      rec.runtimeAnnounced = announce;
+      this.o.events.pod(pod, 'Normal', 'RuntimeSelected', runtimeChoiceMessage(this.o.runtimes, runtime, image), field);
     }
     try {
       await runtime.pull(image);

@@ -25,3 +25,15 @@ export function createRuntimes(opts: RuntimeOptions): ContainerRuntime[] {
 export function runtimeFor(runtimes: ContainerRuntime[], image: string): ContainerRuntime | undefined {
   return runtimes.find((r) => r.canRun(image));
 }
+
+/**
+ * The message of the event that says which runtime a container's image went to. A misspelt
+ * image, or one built into another data dir, still runs (simulated), so this is where a user
+ * learns that it is not the process they meant.
+ */
+export function runtimeChoiceMessage(runtimes: ContainerRuntime[], chosen: ContainerRuntime, image: string): string {
+  const store = runtimes.find((r): r is ProcessRuntime => r instanceof ProcessRuntime);
+  if (chosen === store) return `image "${image}" is in the image store at ${store.images.root}: running it as a process`;
+  if (store) return `image "${image}" is not in the image store at ${store.images.root}: running it on the ${chosen.name} runtime`;
+  return `running image "${image}" on the ${chosen.name} runtime`;
+}

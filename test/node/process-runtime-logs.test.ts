@@ -148,7 +148,7 @@ describe('kubectl logs through the API server pods/log proxy', { timeout: 120_00
     kubelet = await startKubeletServer((ns, podName, container, prev) => {
       const id = (prev ? previous : current).get(`${ns}/${podName}/${container}`);
       return id ? rt.logPath(id) : undefined;
-    }, { containers: () => rt.list() });
+    }, { containers: () => rt.list().map((c) => ({ ...c, runtime: rt.name })) });
     await apiOk(cluster, 'POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } });
     await apiOk(cluster, 'PATCH', '/api/v1/nodes/n1/status', { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } } } }, { contentType: 'application/merge-patch+json' });
     await apiOk(cluster, 'POST', '/api/v1/namespaces/default/pods', {
@@ -211,9 +211,9 @@ describe('kubectl logs through the API server pods/log proxy', { timeout: 120_00
     const ps = await hotpod(['node', 'ps', '--data-dir', dataDir]);
     assert.equal(ps.code, 0, ps.stderr);
     const lines = ps.stdout.trimEnd().split('\n');
-    assert.match(lines[0]!, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+NAMES$/);
+    assert.match(lines[0]!, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+NAMES\s+RUNTIME$/);
     assert.equal(lines.length, 2, ps.stdout);
-    assert.match(lines[1]!, new RegExp(`^${c.info.id.slice(0, 12)}\\s+tools:1\\s+"node -e setInterval…"\\s+(Less than a second|\\d+ seconds?) ago\\s+Up (Less than a second|\\d+ seconds?)\\s+k8s_main_logs-pod_default_${pod.uid}_${c.info.attempt}$`));
+    assert.match(lines[1]!, new RegExp(`^${c.info.id.slice(0, 12)}\\s+tools:1\\s+"node -e setInterval…"\\s+(Less than a second|\\d+ seconds?) ago\\s+Up (Less than a second|\\d+ seconds?)\\s+k8s_main_logs-pod_default_${pod.uid}_${c.info.attempt}\\s+process$`));
     const all = await hotpod(['node', 'ps', '-a', '--node', 'n1', '--data-dir', dataDir]);
     assert.match(all.stdout, /Exited \(0\) (Less than a second|\d+ seconds?) ago/);
     assert.ok(all.stdout.trimEnd().split('\n').length > 2);

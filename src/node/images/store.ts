@@ -139,9 +139,12 @@ export class ImageStore {
 
   /**
    * `name:tag` removes that tag, and the image once no tag is left; an id (or its first 12+
-   * hex digits) removes the image and all its tags. Running containers keep their own copies.
+   * hex digits) removes the image and all its tags. Running containers keep their own copies,
+   * but their next restart would find no image and run simulated, so an image that `usedBy`
+   * names a container of is refused with docker's conflict messages: a tag unless `force`,
+   * an id always.
    */
-  remove(ref: string): { untagged: string[]; deleted?: string } {
+  remove(ref: string, opts: { force?: boolean; usedBy?: (id: string) => string | undefined } = {}): { untagged: string[]; deleted?: string } {
     const untagged: string[] = [];
     let id: string | undefined;
     const prefix = /^(sha256:)?([0-9a-f]{12,64})$/.exec(ref);
@@ -150,7 +153,10 @@ export class ImageStore {
       if (matches.length > 1) throw new Error(`image id prefix "${ref}" is ambiguous`);
       id = matches[0]?.id;
     }
+    const user = (imageId: string) => opts.usedBy?.(imageId)?.slice(0, 12);
     if (id) {
+      const container = user(id);
+      if (container) throw new Error(`conflict: unable to delete ${shortId(id)} (cannot be forced) - image is being used by running container ${container}`);
       for (const t of this.tags()) {
         if (t.id === id) {
           rmSync(this.tagFile(t.tag), { force: true });
@@ -161,6 +167,9 @@ export class ImageStore {
       const tag = normalizeTag(ref);
       id = this.resolve(tag);
       if (!existsSync(this.tagFile(tag))) throw new Error(`no such image: ${ref}`);
+      const last = id !== undefined && !this.tags().some((t) => t.id === id && t.tag !== tag);
+      const container = last && !opts.force ? user(id!) : undefined;
+      if (container) throw new Error(`conflict: unable to remove repository reference "${ref}" (must force) - container ${container} is using its referenced image ${shortId(id!)}`);
       rmSync(this.tagFile(tag), { force: true });
       untagged.push(tag);
       if (!id || this.tags().some((t) => t.id === id)) return { untagged };
@@ -177,4 +186,8 @@ export class ImageStore {
   private tagFile(nameTag: string): string {
     return join(this.root, 'tags', encodeURIComponent(nameTag));
   }
+}
+
+function shortId(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
 }

@@ -186,7 +186,7 @@ export class ProcessRuntime implements ContainerRuntime {
     if (child.pid !== undefined) {
       c.info.pid = child.pid;
       runningGroups.add(child.pid);
-      this.live.add(id, child.pid);
+      this.live.add(id, child.pid, imageId);
       this.logger.info({ container: id.slice(0, 12), pod: `${pod.namespace}/${pod.name}`, name: spec.name, childPid: child.pid, command: c.info.command }, 'container started');
     }
     return { ...c.info };
@@ -216,6 +216,7 @@ export class ProcessRuntime implements ContainerRuntime {
     c.files = next.files;
     c.info.image = image;
     c.info.imageID = imageIdRef(image, imageId);
+    if (c.info.pid !== undefined) this.live.add(id, c.info.pid, imageId);
     const signal = reloadSignal(pod.annotations, c.spec.name);
     if (signal === null) {
       this.logger.warn({ container: id.slice(0, 12), annotations: pod.annotations }, `${RELOAD_SIGNAL_ANNOTATION}: not a signal name; no reload signal sent`);

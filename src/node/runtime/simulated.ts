@@ -242,14 +242,19 @@ export class SimulatedRuntime implements ContainerRuntime {
   }
 
   /** A simulated container leaves no logs to read, so its dead predecessors are dropped at once. */
+  /**
+   * Keeps, besides the new instance, only the latest exited one, as kubelet's container GC
+   * (one dead container per pod container) and the process runtime do: `node ps -a` lists it.
+   */
   private forgetOlderInstances(podUid: string, name: string): void {
     const ids = this.byPod.get(podUid)?.ids;
-    for (const id of ids ?? []) {
-      const c = this.containers.get(id);
-      if (c && c.info.name === name && c.exit) {
-        this.containers.delete(id);
-        ids!.delete(id);
-      }
+    const exited = [...(ids ?? [])]
+      .map((id) => this.containers.get(id))
+      .filter((c): c is SimContainer => c !== undefined && c.info.name === name && c.exit !== undefined)
+      .sort((a, b) => (b.info.attempt ?? 0) - (a.info.attempt ?? 0));
+    for (const old of exited.slice(1)) {
+      this.containers.delete(old.info.id);
+      ids!.delete(old.info.id);
     }
   }
 }

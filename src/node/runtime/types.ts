@@ -64,6 +64,8 @@ export interface ContainerInfo {
   attempt?: number;
   /** Set once the container has exited (list() keeps exited containers for `node ps -a`). */
   exit?: ExitInfo;
+  /** The runtime's name, added by the agent to what `/containers` serves (`node ps` RUNTIME). */
+  runtime?: string;
 }
 
 export interface ExitInfo {

@@ -1,7 +1,8 @@
 // Container processes run in process groups of their own, so a `hotpod up` killed with
 // SIGKILL leaves them behind (holding ports). Each live group is recorded under
 // `<data-dir>/run/process-runtime/` with the pid of the hotpod that started it; a runtime
-// starting later kills the groups whose hotpod is gone.
+// starting later kills the groups whose hotpod is gone. The record names the container's
+// image too, so `hotpod image rm` (another process) can refuse to delete an image in use.
 
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ interface LiveRecord {
   owner: number;
   /** Start time of pid (from /proc) so a reused pid is never killed. */
   started?: string;
+  /** Id in the image store of the image the container runs (`sha256:...`). */
+  image?: string;
 }
 
 export class LiveProcesses {
@@ -21,8 +24,9 @@ export class LiveProcesses {
     mkdirSync(this.dir, { recursive: true });
   }
 
-  add(id: string, pid: number): void {
-    const rec: LiveRecord = { pid, owner: process.pid, started: startTime(pid) };
+  /** Records a started container; again after a hot-patch, with its new image. */
+  add(id: string, pid: number, image?: string): void {
+    const rec: LiveRecord = { pid, owner: process.pid, started: startTime(pid), image };
     writeFileSync(join(this.dir, id), JSON.stringify(rec));
   }
 
@@ -33,15 +37,9 @@ export class LiveProcesses {
   /** Kills the process groups left by hotpods that no longer run; returns how many. */
   reapOrphans(): number {
     let killed = 0;
-    for (const name of readdirSync(this.dir)) {
-      let rec: LiveRecord;
-      try {
-        rec = JSON.parse(readFileSync(join(this.dir, name), 'utf8'));
-      } catch {
-        continue;
-      }
+    for (const [name, rec] of readRecords(this.dir)) {
       if (rec.owner === process.pid || alive(rec.owner)) continue;
-      if (alive(rec.pid) && (rec.started === undefined || startTime(rec.pid) === rec.started)) {
+      if (isRunning(rec)) {
         try {
           process.kill(-rec.pid, 'SIGKILL');
           killed++;
@@ -53,6 +51,38 @@ export class LiveProcesses {
     }
     return killed;
   }
+}
+
+/** The containers of running hotpods on this data dir, read without creating anything. */
+export function runningContainers(dataDir: string): { id: string; image?: string }[] {
+  const out: { id: string; image?: string }[] = [];
+  for (const [id, rec] of readRecords(join(dataDir, 'run', 'process-runtime'))) {
+    // A group whose hotpod is gone is a leftover about to be reaped, not a container.
+    if (alive(rec.owner) && isRunning(rec)) out.push({ id, image: rec.image });
+  }
+  return out;
+}
+
+function readRecords(dir: string): [string, LiveRecord][] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: [string, LiveRecord][] = [];
+  for (const name of names) {
+    try {
+      out.push([name, JSON.parse(readFileSync(join(dir, name), 'utf8')) as LiveRecord]);
+    } catch {
+      /* removed meanwhile, or half written */
+    }
+  }
+  return out;
+}
+
+function isRunning(rec: LiveRecord): boolean {
+  return alive(rec.pid) && (rec.started === undefined || startTime(rec.pid) === rec.started);
 }
 
 function alive(pid: number): boolean {
