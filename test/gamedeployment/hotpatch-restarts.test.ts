@@ -107,8 +107,9 @@ describe('hot-patched GameDeployment whose containers restart later', { timeout:
     const gd = await waitGd(c, NS, name, (g) => failedUpdate(g)?.status === 'True', 'FailedUpdate condition');
     assert.equal(failedUpdate(gd).reason, 'HotPatchFailed');
     for (const p of started) assert.match(failedUpdate(gd).message, new RegExp(`${p.metadata.name}: container main was restarted \\(.+ → .+\\) instead of hot-patched`));
+    // One Warning per new problem: both pods in one, or one each, as the node's reports fell into passes.
     const warnings = (await describeEvents(c, NS, name)).filter((e) => e.reason === 'FailedUpdatePodHotPatch');
-    assert.equal(warnings.length, 2, JSON.stringify(warnings));
+    for (const p of started) assert.ok(warnings.some((w) => w.message.includes(`${p.metadata.name}: container main was restarted`)), JSON.stringify(warnings));
 
     await setImage(c, name, 'proc/main:v4');
     const moved = await waitPods(c, NS, name, allOn('proc/main:v4', 2), 'all hot-patched to v4');
