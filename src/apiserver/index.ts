@@ -1,7 +1,7 @@
 // The embedded control plane: store, registry, HTTP API, and the in-process controllers that
 // Kubernetes semantics depend on. `startControlPlane` is what `hotpod up` and the tests run.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Store } from './storage/store.js';
@@ -45,7 +45,9 @@ const INITIAL_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const dataDir = resolve(opts.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  // The data dir holds the store, keys and kubeconfig: its owner's only, as etcd keeps its own.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
   const address = opts.address ?? '127.0.0.1';
   const clientHost = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address;
   const creds = ensureCredentials(dataDir, [clientHost]);

@@ -4,6 +4,7 @@
 // one monotonic counter shared by all resources, as etcd's is, and becomes each object's
 // metadata.resourceVersion.
 
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { KObject } from '../types.js';
 
@@ -68,6 +69,7 @@ export class Store {
   constructor(options: StoreOptions = {}) {
     this.historySize = options.historySize ?? 20000;
     if (options.file) {
+      ownerOnly(options.file);
       this.db = new Database(options.file);
       // WAL with synchronous=NORMAL survives a killed process without losing a committed
       // transaction; only an OS crash could drop the last few. Group commit keeps it cheap.
@@ -296,4 +298,14 @@ function firstIndexAfter(keys: string[], key: string): number {
     else hi = mid;
   }
   return lo;
+}
+
+/**
+ * The store holds every Secret and ServiceAccount token: only its owner may read it. SQLite gives
+ * the -wal and -shm files it creates the main file's mode, so the main file is made 0600 before
+ * it is opened; files left by an earlier run with wider modes are narrowed too.
+ */
+function ownerOnly(file: string): void {
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
 }
