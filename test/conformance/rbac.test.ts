@@ -276,6 +276,22 @@ describe('RBAC', { timeout: 600_000 }, () => {
     });
   }
 
+  it('a token whose base64url text was changed without changing its bytes is refused (strict decoding)', async () => {
+    const ns = 'strict-base64';
+    const sa = await serviceAccountKubeconfig(c, ns, 'robot');
+    const whoami = (token: string) => api(c, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }, { token });
+    assert.equal((await whoami(sa.token)).status, 201);
+    const [h, p, sig] = sa.token.split('.') as [string, string, string];
+    // A 256-byte signature is 342 characters: the last one carries 2 bits and 4 unused ones.
+    const last = sig.at(-1)!;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const twin = alphabet[alphabet.indexOf(last) ^ 1]!;
+    assert.deepEqual(Buffer.from(sig.slice(0, -1) + twin, 'base64url'), Buffer.from(sig, 'base64url'), 'same bytes for a lenient decoder');
+    for (const forged of [`${h}.${p}.${sig.slice(0, -1)}${twin}`, `${h}.${p}.${sig}=`, `${h}.${p}.${sig.slice(0, 10)}*${sig.slice(10)}`]) {
+      assert.equal((await whoami(forged)).status, 401, forged.slice(-12));
+    }
+  });
+
   it('client-node acting as a ServiceAccount gets 403 until a binding allows it', async () => {
     const ns = 'rbac-client-node';
     const sa = await serviceAccountKubeconfig(c, ns, 'informer');

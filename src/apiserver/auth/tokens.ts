@@ -102,11 +102,12 @@ export class TokenSigner {
     const parts = token.split('.');
     if (parts.length !== 3) return undefined;
     try {
-      const header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) as { alg?: string };
+      const [header64, claims64, signature64] = parts.map(strictBase64url) as [Buffer, Buffer, Buffer];
+      const header = JSON.parse(header64.toString('utf8')) as { alg?: string };
       if (header.alg !== 'RS256') return undefined;
-      const ok = verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), this.publicKey, Buffer.from(parts[2], 'base64url'));
+      const ok = verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), this.publicKey, signature64);
       if (!ok) return undefined;
-      const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as TokenClaims;
+      const claims = JSON.parse(claims64.toString('utf8')) as TokenClaims;
       if (!wellFormed(claims)) return undefined;
       if (this.verified.size >= MAX_VERIFIED) this.verified.clear();
       this.verified.set(token, claims);
@@ -115,6 +116,16 @@ export class TokenSigner {
       return undefined;
     }
   }
+}
+
+/**
+ * base64url as JWS writes it (RFC 7515: no padding, no other characters, unused bits zero).
+ * Node's decoder skips what it cannot read, so several texts would pass for one signature.
+ */
+function strictBase64url(text: string): Buffer {
+  const bytes = Buffer.from(text, 'base64url');
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || bytes.toString('base64url') !== text) throw new Error('not canonical base64url');
+  return bytes;
 }
 
 function wellFormed(c: TokenClaims): boolean {
