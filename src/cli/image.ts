@@ -1,7 +1,7 @@
 // `hotpod image build|ls|rm`: the image store the process runtime runs containers from.
 
 import type { Command } from 'commander';
-import { ImageStore } from '../node/images/index.js';
+import { ImageStore, shortImageId } from '../node/images/index.js';
 import { runningContainers } from '../node/runtime/process/leftovers.js';
 import { formatTable, humanDuration, humanSize } from './human.js';
 
@@ -17,7 +17,7 @@ export function registerImageCommands(program: Command): void {
     .option('--data-dir <dir>', DATA_DIR_HELP, '.hotpod')
     .action((dir: string, opts: { tag: string[]; dataDir: string }) => {
       const img = new ImageStore(opts.dataDir).build(dir, opts.tag);
-      process.stdout.write(`Successfully built ${shortId(img.id)}\n`);
+      process.stdout.write(`Successfully built ${shortImageId(img.id)}\n`);
       for (const t of opts.tag) process.stdout.write(`Successfully tagged ${t}\n`);
     });
 
@@ -29,14 +29,14 @@ export function registerImageCommands(program: Command): void {
     .option('--data-dir <dir>', DATA_DIR_HELP, '.hotpod')
     .action((opts: { quiet: boolean; dataDir: string }) => {
       const images = new ImageStore(opts.dataDir).list();
-      if (opts.quiet) return void process.stdout.write(images.map((i) => `${shortId(i.id)}\n`).join(''));
+      if (opts.quiet) return void process.stdout.write(images.map((i) => `${shortImageId(i.id)}\n`).join(''));
       const rows: string[][] = [];
       for (const img of images) {
         const age = `${humanDuration(Date.now() - Date.parse(img.created))} ago`;
         const names = img.tags.length ? img.tags : ['<none>:<none>'];
         for (const t of names) {
           const colon = t.lastIndexOf(':');
-          rows.push([t.slice(0, colon), t.slice(colon + 1), shortId(img.id), age, humanSize(img.size)]);
+          rows.push([t.slice(0, colon), t.slice(colon + 1), shortImageId(img.id), age, humanSize(img.size)]);
         }
       }
       process.stdout.write(formatTable(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows));
@@ -70,8 +70,4 @@ export function registerImageCommands(program: Command): void {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-function shortId(id: string): string {
-  return id.replace(/^sha256:/, '').slice(0, 12);
 }

@@ -156,7 +156,7 @@ export class ImageStore {
     const user = (imageId: string) => opts.usedBy?.(imageId)?.slice(0, 12);
     if (id) {
       const container = user(id);
-      if (container) throw new Error(`conflict: unable to delete ${shortId(id)} (cannot be forced) - image is being used by running container ${container}`);
+      if (container) throw new Error(`conflict: unable to delete ${shortImageId(id)} (cannot be forced) - image is being used by running container ${container}`);
       for (const t of this.tags()) {
         if (t.id === id) {
           rmSync(this.tagFile(t.tag), { force: true });
@@ -169,7 +169,7 @@ export class ImageStore {
       if (!existsSync(this.tagFile(tag))) throw new Error(`no such image: ${ref}`);
       const last = id !== undefined && !this.tags().some((t) => t.id === id && t.tag !== tag);
       const container = last && !opts.force ? user(id!) : undefined;
-      if (container) throw new Error(`conflict: unable to remove repository reference "${ref}" (must force) - container ${container} is using its referenced image ${shortId(id!)}`);
+      if (container) throw new Error(`conflict: unable to remove repository reference "${ref}" (must force) - container ${container} is using its referenced image ${shortImageId(id!)}`);
       rmSync(this.tagFile(tag), { force: true });
       untagged.push(tag);
       if (!id || this.tags().some((t) => t.id === id)) return { untagged };
@@ -188,6 +188,7 @@ export class ImageStore {
   }
 }
 
-function shortId(id: string): string {
+/** An image id as docker prints it: 12 hex digits, without `sha256:`. */
+export function shortImageId(id: string): string {
   return id.replace(/^sha256:/, '').slice(0, 12);
 }

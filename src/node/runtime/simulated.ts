@@ -241,7 +241,6 @@ export class SimulatedRuntime implements ContainerRuntime {
     return c.exit;
   }
 
-  /** A simulated container leaves no logs to read, so its dead predecessors are dropped at once. */
   /**
    * Keeps, besides the new instance, only the latest exited one, as kubelet's container GC
    * (one dead container per pod container) and the process runtime do: `node ps -a` lists it.
