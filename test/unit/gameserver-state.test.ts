@@ -67,8 +67,8 @@ test('GameServers get the template labels and annotations once per template, mer
   assert.equal(meta.annotations['gs-sync/note'], 'x');
   const hash = meta.annotations['game.kruise.io/gsTemplate-metadata-hash'];
   assert.match(hash!, /^[a-z0-9]{10}$/);
-  assert.deepEqual(gameServerMetadataPatch(template, { metadata: { annotations: {} } }), { metadata: meta });
-  assert.equal(gameServerMetadataPatch(template, { metadata: { annotations: { 'game.kruise.io/gsTemplate-metadata-hash': hash } } }), undefined);
+  assert.deepEqual(gameServerMetadataPatch(meta, { metadata: { annotations: {} } }), { metadata: meta });
+  assert.equal(gameServerMetadataPatch(meta, { metadata: { annotations: { 'game.kruise.io/gsTemplate-metadata-hash': hash } } }), undefined);
   const edited = { metadata: { labels: { tier: 'silver' } } };
   assert.notEqual(templateMetadata(edited).annotations['game.kruise.io/gsTemplate-metadata-hash'], hash, 'an edited template is copied again');
 });

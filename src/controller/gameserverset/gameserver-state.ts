@@ -136,7 +136,12 @@ function diff(have: Record<string, string> | undefined, want: Record<string, str
  * The labels and annotations of the set's gameServerTemplate that its GameServers carry (as
  * OpenKruiseGame copies them), with the hash that says which template they came from.
  */
-export function templateMetadata(template: PodTemplate): { labels: Record<string, string>; annotations: Record<string, string> } {
+export interface TemplateMetadata {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export function templateMetadata(template: PodTemplate): TemplateMetadata {
   const labels = { ...(template.metadata?.labels ?? {}) } as Record<string, string>;
   const annotations = { ...(template.metadata?.annotations ?? {}) } as Record<string, string>;
   const hash = templateHash({ metadata: { labels, annotations } });
@@ -144,12 +149,12 @@ export function templateMetadata(template: PodTemplate): { labels: Record<string
 }
 
 /**
- * A merge patch that copies the template's labels and annotations onto a GameServer whose hash
- * annotation says it has not had them yet; undefined when it has. Keys are set, never removed
- * (upstream merges too: users and the game server label GameServers themselves).
+ * A merge patch that copies the template's labels and annotations (`templateMetadata`, worked
+ * out once per pass) onto a GameServer whose hash annotation says it has not had them yet;
+ * undefined when it has. Keys are set, never removed (upstream merges too: users and the game
+ * server label GameServers themselves).
  */
-export function gameServerMetadataPatch(template: PodTemplate, gs: Json): Json | undefined {
-  const want = templateMetadata(template);
+export function gameServerMetadataPatch(want: TemplateMetadata, gs: Json): Json | undefined {
   if (gs.metadata?.annotations?.[GS_TEMPLATE_METADATA_HASH_ANNOTATION] === want.annotations[GS_TEMPLATE_METADATA_HASH_ANNOTATION]) return undefined;
   return { metadata: want };
 }

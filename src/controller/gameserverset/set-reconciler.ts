@@ -192,11 +192,15 @@ export class GameServerSetReconciler implements Reconciler {
   /** Copies the template's labels and annotations onto GameServers that lack its latest (OKG's metadata sync). */
   private async syncGameServerMetadata(view: SetView, template: PodTemplate): Promise<void> {
     const key = ownerKey(view.owner);
-    const stale = [...view.gameServers.values()].filter((gs) => !gs.metadata?.deletionTimestamp && gameServerMetadataPatch(template, gs));
-    await forEachLimit(stale, this.concurrency, async (gs) => {
+    const want = templateMetadata(template);
+    const stale = [...view.gameServers.values()].flatMap((gs) => {
+      const patch = gs.metadata?.deletionTimestamp ? undefined : gameServerMetadataPatch(want, gs);
+      return patch ? [{ gs, patch }] : [];
+    });
+    await forEachLimit(stale, this.concurrency, async ({ gs, patch }) => {
       const child = { namespace: view.owner.metadata.namespace, name: gs.metadata!.name! };
       try {
-        const written = await this.o.writer.patch(GSS_API_VERSION, GS_KIND, child, gameServerMetadataPatch(template, gs)!, { contentType: MERGE_PATCH, purpose: 'gameServerMetadata' });
+        const written = await this.o.writer.patch(GSS_API_VERSION, GS_KIND, child, patch, { contentType: MERGE_PATCH, purpose: 'gameServerMetadata' });
         this.o.gameServerExpectations.expectUpdate(key, written);
       } catch (err) {
         if (!isNotFound(err)) throw new Error(`GameServer ${child.namespace}/${child.name}: metadata sync failed: ${(err as Error).message}`, { cause: err });
