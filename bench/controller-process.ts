@@ -1,8 +1,11 @@
 // The controller alone in a process of its own, as `hotpod controller` runs it, for benchmarks
 // that want its memory without theirs: forked with an IPC channel and the kubeconfig path as its
 // argument, it sends `{ ready: true }` once running and answers every `'memory'` message with
-// its memoryUsage() after a full GC (run it with --expose-gc), and `'stop'` by stopping.
+// its memoryUsage() after a full GC (run it with --expose-gc), `{ snapshot: dir }` with the path
+// of a heap snapshot written there, and `'stop'` by stopping.
 
+import { writeHeapSnapshot } from 'node:v8';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { startController } from '../src/controller/index.js';
 
@@ -19,6 +22,9 @@ async function main(): Promise<void> {
         gc();
       }
       process.send!({ memory: process.memoryUsage(), gc: Boolean(gc) });
+    } else if (typeof msg === 'object' && msg !== null && 'snapshot' in msg) {
+      const dir = String((msg as { snapshot: unknown }).snapshot);
+      process.send!({ snapshotPath: writeHeapSnapshot(join(dir, `controller-${Date.now()}.heapsnapshot`)) });
     } else if (msg === 'stop') {
       void controller.stop().finally(() => process.exit(0));
     }
