@@ -5,7 +5,7 @@
 import { invalid, type FieldCause } from './causes.js';
 import { condition, inPlaceUpdateStrategy, persistentVolumeClaim, podSpec, podTemplateMetadata } from './common.js';
 import { gameServerContainer, opsState } from './gameserver.js';
-import { intOrPercentErrors } from './intstr.js';
+import { intOrPercentErrors, PERCENT_UP_TO_100_PATTERN, POSITIVE_PERCENT_UP_TO_100_PATTERN } from './intstr.js';
 import { defineResource, type Resource, type ResourceInput } from './resource.js';
 import { applySchemaDefaults, arr, bool, enumOf, int, intOrString, looseObject, map, obj, str, type Infer } from './schema.js';
 import { containerErrors, priorityErrors, schemaValueErrors } from './validation.js';
@@ -41,6 +41,8 @@ const rollingUpdate = obj(
     }),
     maxUnavailable: intOrString({
       default: 1,
+      minimum: 1,
+      pattern: POSITIVE_PERCENT_UP_TO_100_PATTERN,
       description:
         'The maximum number of pods that can be unavailable during the update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding down. Defaults to 1.',
     }),
@@ -134,6 +136,8 @@ export const gameServerSetSpec = obj(
     scaleStrategy: obj(
       {
         maxUnavailable: intOrString({
+          minimum: 0,
+          pattern: PERCENT_UP_TO_100_PATTERN,
           description:
             'The maximum number of pods that can be unavailable during scaling. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding down.',
         }),

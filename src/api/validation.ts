@@ -41,6 +41,8 @@ export function schemaValueErrors(value: unknown, schema: SchemaNode | undefined
   return causes;
 }
 
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
 interface NamedContainer {
   name?: string;
   image?: string;
@@ -59,8 +61,14 @@ export function containerErrors(
     const at = index(path, i);
     if (!c?.name) causes.push(required(child(at, 'name')));
     else if (seen.has(c.name)) causes.push(duplicate(child(at, 'name'), c.name));
-    else seen.add(c.name);
-    if (opts.imageRequired && !c?.image) causes.push(required(child(at, 'image')));
+    else {
+      seen.add(c.name);
+      if (c.name.length > 63 || !DNS1123_LABEL.test(c.name)) {
+        causes.push(invalid(child(at, 'name'), c.name, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character"));
+      }
+    }
+    if (opts.imageRequired && !c?.image?.trim()) causes.push(required(child(at, 'image')));
+    else if (c?.image && c.image !== c.image.trim()) causes.push(invalid(child(at, 'image'), c.image, 'must not have leading or trailing whitespace'));
   });
   return causes;
 }
