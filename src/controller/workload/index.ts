@@ -17,4 +17,5 @@ export { podFromTemplate, type NewPod } from './pod-template.js';
 export { PodUpdater, type PodUpdaterOptions } from './pod-updater.js';
 export { countPods, nextAvailableInMs, type PodCounts } from './status.js';
 export { forEachLimit, slowStart } from './parallel.js';
+export { BURST_REPLICAS, burst } from './burst.js';
 export { createWorkloadContext, type WorkloadContext, type WorkloadContextOptions } from './context.js';
