@@ -225,6 +225,8 @@ export type GameServerTemplate = Infer<typeof gameServerTemplate>;
  * schema leaves out so that the stored template stays exactly as written.
  */
 export function defaultGameServerSet(gss: GameServerSetInput | GameServerSet): GameServerSet {
+  // No spec at all (the upstream CRD does not require one): validation reports it.
+  if (!gss.spec) return gss as GameServerSet;
   applySchemaDefaults(gss.spec, gameServerSetSpec);
   const spec = gss.spec as GameServerSetSpec;
   spec.gameServerTemplate ??= {};
