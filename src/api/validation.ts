@@ -1,9 +1,9 @@
 // Checks shared by the kinds' validateX functions.
 //
-// schemaValueErrors re-checks what the schema itself says (required fields, enums, bounds) for
-// objects that did not come through an API server serving hotpod's CRDs, e.g. from a cluster
-// with the upstream CRDs, which declare neither enums nor bounds. The other helpers check what
-// no structural schema can say.
+// schemaValueErrors re-checks what the schema itself says (required fields, enums, bounds, the
+// int32 range) for objects that did not come through an API server serving hotpod's CRDs, e.g.
+// from a cluster with the upstream CRDs, which declare neither enums nor bounds. The other
+// helpers check what no structural schema can say.
 
 import { duplicate, invalid, notSupported, required, type FieldCause } from './causes.js';
 import type { SchemaNode } from './schema.js';
@@ -25,6 +25,9 @@ export function schemaValueErrors(value: unknown, schema: SchemaNode | undefined
     }
     if (schema.maximum !== undefined && value > schema.maximum) {
       causes.push(invalid(path, value, `${path} in body should be less than or equal to ${schema.maximum}`));
+    }
+    if (schema.type === 'integer' && schema.format === 'int32' && (value < -(2 ** 31) || value > 2 ** 31 - 1)) {
+      causes.push(invalid(path, value, 'must be of type integer with format int32'));
     }
   }
   if (Array.isArray(value)) {
