@@ -247,9 +247,14 @@ export function validateGameServerSet(gss: GameServerSetInput | GameServerSet): 
   const ru = spec.updateStrategy?.rollingUpdate;
   causes.push(...intOrPercentErrors('spec.updateStrategy.rollingUpdate.maxUnavailable', ru?.maxUnavailable, { positive: true, atMost100Percent: true }));
   causes.push(...intOrPercentErrors('spec.scaleStrategy.maxUnavailable', spec.scaleStrategy?.maxUnavailable, { atMost100Percent: true }));
+  let reservedCount = 0;
   (spec.reserveGameServerIds ?? []).forEach((id, i) => {
-    if (parseOrdinals(id) === undefined) {
+    const range = parseOrdinalRange(id);
+    if (range === undefined) {
       causes.push(invalid(`spec.reserveGameServerIds[${i}]`, id, 'must be a non-negative integer or a range "a-b" with a <= b'));
+    } else if ((reservedCount += range.end - range.start + 1) > MAX_RESERVED_ORDINALS) {
+      causes.push(invalid(`spec.reserveGameServerIds[${i}]`, id, `the reserved ids may cover at most ${MAX_RESERVED_ORDINALS} ordinals`));
+      reservedCount = -Infinity;
     }
   });
   causes.push(...containerErrors(spec.gameServerTemplate?.spec?.containers, 'spec.gameServerTemplate.spec.containers'));
@@ -262,15 +267,30 @@ export function validateGameServerSet(gss: GameServerSetInput | GameServerSet): 
   return causes;
 }
 
-/** One reserveGameServerIds entry as ordinals: 3 → [3], "5" → [5], "2-4" → [2, 3, 4]; undefined if malformed. */
-export function parseOrdinals(id: number | string): number[] | undefined {
-  if (typeof id === 'number') return Number.isInteger(id) && id >= 0 ? [id] : undefined;
+/**
+ * How many ordinals reserveGameServerIds may cover in all: they are expanded into a list, and a
+ * range "0-2147483647" would otherwise be a list of 2^31 numbers.
+ */
+export const MAX_RESERVED_ORDINALS = 100_000;
+
+/** One reserveGameServerIds entry as an inclusive range, without expanding it; undefined if malformed. */
+export function parseOrdinalRange(id: number | string): { start: number; end: number } | undefined {
+  if (typeof id === 'number') return Number.isSafeInteger(id) && id >= 0 ? { start: id, end: id } : undefined;
   const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(id);
   if (!m) return undefined;
   const start = Number(m[1]);
   const end = m[2] === undefined ? start : Number(m[2]);
-  if (start > end) return undefined;
-  return Array.from({ length: end - start + 1 }, (_, k) => start + k);
+  return start <= end && Number.isSafeInteger(end) ? { start, end } : undefined;
+}
+
+/**
+ * One reserveGameServerIds entry as ordinals: 3 → [3], "5" → [5], "2-4" → [2, 3, 4]; undefined if
+ * malformed or covering more than MAX_RESERVED_ORDINALS (validation refuses such a set).
+ */
+export function parseOrdinals(id: number | string): number[] | undefined {
+  const range = parseOrdinalRange(id);
+  if (!range || range.end - range.start >= MAX_RESERVED_ORDINALS) return undefined;
+  return Array.from({ length: range.end - range.start + 1 }, (_, k) => range.start + k);
 }
 
 /** The reserved ordinals of a set, sorted, malformed entries skipped. */

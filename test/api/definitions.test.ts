@@ -11,6 +11,7 @@ import {
   GameServerResource,
   GameServerSetResource,
   openAPIV3Schema,
+  MAX_RESERVED_ORDINALS,
   parseOrdinals,
   priorityValue,
   reservedOrdinals,
@@ -186,6 +187,18 @@ describe('GameServerSet', () => {
     assert.deepEqual(fields(validateGameServerSet(defaultGameServerSet(bare))), ['spec.replicas']);
     assert.deepEqual(reservedOrdinals({ spec: { reserveGameServerIds: [5, '1-3', '2', 'bad'] } }), [1, 2, 3, 5]);
     assert.deepEqual(parseOrdinals('2-4'), [2, 3, 4]);
+    // A huge range is refused, never expanded.
+    const wide = seedGss();
+    wide.spec.reserveGameServerIds = ['0-2147483647'];
+    assert.deepEqual(validateGameServerSet(wide), [
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.reserveGameServerIds[0]',
+        message: `Invalid value: "0-2147483647": the reserved ids may cover at most ${MAX_RESERVED_ORDINALS} ordinals`,
+      },
+    ]);
+    assert.equal(parseOrdinals('0-2147483647'), undefined);
+    assert.deepEqual(reservedOrdinals({ spec: { reserveGameServerIds: ['0-2147483647', 4] } }), [4]);
     assert.equal(parseOrdinals(-1), undefined);
   });
 });
