@@ -34,6 +34,9 @@ export const labelSelector = (description: string) =>
     { description },
   );
 
+export const DNS1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+const NO_SURROUNDING_SPACE = '^\\S(.*\\S)?$';
+
 /** A pod template's metadata: labels and annotations checked, everything else kept. */
 export const podTemplateMetadata = looseObject<ObjectMeta>({
   description: "Standard object's metadata of the pods created from this template.",
@@ -54,9 +57,19 @@ export const podSpec = looseObject<V1PodSpec>({
     containers: arr(
       looseObject({
         required: ['name'],
-        properties: { name: str({ description: 'Name of the container.' }), image: str({ description: 'Container image name.' }) },
+        properties: {
+          // Pod validation's rules (a DNS-1123 label; an image without surrounding spaces), so
+          // that a template no pod could be made from is refused when written, not on every create.
+          name: str({ description: 'Name of the container (a DNS-1123 label).', maxLength: 63, pattern: DNS1123_LABEL }),
+          image: str({ description: 'Container image name.', pattern: NO_SURROUNDING_SPACE }),
+        },
       }),
-      { description: 'List of containers belonging to the pod.' },
+      {
+        description: 'List of containers belonging to the pod. Container names are unique.',
+        minItems: 1,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+      },
     ),
   },
 });

@@ -4,7 +4,7 @@
 
 import { invalid, required, type FieldCause } from './causes.js';
 import { condition, inPlaceUpdateStrategy, labelSelector, podSpec, podTemplateMetadata } from './common.js';
-import { intOrPercentErrors } from './intstr.js';
+import { intOrPercentErrors, PERCENT_PATTERN, PERCENT_UP_TO_100_PATTERN } from './intstr.js';
 import { defineResource, type Resource, type ResourceInput } from './resource.js';
 import { applySchemaDefaults, arr, immutable, bool, enumOf, int, intOrString, obj, str, time, type Infer } from './schema.js';
 import { containerErrors, isEmptySelector, labelSelectorErrors, schemaValueErrors, selectorMatches } from './validation.js';
@@ -26,7 +26,7 @@ const hookStrategy = (description: string) => obj({ hook: hookStep, retry: bool(
 
 const canaryStep = obj(
   {
-    partition: intOrString({ description: 'Update until this many pods are left on the old revision.' }),
+    partition: intOrString({ minimum: 0, pattern: PERCENT_UP_TO_100_PATTERN, description: 'Update until this many pods are left on the old revision.' }),
     pause: obj(
       { duration: int({ minimum: 0, description: 'Duration the amount of time to wait before moving to the next step, in seconds. Without it, the update stays paused until spec.updateStrategy.paused is set false.' }) },
       { description: 'CanaryPause defines the pause time of canary update' },
@@ -63,16 +63,21 @@ export const gameDeploymentSpec = obj(
         partition: intOrString({
           default: 0,
           minimum: 0,
+          pattern: PERCENT_UP_TO_100_PATTERN,
           description:
             'Partition is the desired number of pods in old revisions. It means when partition is set during pods updating, (replicas - partition) number of pods will be updated. Default value is 0.',
         }),
         maxUnavailable: intOrString({
           default: '20%',
+          minimum: 0,
+          pattern: PERCENT_UP_TO_100_PATTERN,
           description:
             'The maximum number of pods that can be unavailable during the update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding up by default. When maxSurge > 0, absolute number is calculated from percentage by rounding down. Defaults to 20%.',
         }),
         maxSurge: intOrString({
           default: 0,
+          minimum: 0,
+          pattern: PERCENT_PATTERN,
           description:
             'The maximum number of pods that can be scheduled above the desired replicas during the update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding up. Defaults to 0.',
         }),
@@ -197,7 +202,7 @@ export function validateGameDeployment(gd: GameDeploymentInput | GameDeployment)
   }
   if (spec.template) causes.push(...containerErrors(spec.template.spec?.containers, 'spec.template.spec.containers'));
   const us = spec.updateStrategy ?? {};
-  causes.push(...intOrPercentErrors('spec.updateStrategy.partition', us.partition));
+  causes.push(...intOrPercentErrors('spec.updateStrategy.partition', us.partition, { atMost100Percent: true }));
   causes.push(...intOrPercentErrors('spec.updateStrategy.maxUnavailable', us.maxUnavailable, { atMost100Percent: true }));
   causes.push(...intOrPercentErrors('spec.updateStrategy.maxSurge', us.maxSurge));
   if (isZero(us.maxUnavailable ?? '20%') && isZero(us.maxSurge ?? 0)) {
@@ -207,7 +212,7 @@ export function validateGameDeployment(gd: GameDeploymentInput | GameDeployment)
     const at = `spec.updateStrategy.canary.steps[${i}]`;
     const kinds = (['partition', 'pause', 'hook'] as const).filter((k) => step[k] !== undefined && step[k] !== null);
     if (kinds.length !== 1) causes.push(invalid(at, step, 'a step must have exactly one of partition, pause or hook'));
-    causes.push(...intOrPercentErrors(`${at}.partition`, step.partition));
+    causes.push(...intOrPercentErrors(`${at}.partition`, step.partition, { atMost100Percent: true }));
   });
   return causes;
 }

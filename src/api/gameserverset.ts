@@ -5,7 +5,7 @@
 import { invalid, type FieldCause } from './causes.js';
 import { condition, inPlaceUpdateStrategy, persistentVolumeClaim, podSpec, podTemplateMetadata } from './common.js';
 import { gameServerContainer, opsState } from './gameserver.js';
-import { intOrPercentErrors } from './intstr.js';
+import { intOrPercentErrors, PERCENT_UP_TO_100_PATTERN, POSITIVE_PERCENT_UP_TO_100_PATTERN } from './intstr.js';
 import { defineResource, type Resource, type ResourceInput } from './resource.js';
 import { applySchemaDefaults, arr, bool, enumOf, int, intOrString, looseObject, map, obj, str, type Infer } from './schema.js';
 import { containerErrors, priorityErrors, schemaValueErrors } from './validation.js';
@@ -41,6 +41,8 @@ const rollingUpdate = obj(
     }),
     maxUnavailable: intOrString({
       default: 1,
+      minimum: 1,
+      pattern: POSITIVE_PERCENT_UP_TO_100_PATTERN,
       description:
         'The maximum number of pods that can be unavailable during the update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding down. Defaults to 1.',
     }),
@@ -134,6 +136,8 @@ export const gameServerSetSpec = obj(
     scaleStrategy: obj(
       {
         maxUnavailable: intOrString({
+          minimum: 0,
+          pattern: PERCENT_UP_TO_100_PATTERN,
           description:
             'The maximum number of pods that can be unavailable during scaling. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding down.',
         }),
@@ -221,6 +225,8 @@ export type GameServerTemplate = Infer<typeof gameServerTemplate>;
  * schema leaves out so that the stored template stays exactly as written.
  */
 export function defaultGameServerSet(gss: GameServerSetInput | GameServerSet): GameServerSet {
+  // No spec at all (the upstream CRD does not require one): validation reports it.
+  if (!gss.spec) return gss as GameServerSet;
   applySchemaDefaults(gss.spec, gameServerSetSpec);
   const spec = gss.spec as GameServerSetSpec;
   spec.gameServerTemplate ??= {};
@@ -241,9 +247,14 @@ export function validateGameServerSet(gss: GameServerSetInput | GameServerSet): 
   const ru = spec.updateStrategy?.rollingUpdate;
   causes.push(...intOrPercentErrors('spec.updateStrategy.rollingUpdate.maxUnavailable', ru?.maxUnavailable, { positive: true, atMost100Percent: true }));
   causes.push(...intOrPercentErrors('spec.scaleStrategy.maxUnavailable', spec.scaleStrategy?.maxUnavailable, { atMost100Percent: true }));
+  let reservedCount = 0;
   (spec.reserveGameServerIds ?? []).forEach((id, i) => {
-    if (parseOrdinals(id) === undefined) {
+    const range = parseOrdinalRange(id);
+    if (range === undefined) {
       causes.push(invalid(`spec.reserveGameServerIds[${i}]`, id, 'must be a non-negative integer or a range "a-b" with a <= b'));
+    } else if ((reservedCount += range.end - range.start + 1) > MAX_RESERVED_ORDINALS) {
+      causes.push(invalid(`spec.reserveGameServerIds[${i}]`, id, `the reserved ids may cover at most ${MAX_RESERVED_ORDINALS} ordinals`));
+      reservedCount = -Infinity;
     }
   });
   causes.push(...containerErrors(spec.gameServerTemplate?.spec?.containers, 'spec.gameServerTemplate.spec.containers'));
@@ -256,15 +267,30 @@ export function validateGameServerSet(gss: GameServerSetInput | GameServerSet): 
   return causes;
 }
 
-/** One reserveGameServerIds entry as ordinals: 3 → [3], "5" → [5], "2-4" → [2, 3, 4]; undefined if malformed. */
-export function parseOrdinals(id: number | string): number[] | undefined {
-  if (typeof id === 'number') return Number.isInteger(id) && id >= 0 ? [id] : undefined;
+/**
+ * How many ordinals reserveGameServerIds may cover in all: they are expanded into a list, and a
+ * range "0-2147483647" would otherwise be a list of 2^31 numbers.
+ */
+export const MAX_RESERVED_ORDINALS = 100_000;
+
+/** One reserveGameServerIds entry as an inclusive range, without expanding it; undefined if malformed. */
+export function parseOrdinalRange(id: number | string): { start: number; end: number } | undefined {
+  if (typeof id === 'number') return Number.isSafeInteger(id) && id >= 0 ? { start: id, end: id } : undefined;
   const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(id);
   if (!m) return undefined;
   const start = Number(m[1]);
   const end = m[2] === undefined ? start : Number(m[2]);
-  if (start > end) return undefined;
-  return Array.from({ length: end - start + 1 }, (_, k) => start + k);
+  return start <= end && Number.isSafeInteger(end) ? { start, end } : undefined;
+}
+
+/**
+ * One reserveGameServerIds entry as ordinals: 3 → [3], "5" → [5], "2-4" → [2, 3, 4]; undefined if
+ * malformed or covering more than MAX_RESERVED_ORDINALS (validation refuses such a set).
+ */
+export function parseOrdinals(id: number | string): number[] | undefined {
+  const range = parseOrdinalRange(id);
+  if (!range || range.end - range.start >= MAX_RESERVED_ORDINALS) return undefined;
+  return Array.from({ length: range.end - range.start + 1 }, (_, k) => range.start + k);
 }
 
 /** The reserved ordinals of a set, sorted, malformed entries skipped. */

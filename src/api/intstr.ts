@@ -5,6 +5,14 @@ import { invalid, type FieldCause } from './causes.js';
 const PERCENT = /^(\d+)%$/;
 
 /**
+ * The same rules as schema patterns, so that kube-apiserver refuses what intOrPercentErrors
+ * would (a pattern applies to the string form only; `minimum` to the integer form).
+ */
+export const PERCENT_PATTERN = '^[0-9]+%$';
+export const PERCENT_UP_TO_100_PATTERN = '^(100|[1-9]?[0-9])%$';
+export const POSITIVE_PERCENT_UP_TO_100_PATTERN = '^(100|[1-9][0-9]?)%$';
+
+/**
  * The absolute value of an int-or-percent against `total`: a percentage is rounded up or down
  * (k8s.io/apimachinery GetScaledValueFromIntOrPercent). Throws on a malformed string.
  */

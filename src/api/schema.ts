@@ -112,8 +112,15 @@ export function bool<const O extends Common<boolean>>(opts?: O): Schema<boolean,
   return node({ type: 'boolean' }, opts);
 }
 
+export interface IntOrStringOpts extends Common<number | string> {
+  /** applies to integers only */
+  minimum?: number;
+  /** applies to strings only, e.g. a percentage */
+  pattern?: string;
+}
+
 /** intstr.IntOrString: an integer or a string (a percentage like "20%", or a number as text). */
-export function intOrString<const O extends Common<number | string>>(opts?: O): Schema<number | string, number | string, HasDefault<O>> {
+export function intOrString<const O extends IntOrStringOpts>(opts?: O): Schema<number | string, number | string, HasDefault<O>> {
   return node({ anyOf: [{ type: 'integer' }, { type: 'string' }], 'x-kubernetes-int-or-string': true }, opts);
 }
 

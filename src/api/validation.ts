@@ -1,9 +1,9 @@
 // Checks shared by the kinds' validateX functions.
 //
-// schemaValueErrors re-checks what the schema itself says (required fields, enums, bounds) for
-// objects that did not come through an API server serving hotpod's CRDs, e.g. from a cluster
-// with the upstream CRDs, which declare neither enums nor bounds. The other helpers check what
-// no structural schema can say.
+// schemaValueErrors re-checks what the schema itself says (required fields, enums, bounds, the
+// int32 range) for objects that did not come through an API server serving hotpod's CRDs, e.g.
+// from a cluster with the upstream CRDs, which declare neither enums nor bounds. The other
+// helpers check what no structural schema can say.
 
 import { duplicate, invalid, notSupported, required, type FieldCause } from './causes.js';
 import type { SchemaNode } from './schema.js';
@@ -26,6 +26,9 @@ export function schemaValueErrors(value: unknown, schema: SchemaNode | undefined
     if (schema.maximum !== undefined && value > schema.maximum) {
       causes.push(invalid(path, value, `${path} in body should be less than or equal to ${schema.maximum}`));
     }
+    if (schema.type === 'integer' && schema.format === 'int32' && (value < -(2 ** 31) || value > 2 ** 31 - 1)) {
+      causes.push(invalid(path, value, 'must be of type integer with format int32'));
+    }
   }
   if (Array.isArray(value)) {
     value.forEach((item, i) => causes.push(...schemaValueErrors(item, schema.items, index(path, i))));
@@ -40,6 +43,8 @@ export function schemaValueErrors(value: unknown, schema: SchemaNode | undefined
   }
   return causes;
 }
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 interface NamedContainer {
   name?: string;
@@ -59,8 +64,14 @@ export function containerErrors(
     const at = index(path, i);
     if (!c?.name) causes.push(required(child(at, 'name')));
     else if (seen.has(c.name)) causes.push(duplicate(child(at, 'name'), c.name));
-    else seen.add(c.name);
-    if (opts.imageRequired && !c?.image) causes.push(required(child(at, 'image')));
+    else {
+      seen.add(c.name);
+      if (c.name.length > 63 || !DNS1123_LABEL.test(c.name)) {
+        causes.push(invalid(child(at, 'name'), c.name, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character"));
+      }
+    }
+    if (opts.imageRequired && !c?.image?.trim()) causes.push(required(child(at, 'image')));
+    else if (c?.image && c.image !== c.image.trim()) causes.push(invalid(child(at, 'image'), c.image, 'must not have leading or trailing whitespace'));
   });
   return causes;
 }

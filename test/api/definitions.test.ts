@@ -11,6 +11,7 @@ import {
   GameServerResource,
   GameServerSetResource,
   openAPIV3Schema,
+  MAX_RESERVED_ORDINALS,
   parseOrdinals,
   priorityValue,
   reservedOrdinals,
@@ -167,8 +168,37 @@ describe('GameServerSet', () => {
       'spec.gameServerTemplate.spec.containers[1].name',
       'spec.gameServerTemplate.spec.containers[2].image',
     ]);
+    gss.spec.reserveGameServerIds = [];
+    gss.spec.replicas = 2 ** 31;
+    gss.spec.gameServerTemplate!.spec!.containers = [{ name: 'Main', image: 'i' }, { name: 'b', image: '   ' }, { name: 'c', image: ' i' }];
+    assert.deepEqual(validateGameServerSet(gss), [
+      { reason: 'FieldValueInvalid', field: 'spec.replicas', message: 'Invalid value: 2147483648: must be of type integer with format int32' },
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.gameServerTemplate.spec.containers[0].name',
+        message:
+          "Invalid value: \"Main\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
+      },
+      { reason: 'FieldValueRequired', field: 'spec.gameServerTemplate.spec.containers[1].image', message: 'Required value' },
+      { reason: 'FieldValueInvalid', field: 'spec.gameServerTemplate.spec.containers[2].image', message: 'Invalid value: " i": must not have leading or trailing whitespace' },
+    ]);
+    // No spec at all: defaulting leaves it to validation, which says what is missing.
+    const bare = { apiVersion: 'game.kruise.io/v1alpha1', kind: 'GameServerSet', metadata: { name: 'x' } } as unknown as GameServerSetInput;
+    assert.deepEqual(fields(validateGameServerSet(defaultGameServerSet(bare))), ['spec.replicas']);
     assert.deepEqual(reservedOrdinals({ spec: { reserveGameServerIds: [5, '1-3', '2', 'bad'] } }), [1, 2, 3, 5]);
     assert.deepEqual(parseOrdinals('2-4'), [2, 3, 4]);
+    // A huge range is refused, never expanded.
+    const wide = seedGss();
+    wide.spec.reserveGameServerIds = ['0-2147483647'];
+    assert.deepEqual(validateGameServerSet(wide), [
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.reserveGameServerIds[0]',
+        message: `Invalid value: "0-2147483647": the reserved ids may cover at most ${MAX_RESERVED_ORDINALS} ordinals`,
+      },
+    ]);
+    assert.equal(parseOrdinals('0-2147483647'), undefined);
+    assert.deepEqual(reservedOrdinals({ spec: { reserveGameServerIds: ['0-2147483647', 4] } }), [4]);
     assert.equal(parseOrdinals(-1), undefined);
   });
 });

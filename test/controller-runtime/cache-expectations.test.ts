@@ -5,6 +5,8 @@ import { IndexedCache } from '../../src/controller/runtime/indexed-cache.js';
 import { enqueueController, enqueueMapped, enqueueObject } from '../../src/controller/runtime/event-handlers.js';
 import { Expectations, resourceVersionAtLeast } from '../../src/controller/runtime/expectations.js';
 import { FakeClock } from '../../src/util/clock.js';
+import { WorkQueue } from '../../src/controller/runtime/work-queue.js';
+import { ItemExponentialRateLimiter } from '../../src/controller/runtime/rate-limit.js';
 import { matchesSelector, selectorToString } from '../../src/controller/runtime/label-selector.js';
 import type { KubeObject } from '../../src/controller/runtime/objects.js';
 
@@ -97,7 +99,7 @@ describe('label selectors', () => {
 });
 
 describe('event handlers', () => {
-  it('map a pod to its controlling GameServerSet, both owners when it moves, nothing for other kinds', () => {
+  it('map a pod to its controlling GameServerSet, both owners when it moves, nothing for other kinds', async () => {
     const keys: string[] = [];
     const h = enqueueController({ add: (k) => keys.push(k) }, GSS);
     h.onAdd!(pod('a-0', { ns: 'games', owner: 'a' }));
@@ -115,6 +117,26 @@ describe('event handlers', () => {
     o.onAdd!(pod('s', { ns: 'games' }));
     o.onDelete!({ kind: 'Namespace', metadata: { name: 'cluster-wide' } }, true);
     assert.deepEqual(own, ['games/s', 'cluster-wide']);
+
+    // On a real queue: a status-only update waits out a failure's backoff, a spec change does not.
+    const clock = new FakeClock();
+    const q = new WorkQueue({ clock, rateLimiter: new ItemExponentialRateLimiter(1000, 1_000_000) });
+    const onSet = enqueueObject(q);
+    const set = (generation: number, status: string, labels?: Record<string, string>): KubeObject => ({
+      ...pod('s', { ns: 'games', labels }),
+      metadata: { ...pod('s', { ns: 'games', labels }).metadata, generation },
+      status: { message: status },
+    });
+    q.addRateLimited('games/s');
+    onSet.onUpdate!(set(1, 'failed to create pod s-abcde'), set(1, 'failed to create pod s-fghij'));
+    assert.equal(q.len(), 0, 'status only: the retry comes after the backoff');
+    onSet.onUpdate!(set(1, 'x'), set(1, 'x', { team: 'b' }));
+    assert.equal(q.len(), 1, 'a label change is queued at once');
+    await q.get();
+    q.done('games/s');
+    q.addRateLimited('games/s');
+    onSet.onUpdate!(set(1, 'x'), set(2, 'x'));
+    assert.equal(q.len(), 1, 'a spec change (new generation) is queued at once');
 
     const mapped: string[] = [];
     const m = enqueueMapped<KubeObject>({ add: (k) => mapped.push(k) }, (x) => [{ namespace: 'n', name: x.metadata!.labels?.set ?? 'none' }]);

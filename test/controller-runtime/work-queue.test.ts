@@ -112,6 +112,26 @@ describe('WorkQueue', () => {
     assert.deepEqual(seen, [5, 10, 20, 40]);
   });
 
+  it('addUnlessRetrying leaves a failing key to its backoff; add and a due retry still queue it', async () => {
+    const clock = new FakeClock();
+    const q = new WorkQueue({ clock, rateLimiter: new ItemExponentialRateLimiter(1000, 1_000_000) });
+    q.addRateLimited('a');
+    q.addUnlessRetrying('a');
+    assert.equal(q.len(), 0, 'a child event does not cut the backoff short');
+    clock.advance(1000);
+    assert.deepEqual(await drainNow(q), ['a'], 'the retry comes when due');
+    q.done('a');
+    q.addUnlessRetrying('a');
+    assert.deepEqual(await drainNow(q), ['a'], 'not backing off: queued at once');
+    q.done('a');
+    q.addRateLimited('a');
+    q.add('a');
+    assert.deepEqual(await drainNow(q), ['a'], 'a change of the object itself is not held back');
+    q.done('a');
+    q.addUnlessRetrying('a');
+    assert.deepEqual(await drainNow(q), ['a'], 'after add, the backoff no longer holds child events');
+  });
+
   it('the overall token bucket spaces retries once its burst is used', () => {
     const clock = new FakeClock();
     const limiter = new MaxOfRateLimiter(new ItemExponentialRateLimiter(5, 1_000_000), new BucketRateLimiter(10, 100, clock));

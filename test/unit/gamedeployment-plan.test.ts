@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { planPods, rolloutBudget, type PlanInput, type PlanPod } from '../../src/controller/gamedeployment/plan.js';
 import { choosePodsToDelete, compareForUpdate, deletionCost, readinessRank } from '../../src/controller/gamedeployment/ordering.js';
 import { newPodName, podName, NAME_ALPHABET } from '../../src/controller/gamedeployment/pod-names.js';
+import { BURST_REPLICAS } from '../../src/controller/workload/burst.js';
 
 type Json = Record<string, any>;
 
@@ -189,4 +190,17 @@ test('pod names: <gd>-<5 chars of the generateName alphabet>, at most 63 charact
   let calls = 0;
   const taken = newPodName('gd', (n) => calls++ === 0 && n.length > 0, (n) => (calls === 0 ? 0 : n - 1));
   assert.equal(taken.instanceId, NAME_ALPHABET[NAME_ALPHABET.length - 1]!.repeat(5));
+});
+
+// ---- burst cap -----------------------------------------------------------------------------
+
+test('a huge replicas count plans at most BURST_REPLICAS creations, and as many deletions', () => {
+  for (const replicas of [2 ** 31 - 1, 1e12]) {
+    const plan = planPods(base({ replicas, pods: [planPod(pod('a'), true)] }));
+    assert.equal(plan.createUpdated + plan.createOld, BURST_REPLICAS, String(replicas));
+  }
+  const many = Array.from({ length: BURST_REPLICAS + 20 }, (_, i) => planPod(pod(`p${i}`), true));
+  assert.equal(planPods(base({ replicas: 0, pods: many })).deleteExcess.length, BURST_REPLICAS);
+  // below the cap nothing changes
+  assert.equal(planPods(base({ replicas: 30, pods: many.slice(0, 10) })).createUpdated, 20);
 });

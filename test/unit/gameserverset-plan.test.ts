@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { scaleDownOrder, updateOrder } from '../../src/controller/gameserverset/ordering.js';
 import { planScale, replicasAfterKill, reserveIdsWith, type Member } from '../../src/controller/gameserverset/scale-plan.js';
 import { ordinalOf } from '../../src/controller/gameserverset/labels.js';
+import { BURST_REPLICAS } from '../../src/controller/workload/burst.js';
 import { planRollout } from '../../src/update/rollout-plan.js';
 
 function member(ordinal: number, over: Partial<Member> = {}): Member {
@@ -79,4 +80,15 @@ test('ordinals come only from <set>-<n> names', () => {
   assert.equal(ordinalOf('mc', 'mc-x'), undefined);
   assert.equal(ordinalOf('mc', 'mcx-1'), undefined);
   assert.equal(ordinalOf('mc-1', 'mc-1-2'), 2);
+});
+
+test('a huge replicas count plans at most BURST_REPLICAS new ordinals per pass; scale-down too', () => {
+  for (const replicas of [2 ** 31 - 1, 1e12]) {
+    const plan = planScale({ members: [member(0)], occupied: [0], replicas, reserved: new Set() });
+    assert.equal(plan.create.length, BURST_REPLICAS, String(replicas));
+    assert.deepEqual(plan.create.slice(0, 2), [1, 2]);
+  }
+  assert.equal(planScale({ members: [], occupied: [], replicas: 2 ** 31 - 1, reserved: new Set(), maxCreate: 3 }).create.length, 3);
+  const members = Array.from({ length: BURST_REPLICAS + 5 }, (_, i) => member(i));
+  assert.equal(planScale({ members, occupied: [], replicas: 0, reserved: new Set() }).remove.length, BURST_REPLICAS);
 });

@@ -320,9 +320,8 @@ describe('validate', () => {
     ]);
   });
 
-  test('date-time format is checked; int32 and other unsupported formats are not', () => {
+  test('date-time format is checked', () => {
     const obj = gameServerSet();
-    obj.spec.replicas = 2 ** 40; // format int32, but Kubernetes strips that format
     obj.status = { lastUpdateTime: 'yesterday' };
     assert.deepEqual(admit(obj).causes, [
       {
@@ -333,6 +332,34 @@ describe('validate', () => {
     ]);
     obj.status.lastUpdateTime = '2024-05-01T10:00:00Z';
     assert.deepEqual(admit(obj).causes, []);
+  });
+
+  test('numeric formats are ranges, refused with no field path as kube-apiserver 1.36 does', () => {
+    const obj = gameServerSet();
+    const int32 = (path: string) => ({
+      reason: 'FieldValueInvalid',
+      message: `Invalid value: "": Checked value must be of type integer with format int32 in ${path}`,
+      field: '<nil>',
+    });
+    obj.spec.replicas = 2 ** 31 - 1;
+    assert.deepEqual(admit(obj).causes, []);
+    for (const replicas of [2 ** 31, 1e12]) {
+      obj.spec.replicas = replicas;
+      assert.deepEqual(admit(obj).causes, [int32('spec.replicas')], String(replicas));
+    }
+    const schema = compileSchema({
+      type: 'object',
+      properties: {
+        big: { type: 'integer', format: 'int64' },
+        ratio: { type: 'number', format: 'float' },
+        any: { type: 'number', format: 'double' },
+      },
+    });
+    assert.deepEqual(schema.validate({ big: 2 ** 53, ratio: 1.5, any: 1e300 }), []);
+    assert.deepEqual(schema.validate({ big: 1e20, ratio: 1e39 }), [
+      { reason: 'FieldValueInvalid', message: 'Invalid value: "": Checked value must be of type integer with format int64 in big', field: '<nil>' },
+      { reason: 'FieldValueInvalid', message: 'Invalid value: "": Checked value must be of type number with format float in ratio', field: '<nil>' },
+    ]);
   });
 
   test('other Kubernetes formats: byte, duration, cidr, uuid', () => {

@@ -1,8 +1,9 @@
 // The x-kubernetes-* rules JSON Schema cannot express, checked by walking the object with its
-// schema: embedded resources must say what they are, list-type set/map items must be unique.
+// schema: embedded resources must say what they are, list-type set/map items must be unique, and
+// numbers must fit their format (int32, int64, float), as kube-apiserver checks since 1.36.
 
 import type { StatusCause } from '../errors.js';
-import { childPath, duplicateValue, indexPath, invalidValue, keyPath, requiredValue } from './field-errors.js';
+import { childPath, duplicateValue, indexPath, invalidValue, keyPath, NIL_PATH, requiredValue } from './field-errors.js';
 import { isEmbeddedResource, isPlainObject, isSchemaNode, itemsSchema, type SchemaNode } from './nodes.js';
 
 /** @param resourceRoot whether `x` is a whole object, whose apiVersion and kind the server checks */
@@ -14,6 +15,11 @@ export function extensionErrors(x: unknown, s: SchemaNode, path: string, resourc
 
 function walkExtensions(x: unknown, s: SchemaNode | undefined, path: string, resourceRoot: boolean, causes: StatusCause[]): void {
   if (!s) return;
+  if (typeof x === 'number') {
+    const cause = numericFormatError(x, s, path);
+    if (cause) causes.push(cause);
+    return;
+  }
   if (Array.isArray(x)) {
     causes.push(...listTypeErrors(x, s, path));
     x.forEach((item, i) => walkExtensions(item, itemsSchema(s), indexPath(path, i), false, causes));
@@ -79,4 +85,24 @@ function sortedKeys(v: unknown): unknown {
 
 function canonicalJson(v: unknown): string {
   return JSON.stringify(sortedKeys(v));
+}
+
+/** Inclusive bounds of each numeric format; `double` is every JSON number. */
+const NUMERIC_FORMATS: Record<string, { type: 'integer' | 'number'; min: number; max: number }> = {
+  int32: { type: 'integer', min: -(2 ** 31), max: 2 ** 31 - 1 },
+  // 2^63 - 1 is not a double: the largest double below 2^63 is the bound.
+  int64: { type: 'integer', min: -(2 ** 63), max: 2 ** 63 - 1024 },
+  float: { type: 'number', min: -3.4028234663852886e38, max: 3.4028234663852886e38 },
+};
+
+/**
+ * kube-openapi's numeric format check: a value outside its format's range is refused with no
+ * field path, the path only in the message (`Checked value must be of type integer with format
+ * int32 in spec.replicas`), so clients see what kube-apiserver answers.
+ */
+function numericFormatError(x: number, s: SchemaNode, path: string): StatusCause | undefined {
+  const format = typeof s.format === 'string' ? NUMERIC_FORMATS[s.format] : undefined;
+  if (!format || s.type !== format.type || (format.type === 'integer' && !Number.isInteger(x))) return undefined;
+  if (x >= format.min && x <= format.max) return undefined;
+  return invalidValue(NIL_PATH, '', `Checked value must be of type ${format.type} with format ${s.format} in ${path}`);
 }

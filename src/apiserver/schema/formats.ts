@@ -1,6 +1,6 @@
-// The string formats kube-apiserver checks in CRD schemas. Any other format (int32, int64,
-// float, double, ...) is stripped before validation there, so it is ignored here too: a CRD
-// that says `format: int32` never gets a range check from Kubernetes.
+// The string formats kube-apiserver checks in CRD schemas. The numeric formats (int32, int64,
+// float, double) are range checks, which kube-apiserver makes since 1.36: extensions.ts makes
+// them; any other format is stripped before validation there, so it is ignored here too.
 
 import type { Ajv, Format } from 'ajv';
 import { fullFormats } from 'ajv-formats/dist/formats.js';

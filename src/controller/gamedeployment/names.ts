@@ -17,16 +17,15 @@ export const HOT_PATCH_NODE_LABEL = 'hotpod.dev/hot-patch';
 export const HOT_PATCH_FALLBACK_ANNOTATION = 'hotpod.dev/hot-patch-fallback';
 export const HOT_PATCH_FALLBACK_IN_PLACE = 'InplaceUpdate';
 
-/** BCS's condition types. */
+/** BCS's condition types (FailedUpdate, with reason InvalidSpec, is shared with GameServerSet). */
 export const CONDITION_FAILED_SCALE = 'FailedScale';
-export const CONDITION_FAILED_UPDATE = 'FailedUpdate';
+export { CONDITION_FAILED_UPDATE, REASON_INVALID_SPEC } from '../workload/invalid-spec.js';
 
 /** Reasons of the FailedUpdate condition. */
 export const REASON_HOT_PATCH_UNSUPPORTED = 'HotPatchUnsupportedOnNode';
 export const REASON_NOT_HOT_PATCHABLE = 'NotHotPatchable';
 export const REASON_NOT_IN_PLACE = 'NotUpdatableInPlace';
 export const REASON_HOT_PATCH_FAILED = 'HotPatchFailed';
-export const REASON_INVALID_SPEC = 'InvalidSpec';
 
 export const PAUSED_BY_CANARY_STEP = 'PausedByCanaryPauseStep';
 export const PAUSED_BY_HOOK_STEP = 'PausedByStepBasedHook';

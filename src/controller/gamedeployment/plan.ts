@@ -11,6 +11,7 @@
 
 import { planRollout } from '../../update/rollout-plan.js';
 import { scaledValue } from '../../update/availability.js';
+import { burst } from '../workload/burst.js';
 import { choosePodsToDelete, compareForUpdate } from './ordering.js';
 
 type Json = Record<string, any>;
@@ -45,10 +46,11 @@ export interface PlanInput {
 export interface Plan {
   /** Named in podsToDelete: deleted whatever the budget. */
   deleteNamed: PlanPod[];
-  /** Scale-down victims. */
+  /** Scale-down victims, at most BURST_REPLICAS. */
   deleteExcess: PlanPod[];
   /** Old pods replaced by RollingUpdate (deleted now, recreated at the update revision). */
   deleteForUpdate: PlanPod[];
+  /** Pods to create; with createOld at most BURST_REPLICAS, the rest in later passes. */
   createUpdated: number;
   createOld: number;
   /** InplaceUpdate / HotPatchUpdate: pods to move to the update revision now. */
@@ -88,7 +90,7 @@ export function planPods(input: PlanInput): Plan {
   const surge = rolling ? Math.min(input.maxSurge, needReplace) : 0;
 
   // Too many pods: scale down first and leave updates for the next pass.
-  const excess = rest.length - R - surge;
+  const excess = burst(rest.length - R - surge);
   if (excess > 0) {
     const byName = new Map(rest.map((p) => [p.pod, p]));
     const chosen = choosePodsToDelete(
@@ -101,7 +103,7 @@ export function planPods(input: PlanInput): Plan {
   }
 
   // Too few: create, at the old revision only as far as the partition is short of old pods.
-  const missing = R + surge - rest.length;
+  const missing = burst(R + surge - rest.length);
   if (missing > 0) {
     plan.createOld = input.canCreateOld ? Math.min(missing, Math.max(0, P - old.length)) : 0;
     plan.createUpdated = missing - plan.createOld;

@@ -26,7 +26,17 @@ import {
   type ReconcileResult,
   resourceVersionAtLeast,
 } from '../runtime/index.js';
-import { asOwner, countPods, forEachLimit, nextAvailableInMs, podFromTemplate, slowStart, type ApiWriter, type PodUpdater, type Revisions, type WorkloadOwner } from '../workload/index.js';
+import {
+  asOwner,
+  countPods,
+  forEachLimit,
+  invalidSpecEvent,
+  invalidSpecIsNews,
+  invalidSpecMessage,
+  nextAvailableInMs,
+  podFromTemplate,
+  slowStart,
+  type ApiWriter, type PodUpdater, type Revisions, type WorkloadOwner } from '../workload/index.js';
 import { absolutePartition, planCanary } from './canary.js';
 import {
   CONDITION_FAILED_SCALE,
@@ -122,10 +132,9 @@ export class GameDeploymentReconciler implements Reconciler {
 
     const causes = validateGameDeployment(gd);
     if (causes.length) {
-      const message = causes.map((c) => `${c.field}: ${c.message}`).join('; ');
-      const prev = conditions.find((c) => c.type === CONDITION_FAILED_UPDATE);
-      if (prev?.message !== message && !this.reported.get(k)?.has(message)) {
-        this.o.recorder.event(owner, 'Warning', EVENT.InvalidSpec, `the GameDeployment is invalid, nothing is done until it is fixed: ${message}`);
+      const message = invalidSpecMessage(causes);
+      if (invalidSpecIsNews(conditions, message) && !this.reported.get(k)?.has(message)) {
+        this.o.recorder.event(owner, 'Warning', EVENT.InvalidSpec, invalidSpecEvent(GAME_DEPLOYMENT_KIND, message));
       }
       this.reported.set(k, new Set([message]));
       conditions = setCondition(conditions, CONDITION_FAILED_UPDATE, { status: 'True', reason: REASON_INVALID_SPEC, message }, nowIso);

@@ -6,6 +6,7 @@
 // created, and keep their ordinal, only for members.
 
 import { parseOrdinals } from '../../api/index.js';
+import { burst } from '../workload/burst.js';
 import { scaleDownOrder, type ServerRank } from './ordering.js';
 
 export type Member = ServerRank & { name: string };
@@ -16,14 +17,14 @@ export interface ScaleInput {
   occupied: Iterable<number>;
   replicas: number;
   reserved: ReadonlySet<number>;
-  /** At most this many new ordinals in one pass (scaleStrategy.maxUnavailable); absent: no limit. */
+  /** At most this many new ordinals in one pass (scaleStrategy.maxUnavailable); absent: BURST_REPLICAS. */
   maxCreate?: number;
 }
 
 export interface ScalePlan {
-  /** Members to remove: on a reserved ordinal, or beyond replicas by the scale-down order. */
+  /** Members to remove: on a reserved ordinal, or beyond replicas by the scale-down order (at most BURST_REPLICAS of these). */
   remove: { member: Member; reason: 'reserved' | 'scaleDown' }[];
-  /** New ordinals, lowest free first (holes left by earlier removals are filled first). */
+  /** New ordinals, lowest free first (holes left by earlier removals are filled first), at most BURST_REPLICAS. */
   create: number[];
 }
 
@@ -36,11 +37,10 @@ export function planScale(input: ScaleInput): ScalePlan {
   }
   const replicas = Math.max(0, input.replicas);
   if (kept.length > replicas) {
-    for (const member of [...kept].sort(scaleDownOrder).slice(0, kept.length - replicas)) remove.push({ member, reason: 'scaleDown' });
+    for (const member of [...kept].sort(scaleDownOrder).slice(0, burst(kept.length - replicas))) remove.push({ member, reason: 'scaleDown' });
   }
   const create: number[] = [];
-  let want = Math.max(0, replicas - kept.length);
-  if (input.maxCreate !== undefined) want = Math.min(want, Math.max(0, input.maxCreate));
+  const want = burst(replicas - kept.length, input.maxCreate);
   const taken = new Set<number>(input.occupied);
   for (const m of input.members) taken.add(m.ordinal);
   for (let ordinal = 0; create.length < want; ordinal++) {

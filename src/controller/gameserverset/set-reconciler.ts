@@ -43,11 +43,16 @@ import {
 } from '../runtime/index.js';
 import {
   asOwner,
+  CONDITION_FAILED_UPDATE,
   controllerRefTo,
   forEachLimit,
+  invalidSpecEvent,
+  invalidSpecIsNews,
+  invalidSpecMessage,
   nextAvailableInMs,
   ownerKey,
   podFromTemplate,
+  REASON_INVALID_SPEC,
   slowStart,
   type ApiWriter,
   type PodUpdater,
@@ -124,12 +129,7 @@ export class GameServerSetReconciler implements Reconciler {
     const owner = asOwner(cached);
     const gss = defaultGameServerSet(structuredClone(cached) as unknown as GameServerSet);
     const causes = validateGameServerSet(gss);
-    if (causes.length) {
-      const message = causes.map((c) => `${c.field}: ${c.message}`).join('; ');
-      this.o.recorder.event(owner, 'Warning', 'InvalidSpec', message);
-      this.log.warn({ set: key, message }, 'invalid GameServerSet, not reconciled');
-      return;
-    }
+    if (causes.length) return this.refuseInvalidSpec(owner, gss, invalidSpecMessage(causes));
 
     const template = templateOf(gss);
     const updateRevision = await this.o.revisions.ensure(owner, template, { [OWNER_GSS_LABEL]: owner.metadata.name });
@@ -528,6 +528,34 @@ export class GameServerSetReconciler implements Reconciler {
   // -------------------------------------------------------------------------------------------
   // status
 
+  /**
+   * A spec nothing can be made from: no writes but the FailedUpdate condition (the counts as they
+   * were, so the status stays valid), and one Warning Event when the message is new. No retry:
+   * only a change of the set can make it valid.
+   */
+  private async refuseInvalidSpec(owner: WorkloadOwner, gss: GameServerSet, message: string): Promise<void> {
+    const previous = (gss.status ?? {}) as Json;
+    const existing = (previous.conditions ?? []) as SetCondition[];
+    if (invalidSpecIsNews(existing, message)) {
+      this.o.recorder.event(owner, 'Warning', REASON_INVALID_SPEC, invalidSpecEvent(GSS_KIND, message));
+      this.log.warn({ set: ownerKey(owner), message }, 'invalid GameServerSet, not reconciled');
+    }
+    const prev = existing.find((c) => c.type === CONDITION_FAILED_UPDATE);
+    const lastTransitionTime = prev?.status === 'True' && prev.lastTransitionTime ? prev.lastTransitionTime : rfc3339(this.now());
+    const conditions = [
+      ...existing.filter((c) => c.type !== CONDITION_FAILED_UPDATE),
+      { type: CONDITION_FAILED_UPDATE, status: 'True', reason: REASON_INVALID_SPEC, message, lastTransitionTime },
+    ];
+    const status: Json = { observedGeneration: gss.metadata?.generation, conditions };
+    for (const k of ['replicas', 'readyReplicas', 'availableReplicas', 'currentReplicas', 'updatedReplicas']) status[k] = previous[k] ?? 0;
+    if (Object.keys(status).every((k) => deepEqual(status[k], previous[k]))) return;
+    try {
+      await this.o.writer.patch(GSS_API_VERSION, GSS_KIND, { namespace: owner.metadata.namespace, name: owner.metadata.name }, { status }, { status: true, purpose: 'setStatus' });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
   /** `blocked`: the refusals of this pass; undefined when no rollout ran (keep the condition as it is). */
   private async writeStatus(view: SetView, updateRevision: string, blocked: string[] | undefined): Promise<void> {
     const { gss, owner } = view;
@@ -549,16 +577,21 @@ export class GameServerSetReconciler implements Reconciler {
 
   /** Sets, changes or clears InPlaceUpdateBlocked; records a Warning event when it appears or changes. */
   private conditions(view: SetView, existing: SetCondition[], blocked: string[] | undefined): SetCondition[] {
-    const others = existing.filter((c) => c.type !== IN_PLACE_UPDATE_BLOCKED);
+    // The spec is valid again (this pass ran): its InvalidSpec condition goes.
+    const others = existing.filter((c) => c.type !== IN_PLACE_UPDATE_BLOCKED && !(c.type === CONDITION_FAILED_UPDATE && c.reason === REASON_INVALID_SPEC));
     const current = existing.find((c) => c.type === IN_PLACE_UPDATE_BLOCKED);
     if (blocked === undefined) return current ? [...others, current] : others;
     if (blocked.length === 0) return others;
     const message = `podUpdatePolicy InPlaceOnly: ${blocked.join('; ')}`;
     if (current?.status === 'True' && current.message === message) return [...others, current];
     this.o.recorder.event(view.owner, 'Warning', IN_PLACE_UPDATE_BLOCKED, message);
-    const now = new Date(this.now()).toISOString().replace(/\.\d+Z$/, 'Z');
+    const now = rfc3339(this.now());
     return [...others, { type: IN_PLACE_UPDATE_BLOCKED, status: 'True', reason: 'NotInPlaceUpdatable', message, lastTransitionTime: now }];
   }
+}
+
+function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
 /** The pod template part of gameServerTemplate (what revisions hash and pods are made from). */

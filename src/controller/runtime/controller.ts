@@ -83,9 +83,13 @@ export class Controller {
     return this.watch(informer, enqueueObject<T>(this.queue));
   }
 
-  /** Reconcile an object's controlling owner when the object changes (pods → their set). */
+  /**
+   * Reconcile an object's controlling owner when the object changes (pods → their set), except
+   * while the owner waits out a failed reconcile's backoff: a set whose pod creates fail would
+   * otherwise be retried every time one of its GameServers changes.
+   */
   watchOwned<T extends KubeObject>(informer: Informer<T>, owner: OwnerKind): this {
-    return this.watch(informer, enqueueController<T>(this.queue, owner));
+    return this.watch(informer, enqueueController<T>({ add: (key) => this.queue.addUnlessRetrying(key) }, owner));
   }
 
   /** Reconcile the keys `map` returns when an object changes. */

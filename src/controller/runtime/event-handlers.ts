@@ -2,16 +2,37 @@
 // needs from the caches, so which event (or how many) caused a reconcile never matters.
 
 import type { ResourceEventHandler } from './informer.js';
+import { deepEqual } from '../../util/equal.js';
 import { controllerRef, groupOf, keyString, type KubeObject, type ObjectKey } from './objects.js';
 
 export interface KeySink {
   add(key: string): void;
+  /** add, except while the key waits out a failed reconcile's backoff (WorkQueue has it) */
+  addUnlessRetrying?(key: string): void;
 }
 
-/** Queues the object's own key (the set itself changed). */
+/**
+ * Queues the object's own key (the set itself changed). A change of its status alone (same
+ * generation, labels, annotations, finalizers, deletion) does not cut a failure's backoff short:
+ * a failing reconcile that writes a new status message each time would otherwise retry itself
+ * at once, forever.
+ */
 export function enqueueObject<T extends KubeObject>(queue: KeySink): ResourceEventHandler<T> {
-  const add = (o: T) => queue.add(keyString({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' }));
-  return { onAdd: add, onUpdate: (_old, now) => add(now), onDelete: add };
+  const keyOf = (o: T) => keyString({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' });
+  const add = (o: T) => queue.add(keyOf(o));
+  return {
+    onAdd: add,
+    onUpdate: (old, now) => (queue.addUnlessRetrying && statusOnlyChange(old, now) ? queue.addUnlessRetrying(keyOf(now)) : add(now)),
+    onDelete: add,
+  };
+}
+
+/** Only the status moved; objects without a generation never count as that. */
+function statusOnlyChange(old: KubeObject, now: KubeObject): boolean {
+  const a = old.metadata ?? {};
+  const b = now.metadata ?? {};
+  if (a.generation === undefined || a.generation !== b.generation) return false;
+  return (['labels', 'annotations', 'finalizers', 'deletionTimestamp', 'ownerReferences'] as const).every((k) => deepEqual(a[k], b[k]));
 }
 
 export interface OwnerKind {

@@ -2,7 +2,9 @@
 // - a key waiting in the queue is stored once, however many events asked for it (dedup);
 // - a key being processed is never handed to a second worker; if it is added meanwhile, it is
 //   queued again when the first worker calls done(), so the change is not lost;
-// - failures are retried after a per-key backoff (see rate-limit.ts), requeue-after via addAfter.
+// - failures are retried after a per-key backoff (see rate-limit.ts), requeue-after via addAfter;
+// - addUnlessRetrying does not cut a failure's backoff short (events of a set's children, which
+//   a failing reconcile may itself cause, would otherwise retry it at the children's pace).
 
 import { realClock, type Clock } from '../../util/clock.js';
 import { defaultControllerRateLimiter, type RateLimiter } from './rate-limit.js';
@@ -20,6 +22,8 @@ export class WorkQueue {
   private readonly processing = new Set<string>();
   /** keys held back by addAfter, with when they are due */
   private readonly waiting = new Map<string, { at: number; timer: unknown }>();
+  /** keys of `waiting` held back by a failure's backoff (addRateLimited) */
+  private readonly retrying = new Set<string>();
   private readonly getters: ((key: string | undefined) => void)[] = [];
   private drainWaiters: (() => void)[] = [];
   private shuttingDown = false;
@@ -32,6 +36,7 @@ export class WorkQueue {
   }
 
   add(key: string): void {
+    this.retrying.delete(key);
     if (this.shuttingDown || this.dirty.has(key)) return;
     this.dirty.add(key);
     if (this.processing.has(key)) return; // done() queues it again
@@ -51,6 +56,7 @@ export class WorkQueue {
     if (w) this.clock.clearTimeout(w.timer);
     const timer = this.clock.setTimeout(() => {
       this.waiting.delete(key);
+      this.retrying.delete(key);
       this.add(key);
     }, ms);
     this.waiting.set(key, { at, timer });
@@ -60,6 +66,13 @@ export class WorkQueue {
   addRateLimited(key: string): void {
     if (this.shuttingDown) return;
     this.addAfter(key, this.rateLimiter.when(key));
+    if (this.waiting.has(key)) this.retrying.add(key);
+  }
+
+  /** add(), except while the key waits out a failure's backoff: the retry comes then. */
+  addUnlessRetrying(key: string): void {
+    if (this.retrying.has(key)) return;
+    this.add(key);
   }
 
   /** The key succeeded: its next failure starts the backoff from the beginning. */
@@ -114,6 +127,7 @@ export class WorkQueue {
     this.shuttingDown = true;
     for (const w of this.waiting.values()) this.clock.clearTimeout(w.timer);
     this.waiting.clear();
+    this.retrying.clear();
     this.queue.length = 0;
     this.head = 0;
     for (const key of this.dirty) if (!this.processing.has(key)) this.dirty.delete(key);
