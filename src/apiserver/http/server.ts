@@ -246,7 +246,7 @@ export class HttpServer {
     }
     if (r.subresource === 'log' && def.subresources.includes('log')) {
       if (method !== 'GET') throw methodNotSupported('pods/log', method);
-      return proxyPodLog(objects, res, objects.get(def, namespace, name), q);
+      return proxyPodLog(objects, res, objects.get(def, namespace, name), q, this.opts.authenticator.kubeletClientToken);
     }
     if (def.group === '' && def.resource === 'pods' && STREAMING_SUBRESOURCES.has(r.subresource ?? '')) {
       // kubectl exec, attach and port-forward print this instead of a bare 404.
