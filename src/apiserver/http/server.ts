@@ -459,12 +459,14 @@ async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<
   if (policy !== undefined && !['Background', 'Foreground', 'Orphan'].includes(policy)) {
     throw badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Background", "Foreground", "Orphan"`);
   }
+  const dryRun: unknown = body.dryRun ?? q.getAll('dryRun');
+  if (Array.isArray(dryRun) && dryRun.some((v) => v !== 'All')) throw invalid('meta.k8s.io', 'DeleteOptions', '', [dryRunCause(dryRun.map(String))]);
   const grace = body.gracePeriodSeconds ?? (q.get('gracePeriodSeconds') !== null ? Number(q.get('gracePeriodSeconds')) : undefined);
   return {
     propagationPolicy: policy,
     gracePeriodSeconds: grace,
     preconditions: body.preconditions,
-    dryRun: (body.dryRun ?? q.getAll('dryRun')).includes?.('All') ?? false,
+    dryRun: Array.isArray(dryRun) && dryRun.includes('All'),
   };
 }
 
