@@ -179,6 +179,64 @@ describe('hostile requests to the API server', { timeout: 180_000 }, () => {
     await assertStillServes(c, base);
   });
 
+  it('refuses a PUT with another metadata.uid (409 precondition) and a patch of it (422 immutable)', async () => {
+    const current = await apiOk(c, 'GET', `${CM}/kept`);
+    const other = '00000000-0000-0000-0000-000000000001';
+    await expectStatus(c, 'PUT', `${CM}/kept`, { ...current, metadata: { ...current.metadata, uid: other }, data: { a: 'changed' } }, {
+      code: 409,
+      reason: 'Conflict',
+      message: new RegExp(`^Operation cannot be fulfilled on configmaps "kept": Precondition failed: UID in precondition: ${other}, UID in object meta: ${uid}$`),
+    });
+    // Checked before the resourceVersion, as kube's storage does.
+    await expectStatus(c, 'PUT', `${CM}/kept`, { ...current, metadata: { ...current.metadata, uid: other, resourceVersion: '1' } }, { code: 409, message: /Precondition failed: UID/ });
+    await expectStatus(c, 'PATCH', `${CM}/kept`, [{ op: 'replace', path: '/metadata/uid', value: other }], {
+      code: 422,
+      reason: 'Invalid',
+      message: new RegExp(`^ConfigMap "kept" is invalid: metadata.uid: Invalid value: "${other}": field is immutable$`),
+    }, { contentType: 'application/json-patch+json' });
+    await expectStatus(c, 'PATCH', `${CM}/kept`, { metadata: { uid: other } }, { code: 422, reason: 'Invalid' }, { contentType: 'application/merge-patch+json' });
+    // The same uid, or none, is no change of it.
+    await apiOk(c, 'PUT', `${CM}/kept?dryRun=All`, { ...current, data: { a: 'same-uid' } });
+    await assertStillServes(c, base);
+  });
+
+  it('refuses a custom resource without kind, and a kind or apiVersion other than the URL says (400)', async () => {
+    const gss = `/apis/game.kruise.io/v1alpha1/namespaces/${NS}/gameserversets`;
+    const body = { apiVersion: 'game.kruise.io/v1alpha1', metadata: { name: 'nokind' }, spec: {} };
+    await expectStatus(c, 'POST', gss, body, {
+      code: 400,
+      reason: 'BadRequest',
+      message: /^the object provided is unrecognized \(must be of type GameServerSet\): Object 'Kind' is missing in '\{"apiVersion":"game\.kruise\.io\/v1alpha1".*' \(\{"apiVersion":"game\.kruise\.io\/ \.\.\.\)$/,
+    });
+    await expectStatus(c, 'POST', CM, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'mismatch' } }, { code: 400, reason: 'BadRequest' });
+    await expectStatus(c, 'POST', CM, { apiVersion: 'apps/v1', kind: 'ConfigMap', metadata: { name: 'mismatch' } }, {
+      code: 400,
+      reason: 'BadRequest',
+      message: /^the API version in the data \(apps\/v1\) does not match the expected API version \(v1\)$/,
+    });
+    // A built-in kind takes both from the URL, as kube's decoder defaults them.
+    const defaulted = await apiOk(c, 'POST', `${CM}?dryRun=All`, { metadata: { name: 'bare' } });
+    assert.deepEqual([defaulted.apiVersion, defaulted.kind], ['v1', 'ConfigMap']);
+    await assertStillServes(c, base);
+  });
+
+  it('refuses pod enums outside kube\'s values (422 Unsupported value)', async () => {
+    const cases: [Record<string, unknown>, string, string][] = [
+      [pod('rp', { restartPolicy: 'Sometimes' }), 'spec.restartPolicy: Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"', 'spec.restartPolicy'],
+      [pod('dns', { dnsPolicy: 'Google' }), 'spec.dnsPolicy: Unsupported value: "Google": supported values: "ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"', 'spec.dnsPolicy'],
+      [pod('pull', {}, { imagePullPolicy: 'Sometimes' }), 'spec.containers[0].imagePullPolicy: Unsupported value: "Sometimes": supported values: "Always", "IfNotPresent", "Never"', 'spec.containers[0].imagePullPolicy'],
+      [pod('proto', {}, { ports: [{ containerPort: 80, protocol: 'ICMP' }] }), 'spec.containers[0].ports[0].protocol: Unsupported value: "ICMP": supported values: "SCTP", "TCP", "UDP"', 'spec.containers[0].ports[0].protocol'],
+    ];
+    for (const [body, message, field] of cases) {
+      const name = (body.metadata as { name: string }).name;
+      const r = await expectStatus(c, 'POST', PODS, body, { code: 422, reason: 'Invalid', message: new RegExp(`^Pod "${name}" is invalid: ${message.replace(/[[\]().*+?^$|{}]/g, '\\$&')}$`) });
+      assert.deepEqual(r.body.details.causes.map((x: { field: string; reason: string }) => [x.field, x.reason]), [[field, 'FieldValueNotSupported']]);
+    }
+    const fine = await apiOk(c, 'POST', `${PODS}?dryRun=All`, pod('fine', { restartPolicy: 'OnFailure', dnsPolicy: 'Default' }, { imagePullPolicy: 'Never', ports: [{ containerPort: 53, protocol: 'UDP' }] }));
+    assert.equal(fine.spec.restartPolicy, 'OnFailure');
+    await assertStillServes(c, base);
+  });
+
   it('a controller started afterwards becomes ready', async () => {
     await assertStillServes(c, base);
     await assertControllerBecomesReady(c);
