@@ -139,6 +139,7 @@ describe('hostile requests to the API server', { timeout: 180_000 }, () => {
       message: /fieldValidation: Unsupported value: "Bogus": supported values: "", "Ignore", "Strict", "Warn"$/,
     });
     await expectStatus(c, 'POST', `${CM}?fieldManager=${'m'.repeat(129)}`, configMap('fm'), { code: 422, reason: 'Invalid', message: /fieldManager: Too long: may not be more than 128 bytes/ });
+    await expectStatus(c, 'POST', `${CM}?fieldManager=ab%07c`, configMap('fm'), { code: 422, reason: 'Invalid', message: /fieldManager: Invalid value: "ab\\u0007c": invalid character U\+0007 \(at position 2\)$/ });
     await assertStillServes(c, base);
   });
 

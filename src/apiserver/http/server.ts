@@ -387,8 +387,8 @@ function writeOptions(method: string, q: URLSearchParams): { dryRun: boolean; fi
   const manager = q.get('fieldManager') ?? undefined;
   if (manager !== undefined && manager.length > FIELD_MANAGER_MAX_LENGTH) {
     causes.push({ reason: 'FieldValueTooLong', field: 'fieldManager', message: `Too long: may not be more than ${FIELD_MANAGER_MAX_LENGTH} bytes` });
-  } else if (manager !== undefined && /[^\x20-\x7e\u00a0-\uffff]/.test(manager)) {
-    causes.push({ reason: 'FieldValueInvalid', field: 'fieldManager', message: `Invalid value: ${JSON.stringify(manager)}: must only contain printable characters` });
+  } else if (manager !== undefined) {
+    causes.push(...unprintable(manager));
   }
   const validation = q.get('fieldValidation') ?? '';
   if (validation !== '' && validation !== 'Strict' && validation !== 'Warn' && validation !== 'Ignore') {
@@ -397,6 +397,23 @@ function writeOptions(method: string, q: URLSearchParams): { dryRun: boolean; fi
   const kind = OPTIONS_KIND[method];
   if (causes.length && kind) throw invalid('meta.k8s.io', kind, '', causes);
   return { dryRun: dryRun.includes('All'), fieldValidation: (validation || undefined) as FieldValidation | undefined, fieldManager: manager };
+}
+
+/** Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
+
+/** kube's ValidateFieldManager: one cause per character that does not print, at its byte position. */
+function unprintable(manager: string): StatusCause[] {
+  const causes: StatusCause[] = [];
+  let at = 0;
+  for (const ch of manager) {
+    if (!PRINTABLE.test(ch)) {
+      const code = `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+      causes.push({ reason: 'FieldValueInvalid', field: 'fieldManager', message: `Invalid value: ${JSON.stringify(manager)}: invalid character ${code} (at position ${at})` });
+    }
+    at += Buffer.byteLength(ch);
+  }
+  return causes;
 }
 
 /** Go prints the []string it got: `[]string{"Bogus"}`. */
