@@ -176,6 +176,11 @@ export class ObjectService {
     }
     const current = this.store.get(storageKey(def), ns(def, namespace), name);
     if (!current) throw notFound(def.group, def.resource, name);
+    // A PUT's uid is a precondition (kube's DefaultUpdatedObjectInfo), checked before the resourceVersion.
+    const uid = obj.metadata.uid;
+    if (uid && uid !== current.metadata.uid) {
+      throw conflict(def.group, def.resource, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid}`);
+    }
     const rv = obj.metadata.resourceVersion;
     if (rv && rv !== current.metadata.resourceVersion) {
       throw conflict(def.group, def.resource, name, 'the object has been modified; please apply your changes to the latest version and try again');
@@ -257,6 +262,10 @@ export class ObjectService {
     const patched = this.applyPatch(def, type, this.present(def, current), patch);
     const next = this.checkBody(def, patched, namespace);
     if (next.metadata.name !== name) throw badRequest(`metadata.name: Invalid value: "${next.metadata.name}": field is immutable`);
+    const uid = next.metadata.uid;
+    if (uid && uid !== current.metadata.uid) {
+      throw invalid(def.group, def.kind, name, [{ reason: 'FieldValueInvalid', field: 'metadata.uid', message: `Invalid value: ${JSON.stringify(uid)}: field is immutable` }]);
+    }
     const rv = (patch as Json)?.metadata?.resourceVersion;
     if (type !== PATCH_TYPES.json && typeof rv === 'string' && rv !== current.metadata.resourceVersion) {
       throw conflict(def.group, def.resource, name, 'the object has been modified; please apply your changes to the latest version and try again');
@@ -368,6 +377,13 @@ export class ObjectService {
     }
     // Callers hand the body over (a freshly parsed request, a patch result, a copy): no clone.
     const obj = body as KObject;
+    // Built-in kinds take a missing kind and apiVersion from the URL; custom resources are
+    // decoded as unstructured objects, which must name their kind (kube's json serializer).
+    if (!def.builtin && (obj.kind === undefined || obj.kind === '')) {
+      const data = JSON.stringify(body);
+      const summary = data.length > 30 ? `${data.slice(0, 30)} ...` : data;
+      throw badRequest(`the object provided is unrecognized (must be of type ${def.kind}): Object 'Kind' is missing in '${data}' (${summary})`);
+    }
     if (obj.kind !== undefined && obj.kind !== def.kind) {
       throw badRequest(`the kind of the object (${String(obj.kind)}) does not match the kind of the resource (${def.kind})`);
     }

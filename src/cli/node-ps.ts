@@ -30,14 +30,15 @@ export function registerNodeCommands(program: Command): void {
 }
 
 export async function nodePs(opts: { node?: string; all: boolean; trunc?: boolean; dataDir: string }): Promise<string> {
-  const nodes = (await listNodes(join(opts.dataDir, 'kubeconfig'))).filter((n) => !opts.node || n.metadata.name === opts.node);
+  const { nodes: all, token } = await listNodes(join(opts.dataDir, 'kubeconfig'));
+  const nodes = all.filter((n) => !opts.node || n.metadata.name === opts.node);
   if (opts.node && nodes.length === 0) throw new Error(`node "${opts.node}" not found`);
   const now = Date.now();
   const rows: { created: number; cells: string[] }[] = [];
   for (const n of nodes) {
     let containers: ContainerInfo[];
     try {
-      containers = await kubeletContainers(n);
+      containers = await kubeletContainers(n, token);
     } catch (err) {
       process.stderr.write(`hotpod: node ${n.metadata.name}: ${(err as Error).message}\n`);
       continue;
@@ -78,7 +79,8 @@ function ellipsis(s: string, max: number): string {
   return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : s;
 }
 
-async function listNodes(kubeconfigPath: string): Promise<NodeObject[]> {
+/** The Nodes, and the kubeconfig's token, which their kubelet endpoints want too. */
+async function listNodes(kubeconfigPath: string): Promise<{ nodes: NodeObject[]; token?: string }> {
   const kc = new KubeConfig();
   try {
     kc.loadFromFile(kubeconfigPath);
@@ -96,14 +98,14 @@ async function listNodes(kubeconfigPath: string): Promise<NodeObject[]> {
   }).catch((err: Error) => {
     throw new Error(`cannot reach the API server at ${cluster.server} (is hotpod up running with this --data-dir?): ${err.message}`);
   });
-  return (JSON.parse(body) as { items: NodeObject[] }).items;
+  return { nodes: (JSON.parse(body) as { items: NodeObject[] }).items, token };
 }
 
-async function kubeletContainers(n: NodeObject): Promise<ContainerInfo[]> {
+async function kubeletContainers(n: NodeObject, token: string | undefined): Promise<ContainerInfo[]> {
   const port = n.status?.daemonEndpoints?.kubeletEndpoint?.Port;
   const host = n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
   if (!port || !host) throw new Error('no kubelet endpoint advertised in its status');
-  const body = await getText(new URL(`http://${host.includes(':') ? `[${host}]` : host}:${port}/containers`), {});
+  const body = await getText(new URL(`http://${host.includes(':') ? `[${host}]` : host}:${port}/containers`), { headers: token ? { Authorization: `Bearer ${token}` } : {} });
   return JSON.parse(body) as ContainerInfo[];
 }
 

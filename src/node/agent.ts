@@ -17,6 +17,7 @@ import { PodSync, podKey } from './pod-sync.js';
 import { runInformer, type RunningInformer } from './informer.js';
 import type { PodFeed } from './pod-feed.js';
 import { type KubeletServer, startKubeletServer } from './kubelet-server.js';
+import { webhookAuth } from './kubelet-auth.js';
 import { WorkQueue } from './work-queue.js';
 import type { ContainerRuntime } from './runtime/types.js';
 
@@ -98,6 +99,7 @@ export class NodeAgent {
     // The kubelet endpoint first: the Node advertises its port.
     this.kubelet = await startKubeletServer((namespace, pod, container, previous) => this.pods.logPath(namespace, pod, container, previous), {
       containers: () => this.o.runtimes.flatMap((r) => r.list().map((c) => ({ ...c, runtime: r.name }))),
+      auth: webhookAuth(this.o.client, this.o.name),
     });
     this.heartbeat = new NodeHeartbeat(
       this.o.client,

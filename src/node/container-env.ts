@@ -13,6 +13,19 @@ type Json = Record<string, any>;
 const configError = (message: string) => new ContainerStartError(message, 'CreateContainerConfigError');
 
 /** `metadata.labels['app']` and the other fieldRef paths kubelet supports. */
+/** Linux's limit (HOST_NAME_MAX 64 with its NUL), which kubelet keeps. */
+const HOSTNAME_MAX = 63;
+
+/**
+ * The hostname kubelet gives a pod's containers: spec.hostname, else the pod's name (up to 253
+ * characters), cut to 63 with any trailing '-' or '.' trimmed, as truncatePodHostnameIfNeeded does.
+ */
+export function podHostname(pod: Json): string {
+  const hostname = typeof pod.spec?.hostname === 'string' && pod.spec.hostname ? pod.spec.hostname : String(pod.metadata?.name ?? '');
+  if (hostname.length <= HOSTNAME_MAX) return hostname;
+  return hostname.slice(0, HOSTNAME_MAX).replace(/[-.]+$/, '');
+}
+
 export function podField(pod: Json, path: string, node: { name: string; hostIP: string; podIP: string }): string | undefined {
   const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
   if (m) return pod.metadata?.[m[1]!]?.[m[2]!] ?? '';

@@ -1,7 +1,10 @@
 // A node's kubelet endpoint, in the small part hotpod needs: the API server proxies
 // `pods/log` here, and `hotpod node ps` reads the node's containers. Plain HTTP on loopback
-// (a real kubelet serves HTTPS on :10250 with its own authentication); each node agent runs
-// one and advertises it in its Node's status.daemonEndpoints.kubeletEndpoint.Port.
+// (a real kubelet serves HTTPS on :10250); each node agent runs one and advertises it in its
+// Node's status.daemonEndpoints.kubeletEndpoint.Port. Every request needs a bearer token the
+// API server knows (401 otherwise) whose user may `get` `nodes/proxy` of this node
+// (`nodes/healthz` for /healthz; 403 otherwise), as kubelet's webhook mode asks: anyone on the
+// host can reach a loopback port, and a log is only as public as `pods/log` makes it.
 //
 //   GET /containerLogs/<namespace>/<pod>/<container>?follow=&previous=&tailLines=&timestamps=
 //       &sinceSeconds=&sinceTime=&limitBytes=     text/plain, streamed while following
@@ -12,12 +15,15 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ContainerInfo } from './runtime/types.js';
 import { readContainerLog, type LogReadOptions } from './container-logs.js';
+import type { KubeletAuth } from './kubelet-auth.js';
 
 /** The log file of a pod's container (the previous one when `previous`), if it has one. */
 /** The container's log file; null when it exists but has no log (an empty log); undefined when it does not exist. */
 export type LogLookup = (namespace: string, pod: string, container: string, previous: boolean) => string | null | undefined;
 
 export interface KubeletServerOptions {
+  /** Who may ask (see kubelet-auth.ts); there is no way to serve without it. */
+  auth: KubeletAuth;
   /** Every container of the node's runtimes, for `hotpod node ps`. */
   containers?: () => ContainerInfo[];
   address?: string;
@@ -31,7 +37,7 @@ export interface KubeletServer {
   close(): Promise<void>;
 }
 
-export async function startKubeletServer(logs: LogLookup, opts: KubeletServerOptions = {}): Promise<KubeletServer> {
+export async function startKubeletServer(logs: LogLookup, opts: KubeletServerOptions): Promise<KubeletServer> {
   const server = http.createServer((req, res) => {
     handle(req, res, logs, opts).catch((err: unknown) => {
       if (!res.headersSent) text(res, 500, `internal error: ${(err as Error).message}`);
@@ -56,6 +62,7 @@ export async function startKubeletServer(logs: LogLookup, opts: KubeletServerOpt
 
 async function handle(req: IncomingMessage, res: ServerResponse, logs: LogLookup, opts: KubeletServerOptions): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://kubelet');
+  if (!(await allowed(req, res, url, opts.auth))) return;
   if (req.method !== 'GET') return text(res, 405, 'method not allowed');
   if (url.pathname === '/healthz') return text(res, 200, 'ok');
   if (url.pathname === '/containers') {
@@ -82,6 +89,23 @@ async function handle(req: IncomingMessage, res: ServerResponse, logs: LogLookup
   res.on('close', () => abort.abort());
   await readContainerLog(path, options, res, abort.signal);
   res.end();
+}
+
+const VERBS: Record<string, string> = { GET: 'get', HEAD: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
+
+/** kubelet's auth filter: 401 without a known token, 403 without the right; answered here. */
+async function allowed(req: IncomingMessage, res: ServerResponse, url: URL, auth: KubeletAuth): Promise<boolean> {
+  const header = req.headers.authorization ?? '';
+  const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+  const user = token ? await auth.authenticate(token) : undefined;
+  if (!user) {
+    text(res, 401, 'Unauthorized');
+    return false;
+  }
+  const request = { verb: VERBS[req.method ?? ''] ?? (req.method ?? '').toLowerCase(), subresource: url.pathname === '/healthz' ? 'healthz' : 'proxy' };
+  if (await auth.authorize(user, request)) return true;
+  text(res, 403, `Forbidden (user=${user.username}, verb=${request.verb}, resource=nodes, subresource(s)=[${request.subresource}])`);
+  return false;
 }
 
 function logOptions(q: URLSearchParams): LogReadOptions {

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { deepEqual } from '../util/equal.js';
 import { type BackoffPolicy, nextBackoff } from './backoff.js';
 import { type ContainerAction, type ContainerRecord, containerView, newRecord, planContainer, seconds } from './container-plan.js';
-import { EnvResolver } from './container-env.js';
+import { EnvResolver, podHostname } from './container-env.js';
 import { containerField, type EventRecorder } from './events.js';
 import { invalidImageMessage, parseImageReference } from './image-reference.js';
 import { isStatus, type KubeClient } from './kube-client.js';
@@ -194,7 +194,7 @@ export class PodSync {
     const st: PodState = {
       key: podKey(pod),
       uid,
-      ctx: { uid, namespace: pod.metadata.namespace, name: pod.metadata.name, annotations: { ...(pod.metadata.annotations ?? {}) }, podDir, emptyDirs, podIP },
+      ctx: { uid, namespace: pod.metadata.namespace, name: pod.metadata.name, hostname: podHostname(pod), annotations: { ...(pod.metadata.annotations ?? {}) }, podDir, emptyDirs, podIP },
       containers: new Map(),
       initContainers: new Map(),
       probers: new Map(),

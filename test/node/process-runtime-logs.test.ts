@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { LogWriter, markLogExited, readContainerLog, type LogReadOptions } from '../../src/node/container-logs.js';
 import { startKubeletServer, type KubeletServer } from '../../src/node/kubelet-server.js';
+import { webhookAuth, type KubeletAuth } from '../../src/node/kubelet-auth.js';
+import { KubeClient } from '../../src/node/kube-client.js';
 import { ProcessRuntime } from '../../src/node/runtime/process.js';
 import type { ContainerInfo, ExitInfo } from '../../src/node/runtime/types.js';
 import { startControlPlane, type ControlPlane } from '../../src/apiserver/index.js';
@@ -24,10 +26,17 @@ async function read(path: string, opts: LogReadOptions, signal?: AbortSignal): P
   return text;
 }
 
+const TOKEN = 'kubelet-test-token';
+/** The endpoint without an API server to ask: one token, allowed everything. */
+const oneToken: KubeletAuth = {
+  authenticate: async (token) => (token === TOKEN ? { username: 'tester' } : undefined),
+  authorize: async () => true,
+};
+
 function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     http
-      .get(url, (res) => {
+      .get(url, { headers: { Authorization: `Bearer ${TOKEN}` } }, (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (d: string) => (body += d));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -93,7 +102,7 @@ describe('kubelet endpoint', () => {
     w.write('stdout', Buffer.from('hello\nworld\n'));
     w.close();
     const containers: ContainerInfo[] = [{ id: 'a'.repeat(64), name: 'main', image: 'x:1', imageID: 'x', startedAt: new Date().toISOString(), command: 'node x.js' }];
-    server = await startKubeletServer((ns, pod, container, previous) => (ns === 'default' && pod === 'p' && container === 'main' && !previous ? path : undefined), { containers: () => containers });
+    server = await startKubeletServer((ns, pod, container, previous) => (ns === 'default' && pod === 'p' && container === 'main' && !previous ? path : undefined), { containers: () => containers, auth: oneToken });
   });
   after(async () => {
     await server?.close();
@@ -121,6 +130,7 @@ describe('kubectl logs through the API server pods/log proxy', { timeout: 120_00
   let images: TestImages;
   let rt: ProcessRuntime;
   let kubelet: KubeletServer;
+  let kubeClient: KubeClient | undefined;
   let home: string;
   let cluster: Cluster;
   // What the node agent would know: which container id is current and previous per container.
@@ -148,7 +158,7 @@ describe('kubectl logs through the API server pods/log proxy', { timeout: 120_00
     kubelet = await startKubeletServer((ns, podName, container, prev) => {
       const id = (prev ? previous : current).get(`${ns}/${podName}/${container}`);
       return id ? rt.logPath(id) : undefined;
-    }, { containers: () => rt.list().map((c) => ({ ...c, runtime: rt.name })) });
+    }, { containers: () => rt.list().map((c) => ({ ...c, runtime: rt.name })), auth: webhookAuth((kubeClient = await KubeClient.fromFile(plane.kubeconfigPath)), 'n1') });
     await apiOk(cluster, 'POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } });
     await apiOk(cluster, 'PATCH', '/api/v1/nodes/n1/status', { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } } } }, { contentType: 'application/merge-patch+json' });
     await apiOk(cluster, 'POST', '/api/v1/namespaces/default/pods', {
@@ -161,6 +171,7 @@ describe('kubectl logs through the API server pods/log proxy', { timeout: 120_00
   after(async () => {
     await rt?.stopAll(0);
     await kubelet?.close();
+    kubeClient?.close();
     await plane?.close();
     if (images) rmSync(images.dataDir, { recursive: true, force: true });
     if (home) rmSync(home, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EnvResolver } from '../../src/node/container-env.js';
+import { EnvResolver, podHostname } from '../../src/node/container-env.js';
 import { ApiError, type KubeClient } from '../../src/node/kube-client.js';
 import { ContainerStartError } from '../../src/node/runtime/types.js';
 
@@ -69,4 +69,14 @@ test('env: a missing ConfigMap or key is CreateContainerConfigError with kubelet
   await fails([{ name: 'A', valueFrom: { configMapKeyRef: { name: 'nope', key: 'A' } } }], 'configmap "nope" not found');
   await fails([{ name: 'A', valueFrom: { configMapKeyRef: { name: 'settings', key: 'A' } } }], "couldn't find key A in ConfigMap games/settings");
   await fails([{ name: 'A', valueFrom: { secretKeyRef: { name: 'nope', key: 'A' } } }], 'secret "nope" not found');
+});
+
+test('hostname: the pod name, or spec.hostname, cut to 63 characters without a trailing - or .', () => {
+  assert.equal(podHostname({ metadata: { name: 'web-0' } }), 'web-0');
+  assert.equal(podHostname({ metadata: { name: 'web-0' }, spec: { hostname: 'arena' } }), 'arena');
+  const long = `${'a'.repeat(60)}-b.c${'d'.repeat(100)}`;
+  assert.equal(podHostname({ metadata: { name: long } }), `${'a'.repeat(60)}-b`);
+  const cutAtDash = `${'a'.repeat(62)}-.-${'e'.repeat(10)}`;
+  assert.equal(podHostname({ metadata: { name: cutAtDash } }), 'a'.repeat(62));
+  assert.equal(podHostname({ metadata: { name: 'x'.repeat(253) } }).length, 63);
 });

@@ -2,15 +2,21 @@
 // ServiceAccount tokens, which stay valid only while their account (and the pod or secret they
 // are bound to, if any) still exists with the uid it had when the token was made.
 
-import { timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Store } from '../storage/store.js';
 import type { TokenSigner, BoundRef } from './tokens.js';
-import { ADMIN_USER, serviceAccountUser, type UserInfo } from './user.js';
+import { ADMIN_USER, KUBELET_CLIENT_USER, serviceAccountUser, type UserInfo } from './user.js';
 
 const DELETION_GRACE_MS = 60_000;
 
 export class Authenticator {
   private readonly adminToken: Buffer;
+  /**
+   * The credential the API server presents to kubelet endpoints: made anew at each start and
+   * kept in memory only (nodes check it with a TokenReview), so no file holds it.
+   */
+  readonly kubeletClientToken = randomBytes(32).toString('base64url');
+  private readonly kubeletClient = Buffer.from(this.kubeletClientToken);
 
   constructor(
     adminToken: string,
@@ -30,6 +36,7 @@ export class Authenticator {
   authenticateToken(token: string, audiences?: string[]): UserInfo | undefined {
     const given = Buffer.from(token);
     if (given.length === this.adminToken.length && timingSafeEqual(given, this.adminToken)) return ADMIN_USER;
+    if (given.length === this.kubeletClient.length && timingSafeEqual(given, this.kubeletClient)) return KUBELET_CLIENT_USER;
     return this.serviceAccount(token, audiences);
   }
 

@@ -18,7 +18,8 @@ interface ContainerStatus {
   lastState?: { terminated?: { containerID?: string } };
 }
 
-export async function proxyPodLog(objects: ObjectService, res: ServerResponse, pod: KObject, q: URLSearchParams): Promise<void> {
+/** `token`: the API server's own credential for kubelet endpoints, never the caller's. */
+export async function proxyPodLog(objects: ObjectService, res: ServerResponse, pod: KObject, q: URLSearchParams, token: string): Promise<void> {
   const spec = (pod.spec ?? {}) as { nodeName?: string; containers?: { name: string }[]; initContainers?: { name: string }[]; ephemeralContainers?: { name: string }[] };
   const podName = pod.metadata.name!;
   const container = chooseContainer(spec, podName, q.get('container') ?? '');
@@ -39,7 +40,7 @@ export async function proxyPodLog(objects: ObjectService, res: ServerResponse, p
   const target = `http://${host.includes(':') ? `[${host}]` : host}:${port}${path}`;
 
   await new Promise<void>((resolve, reject) => {
-    const upstream = http.get(target, { timeout: CONNECT_TIMEOUT_MS }, (answer) => {
+    const upstream = http.get(target, { timeout: CONNECT_TIMEOUT_MS, headers: { Authorization: `Bearer ${token}` } }, (answer) => {
       upstream.setTimeout(0); // a follow may stay quiet for as long as the container does
       if (answer.statusCode !== 200) {
         let body = '';

@@ -4,9 +4,10 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import YAML from 'yaml';
 import type { Logger } from 'pino';
-import { ApiError, badRequest, internalError, methodNotSupported, unauthorized, type Status } from '../errors.js';
+import { ApiError, badRequest, internalError, invalid, methodNotSupported, unauthorized, type Status, type StatusCause } from '../errors.js';
 import { ObjectService, type DeleteOptions, type FieldValidation, type ListOptions } from '../objects.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from '../discovery.js';
 import { Watches } from '../watch.js';
@@ -39,7 +40,17 @@ export interface HttpServerOptions {
   logger: Logger;
 }
 
+/** kube-apiserver's MaxRequestBodyBytes. */
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
+/** Node's default, said aloud; kube-apiserver (Go's net/http) allows 1 MiB. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+/**
+ * After an early answer (413, 431) the client may still be sending: closing at once would reset
+ * the connection before it reads the answer, so the rest is read and dropped for a while first,
+ * as Go's server waits before it closes.
+ */
+const DRAIN_MS = 2_000;
+const DRAIN_MAX_BYTES = 2 * MAX_BODY_BYTES;
 const OPEN_PATHS = new Set(['/healthz', '/readyz', '/livez', '/version']);
 /** Pod subresources that stream a terminal or a port; the embedded nodes serve neither. */
 const STREAMING_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
@@ -57,8 +68,10 @@ export class HttpServer {
 
   constructor(private readonly opts: HttpServerOptions) {
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
-    this.server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, handler) : http.createServer(handler);
+    const options = { maxHeaderSize: MAX_HEADER_BYTES };
+    this.server = opts.tls ? https.createServer({ ...options, key: opts.tls.key, cert: opts.tls.cert }, handler) : http.createServer(options, handler);
     this.server.keepAliveTimeout = 65_000;
+    this.server.on('clientError', answerClientError);
   }
 
   listen(port: number, address: string): Promise<AddressInfo> {
@@ -89,8 +102,9 @@ export class HttpServer {
     } catch (err) {
       const apiErr = err instanceof ApiError ? err : internalError(err);
       if (!(err instanceof ApiError)) this.opts.logger.error({ err, method: req.method, url: req.url }, 'request failed');
-      if (!res.headersSent) sendStatus(res, apiErr.toStatus());
-      else res.end();
+      if (res.headersSent) res.end();
+      else if (apiErr.code === 413) sendStatusUnread(req, res, apiErr.toStatus());
+      else sendStatus(res, apiErr.toStatus());
     } finally {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       if (this.opts.logger.isLevelEnabled('debug')) {
@@ -199,9 +213,7 @@ export class HttpServer {
     const namespace = r.namespace;
     if (def.namespaced === false && namespace !== undefined) throw pathNotFound(url.pathname);
     const writeOpts = {
-      dryRun: q.getAll('dryRun').includes('All'),
-      fieldValidation: fieldValidation(q.get('fieldValidation')),
-      fieldManager: q.get('fieldManager') ?? undefined,
+      ...writeOptions(method, q),
       check: def.group === RBAC_GROUP && !isSuperuser(user) ? escalationCheck(this.opts.authorizer, user, def.resource, namespace) : undefined,
     };
 
@@ -246,7 +258,7 @@ export class HttpServer {
     }
     if (r.subresource === 'log' && def.subresources.includes('log')) {
       if (method !== 'GET') throw methodNotSupported('pods/log', method);
-      return proxyPodLog(objects, res, objects.get(def, namespace, name), q);
+      return proxyPodLog(objects, res, objects.get(def, namespace, name), q, this.opts.authenticator.kubeletClientToken);
     }
     if (def.group === '' && def.resource === 'pods' && STREAMING_SUBRESOURCES.has(r.subresource ?? '')) {
       // kubectl exec, attach and port-forward print this instead of a bare 404.
@@ -290,6 +302,7 @@ export class HttpServer {
 
   private list(req: IncomingMessage, res: ServerResponse, def: ResourceDef, namespace: string | undefined, q: URLSearchParams): void {
     const objects = this.opts.objects;
+    checkListVersion(q);
     const result = objects.list(def, namespace, listOptions(q));
     if (wantsTable(req.headers.accept)) {
       return sendJson(
@@ -358,10 +371,54 @@ function isTrue(v: string | null): boolean {
   return v === 'true' || v === '1';
 }
 
-function fieldValidation(v: string | null): FieldValidation | undefined {
-  if (v === null || v === '') return undefined;
-  if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
-  throw badRequest(`fieldValidation must be one of Strict, Warn, Ignore; got "${v}"`);
+const OBJECT_MEDIA_TYPES = 'application/json, application/yaml, application/vnd.kubernetes.protobuf';
+const OPTIONS_KIND: Record<string, string> = { POST: 'CreateOptions', PUT: 'UpdateOptions', PATCH: 'PatchOptions', DELETE: 'DeleteOptions' };
+const FIELD_MANAGER_MAX_LENGTH = 128;
+
+/**
+ * dryRun, fieldValidation and fieldManager of a write, checked as kube-apiserver's
+ * ValidateCreateOptions (and Update, Patch) does: 422 on the options kind, never a write that
+ * ignores what it did not understand (dryRun=Bogus must not store).
+ */
+function writeOptions(method: string, q: URLSearchParams): { dryRun: boolean; fieldValidation?: FieldValidation; fieldManager?: string } {
+  const causes: StatusCause[] = [];
+  const dryRun = q.getAll('dryRun');
+  if (dryRun.some((v) => v !== 'All')) causes.push(dryRunCause(dryRun));
+  const manager = q.get('fieldManager') ?? undefined;
+  if (manager !== undefined && manager.length > FIELD_MANAGER_MAX_LENGTH) {
+    causes.push({ reason: 'FieldValueTooLong', field: 'fieldManager', message: `Too long: may not be more than ${FIELD_MANAGER_MAX_LENGTH} bytes` });
+  } else if (manager !== undefined) {
+    causes.push(...unprintable(manager));
+  }
+  const validation = q.get('fieldValidation') ?? '';
+  if (validation !== '' && validation !== 'Strict' && validation !== 'Warn' && validation !== 'Ignore') {
+    causes.push({ reason: 'FieldValueNotSupported', field: 'fieldValidation', message: `Unsupported value: ${JSON.stringify(validation)}: supported values: "", "Ignore", "Strict", "Warn"` });
+  }
+  const kind = OPTIONS_KIND[method];
+  if (causes.length && kind) throw invalid('meta.k8s.io', kind, '', causes);
+  return { dryRun: dryRun.includes('All'), fieldValidation: (validation || undefined) as FieldValidation | undefined, fieldManager: manager };
+}
+
+/** Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
+
+/** kube's ValidateFieldManager: one cause per character that does not print, at its byte position. */
+function unprintable(manager: string): StatusCause[] {
+  const causes: StatusCause[] = [];
+  let at = 0;
+  for (const ch of manager) {
+    if (!PRINTABLE.test(ch)) {
+      const code = `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+      causes.push({ reason: 'FieldValueInvalid', field: 'fieldManager', message: `Invalid value: ${JSON.stringify(manager)}: invalid character ${code} (at position ${at})` });
+    }
+    at += Buffer.byteLength(ch);
+  }
+  return causes;
+}
+
+/** Go prints the []string it got: `[]string{"Bogus"}`. */
+function dryRunCause(values: string[]): StatusCause {
+  return { reason: 'FieldValueNotSupported', field: 'dryRun', message: `Unsupported value: []string{${values.map((v) => JSON.stringify(v)).join(', ')}}: supported values: "All"` };
 }
 
 function includeObject(q: URLSearchParams): 'None' | 'Metadata' | 'Object' {
@@ -370,13 +427,47 @@ function includeObject(q: URLSearchParams): 'None' | 'Metadata' | 'Object' {
 }
 
 function listOptions(q: URLSearchParams): ListOptions {
-  const limit = q.get('limit');
+  const limit = parseInt64(q.get('limit'));
   return {
     labelSelector: q.get('labelSelector') ?? undefined,
     fieldSelector: q.get('fieldSelector') ?? undefined,
-    limit: limit ? Number(limit) : undefined,
+    // As in kube, 0 or less means no limit.
+    limit: limit !== undefined && limit > 0 ? limit : undefined,
     continue: q.get('continue') ?? undefined,
   };
+}
+
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/** A query integer as Go's strconv.ParseInt reads it, with its messages (400 BadRequest, as kube's parameter decoding). */
+function parseInt64(v: string | null): number | undefined {
+  if (v === null || v === '') return undefined;
+  if (!/^[+-]?\d+$/.test(v)) throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
+  const n = BigInt(v);
+  if (n > INT64_MAX || n < -INT64_MAX - 1n) throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: value out of range`);
+  return Number(n);
+}
+
+/** A list's resourceVersion and resourceVersionMatch, checked as kube's ValidateListOptions and the storage's ParseResourceVersion. */
+function checkListVersion(q: URLSearchParams): void {
+  const rv = q.get('resourceVersion') ?? '';
+  const match = q.get('resourceVersionMatch') ?? '';
+  const causes: StatusCause[] = [];
+  if (match !== '') {
+    if (rv === '') causes.push({ reason: 'FieldValueForbidden', field: 'resourceVersionMatch', message: 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided' });
+    if (q.get('continue')) causes.push({ reason: 'FieldValueForbidden', field: 'resourceVersionMatch', message: 'Forbidden: resourceVersionMatch is forbidden when continue is provided' });
+    if (match !== 'Exact' && match !== 'NotOlderThan') {
+      causes.push({ reason: 'FieldValueNotSupported', field: 'resourceVersionMatch', message: `Unsupported value: ${JSON.stringify(match)}: supported values: "Exact", "NotOlderThan", ""` });
+    }
+    if (match === 'Exact' && rv === '0') causes.push({ reason: 'FieldValueForbidden', field: 'resourceVersionMatch', message: 'Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"' });
+  }
+  if (q.get('sendInitialEvents') !== null) causes.push({ reason: 'FieldValueForbidden', field: 'sendInitialEvents', message: 'Forbidden: sendInitialEvents is forbidden for list' });
+  if (causes.length) throw invalid('meta.k8s.io', 'ListOptions', '', causes);
+  if (rv !== '' && (!/^\d+$/.test(rv) || BigInt(rv) > UINT64_MAX)) {
+    const why = /^\d+$/.test(rv) ? 'value out of range' : 'invalid syntax';
+    throw badRequest(`invalid resource version: resourceVersion: Invalid value: ${JSON.stringify(rv)}: strconv.ParseUint: parsing ${JSON.stringify(rv)}: ${why}`);
+  }
 }
 
 async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
@@ -385,12 +476,14 @@ async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<
   if (policy !== undefined && !['Background', 'Foreground', 'Orphan'].includes(policy)) {
     throw badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Background", "Foreground", "Orphan"`);
   }
+  const dryRun: unknown = body.dryRun ?? q.getAll('dryRun');
+  if (Array.isArray(dryRun) && dryRun.some((v) => v !== 'All')) throw invalid('meta.k8s.io', 'DeleteOptions', '', [dryRunCause(dryRun.map(String))]);
   const grace = body.gracePeriodSeconds ?? (q.get('gracePeriodSeconds') !== null ? Number(q.get('gracePeriodSeconds')) : undefined);
   return {
     propagationPolicy: policy,
     gracePeriodSeconds: grace,
     preconditions: body.preconditions,
-    dryRun: (body.dryRun ?? q.getAll('dryRun')).includes?.('All') ?? false,
+    dryRun: Array.isArray(dryRun) && dryRun.includes('All'),
   };
 }
 
@@ -406,21 +499,79 @@ export async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 function readBodyBytes(req: IncomingMessage): Promise<Buffer> {
+  // kube-apiserver answers before reading when the declared length is over the limit.
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728'));
-        req.destroy();
+        // Not req.destroy(): the answer must reach the client first (see sendStatusUnread).
+        req.off('data', onData);
+        chunks.length = 0;
+        reject(tooLarge());
         return;
       }
       chunks.push(c);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+function tooLarge(): ApiError {
+  return new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${MAX_BODY_BYTES}`);
+}
+
+/**
+ * The answer to a request whose body was not read to its end: written whole at once, then the
+ * connection closes once the client has stopped sending, or after DRAIN_MS or DRAIN_MAX_BYTES.
+ */
+function sendStatusUnread(req: IncomingMessage, res: ServerResponse, status: Status): void {
+  const json = JSON.stringify(status);
+  res.writeHead(status.code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json), Connection: 'close' });
+  res.write(json);
+  let drained = 0;
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    res.end();
+  };
+  const timer = setTimeout(finish, DRAIN_MS);
+  req.on('data', (c: Buffer) => {
+    drained += c.length;
+    if (drained > DRAIN_MAX_BYTES) finish();
+  });
+  req.once('end', finish);
+  req.once('error', finish);
+  req.once('close', finish);
+  if (req.readableEnded) finish();
+  else req.resume();
+}
+
+const HEADER_TOO_LARGE = '431 Request Header Fields Too Large';
+const answeredSockets = new WeakSet<Duplex>();
+
+/**
+ * Requests the HTTP parser refuses (headers over MAX_HEADER_BYTES, malformed ones). Node's own
+ * handler writes the answer and destroys the socket at once, which resets the connection while
+ * the client is still sending, so it never reads the answer; this one half-closes and reads the
+ * rest away first, as Go's server (closeWriteAndWait) does, with Go's answer texts.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (answeredSockets.has(socket)) return;
+  answeredSockets.add(socket);
+  if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+  const text = err.code === 'HPE_HEADER_OVERFLOW' ? HEADER_TOO_LARGE : '400 Bad Request';
+  socket.end(`HTTP/1.1 ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+  const timer = setTimeout(() => socket.destroy(), DRAIN_MS);
+  socket.once('close', () => clearTimeout(timer));
+  socket.on('error', () => socket.destroy());
+  socket.resume();
 }
 
 async function readObjectBody(req: IncomingMessage): Promise<unknown> {
@@ -430,9 +581,13 @@ async function readObjectBody(req: IncomingMessage): Promise<unknown> {
 }
 
 function parseBody(raw: string, contentType: string | undefined): unknown {
-  const type = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();
+  const type = (contentType || 'application/json').split(';')[0].trim().toLowerCase();
   if (type.includes('protobuf')) {
     throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+  }
+  // kube-apiserver decodes only what its serializers read; text/plain, a form or */* is refused.
+  if (type !== 'application/json' && type !== 'application/yaml') {
+    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${OBJECT_MEDIA_TYPES}`);
   }
   if (!raw.trim()) throw badRequest('the body of the request is empty');
   if (type === 'application/yaml') {

@@ -133,7 +133,34 @@ function validatePod(pod: KObject, old?: KObject): StatusCause[] {
       causes.push({ reason: 'FieldValueRequired', field: `${at}.image`, message: 'Required value' });
     }
   });
+  causes.push(...validatePodEnums(spec));
   if (old) causes.push(...validatePodUpdate(pod, old));
+  return causes;
+}
+
+// kube-apiserver's supported values, in the order its messages list them (sets sorted, lists as written).
+const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
+const DNS_POLICIES = ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'];
+const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
+const PORT_PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
+
+/** The enums the nodes act on: a value they would not understand is never stored. */
+function validatePodEnums(spec: Json): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const check = (value: unknown, allowed: string[], field: string) => {
+    if (value === undefined || allowed.includes(value as string)) return;
+    causes.push({ reason: 'FieldValueNotSupported', field, message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${allowed.map((v) => `"${v}"`).join(', ')}` });
+  };
+  check(spec.restartPolicy, RESTART_POLICIES, 'spec.restartPolicy');
+  check(spec.dnsPolicy, DNS_POLICIES, 'spec.dnsPolicy');
+  for (const list of ['initContainers', 'containers'] as const) {
+    if (!Array.isArray(spec[list])) continue;
+    (spec[list] as Json[]).forEach((c, i) => {
+      if (typeof c !== 'object' || c === null) return;
+      check(c.imagePullPolicy, PULL_POLICIES, `spec.${list}[${i}].imagePullPolicy`);
+      if (Array.isArray(c.ports)) (c.ports as Json[]).forEach((p, j) => check(p?.protocol, PORT_PROTOCOLS, `spec.${list}[${i}].ports[${j}].protocol`));
+    });
+  }
   return causes;
 }
 

@@ -40,6 +40,8 @@ export interface PodContext {
   uid: string;
   namespace: string;
   name: string;
+  /** kubelet's hostname for the pod (podHostname in container-env.ts); the name when absent. */
+  hostname?: string;
   annotations: Record<string, string>;
   /** Directory of this pod on the node: emptyDir volumes live under `<podDir>/volumes/<name>`. */
   podDir: string;

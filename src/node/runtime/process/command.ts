@@ -25,7 +25,7 @@ export function containerArgv(spec: ContainerSpec, config: ImageConfig, env: Rec
 export function containerEnv(spec: ContainerSpec, config: ImageConfig, pod: PodContext, rootfs: string): Record<string, string> {
   const env: Record<string, string> = { ...(config.env ?? {}) };
   for (const e of spec.env ?? []) env[e.name] = expandVars(e.value ?? '', env);
-  env.HOSTNAME = pod.name;
+  env.HOSTNAME = pod.hostname ?? pod.name;
   env.HOME ??= rootfs;
   env.HOTPOD_ROOTFS = rootfs;
   const entries = (env.PATH ?? DEFAULT_PATH).split(':').filter(Boolean);
