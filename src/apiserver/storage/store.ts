@@ -43,6 +43,9 @@ interface PendingWrite {
 
 export class ExpiredError extends Error {}
 
+/** Stands in for an evicted event until the history array is compacted. */
+const EVICTED: StoreEvent = { type: 'DELETED', revision: 0, groupResource: '', object: { apiVersion: '', kind: '', metadata: {} } as KObject };
+
 export function objectKey(namespace: string | undefined, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
 }
@@ -287,6 +290,8 @@ export class Store {
       const oldest = this.history[this.historyStart];
       this.historyUsed -= this.eventBytes(oldest);
       this.oldestResumableRevision = oldest.revision;
+      // The slot is released now: until the array is compacted it would keep the object alive.
+      this.history[this.historyStart] = EVICTED;
       this.historyStart++;
     }
     // Compact the array now and then rather than shifting on every event.
