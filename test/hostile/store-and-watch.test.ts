@@ -72,6 +72,9 @@ describe('hostile input: store and watch', { timeout: 600_000 }, () => {
       await expectStatus(c, 'POST', CM, deepConfigMapText('too-deep', 500_000), { code: 400, reason: 'BadRequest', message: /exceeded max depth/ });
       await assertStillServes(c, before);
       await expectStatus(c, 'GET', `${CM}/too-deep`, undefined, { code: 404, reason: 'NotFound' });
+      // The name was never taken: a well-formed object of that name is created.
+      await expectStatus(c, 'POST', CM, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'too-deep' } }, { code: 201 });
+      await apiOk(c, 'DELETE', `${CM}/too-deep`);
     });
 
     it('refuses a YAML body nested too deep with 400', async () => {
@@ -125,6 +128,10 @@ describe('hostile input: store and watch', { timeout: 600_000 }, () => {
       w.close();
       w2.close();
       await assertStillServes(c);
+    });
+
+    it('a controller started afterwards becomes ready', async () => {
+      await assertControllerBecomesReady(c);
     });
   });
 
@@ -191,6 +198,7 @@ describe('hostile input: store and watch', { timeout: 600_000 }, () => {
       await recent.waitFor((evs) => evs.some((e) => e.type === 'DELETED' && e.object.metadata.name === 'rewritten'));
       recent.close();
       await assertStillServes(c, before);
+      await assertControllerBecomesReady(c);
     });
   });
 
@@ -229,6 +237,7 @@ describe('hostile input: store and watch', { timeout: 600_000 }, () => {
       later.close();
       await apiOk(c, 'DELETE', `${CM}/after-flood`);
       await assertStillServes(c, before);
+      await assertControllerBecomesReady(c);
     });
   });
 
