@@ -115,6 +115,17 @@ export function expired(message: string): ApiError {
   return new ApiError(410, 'Expired', message);
 }
 
+/**
+ * A read at a resourceVersion the store has not reached, after waiting for it: kube-apiserver's
+ * watch cache answers 504 with reason Timeout and asks the client to retry in a second.
+ */
+export function tooLargeResourceVersion(requested: number, current: number): ApiError {
+  return new ApiError(504, 'Timeout', `Too large resource version: ${requested}, current: ${current}`, {
+    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+    retryAfterSeconds: 1,
+  });
+}
+
 export function unauthorized(): ApiError {
   return new ApiError(401, 'Unauthorized', 'Unauthorized');
 }

@@ -29,6 +29,10 @@ export interface ControlPlaneOptions {
   inMemory?: boolean;
   /** Serve plain HTTP instead of HTTPS (benchmarks measuring the API without TLS). */
   insecureHttp?: boolean;
+  /** JSON bytes of objects the watch history keeps (default 64 MiB); older resourceVersions get 410. */
+  watchHistoryBytes?: number;
+  /** Bytes a watch may have queued for a client that does not read before it is closed (default 16 MiB). */
+  watchSendBufferBytes?: number;
   logger: Logger;
 }
 
@@ -52,7 +56,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const clientHost = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address;
   const creds = ensureCredentials(dataDir, [clientHost]);
 
-  const store = new Store({ file: opts.inMemory ? undefined : join(dataDir, 'state.db') });
+  const store = new Store({ file: opts.inMemory ? undefined : join(dataDir, 'state.db'), historyBytes: opts.watchHistoryBytes });
   const registry = new Registry();
   const objects = new ObjectService(store, registry);
   objects.refreshCrds();
@@ -67,7 +71,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const gc = new GarbageCollector(objects, opts.logger.child({ component: 'garbage-collector' }));
   gc.start();
   const stopServiceAccounts = startServiceAccounts(objects, opts.logger.child({ component: 'serviceaccounts' }));
-  const watches = new Watches(store);
+  const watches = new Watches(store, { sendBufferBytes: opts.watchSendBufferBytes, logger: opts.logger.child({ component: 'watch' }) });
   const http = new HttpServer({
     objects,
     watches,

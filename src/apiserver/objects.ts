@@ -16,7 +16,7 @@ import {
 } from './errors.js';
 import { Registry, storageKey } from './registry/registry.js';
 import { conversionFor } from './registry/conversion.js';
-import { checkBuiltinTypes } from './registry/decode.js';
+import { checkBodyDepth, checkBuiltinTypes, checkPatchedDepth } from './registry/decode.js';
 import { defaultBuiltin, initialStatus, validateBuiltin } from './registry/strategy.js';
 import { randomSuffix, validateSubdomain } from './registry/names.js';
 import { Store } from './storage/store.js';
@@ -254,12 +254,14 @@ export class ObjectService {
     if (type === PATCH_TYPES.strategic && !def.builtin) throw unsupportedMediaType();
     if (!Object.values(PATCH_TYPES).includes(type as never)) throw unsupportedMediaType();
     const patch = type === PATCH_TYPES.apply ? parseYamlBody(rawBody) : parseJsonBody(rawBody);
+    checkBodyDepth(patch);
     const current = this.store.get(storageKey(def), ns(def, namespace), name);
     if (!current) {
       if (type === PATCH_TYPES.apply && subresource === undefined) return this.create(def, namespace, patch, opts);
       throw notFound(def.group, def.resource, name);
     }
     const patched = this.applyPatch(def, type, this.present(def, current), patch);
+    checkPatchedDepth(patched);
     const next = this.checkBody(def, patched, namespace);
     if (next.metadata.name !== name) throw badRequest(`metadata.name: Invalid value: "${next.metadata.name}": field is immutable`);
     const uid = next.metadata.uid;

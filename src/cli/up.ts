@@ -37,7 +37,15 @@ export async function up(opts: UpOptions): Promise<void> {
   lockDataDir(opts.dataDir);
   let plane;
   try {
-    plane = await startControlPlane({ dataDir: opts.dataDir, port: opts.port, address: opts.address, inMemory: opts.inMemory, logger });
+    plane = await startControlPlane({
+      dataDir: opts.dataDir,
+      port: opts.port,
+      address: opts.address,
+      inMemory: opts.inMemory,
+      watchHistoryBytes: envBytes('HOTPOD_WATCH_HISTORY_BYTES'),
+      watchSendBufferBytes: envBytes('HOTPOD_WATCH_BUFFER_BYTES'),
+      logger,
+    });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') throw new Error(`port ${opts.port} on ${opts.address} is already in use (try --port 0 or another port)`);
@@ -111,4 +119,13 @@ export async function up(opts: UpOptions): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** A byte count from the environment (tests shrink the watch limits with these); unset: the default. */
+function envBytes(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} must be a positive number of bytes, got "${raw}"`);
+  return n;
 }

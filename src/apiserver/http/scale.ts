@@ -2,6 +2,7 @@
 
 import { badRequest, invalid } from '../errors.js';
 import { PATCH_TYPES, type ObjectService, type WriteOptions, parseJsonBody } from '../objects.js';
+import { checkBodyDepth } from '../registry/decode.js';
 import type { KObject, ResourceDef } from '../types.js';
 import { evalJsonPath } from '../tables/jsonpath.js';
 
@@ -54,13 +55,15 @@ export async function scaleUpdate(
 ): Promise<KObject> {
   const current = objects.get(def, namespace, name);
   const scale = toScale(def, current);
+  const body = parseJsonBody(raw);
+  checkBodyDepth(body);
   let next: Json;
   if (method === 'PUT') {
-    next = parseJsonBody(raw) as Json;
+    next = body as Json;
   } else {
     const type = contentType.split(';')[0].trim();
     const effective = type === PATCH_TYPES.strategic || type === PATCH_TYPES.apply ? PATCH_TYPES.merge : type;
-    next = objects.applyPatch({ ...def, builtin: false }, effective, scale, parseJsonBody(raw)) as Json;
+    next = objects.applyPatch({ ...def, builtin: false }, effective, scale, body) as Json;
   }
   // Go clients drop a zero replicas field (`"spec":{}`): absent means 0, as kube-apiserver reads it.
   const replicas = next?.spec?.replicas ?? 0;

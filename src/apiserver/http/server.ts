@@ -7,10 +7,10 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import YAML from 'yaml';
 import type { Logger } from 'pino';
-import { ApiError, badRequest, internalError, invalid, methodNotSupported, unauthorized, type Status, type StatusCause } from '../errors.js';
+import { ApiError, badRequest, internalError, invalid, methodNotSupported, tooLargeResourceVersion, unauthorized, type Status, type StatusCause } from '../errors.js';
 import { ObjectService, type DeleteOptions, type FieldValidation, type ListOptions } from '../objects.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from '../discovery.js';
-import { Watches } from '../watch.js';
+import { FUTURE_RV_WAIT_MS, Watches } from '../watch.js';
 import { parseRequestPath, type ResourceRequest } from './request-path.js';
 import { tableVersion, toTable, wantsTable } from '../tables/table.js';
 import { openapiV3Document, openapiV3Index, OPENAPI_V2_PROTOBUF_CONTENT_TYPE } from '../openapi/v3.js';
@@ -20,6 +20,7 @@ import { getScale, scaleUpdate } from './scale.js';
 import { bindPod } from './binding.js';
 import { proxyPodLog } from './pod-log.js';
 import { decodeProtobufDeleteOptions, decodeProtobufObject } from './protobuf.js';
+import { checkBodyDepth } from '../registry/decode.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { forbidden, type RbacAuthorizer } from '../auth/authorizer.js';
 import { requestAttributes } from '../auth/attributes.js';
@@ -300,9 +301,10 @@ export class HttpServer {
     }
   }
 
-  private list(req: IncomingMessage, res: ServerResponse, def: ResourceDef, namespace: string | undefined, q: URLSearchParams): void {
+  private async list(req: IncomingMessage, res: ServerResponse, def: ResourceDef, namespace: string | undefined, q: URLSearchParams): Promise<void> {
     const objects = this.opts.objects;
     checkListVersion(q);
+    await awaitResourceVersion(objects, q);
     const result = objects.list(def, namespace, listOptions(q));
     if (wantsTable(req.headers.accept)) {
       return sendJson(
@@ -323,7 +325,7 @@ export class HttpServer {
     sendRaw(res, 200, listJson(def, metadata, result.items.map((o) => objects.jsonOf(o))));
   }
 
-  private watch(req: IncomingMessage, res: ServerResponse, def: ResourceDef, namespace: string | undefined, q: URLSearchParams): void {
+  private watch(req: IncomingMessage, res: ServerResponse, def: ResourceDef, namespace: string | undefined, q: URLSearchParams): Promise<void> {
     const objects = this.opts.objects;
     const sendInitial = q.get('sendInitialEvents');
     if (sendInitial !== null && q.get('resourceVersionMatch') !== 'NotOlderThan') {
@@ -333,7 +335,7 @@ export class HttpServer {
     const timeout = q.get('timeoutSeconds');
     const opts = listOptions(q);
     const matches = objects.matcher(def, opts);
-    this.opts.watches.serve(res, {
+    return this.opts.watches.serve(res, {
       def,
       namespace,
       matches,
@@ -356,6 +358,14 @@ export class HttpServer {
         : undefined,
     });
   }
+}
+
+/** A list at a resourceVersion not yet reached waits for it as kube's watch cache does, then answers 504. */
+async function awaitResourceVersion(objects: ObjectService, q: URLSearchParams): Promise<void> {
+  const rv = Number(q.get('resourceVersion') ?? '');
+  if (!Number.isSafeInteger(rv) || rv <= objects.store.revision || q.get('resourceVersionMatch') === 'Exact') return;
+  const current = objects.store.revision;
+  if (!(await objects.store.waitForRevision(rv, FUTURE_RV_WAIT_MS))) throw tooLargeResourceVersion(rv, current);
 }
 
 function listJson(def: ResourceDef, metadata: Record<string, unknown>, parts: string[]): string {
@@ -576,8 +586,9 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
 
 async function readObjectBody(req: IncomingMessage): Promise<unknown> {
   const bytes = await readBodyBytes(req);
-  if ((req.headers['content-type'] ?? '').includes('protobuf')) return decodeProtobufObject(bytes);
-  return parseBody(bytes.toString('utf8'), req.headers['content-type']);
+  const body = (req.headers['content-type'] ?? '').includes('protobuf') ? decodeProtobufObject(bytes) : parseBody(bytes.toString('utf8'), req.headers['content-type']);
+  checkBodyDepth(body);
+  return body;
 }
 
 function parseBody(raw: string, contentType: string | undefined): unknown {
@@ -616,6 +627,7 @@ function sendRaw(res: ServerResponse, code: number, json: string, warnings: stri
 }
 
 function sendStatus(res: ServerResponse, status: Status): void {
+  if (status.details?.retryAfterSeconds) res.setHeader('Retry-After', String(status.details.retryAfterSeconds));
   sendJson(res, status.code, status);
 }
 

@@ -2,7 +2,7 @@
 // the wrong JSON type is a 400 BadRequest ("cannot unmarshal ... into Go struct field"), never
 // stored. Only fields hotpod and its users touch are described; others pass through.
 
-import { badRequest } from '../errors.js';
+import { ApiError, badRequest } from '../errors.js';
 import type { KObject, ResourceDef } from '../types.js';
 
 type Shape = 'string' | 'int' | 'bool' | 'map' | 'any' | { fields: Record<string, Shape> } | { items: Shape; go: string };
@@ -117,4 +117,44 @@ export function checkBuiltinTypes(def: ResourceDef, storage: string, obj: KObjec
     const err = check((obj as Record<string, unknown>)[field], sub, `${def.kind}.${field}`);
     if (err) throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: json: ${err}`);
   }
+}
+
+/**
+ * How deep a request body may nest arrays and objects (the top-level object counts as 1, as in
+ * Go's decoder). kube-apiserver's limit is 10,000; V8's default stack cannot walk that deep in
+ * the recursive steps every write takes (serialising, comparing, cloning, merging patches), so
+ * hotpod refuses sooner, before anything is stored.
+ */
+export const MAX_NESTING_DEPTH = 1000;
+
+/** Depth of a JSON value, walked without recursion; stops counting once past `limit`. */
+export function nestingDepth(value: unknown, limit = MAX_NESTING_DEPTH): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > deepest) deepest = depth;
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return deepest;
+}
+
+function exceededDepth(): string {
+  return `exceeded max depth of ${MAX_NESTING_DEPTH}`;
+}
+
+/** A decoded request body nested too deep: 400, as kube-apiserver's decoder refuses it. */
+export function checkBodyDepth(value: unknown): void {
+  if (nestingDepth(value) > MAX_NESTING_DEPTH) throw badRequest(`couldn't get version/kind; json parse error: ${exceededDepth()}`);
+}
+
+/** An object that a patch made too deep: 422 on the field "patch", as kube-apiserver answers a patched object it cannot decode. */
+export function checkPatchedDepth(value: unknown): void {
+  if (nestingDepth(value) <= MAX_NESTING_DEPTH) return;
+  const message = `Invalid value: "<patched object>": ${exceededDepth()}`;
+  throw new ApiError(422, 'Invalid', `"" is invalid: patch: ${message}`, { causes: [{ reason: 'FieldValueInvalid', message, field: 'patch' }] });
 }

@@ -27,7 +27,12 @@ export interface StoreOptions {
   file?: string;
   /** How many past events watches may resume from. */
   historySize?: number;
+  /** How many bytes of objects (their JSON) the event history may hold; the oldest go first. */
+  historyBytes?: number;
 }
+
+export const DEFAULT_HISTORY_SIZE = 20_000;
+export const DEFAULT_HISTORY_BYTES = 64 * 1024 * 1024;
 
 interface PendingWrite {
   groupResource: string;
@@ -37,6 +42,9 @@ interface PendingWrite {
 }
 
 export class ExpiredError extends Error {}
+
+/** Stands in for an evicted event until the history array is compacted. */
+const EVICTED: StoreEvent = { type: 'DELETED', revision: 0, groupResource: '', object: { apiVersion: '', kind: '', metadata: {} } as KObject };
 
 export function objectKey(namespace: string | undefined, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
@@ -51,8 +59,13 @@ export class Store {
   private readonly json = new WeakMap<KObject, string>();
   private readonly history: StoreEvent[] = [];
   private historyStart = 0; // index of the oldest kept event in `history`
+  /** JSON bytes of the objects of the kept events. */
+  private historyUsed = 0;
+  private readonly historyBytes: number;
   /** Watches may resume from any revision >= this one. */
   private oldestResumableRevision = 0;
+  /** The revision of the last event handed to listeners. */
+  private published = 0;
   private readonly historySize: number;
   private readonly listeners = new Set<StoreListener>();
   private readonly db?: Database.Database;
@@ -67,7 +80,8 @@ export class Store {
   private readonly revisionStmt?: Database.Statement;
 
   constructor(options: StoreOptions = {}) {
-    this.historySize = options.historySize ?? 20000;
+    this.historySize = options.historySize ?? DEFAULT_HISTORY_SIZE;
+    this.historyBytes = options.historyBytes ?? DEFAULT_HISTORY_BYTES;
     if (options.file) {
       ownerOnly(options.file);
       this.db = new Database(options.file);
@@ -96,6 +110,7 @@ export class Store {
       this.load();
     }
     this.oldestResumableRevision = this.revisionCounter;
+    this.published = this.revisionCounter;
   }
 
   private load(): void {
@@ -180,11 +195,14 @@ export class Store {
     const key = objectKey(object.metadata.namespace, object.metadata.name!);
     const bucket = this.bucket(groupResource);
     const previous = bucket.get(key);
-    if (!previous) this.keyOrder.delete(groupResource);
-    const revision = ++this.revisionCounter;
+    const revision = this.revisionCounter + 1;
     const stored: KObject = { ...object, metadata: { ...object.metadata, resourceVersion: String(revision) } };
+    // Serialised before anything changes: an object that cannot be written leaves memory and
+    // disk as they were, instead of a name that is taken yet unreadable.
+    const json = serialize(stored);
+    this.revisionCounter = revision;
+    if (!previous) this.keyOrder.delete(groupResource);
     bucket.set(key, stored);
-    const json = JSON.stringify(stored);
     this.json.set(stored, json);
     this.enqueue(
       { groupResource, key, revision, json },
@@ -199,10 +217,14 @@ export class Store {
     const bucket = this.bucket(groupResource);
     const previous = bucket.get(key);
     if (!previous) return Promise.resolve(object);
+    const revision = this.revisionCounter + 1;
+    const gone: KObject = { ...previous, metadata: { ...previous.metadata, resourceVersion: String(revision) } };
+    // Watches send the DELETED object as this text; made here so they never serialise it.
+    const json = serialize(gone);
+    this.revisionCounter = revision;
     bucket.delete(key);
     this.keyOrder.delete(groupResource);
-    const revision = ++this.revisionCounter;
-    const gone: KObject = { ...previous, metadata: { ...previous.metadata, resourceVersion: String(revision) } };
+    this.json.set(gone, json);
     this.enqueue({ groupResource, key, revision, json: null }, { type: 'DELETED', revision, groupResource, object: gone, previous });
     return this.durable().then(() => gone);
   }
@@ -246,16 +268,66 @@ export class Store {
 
   private publish(event: StoreEvent): void {
     this.history.push(event);
-    if (this.history.length - this.historyStart > this.historySize) {
-      this.oldestResumableRevision = this.history[this.historyStart].revision;
-      this.historyStart++;
-      // Compact the array now and then rather than shifting on every event.
-      if (this.historyStart > this.historySize) {
-        this.history.splice(0, this.historyStart);
-        this.historyStart = 0;
+    this.historyUsed += this.eventBytes(event);
+    this.trimHistory();
+    this.published = event.revision;
+    for (const l of this.listeners) {
+      // One failing listener must neither stop the others nor the flush that called it.
+      try {
+        l(event);
+      } catch {
+        // listeners own their errors (a watch closes itself); nothing to undo here
       }
     }
-    for (const l of this.listeners) l(event);
+  }
+
+  /** Oldest first, by count and by bytes; the newest event always stays. */
+  private trimHistory(): void {
+    while (
+      this.history.length - this.historyStart > 1 &&
+      (this.history.length - this.historyStart > this.historySize || this.historyUsed > this.historyBytes)
+    ) {
+      const oldest = this.history[this.historyStart];
+      this.historyUsed -= this.eventBytes(oldest);
+      this.oldestResumableRevision = oldest.revision;
+      // The slot is released now: until the array is compacted it would keep the object alive.
+      this.history[this.historyStart] = EVICTED;
+      this.historyStart++;
+    }
+    // Compact the array now and then rather than shifting on every event.
+    if (this.historyStart > 1024 && this.historyStart * 2 > this.history.length) {
+      this.history.splice(0, this.historyStart);
+      this.historyStart = 0;
+    }
+  }
+
+  private eventBytes(event: StoreEvent): number {
+    return this.json.get(event.object)?.length ?? 0;
+  }
+
+  /** Events and JSON bytes the history holds now (for tests and metrics). */
+  historyUsage(): { events: number; bytes: number; oldestResumableRevision: number } {
+    return { events: this.history.length - this.historyStart, bytes: this.historyUsed, oldestResumableRevision: this.oldestResumableRevision };
+  }
+
+  /**
+   * Resolves true once events up to `revision` are published (watchers can start there), or
+   * false after `timeoutMs`: kube-apiserver's watch cache waits the same way for a future
+   * resourceVersion before it answers "Too large resource version".
+   */
+  waitForRevision(revision: number, timeoutMs: number): Promise<boolean> {
+    if (this.published >= revision) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean): void => {
+        clearTimeout(timer);
+        unsubscribe();
+        resolve(ok);
+      };
+      const unsubscribe = this.subscribe((e) => {
+        if (e.revision >= revision) done(true);
+      });
+      const timer = setTimeout(() => done(false), timeoutMs);
+    });
   }
 
   /**
@@ -285,6 +357,17 @@ export class Store {
     if (this.pending.length) this.flush();
     this.closed = true;
     this.db?.close();
+  }
+}
+
+/** Thrown when an object cannot be written as JSON (e.g. nested beyond the engine's stack). */
+export class SerializeError extends Error {}
+
+function serialize(obj: KObject): string {
+  try {
+    return JSON.stringify(obj);
+  } catch (err) {
+    throw new SerializeError(`object cannot be stored: ${(err as Error).message}`);
   }
 }
 
