@@ -31,6 +31,8 @@ export interface ControlPlaneOptions {
   insecureHttp?: boolean;
   /** JSON bytes of objects the watch history keeps (default 64 MiB); older resourceVersions get 410. */
   watchHistoryBytes?: number;
+  /** How long an event stays in the watch history (default 5 minutes, kube's compaction interval). */
+  watchHistoryMaxAgeMs?: number;
   /** Bytes a watch may have queued for a client that does not read before it is closed (default 16 MiB). */
   watchSendBufferBytes?: number;
   logger: Logger;
@@ -56,7 +58,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const clientHost = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address;
   const creds = ensureCredentials(dataDir, [clientHost]);
 
-  const store = new Store({ file: opts.inMemory ? undefined : join(dataDir, 'state.db'), historyBytes: opts.watchHistoryBytes });
+  const store = new Store({ file: opts.inMemory ? undefined : join(dataDir, 'state.db'), historyBytes: opts.watchHistoryBytes, historyMaxAgeMs: opts.watchHistoryMaxAgeMs });
   const registry = new Registry();
   const objects = new ObjectService(store, registry);
   objects.refreshCrds();

@@ -179,6 +179,17 @@ describe('hostile input: store and watch', { timeout: 600_000 }, () => {
       assert.deepEqual(recent.map((e) => e.revision), revisions.slice(revisions.length - recent.length));
       store.close();
     });
+    it('drops events older than the history age, as etcd compaction does, so a steady write rate holds a steady history', async () => {
+      const store = new Store({ historyMaxAgeMs: 200 });
+      const first = await store.put('/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'ns', name: 'aged' }, data: { n: '0' } });
+      assert.equal(store.historyUsage().events, 1);
+      await new Promise((r) => setTimeout(r, 300));
+      const second = await store.put('/configmaps', { ...first, data: { n: '1' } });
+      assert.equal(store.historyUsage().events, 1, 'the older event was dropped when the newer came');
+      assert.throws(() => store.eventsSince('/configmaps', Number(first.metadata.resourceVersion) - 1), ExpiredError);
+      assert.deepEqual(store.eventsSince('/configmaps', Number(first.metadata.resourceVersion)).map((e) => e.revision), [Number(second.metadata.resourceVersion)]);
+      store.close();
+    });
   });
 
   describe('watch history', () => {

@@ -29,10 +29,15 @@ export interface StoreOptions {
   historySize?: number;
   /** How many bytes of objects (their JSON) the event history may hold; the oldest go first. */
   historyBytes?: number;
+  /** How long an event stays resumable (kube-apiserver compacts etcd every 5 minutes). */
+  historyMaxAgeMs?: number;
 }
 
 export const DEFAULT_HISTORY_SIZE = 20_000;
 export const DEFAULT_HISTORY_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_HISTORY_MAX_AGE_MS = 5 * 60_000;
+/** How often an idle store drops events past their age, so that memory falls back after a burst. */
+const HISTORY_SWEEP_MS = 30_000;
 
 interface PendingWrite {
   groupResource: string;
@@ -59,6 +64,10 @@ export class Store {
   private readonly json = new WeakMap<KObject, string>();
   private readonly history: StoreEvent[] = [];
   private historyStart = 0; // index of the oldest kept event in `history`
+  /** When each event of `history` was published (same indices). */
+  private readonly historyTimes: number[] = [];
+  private readonly historyMaxAgeMs: number;
+  private readonly historySweep: NodeJS.Timeout;
   /** JSON bytes of the objects of the kept events. */
   private historyUsed = 0;
   private readonly historyBytes: number;
@@ -82,6 +91,9 @@ export class Store {
   constructor(options: StoreOptions = {}) {
     this.historySize = options.historySize ?? DEFAULT_HISTORY_SIZE;
     this.historyBytes = options.historyBytes ?? DEFAULT_HISTORY_BYTES;
+    this.historyMaxAgeMs = options.historyMaxAgeMs ?? DEFAULT_HISTORY_MAX_AGE_MS;
+    this.historySweep = setInterval(() => this.trimHistory(), HISTORY_SWEEP_MS);
+    this.historySweep.unref();
     if (options.file) {
       ownerOnly(options.file);
       this.db = new Database(options.file);
@@ -268,6 +280,7 @@ export class Store {
 
   private publish(event: StoreEvent): void {
     this.history.push(event);
+    this.historyTimes.push(Date.now());
     this.historyUsed += this.eventBytes(event);
     this.trimHistory();
     this.published = event.revision;
@@ -281,11 +294,15 @@ export class Store {
     }
   }
 
-  /** Oldest first, by count and by bytes; the newest event always stays. */
+  /**
+   * Oldest first, by count, by bytes and by age (as etcd compaction makes old revisions
+   * unreachable, so a steady write rate holds a steady history); the newest event always stays.
+   */
   private trimHistory(): void {
+    const tooOld = Date.now() - this.historyMaxAgeMs;
     while (
       this.history.length - this.historyStart > 1 &&
-      (this.history.length - this.historyStart > this.historySize || this.historyUsed > this.historyBytes)
+      (this.history.length - this.historyStart > this.historySize || this.historyUsed > this.historyBytes || this.historyTimes[this.historyStart]! < tooOld)
     ) {
       const oldest = this.history[this.historyStart];
       this.historyUsed -= this.eventBytes(oldest);
@@ -297,6 +314,7 @@ export class Store {
     // Compact the array now and then rather than shifting on every event.
     if (this.historyStart > 1024 && this.historyStart * 2 > this.history.length) {
       this.history.splice(0, this.historyStart);
+      this.historyTimes.splice(0, this.historyStart);
       this.historyStart = 0;
     }
   }
@@ -356,6 +374,7 @@ export class Store {
     if (this.closed) return;
     if (this.pending.length) this.flush();
     this.closed = true;
+    clearInterval(this.historySweep);
     this.db?.close();
   }
 }
