@@ -14,6 +14,7 @@ import { GarbageCollector } from './controllers/garbage-collector.js';
 import { startServiceAccounts } from './controllers/service-accounts.js';
 import { ClusterRoleAggregator } from './controllers/cluster-role-aggregation.js';
 import { startTokenSecrets } from './controllers/token-secrets.js';
+import { startEventTtl } from './controllers/event-ttl.js';
 import { ensureCredentials, kubeconfigYaml } from './pki.js';
 import { ApiError } from './errors.js';
 import { Authenticator } from './auth/authenticator.js';
@@ -31,6 +32,8 @@ export interface ControlPlaneOptions {
   insecureHttp?: boolean;
   /** JSON bytes of objects the watch history keeps (default 64 MiB); older resourceVersions get 410. */
   watchHistoryBytes?: number;
+  /** How long an Event object lives after its last write (default an hour, kube's --event-ttl). */
+  eventTtlMs?: number;
   /** How long an event stays in the watch history (default 5 minutes, kube's compaction interval). */
   watchHistoryMaxAgeMs?: number;
   /** Bytes a watch may have queued for a client that does not read before it is closed (default 16 MiB). */
@@ -73,6 +76,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const gc = new GarbageCollector(objects, opts.logger.child({ component: 'garbage-collector' }));
   gc.start();
   const stopServiceAccounts = startServiceAccounts(objects, opts.logger.child({ component: 'serviceaccounts' }));
+  const stopEventTtl = startEventTtl(store, opts.logger.child({ component: 'event-ttl' }), { ttlMs: opts.eventTtlMs });
   const watches = new Watches(store, { sendBufferBytes: opts.watchSendBufferBytes, logger: opts.logger.child({ component: 'watch' }) });
   const http = new HttpServer({
     objects,
@@ -101,6 +105,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       closed = true;
       gc.stop();
       stopServiceAccounts();
+      stopEventTtl();
       authorizer.stop();
       aggregator.stop();
       stopTokenSecrets();
