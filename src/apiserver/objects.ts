@@ -28,6 +28,7 @@ import { jsonMergePatch } from './patch/merge.js';
 import { applyJsonPatch } from './patch/json.js';
 import { strategicMergePatch } from './patch/strategic.js';
 import { validateCrd } from './schema/crd.js';
+import { rfc3339 } from '../util/time.js';
 
 type Json = Record<string, any>;
 
@@ -77,7 +78,7 @@ export function nowTimestamp(): string {
   const second = Math.floor(Date.now() / 1000);
   if (second !== lastSecond) {
     lastSecond = second;
-    lastTimestamp = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    lastTimestamp = rfc3339(second * 1000);
   }
   return lastTimestamp;
 }
@@ -327,7 +328,7 @@ export class ObjectService {
     if (finalizers.length === 0 && grace === 0 && !namespaceContent) return this.remove(def, current, opts);
 
     const marked: KObject = structuredClone(current);
-    const when = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const when = rfc3339(Date.now() + grace * 1000);
     marked.metadata.deletionTimestamp = when;
     marked.metadata.deletionGracePeriodSeconds = grace;
     marked.metadata.finalizers = finalizers.length ? finalizers : undefined;

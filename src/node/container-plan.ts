@@ -6,6 +6,7 @@
 import { type BackoffEntry, type BackoffPolicy, backoffUntil, goDuration } from './backoff.js';
 import type { ContainerInfo } from './runtime/types.js';
 import type { ContainerState, ContainerView, TerminatedState } from './pod-status.js';
+import { rfc3339 } from '../util/time.js';
 
 export interface ContainerRecord {
   name: string;
@@ -72,7 +73,7 @@ const RETRIED_AFTER_BACKOFF = new Set(['CreateContainerError', 'CreateContainerC
 /** Kubernetes times have whole seconds; runtimes may report milliseconds. */
 export function seconds(time: string): string {
   const t = Date.parse(time);
-  return Number.isNaN(t) ? time : new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return Number.isNaN(t) ? time : rfc3339(t);
 }
 
 /** The next step for one container. Pure. */

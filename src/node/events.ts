@@ -11,6 +11,7 @@
 
 import { TokenBucket } from '../util/token-bucket.js';
 import type { KubeClient } from './kube-client.js';
+import { rfc3339 } from '../util/time.js';
 
 type Json = Record<string, any>;
 
@@ -77,7 +78,7 @@ export class EventRecorder {
   pod(pod: Json, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string, at?: bigint): void {
     if (this.inFlight >= MAX_IN_FLIGHT && !this.rate) return;
     if (this.rate && this.queue.length >= MAX_QUEUED) return;
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = rfc3339();
     const namespace: string = pod.metadata?.namespace ?? 'default';
     const key = [pod.metadata?.uid, fieldPath ?? '', type, reason, message].join('\u0000');
     const repeat = this.seen.get(key);

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import { isStatus, type KubeClient } from './kube-client.js';
 import { HOT_PATCH_LABEL, type NodeDescription, nodeObject, nodeStatus } from './node-object.js';
+import { microTime, rfc3339 } from '../util/time.js';
 
 type Json = Record<string, any>;
 
@@ -18,9 +19,6 @@ export interface HeartbeatOptions {
 
 export const DEFAULT_HEARTBEAT: HeartbeatOptions = { leaseRenewMs: 10_000, statusUpdateMs: 20_000 };
 
-const rfc3339 = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-/** Leases carry MicroTime: RFC 3339 with microseconds. */
-const microTime = () => new Date().toISOString().replace(/Z$/, '000Z');
 
 export class NodeHeartbeat {
   private nodeUid = '';

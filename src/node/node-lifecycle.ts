@@ -8,13 +8,13 @@
 import type { Logger } from 'pino';
 import { isStatus, type KubeClient } from './kube-client.js';
 import { LEASE_NAMESPACE } from './node-heartbeat.js';
+import { rfc3339 } from '../util/time.js';
 
 type Json = Record<string, any>;
 
 export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
 const CHECK_EVERY_MS = 5000;
 
-const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 function lastRenewal(lease: Json | undefined, node: Json): number {
   const renew = Date.parse(lease?.spec?.renewTime ?? '');

@@ -18,6 +18,7 @@ import { type ContainerView, type PodView, type TerminatedState, podStatus, stat
 import { Prober } from './prober.js';
 import { runtimeChoiceMessage, runtimeFor } from './runtimes.js';
 import { type ContainerInfo, type ContainerRuntime, type ContainerSpec, ContainerStartError, type ExitInfo, ImagePullError, type PodContext } from './runtime/types.js';
+import { rfc3339 } from '../util/time.js';
 
 type Json = Record<string, any>;
 
@@ -74,8 +75,6 @@ interface PodState {
   /** Our last status write and the resourceVersion it was based on. */
   lastWrite?: { baseRV: string; status: Json };
 }
-
-const rfc3339 = (ms = Date.now()) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /**
  * What a PUT on pods/status needs: the server takes only the status from it (and the

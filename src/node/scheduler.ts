@@ -9,6 +9,7 @@ import { runInformer, type RunningInformer } from './informer.js';
 import type { PodFeed } from './pod-feed.js';
 import { isStatus, type KubeClient } from './kube-client.js';
 import { type NodeUsage, type PodRequests, placePod, podRequests } from './placement.js';
+import { rfc3339 } from '../util/time.js';
 
 type Json = Record<string, any>;
 
@@ -16,7 +17,6 @@ export const SCHEDULER_NAME = 'default-scheduler';
 const MAX_BINDS_IN_FLIGHT = 32;
 const RETRY_MS = 1000;
 
-const rfc3339 = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 function finished(pod: Json): boolean {
   return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';

@@ -21,6 +21,7 @@ import {
   updatePodPatch,
   type UpdateMethod,
 } from './in-place.js';
+import { rfc3339 } from '../util/time.js';
 
 type Json = Record<string, any>;
 
@@ -89,7 +90,7 @@ export function imagesToChange(pod: Json, wanted: Record<string, string>): Recor
 }
 
 export function nextPodUpdateStep(pod: Json, target: PodUpdateTarget, now: number): PodUpdateStep {
-  const nowIso = new Date(now).toISOString().replace(/\.\d+Z$/, 'Z');
+  const nowIso = rfc3339(now);
   const updating = podIsUpdating(pod);
   const atRevision = podRevision(pod) === target.revision;
   const images = imagesToChange(pod, target.images);

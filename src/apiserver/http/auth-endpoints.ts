@@ -11,6 +11,7 @@ import { API_AUDIENCE, type BoundRef, type TokenSigner } from '../auth/tokens.js
 import type { RequestAttributes } from '../auth/attributes.js';
 import type { UserInfo } from '../auth/user.js';
 import type { Authenticator } from '../auth/authenticator.js';
+import { rfc3339 } from '../../util/time.js';
 
 type Json = Record<string, any>;
 
@@ -43,7 +44,7 @@ export async function requestToken(objects: ObjectService, signer: TokenSigner, 
     apiVersion: 'authentication.k8s.io/v1',
     metadata: { name, namespace, creationTimestamp: null },
     spec: { audiences, expirationSeconds, boundObjectRef: spec.boundObjectRef ?? null },
-    status: { token, expirationTimestamp: new Date(claims.exp * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') },
+    status: { token, expirationTimestamp: rfc3339(claims.exp * 1000) },
   };
 }
 

@@ -7,6 +7,7 @@ import { evalJsonPath } from './jsonpath.js';
 import { type Cell, type Printer, type Rec, AGE_DESCRIPTION, ageColumn, ageOf, column, nameColumn, num, parseTime, rec, recs, since, str } from './fields.js';
 import { podPrinter } from './pod.js';
 import { labelSelectorToString } from '../selectors/labels.js';
+import { rfc3339 } from '../../util/time.js';
 
 const nameOf = (obj: KObject): string => str(obj.metadata?.name);
 
@@ -116,7 +117,7 @@ function keyCount(v: unknown): number {
 /** Go's zero time is what an object without creationTimestamp prints as. */
 function createdAt(o: KObject): string {
   const t = parseTime(o.metadata?.creationTimestamp);
-  return t === undefined ? '0001-01-01T00:00:00Z' : new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return t === undefined ? '0001-01-01T00:00:00Z' : rfc3339(t);
 }
 
 /** `kind.group/name` of the controlling owner, the way resource names are written on the command line. */

@@ -20,6 +20,7 @@
 import { createHash } from 'node:crypto';
 import { scaledValue as intOrPercent } from '../../api/intstr.js';
 import { PAUSED_BY_CANARY_STEP, PAUSED_BY_HOOK_STEP } from './names.js';
+import { rfc3339 } from '../../util/time.js';
 
 type Json = Record<string, any>;
 
@@ -113,10 +114,6 @@ function describeStep(step: CanaryStepSpec | undefined): string {
     case 'hook':
       return `hook ${step.hook?.templateName ?? ''}`.trim();
   }
-}
-
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
 export function planCanary(input: CanaryInput): CanaryDecision {

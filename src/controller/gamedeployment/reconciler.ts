@@ -57,6 +57,7 @@ import {
 import { planPods, rolloutBudget, type PlanPod, type UpdateType } from './plan.js';
 import { newPodName } from './pod-names.js';
 import { computeStatus, setCondition, type Condition } from './status.js';
+import { rfc3339 } from '../../util/time.js';
 
 type Json = Record<string, any>;
 
@@ -433,6 +434,3 @@ function mostCommon(values: string[]): string | undefined {
   return best;
 }
 
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
-}

@@ -24,6 +24,7 @@ import {
 import type { ApiWriter } from '../workload/index.js';
 import { desiredStatus, observedState, podMirrorPatch, stateToReport } from './gameserver-state.js';
 import { GS_KIND, GSS_API_VERSION } from './labels.js';
+import { rfc3339 } from '../../util/time.js';
 
 type Json = Record<string, any>;
 
@@ -95,7 +96,7 @@ export class GameServerReconciler implements Reconciler {
       }
     }
 
-    const nowIso = new Date(now).toISOString().replace(/\.\d+Z$/, 'Z');
+    const nowIso = rfc3339(now);
     const want = desiredStatus(gs.spec, gs.status, report.state, pod, nowIso);
     const have = (gs.status ?? {}) as Json;
     if (Object.keys(want).some((f) => !deepEqual(want[f], have[f])) || (have.podStatus && !want.podStatus)) {

@@ -64,6 +64,7 @@ import { GS_KIND, GSS_API_VERSION, GSS_KIND, OWNER_GSS_LABEL, POD_NAME_LABEL, or
 import { updateOrder } from './ordering.js';
 import { planScale, replicasAfterKill, reserveIdsWith, type Member } from './scale-plan.js';
 import { setStatus, type SetCondition } from './set-status.js';
+import { rfc3339 } from '../../util/time.js';
 
 type Json = Record<string, any>;
 
@@ -588,10 +589,6 @@ export class GameServerSetReconciler implements Reconciler {
     const now = rfc3339(this.now());
     return [...others, { type: IN_PLACE_UPDATE_BLOCKED, status: 'True', reason: 'NotInPlaceUpdatable', message, lastTransitionTime: now }];
   }
-}
-
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
 /** The pod template part of gameServerTemplate (what revisions hash and pods are made from). */

@@ -11,6 +11,7 @@ import { realClock, type Clock } from '../../util/clock.js';
 import { isNotFound, MERGE_PATCH, type ObjectClient } from './object-client.js';
 import type { KubeObject } from './objects.js';
 import { TokenBucket } from './rate-limit.js';
+import { rfc3339 } from '../../util/time.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -205,7 +206,7 @@ export class EventRecorder {
 
   /** metav1.Time: RFC 3339 in whole seconds. */
   private timestamp(): string {
-    return new Date(this.clock.now()).toISOString().replace(/\.\d+Z$/, 'Z');
+    return rfc3339(this.clock.now());
   }
 
   private slot(): Promise<void> {

@@ -38,6 +38,7 @@ export { Controller, type Reconciler, type ReconcileContext, type ReconcileResul
 export { Expectations, resourceVersionAtLeast, type ExpectationsOptions, type PendingExpectation } from './expectations.js';
 export { EventRecorder, type EventRecorderOptions, type EventType } from './event-recorder.js';
 export { realClock, FakeClock, type Clock } from '../../util/clock.js';
+export { microTime } from '../../util/time.js';
 export {
   keyString,
   parseKey,
@@ -57,7 +58,6 @@ export {
   LeaderElector,
   decideLease,
   releasedLease,
-  microTime,
   defaultIdentity,
   validateLeaderElection,
   LEASE_API_VERSION,

@@ -17,6 +17,7 @@ import { pino, type Logger } from 'pino';
 import { isAlreadyExists, isConflict, isNotFound, type ObjectClient } from './object-client.js';
 import type { KubeObject } from './objects.js';
 import { InterruptibleSleep } from './interruptible-sleep.js';
+import { microTime } from '../../util/time.js';
 
 export const LEASE_API_VERSION = 'coordination.k8s.io/v1';
 export const LEASE_KIND = 'Lease';
@@ -80,11 +81,6 @@ export function decideLease(input: DecideLeaseInput): LeaseDecision {
 export function releasedLease(current: LeaseSpec, nowMs: number): LeaseSpec {
   const now = microTime(nowMs);
   return { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: current.leaseTransitions ?? 0 };
-}
-
-/** A metav1.MicroTime: `2026-01-02T03:04:05.123000Z`. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
 /** `<hostname>_<random>`, as controller-runtime names its candidates. */

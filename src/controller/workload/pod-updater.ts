@@ -16,6 +16,7 @@ import { finishInPlacePatch } from '../../update/in-place.js';
 import { isNotFound, STRATEGIC_MERGE_PATCH, type ControllerMetrics, type EventRecorder, type Expectations, type KubeObject } from '../runtime/index.js';
 import type { ApiWriter } from './api-writer.js';
 import { ownerKey, type WorkloadOwner } from './owner.js';
+import { rfc3339 } from '../../util/time.js';
 
 export interface PodUpdaterOptions {
   writer: ApiWriter;
@@ -125,7 +126,7 @@ export class PodUpdater {
    */
   async markInService(owner: WorkloadOwner, pod: KubeObject): Promise<boolean> {
     if (!needsReadinessCondition(pod)) return false;
-    const now = new Date(this.now()).toISOString().replace(/\.\d+Z$/, 'Z');
+    const now = rfc3339(this.now());
     return undefined !== await this.write(owner, pod, 'set InPlaceUpdateReady True', () =>
       this.writer.patch('v1', 'Pod', podKey(pod), finishInPlacePatch(now), { contentType: STRATEGIC_MERGE_PATCH, status: true, purpose: 'markInService' }),
     );

@@ -23,6 +23,7 @@ import { createHash } from 'node:crypto';
 import { parseImageReference, repositoryOf } from '../image-reference.js';
 import type { ContainerInfo, ContainerRuntime, ContainerSpec, ExitInfo, PodContext, ProbeKind, ProbeSpec } from './types.js';
 import { ImagePullError } from './types.js';
+import { rfc3339 } from '../../util/time.js';
 
 export const SIM_ANNOTATION_PREFIX = 'sim.hotpod.dev/';
 /** Images under this registry cannot be pulled. */
@@ -104,7 +105,6 @@ interface SimContainer {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export class SimulatedRuntime implements ContainerRuntime {
   readonly name = 'simulated';
