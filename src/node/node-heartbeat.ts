@@ -19,7 +19,6 @@ export interface HeartbeatOptions {
 
 export const DEFAULT_HEARTBEAT: HeartbeatOptions = { leaseRenewMs: 10_000, statusUpdateMs: 20_000 };
 
-
 export class NodeHeartbeat {
   private nodeUid = '';
   private timers: NodeJS.Timeout[] = [];
