@@ -12,7 +12,6 @@ type Json = Record<string, any>;
 
 const configError = (message: string) => new ContainerStartError(message, 'CreateContainerConfigError');
 
-/** `metadata.labels['app']` and the other fieldRef paths kubelet supports. */
 /** Linux's limit (HOST_NAME_MAX 64 with its NUL), which kubelet keeps. */
 const HOSTNAME_MAX = 63;
 
@@ -26,6 +25,7 @@ export function podHostname(pod: Json): string {
   return hostname.slice(0, HOSTNAME_MAX).replace(/[-.]+$/, '');
 }
 
+/** `metadata.labels['app']` and the other fieldRef paths kubelet supports. */
 export function podField(pod: Json, path: string, node: { name: string; hostIP: string; podIP: string }): string | undefined {
   const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
   if (m) return pod.metadata?.[m[1]!]?.[m[2]!] ?? '';

@@ -36,7 +36,11 @@ import {
   nextAvailableInMs,
   podFromTemplate,
   slowStart,
-  type ApiWriter, type PodUpdater, type Revisions, type WorkloadOwner } from '../workload/index.js';
+  type ApiWriter,
+  type PodUpdater,
+  type Revisions,
+  type WorkloadOwner,
+} from '../workload/index.js';
 import { absolutePartition, planCanary } from './canary.js';
 import {
   CONDITION_FAILED_SCALE,
