@@ -8,6 +8,7 @@ process.env.HOTPOD_NODES = '0';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
+import tls from 'node:tls';
 import { api, apiOk, startCluster, type Cluster } from '../helpers/cluster.js';
 import { assertControllerBecomesReady, assertStillServes, expectStatus, snapshot, type StoreSnapshot } from './helpers.js';
 
@@ -235,6 +236,38 @@ describe('hostile requests to the API server', { timeout: 180_000 }, () => {
     }
     const fine = await apiOk(c, 'POST', `${PODS}?dryRun=All`, pod('fine', { restartPolicy: 'OnFailure', dnsPolicy: 'Default' }, { imagePullPolicy: 'Never', ports: [{ containerPort: 53, protocol: 'UDP' }] }));
     assert.equal(fine.spec.restartPolicy, 'OnFailure');
+    await assertStillServes(c, base);
+  });
+
+  it('answers writes pipelined behind a big answer still being written on the same TLS connection', async () => {
+    // Pipelined: a list of megabytes the client does not read yet, then two big writes. The server
+    // is still writing the list when it parses the writes' headers, so it pauses reading; it must
+    // parse them whole once the client reads, never failing a request because its parser paused.
+    for (let i = 0; i < 6; i++) await apiOk(c, 'POST', CM, configMap(`bulk-${i}`, { data: { blob: 'b'.repeat(900_000) } }));
+    const url = new URL(c.url);
+    const head = (method: string, extra: string) => `${method} ${CM} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${c.token}\r\n${extra}`;
+    const names = ['pipelined-0', 'pipelined-1'];
+    // The last asks the server to close the connection once it has answered: the end of the answers.
+    const writes = names.map((name, i) => {
+      const body = JSON.stringify(configMap(name, { data: { blob: 'p'.repeat(400_000) } }));
+      const close = i === names.length - 1 ? 'Connection: close\r\n' : '';
+      return head('POST', `Content-Type: application/json\r\n${close}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    });
+    const statuses = await new Promise<number[]>((resolve, reject) => {
+      let text = '';
+      const socket = tls.connect({ host: url.hostname, port: Number(url.port), ca: c.caPem, servername: 'localhost' }, () => {
+        socket.pause();
+        socket.write(head('GET', 'Accept: application/json\r\n\r\n') + writes.join(''));
+        setTimeout(() => socket.resume(), 300);
+      });
+      socket.setEncoding('latin1');
+      socket.on('data', (d: string) => (text += d));
+      socket.on('error', reject);
+      socket.on('close', () => resolve([...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]))));
+    });
+    assert.deepEqual(statuses, [200, 201, 201]);
+    for (const name of names) assert.equal((await apiOk(c, 'GET', `${CM}/${name}`)).data.blob.length, 400_000);
+    for (const name of [...names, ...[0, 1, 2, 3, 4, 5].map((i) => `bulk-${i}`)]) await apiOk(c, 'DELETE', `${CM}/${name}`);
     await assertStillServes(c, base);
   });
 

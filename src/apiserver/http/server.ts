@@ -4,6 +4,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import YAML from 'yaml';
 import type { Logger } from 'pino';
@@ -73,6 +74,7 @@ export class HttpServer {
     this.server = opts.tls ? https.createServer({ ...options, key: opts.tls.key, cert: opts.tls.cert }, handler) : http.createServer(options, handler);
     this.server.keepAliveTimeout = 65_000;
     this.server.on('clientError', answerClientError);
+    if (opts.tls) this.server.on('secureConnection', parseFromTheStream);
   }
 
   listen(port: number, address: string): Promise<AddressInfo> {
@@ -631,3 +633,16 @@ function sendStatus(res: ServerResponse, status: Status): void {
   sendJson(res, status.code, status);
 }
 
+/**
+ * Node's HTTP server hands a TLS socket to its parser in C++. When a request arrives while the
+ * answer to the one before is still being written (pipelined, or simply before the write's drain
+ * is seen), the server pauses the socket, but the TLS layer still hands over every record it has
+ * already decrypted, and the paused parser fails them with HPE_PAUSED: the client gets 400 for a
+ * valid request. A 'data' listener makes the server parse from the socket's stream instead, which
+ * holds those records until the socket resumes.
+ */
+function parseFromTheStream(socket: TLSSocket): void {
+  socket.on('data', ignore);
+}
+
+function ignore(): void {}
