@@ -8,7 +8,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ImageStore } from '../src/node/images/index.js';
-import { JSON_PATCH, type ObjectClient } from '../src/controller/runtime/index.js';
+import { JSON_PATCH, type KubeClient } from '../src/controller/runtime/index.js';
 import { projectRoot } from './common.js';
 
 type Json = Record<string, any>;
@@ -169,7 +169,7 @@ class Player {
 }
 
 export interface SessionsOptions {
-  objects: ObjectClient;
+  objects: KubeClient;
   policy: Policy;
   namespace: string;
   servers: number;

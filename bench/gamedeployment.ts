@@ -19,7 +19,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startController, type RunningController } from '../src/controller/index.js';
-import { createClients, type ObjectClient } from '../src/controller/runtime/index.js';
+import { KubeClient } from '../src/kube/index.js';
 import { measureRollout, startRolloutCluster, type RolloutResult } from './rollout.js';
 import { envInt } from './common.js';
 
@@ -58,7 +58,7 @@ interface Result extends RolloutResult {
   type: string;
 }
 
-async function rollout(objects: ObjectClient, controller: RunningController, type: string): Promise<Result> {
+async function rollout(objects: KubeClient, controller: RunningController, type: string): Promise<Result> {
   const name = `bench-${type.toLowerCase()}`;
   const result = await measureRollout({
     objects,
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   const cluster = await startRolloutCluster(dataDir, PODS);
   const logger = pino({ level: VERBOSE ? 'info' : 'warn' }, pino.destination(2));
   const controller = await startController({ kubeconfig: cluster.kubeconfigPath, logger });
-  const { objects } = createClients({ kubeconfig: cluster.kubeconfigPath });
+  const objects = new KubeClient({ kubeconfig: cluster.kubeconfigPath });
   try {
     await objects.createObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
     const results: Result[] = [];

@@ -24,7 +24,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startController, type RunningController } from '../src/controller/index.js';
-import { createClients, type ObjectClient } from '../src/controller/runtime/index.js';
+import { KubeClient } from '../src/kube/index.js';
 import { measureRollout, startRolloutCluster, waitUntil, type RolloutResult } from './rollout.js';
 import { envInt } from './common.js';
 import { busyWarning, cpuMeter, type CpuSpan } from './cpu.js';
@@ -71,7 +71,7 @@ interface Result extends RolloutResult {
   cpu: CpuSpan;
 }
 
-async function rollout(objects: ObjectClient, controller: RunningController, policy: string, clusterPid: number): Promise<Result> {
+async function rollout(objects: KubeClient, controller: RunningController, policy: string, clusterPid: number): Promise<Result> {
   const name = `bench-${policy.toLowerCase()}`;
   let cpu!: () => CpuSpan;
   let span!: CpuSpan;
@@ -98,7 +98,7 @@ interface Memory {
 }
 
 /** The controller's memory, alone in its own process, at 0 and at MEMORY_PODS GameServers. */
-async function controllerMemory(kubeconfig: string, objects: ObjectClient): Promise<{ idle: Memory; loaded: Memory; gc: boolean }> {
+async function controllerMemory(kubeconfig: string, objects: KubeClient): Promise<{ idle: Memory; loaded: Memory; gc: boolean }> {
   const script = new URL('./controller-process.js', import.meta.url);
   const child = fork(script, [kubeconfig], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
   const cluster = await startRolloutCluster(dataDir, Math.max(PODS, MEMORY_PODS));
   const logger = pino({ level: VERBOSE ? 'info' : 'warn' }, pino.destination(2));
   const controller = await startController({ kubeconfig: cluster.kubeconfigPath, logger });
-  const { objects } = createClients({ kubeconfig: cluster.kubeconfigPath });
+  const objects = new KubeClient({ kubeconfig: cluster.kubeconfigPath });
   let controllerStopped = false;
   try {
     await objects.createObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });

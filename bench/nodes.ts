@@ -33,8 +33,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startNodesThread, type NodesThread, type NodesThreadOptions } from '../src/node/thread.js';
-import { KubeClient } from '../src/node/kube-client.js';
-import { runInformer } from '../src/node/informer.js';
+import { Informer, KubeClient } from '../src/kube/index.js';
 import { envInt, envIntOrZero, spawnHotpodUp, type RunningHotpod } from './common.js';
 import { busyWarning, cpuMeter, threadCpuSeconds, threadCpuSpan, type CpuSpan } from './cpu.js';
 
@@ -104,22 +103,18 @@ async function watchPods(client: KubeClient, logger: pino.Logger) {
     return t;
   };
   let onChange = () => {};
-  const informer = runInformer<Json>(
-    client,
-    `/api/v1/namespaces/${NS}/pods`,
-    {},
-    (p) => {
-      const t = timesOf(p.metadata.name);
-      if (p.spec?.nodeName && t.bound === undefined) t.bound = performance.now();
-      if (p.metadata.deletionTimestamp === undefined && (p.status?.conditions ?? []).some((c: Json) => c.type === 'Ready' && c.status === 'True')) {
-        ready.add(p.metadata.uid);
-        t.ready ??= performance.now();
-      }
-      onChange();
-    },
-    logger,
-  );
-  await informer.synced;
+  const informer = new Informer<Json>(client, { apiVersion: 'v1', kind: 'Pod', namespace: NS, logger });
+  informer.onChange((p) => {
+    const t = timesOf(p.metadata.name);
+    if (p.spec?.nodeName && t.bound === undefined) t.bound = performance.now();
+    if (p.metadata.deletionTimestamp === undefined && (p.status?.conditions ?? []).some((c: Json) => c.type === 'Ready' && c.status === 'True')) {
+      ready.add(p.metadata.uid);
+      t.ready ??= performance.now();
+    }
+    onChange();
+  });
+  informer.start();
+  await informer.waitForSync();
   const until = (pred: () => boolean, timeoutMs: number, what: string) =>
     new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${what}: not done in ${timeoutMs} ms`)), timeoutMs);
@@ -150,18 +145,18 @@ async function watchPods(client: KubeClient, logger: pino.Logger) {
 async function createPods(client: KubeClient, onCreated: (name: string) => void = () => {}, n = PODS, prefix = 'gs'): Promise<void> {
   const bodies = Array.from({ length: n }, (_, i) => Buffer.from(JSON.stringify(pod(i, prefix))));
   await inParallel(n, CONCURRENCY, async (i) => {
-    await client.request('POST', `/api/v1/namespaces/${NS}/pods`, bodies[i], { ignoreAnswer: true });
+    await client.request('POST', `/api/v1/namespaces/${NS}/pods`, { body: bodies[i], ignoreAnswer: true });
     onCreated(`${prefix}-${i}`);
   });
 }
 
 async function deletePods(client: KubeClient): Promise<void> {
-  await client.request('DELETE', `/api/v1/namespaces/${NS}/pods`, undefined, { query: { labelSelector: 'app=bench' } });
+  await client.request('DELETE', `/api/v1/namespaces/${NS}/pods`, { query: { labelSelector: 'app=bench' } });
 }
 
 /** The API server's newest resourceVersion: one more for every write of any object. */
 async function storeRevision(client: KubeClient): Promise<number> {
-  const list = await client.request<{ metadata: { resourceVersion: string } }>('GET', '/api/v1/namespaces', undefined, { query: { limit: 1 } });
+  const list = await client.request<{ metadata: { resourceVersion: string } }>('GET', '/api/v1/namespaces', { query: { limit: 1 } });
   return Number(list.metadata.resourceVersion);
 }
 
@@ -174,12 +169,12 @@ function cpuPerPod(span: CpuSpan, names: Record<string, string>): string {
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(os.tmpdir(), 'hotpod-bench-nodes-'));
   const plane = await startControlPlane(dataDir);
-  const client = await KubeClient.fromFile(plane.kubeconfigPath);
+  const client = new KubeClient({ kubeconfig: plane.kubeconfigPath });
   const logger = pino({ level: VERBOSE ? 'info' : 'warn' }, pino.destination(2));
   // Room for every pod on three nodes.
   const nodeOptions: NodesThreadOptions = { kubeconfigPath: plane.kubeconfigPath, dataDir, count: NODES, hotPatch: true, logLevel: VERBOSE ? 'info' : 'warn', resources: { pods: Math.ceil(PODS / NODES) + 50 } };
   let nodes: NodesThread = await startNodesThread(nodeOptions);
-  await client.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  await client.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } });
   const pods = await watchPods(client, logger);
 
   // A first batch started and deleted before measuring: the JIT compilers of the three event
@@ -250,8 +245,8 @@ async function main(): Promise<void> {
   progress('hotpod up: creating pods');
   const upDir = mkdtempSync(join(os.tmpdir(), 'hotpod-bench-nodes-up-'));
   const up = await startControlPlane(upDir, NODES);
-  const upClient = await KubeClient.fromFile(up.kubeconfigPath);
-  await upClient.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  const upClient = new KubeClient({ kubeconfig: up.kubeconfigPath });
+  await upClient.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } });
   const upPods = await watchPods(upClient, logger);
   const cpuUp = cpuMeter({ server: up.pid, bench: process.pid });
   const u0 = performance.now();

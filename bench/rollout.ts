@@ -5,14 +5,14 @@
 
 import type { RunningController } from '../src/controller/index.js';
 import { spawnHotpodUp, type RunningHotpod } from './common.js';
-import { JSON_PATCH, type ObjectClient } from '../src/controller/runtime/index.js';
+import { JSON_PATCH, type KubeClient } from '../src/controller/runtime/index.js';
 
 type Json = Record<string, any>;
 
 const WAIT_MS = 20 * 60_000;
 
 export interface RolloutSpec {
-  objects: ObjectClient;
+  objects: KubeClient;
   controller: RunningController;
   apiVersion: string;
   kind: string;
@@ -50,7 +50,7 @@ export async function waitUntil(what: string, fn: () => Promise<boolean>, interv
   }
 }
 
-async function listPods(objects: ObjectClient, namespace: string, labelSelector: string): Promise<Json[]> {
+async function listPods(objects: KubeClient, namespace: string, labelSelector: string): Promise<Json[]> {
   const out: Json[] = [];
   let cont: string | undefined;
   do {

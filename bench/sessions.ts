@@ -17,7 +17,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { createClients } from '../src/controller/runtime/index.js';
+import { KubeClient } from '../src/kube/index.js';
 import { buildArenaImages, measureSessions, POLICIES, type SessionsResult } from './arena.js';
 import { envInt, spawnHotpodUp } from './common.js';
 
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   // The flags say what the bench needs; environment settings of a user's shell must not override them.
   const { HOTPOD_NODES: _n, HOTPOD_MAX_PODS: _m, HOTPOD_NO_HOT_PATCH: _h, HOTPOD_NO_CONTROLLER: _c, ...env } = process.env;
   const cluster = await spawnHotpodUp(['--data-dir', dataDir, '--port', '0', '--in-memory', '--nodes', '3', '--log-level', 'warn'], { env });
-  const { objects } = createClients({ kubeconfig: cluster.kubeconfigPath });
+  const objects = new KubeClient({ kubeconfig: cluster.kubeconfigPath });
   try {
     await objects.createObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
     const results: SessionsResult[] = [];

@@ -21,7 +21,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createClients, InformerFactory, JSON_PATCH, type ObjectClient } from '../src/controller/runtime/index.js';
+import { InformerFactory, JSON_PATCH, KubeClient } from '../src/kube/index.js';
 import { projectRoot, spawnHotpodUp, type RunningHotpod } from './common.js';
 import { heapGrowth, summariseHeapSnapshot, type HeapSummary } from './heap-summary.js';
 
@@ -186,7 +186,7 @@ class Load {
   readonly counts = { writes: 0, writeErrors: 0, churned: 0, shortWatches: 0, rollouts: 0, rolloutsSkipped: 0, informerEvents: 0 };
   private readonly loops: Promise<void>[] = [];
 
-  constructor(private readonly objects: ObjectClient) {}
+  constructor(private readonly objects: KubeClient) {}
 
   start(): void {
     this.loops.push(this.writes(), this.churn(), this.shortWatches(), this.rollouts());
@@ -297,15 +297,14 @@ async function main(): Promise<void> {
     nodeArgs: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapDir}`],
   });
   const controller = await ControllerProcess.start(cluster.kubeconfigPath);
-  const clients = createClients({ kubeconfig: cluster.kubeconfigPath });
-  const { objects } = clients;
-  const informers = new InformerFactory(clients);
-  const load = new Load(objects);
+  const client = new KubeClient({ kubeconfig: cluster.kubeconfigPath });
+  const informers = new InformerFactory(client);
+  const load = new Load(client);
   try {
-    await objects.createObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-    for (let i = 0; i < CONFIGMAPS; i++) await objects.createObject(configMap(`soak-${i}`, 0));
-    await objects.createObject(gameServerSet('registry.example.com/game/scripts:v0'));
-    await objects.createObject(gameDeployment('registry.example.com/game/scripts:v0'));
+    await client.createObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+    for (let i = 0; i < CONFIGMAPS; i++) await client.createObject(configMap(`soak-${i}`, 0));
+    await client.createObject(gameServerSet('registry.example.com/game/scripts:v0'));
+    await client.createObject(gameDeployment('registry.example.com/game/scripts:v0'));
     for (const [apiVersion, kind] of [
       ['v1', 'ConfigMap'],
       ['v1', 'Pod'],

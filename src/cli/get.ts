@@ -4,7 +4,7 @@
 
 import type { Command } from 'commander';
 import { humanDuration } from '../apiserver/tables/duration.js';
-import { errorCode, type ObjectClient } from '../controller/runtime/index.js';
+import { errorCode, type KubeClient } from '../kube/index.js';
 import { formatTable } from './human.js';
 import { progressBar, rolloutProgress, type Workload } from './rollout-progress.js';
 import { CliError, WORKLOAD_TYPES, connect, resolveType, runCommand, type WorkloadType } from './workloads.js';
@@ -37,12 +37,12 @@ export async function getWorkloads(typeArg: string, name: string | undefined, op
   const all = typeArg.toLowerCase() === 'all';
   if (all && name) throw new CliError('error: a name needs a resource type other than all, e.g. hotpod get gss NAME');
   const types = all ? WORKLOAD_TYPES : [resolveType(typeArg)];
-  const { clients, namespace } = connect(opts);
+  const { client, namespace } = connect(opts);
   const ns = opts.allNamespaces && !name ? undefined : namespace;
   const now = Date.now();
   const tables: string[] = [];
   for (const type of types) {
-    const objects = await read(clients.objects, type, ns, name, all);
+    const objects = await read(client, type, ns, name, all);
     if (objects.length === 0) continue;
     const t = workloadTable(type, objects, { now, withNamespace: ns === undefined, withKind: all });
     tables.push(formatTable(t.headers, t.rows));
@@ -51,7 +51,7 @@ export async function getWorkloads(typeArg: string, name: string | undefined, op
   return { stdout: tables.join('\n'), stderr: '' };
 }
 
-async function read(objects: ObjectClient, type: WorkloadType, ns: string | undefined, name: string | undefined, optional: boolean): Promise<Workload[]> {
+async function read(objects: KubeClient, type: WorkloadType, ns: string | undefined, name: string | undefined, optional: boolean): Promise<Workload[]> {
   try {
     await objects.resourceFor(type.apiVersion, type.kind);
   } catch (err) {

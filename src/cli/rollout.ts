@@ -5,7 +5,7 @@
 // rollout is done, 1 on a timeout, a deletion or an error.
 
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { type Clients } from '../controller/runtime/index.js';
+import { type KubeClient } from '../kube/index.js';
 import { progressBar, rolloutProgress, type RolloutProgress, type Workload, type WorkloadKind } from './rollout-progress.js';
 import { CliError, connect, resolveType, runCommand, type WorkloadType } from './workloads.js';
 
@@ -51,7 +51,7 @@ function parseTarget(target: string, name: string | undefined): [WorkloadType, s
 
 /** Resolves once the rollout is complete (or after one report without watch); throws otherwise. */
 export async function rolloutStatus(type: WorkloadType, name: string, opts: RolloutStatusOptions, out: ProgressOutput): Promise<void> {
-  const { clients, namespace } = connect(opts);
+  const { client, namespace } = connect(opts);
   const kind = type.singular as WorkloadKind;
   const printer = progressPrinter(out);
   const key = { namespace, name };
@@ -78,10 +78,10 @@ export async function rolloutStatus(type: WorkloadType, name: string, opts: Roll
     // GET, then watch from its resourceVersion; again from a fresh GET whenever the watch ends.
     async function loop(): Promise<void> {
       while (!finished) {
-        const obj = await clients.objects.get<Workload>(type.apiVersion, type.kind, key);
+        const obj = await client.get<Workload>(type.apiVersion, type.kind, key);
         if (show(obj)) return;
         const started = Date.now();
-        const ended = await watchOnce(clients, type, key, String(obj.metadata?.resourceVersion ?? ''), (o) => show(o), (a) => (abort = a));
+        const ended = await watchOnce(client, type, key, String(obj.metadata?.resourceVersion ?? ''), (o) => show(o), (a) => (abort = a));
         if (ended === 'deleted') throw new CliError(`error: ${kind} "${name}" was deleted`);
         // A watch that fails at once (a network error) is not retried in a tight loop.
         if (Date.now() - started < 1000) await new Promise((r) => setTimeout(r, 1000));
@@ -96,14 +96,14 @@ type WatchEnd = 'closed' | 'deleted';
 
 /** One watch of the object; resolves when it ends (closed, expired, failed, or the object deleted). */
 async function watchOnce(
-  clients: Clients,
+  client: KubeClient,
   type: WorkloadType,
   key: { namespace: string; name: string },
   resourceVersion: string,
   onObject: (obj: Workload) => boolean,
   setAbort: (a: AbortController) => void,
 ): Promise<WatchEnd> {
-  const path = await clients.objects.collectionPath(type.apiVersion, type.kind, key.namespace);
+  const path = await client.collectionPath(type.apiVersion, type.kind, key.namespace);
   return new Promise<WatchEnd>((resolve) => {
     let settled = false;
     let connection: AbortController | undefined;
@@ -113,7 +113,7 @@ async function watchOnce(
       connection?.abort();
       resolve(how);
     };
-    clients.watch
+    client
       .watch(
         path,
         { fieldSelector: `metadata.name=${key.name}`, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 300 },

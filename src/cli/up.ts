@@ -6,7 +6,7 @@ import { startControlPlane } from '../apiserver/index.js';
 import { startNodesThread, type NodesThread } from '../node/thread.js';
 import { startController, type RunningController } from '../controller/index.js';
 import { installCrds } from '../controller/install-crds.js';
-import { createClients } from '../controller/runtime/index.js';
+import { KubeClient } from '../kube/index.js';
 import { lockDataDir } from './data-dir-lock.js';
 
 export interface UpOptions {
@@ -84,7 +84,7 @@ export async function up(opts: UpOptions): Promise<void> {
   // is printed once a GameServerSet can be applied and will be acted on.
   let controller: RunningController | undefined;
   try {
-    await installCrds({ objects: createClients({ kubeconfig: plane.kubeconfigPath }).objects, logger });
+    await installCrds({ client: new KubeClient({ kubeconfig: plane.kubeconfigPath }), logger });
     if (opts.controller) {
       controller = await startController({
         kubeconfig: plane.kubeconfigPath,

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createClients, errorCode, loadKubeConfig, type Clients } from '../controller/runtime/index.js';
+import { errorCode, KubeClient, loadKubeConfig } from '../kube/index.js';
 
 export interface WorkloadType {
   kind: 'GameServerSet' | 'GameServer' | 'GameDeployment';
@@ -34,7 +34,7 @@ export function resolveType(name: string): WorkloadType {
 }
 
 export interface Connection {
-  clients: Clients;
+  client: KubeClient;
   /** -n, else the kubeconfig context's namespace, else `default` */
   namespace: string;
 }
@@ -47,7 +47,7 @@ export function connect(opts: { kubeconfig?: string; namespace?: string }): Conn
   }
   const kubeConfig = loadKubeConfig({ kubeconfig: opts.kubeconfig });
   const contextNamespace = kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace;
-  return { clients: createClients({ kubeConfig }), namespace: opts.namespace || contextNamespace || 'default' };
+  return { client: new KubeClient({ kubeConfig }), namespace: opts.namespace || contextNamespace || 'default' };
 }
 
 /** `Error from server (NotFound): gameserversets.game.kruise.io "x" not found`, as kubectl prints a Status. */

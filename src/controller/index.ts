@@ -5,7 +5,7 @@
 
 import type { Logger } from 'pino';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { ControllerMetrics, Manager, createClients, serveHttp, parseBindAddress, type HttpEndpoint, type LeaderElectionConfig, type ApiRequest } from './runtime/index.js';
+import { ControllerMetrics, KubeClient, Manager, serveHttp, parseBindAddress, type HttpEndpoint, type LeaderElectionConfig, type ApiRequest } from './runtime/index.js';
 import { createWorkloadContext, type WriteCounts } from './workload/index.js';
 import { gameServerSetControllers } from './gameserverset/index.js';
 import { gameDeploymentController } from './gamedeployment/index.js';
@@ -65,7 +65,7 @@ export interface RunningController {
  */
 export async function startController(opts: StartControllerOptions): Promise<RunningController> {
   const metrics = new ControllerMetrics();
-  const clients = createClients({
+  const client = new KubeClient({
     kubeconfig: opts.kubeconfig,
     kubeConfig: opts.kubeConfig,
     qps: opts.qps,
@@ -74,7 +74,7 @@ export async function startController(opts: StartControllerOptions): Promise<Run
     onResponse: (r) => metrics.apiRequest(r.verb, r.resource, r.code),
   });
   const manager = new Manager({
-    clients,
+    client,
     metrics,
     onRequest: opts.onRequest,
     logger: opts.logger,
@@ -117,7 +117,7 @@ export async function startController(opts: StartControllerOptions): Promise<Run
     throw err;
   }
   return {
-    server: clients.server,
+    server: client.server,
     metricsUrl,
     healthUrl,
     identity: manager.elector?.identity,

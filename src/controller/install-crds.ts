@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import YAML from 'yaml';
 import { deepEqual } from '../util/equal.js';
-import { isNotFound, type KubeObject, type ObjectClient } from './runtime/index.js';
+import { isNotFound, type KubeClient, type KubeObject } from './runtime/index.js';
 
 const CRD_API = 'apiextensions.k8s.io/v1';
 const CRD_KIND = 'CustomResourceDefinition';
@@ -40,7 +40,7 @@ export function readCrds(dir: string): KubeObject[] {
 }
 
 export interface InstallCrdsOptions {
-  objects: ObjectClient;
+  client: KubeClient;
   logger: Logger;
   /** default: defaultCrdDir() */
   dir?: string;
@@ -51,12 +51,12 @@ export interface InstallCrdsOptions {
 /** Creates or updates each CRD, then waits until all are served. Returns their names. */
 export async function installCrds(opts: InstallCrdsOptions): Promise<string[]> {
   const crds = readCrds(opts.dir ?? defaultCrdDir());
-  for (const crd of crds) await applyCrd(opts.objects, crd, opts.logger);
-  for (const crd of crds) await waitServed(opts.objects, crd, opts.timeoutMs ?? 30_000);
+  for (const crd of crds) await applyCrd(opts.client, crd, opts.logger);
+  for (const crd of crds) await waitServed(opts.client, crd, opts.timeoutMs ?? 30_000);
   return crds.map((c) => c.metadata!.name!);
 }
 
-async function applyCrd(objects: ObjectClient, crd: KubeObject, log: Logger): Promise<void> {
+async function applyCrd(objects: KubeClient, crd: KubeObject, log: Logger): Promise<void> {
   const name = crd.metadata!.name!;
   let current: KubeObject;
   try {
@@ -73,7 +73,7 @@ async function applyCrd(objects: ObjectClient, crd: KubeObject, log: Logger): Pr
   log.info({ crd: name }, 'CRD updated');
 }
 
-async function waitServed(objects: ObjectClient, crd: KubeObject, timeoutMs: number): Promise<void> {
+async function waitServed(objects: KubeClient, crd: KubeObject, timeoutMs: number): Promise<void> {
   const name = crd.metadata!.name!;
   const group = crd.spec.group as string;
   const version = ((crd.spec.versions ?? []) as { name: string; served?: boolean }[]).find((v) => v.served !== false)?.name;

@@ -8,18 +8,21 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { type BackoffPolicy, KUBELET_BACKOFF } from './backoff.js';
-import { EventRecorder, KUBELET_EVENT_RATE } from './events.js';
-import type { KubeClient } from './kube-client.js';
+import { EventRecorder, Informer, processQueue, WorkQueue, type IndexedCache, type KubeClient } from '../kube/index.js';
 import { DEFAULT_HEARTBEAT, type HeartbeatOptions, NodeHeartbeat } from './node-heartbeat.js';
 import { type NodeResources, podCIDRFor } from './node-object.js';
 import { PodIpAllocator } from './pod-ips.js';
 import { PodSync, podKey } from './pod-sync.js';
-import { runInformer, type RunningInformer } from './informer.js';
-import type { PodFeed } from './pod-feed.js';
+import { SYNC_TIMEOUT_MS, type PodFeed } from './pod-feed.js';
 import { type KubeletServer, startKubeletServer } from './kubelet-server.js';
 import { webhookAuth } from './kubelet-auth.js';
-import { WorkQueue } from './work-queue.js';
 import type { ContainerRuntime } from './runtime/types.js';
+
+/** Pods of one node synced at the same time. */
+const POD_WORKERS = 16;
+
+/** KubeletConfiguration's eventRecordQPS and eventBurst. */
+const KUBELET_EVENT_RATE = { qps: 50, burst: 100 };
 
 type Json = Record<string, any>;
 
@@ -51,20 +54,20 @@ export class NodeAgent {
   private readonly podCIDR: string;
   private heartbeat?: NodeHeartbeat;
   private kubelet?: KubeletServer;
-  private informer?: RunningInformer<Json>;
-  private podCache?: RunningInformer<Json>['cache'];
+  private informer?: Informer<Json>;
+  private podCache?: IndexedCache<Json>;
   private unsubscribe?: () => void;
 
   constructor(private readonly o: NodeAgentOptions) {
     const cidr = podCIDRFor(o.index, o.resources.pods);
     const logger = (this.logger = o.logger.child({ node: o.name }));
     this.podCIDR = cidr.cidr;
-    this.queue = new WorkQueue(
-      (key) => this.pods.sync(key),
-      (key, err) => {
+    this.queue = new WorkQueue();
+    void processQueue(this.queue, POD_WORKERS, (key) =>
+      this.pods.sync(key).catch((err) => {
         logger.error({ pod: key, err: err instanceof Error ? err.message : String(err) }, 'pod sync failed; retrying');
-        this.queue.addAt(key, Date.now() + 1000);
-      },
+        this.queue.addAfter(key, 1000);
+      }),
     );
     const podsDir = join(o.nodeDir, 'pods');
     mkdirSync(podsDir, { recursive: true });
@@ -76,18 +79,17 @@ export class NodeAgent {
       podsDir,
       runtimes: o.runtimes,
       ips: new PodIpAllocator(cidr.first, cidr.size),
-      events: (this.events = new EventRecorder(o.eventClient ?? o.client, { component: 'kubelet', host: o.name }, KUBELET_EVENT_RATE)),
+      events: (this.events = new EventRecorder(o.eventClient ?? o.client, { component: 'kubelet', host: o.name, instance: o.name, rate: KUBELET_EVENT_RATE, logger })),
       crashBackoff: o.crashBackoff ?? KUBELET_BACKOFF,
       pullBackoff: o.pullBackoff ?? KUBELET_BACKOFF,
       allocatable: { cpu: o.resources.cpu, memory: `${o.resources.memoryMi - 100}Mi` },
       logger,
       getPod: (key) => {
-        const [namespace, name] = key.split('/');
-        const pod = this.podCache?.get(name!, namespace);
+        const pod = this.podCache?.get(key);
         return pod?.spec?.nodeName === o.name ? pod : undefined;
       },
       enqueue: (key) => this.queue.add(key),
-      enqueueAt: (key, at) => this.queue.addAt(key, at),
+      enqueueAt: (key, at) => this.queue.addAfter(key, at - Date.now()),
     });
   }
 
@@ -114,18 +116,14 @@ export class NodeAgent {
       this.unsubscribe = feed.subscribeNode(this.o.name, (pod) => this.queue.add(podKey(pod)));
       // Pods bound before we subscribed are in the cache already.
       for (const pod of feed.cache.list()) if (pod.spec?.nodeName === this.o.name) this.queue.add(podKey(pod));
-      await feed.synced;
+      await feed.synced();
       return;
     }
-    this.informer = runInformer<Json>(
-      this.o.client,
-      '/api/v1/pods',
-      { fieldSelector: `spec.nodeName=${this.o.name}` },
-      (pod) => this.queue.add(podKey(pod)),
-      this.o.logger.child({ node: this.o.name, informer: 'pods' }),
-    );
+    this.informer = new Informer<Json>(this.o.client, { apiVersion: 'v1', kind: 'Pod', fieldSelector: `spec.nodeName=${this.o.name}`, logger: this.logger });
+    this.informer.onChange((pod) => this.queue.add(podKey(pod)));
     this.podCache = this.informer.cache;
-    await this.informer.synced;
+    this.informer.start();
+    await this.informer.waitForSync(SYNC_TIMEOUT_MS);
   }
 
   /** Stops watching and heartbeating, and stops the containers (hotpod is exiting). */
@@ -133,7 +131,7 @@ export class NodeAgent {
     this.heartbeat?.stop();
     this.unsubscribe?.();
     await this.informer?.stop();
-    this.queue.close();
+    this.queue.shutDown();
     await this.pods.shutdown(graceSeconds);
     this.events.close();
     await this.kubelet?.close();

@@ -3,8 +3,7 @@
 // (downward API), its resources, or keys of ConfigMaps and Secrets through the API. Runtimes
 // get plain name/value pairs. What cannot be resolved is kubelet's CreateContainerConfigError.
 
-import type { KubeClient } from './kube-client.js';
-import { isStatus } from './kube-client.js';
+import { errorCode, type KubeClient } from '../kube/index.js';
 import { cpuMilli, memoryBytes, parseQuantity } from './quantity.js';
 import { ContainerStartError, type EnvVar } from './runtime/types.js';
 
@@ -76,7 +75,7 @@ export class EnvResolver {
         try {
           cache.set(key, await this.client.request('GET', `/api/v1/namespaces/${namespace}/${kind}/${name}`));
         } catch (err) {
-          if (!isStatus(err, 404)) throw err;
+          if (errorCode(err) !== 404) throw err;
           cache.set(key, null);
         }
       }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { NodeAgent } from './agent.js';
 import type { BackoffPolicy } from './backoff.js';
-import { KubeClient } from './kube-client.js';
+import { KubeClient } from '../kube/index.js';
 import type { HeartbeatOptions } from './node-heartbeat.js';
 import { DEFAULT_NODE_RESOURCES, type NodeResources } from './node-object.js';
 import { createRuntimes } from './runtimes.js';
@@ -44,10 +44,10 @@ export function nodeName(index: number): string {
 }
 
 export async function startNodes(o: NodesOptions): Promise<EmbeddedNodes> {
-  const client = await KubeClient.fromFile(o.kubeconfigPath);
+  const client = new KubeClient({ kubeconfig: o.kubeconfigPath });
   // Events are best effort: a few connections of their own, so a burst of them never queues
   // in front of bindings and status writes.
-  const eventClient = await KubeClient.fromFile(o.kubeconfigPath, 4);
+  const eventClient = new KubeClient({ kubeconfig: o.kubeconfigPath, maxSockets: 4 });
   const resources = { ...DEFAULT_NODE_RESOURCES, ...o.resources };
   const podFeed = o.count > 0 ? new PodFeed(client, o.logger) : undefined;
   const agents: NodeAgent[] = [];

@@ -4,7 +4,7 @@
 // both cached, so a `kubectl logs -f` burst costs the API server one review of each kind.
 
 import { createHash } from 'node:crypto';
-import type { KubeClient } from './kube-client.js';
+import type { KubeClient } from '../kube/index.js';
 
 export interface ReviewedUser {
   username: string;
@@ -62,11 +62,11 @@ export function webhookAuth(client: KubeClient, nodeName: string): KubeletAuth {
       const key = createHash('sha256').update(token).digest('hex');
       const cached = tokens.get(key, Date.now());
       if (cached !== undefined) return cached ?? undefined;
-      const review = await client.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+      const review = await client.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', { body: {
         apiVersion: 'authentication.k8s.io/v1',
         kind: 'TokenReview',
         spec: { token },
-      });
+      } });
       const user = review.status?.authenticated === true && typeof review.status.user?.username === 'string' ? (review.status.user as ReviewedUser) : null;
       tokens.set(key, user, TOKEN_TTL_MS, Date.now());
       return user ?? undefined;
@@ -75,7 +75,7 @@ export function webhookAuth(client: KubeClient, nodeName: string): KubeletAuth {
       const key = JSON.stringify([user.username, user.uid ?? '', user.groups ?? [], user.extra ?? {}, request.verb, request.subresource]);
       const cached = decisions.get(key, Date.now());
       if (cached !== undefined) return cached;
-      const review = await client.request('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+      const review = await client.request('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', { body: {
         apiVersion: 'authorization.k8s.io/v1',
         kind: 'SubjectAccessReview',
         spec: {
@@ -85,7 +85,7 @@ export function webhookAuth(client: KubeClient, nodeName: string): KubeletAuth {
           ...(user.extra ? { extra: user.extra } : {}),
           resourceAttributes: { verb: request.verb, group: '', version: 'v1', resource: 'nodes', subresource: request.subresource, name: nodeName },
         },
-      });
+      } });
       const allowed = review.status?.allowed === true;
       decisions.set(key, allowed, allowed ? ALLOWED_TTL_MS : DENIED_TTL_MS, Date.now());
       return allowed;

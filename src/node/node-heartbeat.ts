@@ -3,7 +3,7 @@
 // alive (kubelet renews it every 10 s and posts status far less often).
 
 import type { Logger } from 'pino';
-import { isStatus, type KubeClient } from './kube-client.js';
+import { errorCode, type KubeClient } from '../kube/index.js';
 import { HOT_PATCH_LABEL, type NodeDescription, nodeObject, nodeStatus } from './node-object.js';
 import { microTime, rfc3339 } from '../util/time.js';
 
@@ -63,9 +63,9 @@ export class NodeHeartbeat {
     const path = `/api/v1/nodes/${this.node.name}`;
     let current: Json;
     try {
-      current = await this.client.request('POST', '/api/v1/nodes', wanted);
+      current = await this.client.request('POST', '/api/v1/nodes', { body: wanted });
     } catch (err) {
-      if (!isStatus(err, 409)) throw err;
+      if (errorCode(err) !== 409) throw err;
       // Registered before (a restart on the same data): keep what others set, refresh ours.
       const existing = await this.client.request('GET', path);
       const next = {
@@ -78,10 +78,10 @@ export class NodeHeartbeat {
         spec: { ...existing.spec, ...wanted.spec },
       };
       if (!this.node.hotPatch) delete next.metadata.labels[HOT_PATCH_LABEL];
-      current = await this.client.request('PUT', path, next);
+      current = await this.client.request('PUT', path, { body: next });
     }
     this.nodeUid = current.metadata.uid;
-    await this.client.request('PUT', `${path}/status`, { ...current, status: nodeStatus(this.node, rfc3339(), current.status) });
+    await this.client.request('PUT', `${path}/status`, { body: { ...current, status: nodeStatus(this.node, rfc3339(), current.status) } });
   }
 
   private async postStatus(): Promise<void> {
@@ -91,10 +91,10 @@ export class NodeHeartbeat {
       current = await this.client.request('GET', path);
     } catch (err) {
       // Deleted by someone: kubelet registers itself again.
-      if (isStatus(err, 404)) return this.register();
+      if (errorCode(err) === 404) return this.register();
       throw err;
     }
-    await this.client.request('PUT', `${path}/status`, { ...current, status: nodeStatus(this.node, rfc3339(), current.status) });
+    await this.client.request('PUT', `${path}/status`, { body: { ...current, status: nodeStatus(this.node, rfc3339(), current.status) } });
   }
 
   private async renewLease(): Promise<void> {
@@ -104,13 +104,13 @@ export class NodeHeartbeat {
     try {
       lease = await this.client.request('GET', path);
     } catch (err) {
-      if (!isStatus(err, 404)) throw err;
+      if (errorCode(err) !== 404) throw err;
     }
     if (lease) {
-      await this.client.request('PUT', path, { ...lease, spec: { ...lease.spec, ...spec } });
+      await this.client.request('PUT', path, { body: { ...lease, spec: { ...lease.spec, ...spec } } });
       return;
     }
-    await this.client.request('POST', `/apis/coordination.k8s.io/v1/namespaces/${LEASE_NAMESPACE}/leases`, {
+    await this.client.request('POST', `/apis/coordination.k8s.io/v1/namespaces/${LEASE_NAMESPACE}/leases`, { body: {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       metadata: {
@@ -119,6 +119,6 @@ export class NodeHeartbeat {
         ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.node.name, uid: this.nodeUid }],
       },
       spec,
-    });
+    } });
   }
 }

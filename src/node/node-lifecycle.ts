@@ -6,7 +6,7 @@
 // Pods are not evicted.
 
 import type { Logger } from 'pino';
-import { isStatus, type KubeClient } from './kube-client.js';
+import { errorCode, type KubeClient } from '../kube/index.js';
 import { LEASE_NAMESPACE } from './node-heartbeat.js';
 import { rfc3339 } from '../util/time.js';
 
@@ -94,11 +94,11 @@ export class NodeLifecycle {
         const path = `/api/v1/nodes/${node.metadata.name}`;
         try {
           // Taints live in the spec and conditions in the status: two writes, as the controller does.
-          const written = JSON.stringify(next.spec) === JSON.stringify(node.spec) ? node : await this.client.request('PUT', path, { ...node, spec: next.spec });
-          if (JSON.stringify(next.status) !== JSON.stringify(node.status)) await this.client.request('PUT', `${path}/status`, { ...written, status: next.status });
+          const written = JSON.stringify(next.spec) === JSON.stringify(node.spec) ? node : await this.client.request('PUT', path, { body: { ...node, spec: next.spec } });
+          if (JSON.stringify(next.status) !== JSON.stringify(node.status)) await this.client.request('PUT', `${path}/status`, { body: { ...written, status: next.status } });
           this.logger.info({ node: node.metadata.name, ready: next.status?.conditions?.find((c: Json) => c.type === 'Ready')?.status }, 'node lifecycle updated');
         } catch (err) {
-          if (!isStatus(err, 409) && !isStatus(err, 404)) throw err;
+          if (errorCode(err) !== 409 && errorCode(err) !== 404) throw err;
         }
       }
     } catch (err) {

@@ -5,25 +5,30 @@
 // (spec.nodeName never changes once set, so that filter is the field selector's).
 
 import type { Logger } from 'pino';
-import { runInformer, type RunningInformer } from './informer.js';
-import type { KubeClient } from './kube-client.js';
+import { Informer, type IndexedCache, type KubeClient } from '../kube/index.js';
 
 type Json = Record<string, any>;
 
+/** Nodes cannot work without their pods: starting fails if none can be listed by then. */
+export const SYNC_TIMEOUT_MS = 120_000;
+
 export class PodFeed {
   private readonly listeners = new Set<(pod: Json) => void>();
-  private readonly informer: RunningInformer<Json>;
+  private readonly informer: Informer<Json>;
 
   constructor(client: KubeClient, logger: Logger) {
-    this.informer = runInformer<Json>(client, '/api/v1/pods', {}, (pod) => this.listeners.forEach((fn) => fn(pod)), logger.child({ informer: 'pods' }));
+    this.informer = new Informer<Json>(client, { apiVersion: 'v1', kind: 'Pod', logger });
+    this.informer.onChange((pod) => this.listeners.forEach((fn) => fn(pod)));
+    this.informer.start();
   }
 
-  get cache(): RunningInformer<Json>['cache'] {
+  get cache(): IndexedCache<Json> {
     return this.informer.cache;
   }
 
-  get synced(): Promise<void> {
-    return this.informer.synced;
+  /** Resolves once the first list is in the cache. */
+  synced(): Promise<void> {
+    return this.informer.waitForSync(SYNC_TIMEOUT_MS);
   }
 
   /** Calls `fn` on every pod change (the cache already shows it); returns the unsubscribe. */

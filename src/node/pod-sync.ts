@@ -10,9 +10,8 @@ import { deepEqual } from '../util/equal.js';
 import { type BackoffPolicy, nextBackoff } from './backoff.js';
 import { type ContainerAction, type ContainerRecord, containerView, newRecord, planContainer, seconds } from './container-plan.js';
 import { EnvResolver, podHostname } from './container-env.js';
-import { containerField, type EventRecorder } from './events.js';
 import { invalidImageMessage, parseImageReference } from './image-reference.js';
-import { isStatus, type KubeClient } from './kube-client.js';
+import { containerField, errorCode, type EventRecorder, type KubeClient } from '../kube/index.js';
 import type { PodIpAllocator } from './pod-ips.js';
 import { type ContainerView, type PodView, type TerminatedState, podStatus, statusChanged } from './pod-status.js';
 import { Prober } from './prober.js';
@@ -282,11 +281,10 @@ export class PodSync {
       await this.o.client.request(
         'DELETE',
         `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`,
-        { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } },
-        { query: { gracePeriodSeconds: 0 }, ignoreAnswer: true },
+        { body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } }, query: { gracePeriodSeconds: 0 }, ignoreAnswer: true },
       );
     } catch (err) {
-      if (!isStatus(err, 404) && !isStatus(err, 409)) throw err;
+      if (errorCode(err) !== 404 && errorCode(err) !== 409) throw err;
     }
   }
 
@@ -344,10 +342,10 @@ export class PodSync {
     switch (action.kind) {
       case 'none':
         if (action.waiting && action.waiting.reason !== rec.waiting?.reason) {
-          if (action.waiting.reason === 'CrashLoopBackOff') this.o.events.pod(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${spec.name} in pod ${podRef(pod)}`, field);
+          if (action.waiting.reason === 'CrashLoopBackOff') this.o.events.event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${spec.name} in pod ${podRef(pod)}`, { fieldPath: field });
           if (action.waiting.reason === 'ImagePullBackOff') {
-            this.o.events.pod(pod, 'Normal', 'BackOff', `Back-off pulling image "${spec.image}"`, field);
-            this.o.events.pod(pod, 'Warning', 'Failed', 'Error: ImagePullBackOff', field);
+            this.o.events.event(pod, 'Normal', 'BackOff', `Back-off pulling image "${spec.image}"`, { fieldPath: field });
+            this.o.events.event(pod, 'Warning', 'Failed', 'Error: ImagePullBackOff', { fieldPath: field });
           }
         }
         if (action.waiting) rec.waiting = action.waiting;
@@ -397,8 +395,8 @@ export class PodSync {
     if (!parseImageReference(image)) {
       rec.waiting = { reason: 'InvalidImageName', message: invalidImageMessage(image) };
       rec.failedImage = image;
-      this.o.events.pod(pod, 'Warning', 'InspectFailed', invalidImageMessage(image), field);
-      this.o.events.pod(pod, 'Warning', 'Failed', 'Error: InvalidImageName', field);
+      this.o.events.event(pod, 'Warning', 'InspectFailed', invalidImageMessage(image), { fieldPath: field });
+      this.o.events.event(pod, 'Warning', 'Failed', 'Error: InvalidImageName', { fieldPath: field });
       return;
     }
     const runtime = runtimeFor(this.o.runtimes, image);
@@ -411,7 +409,7 @@ export class PodSync {
     const announce = `${image} ${runtime.name}`;
     if (rec.runtimeAnnounced !== announce) {
       rec.runtimeAnnounced = announce;
-      this.o.events.pod(pod, 'Normal', 'RuntimeSelected', runtimeChoiceMessage(this.o.runtimes, runtime, image), field);
+      this.o.events.event(pod, 'Normal', 'RuntimeSelected', runtimeChoiceMessage(this.o.runtimes, runtime, image), { fieldPath: field });
     }
     try {
       await runtime.pull(image);
@@ -420,12 +418,12 @@ export class PodSync {
       rec.waiting = { reason: 'ErrImagePull', message: err.message };
       rec.failedImage = image;
       rec.pullBackoff = nextBackoff(rec.pullBackoff, Date.now(), this.o.pullBackoff);
-      this.o.events.pod(pod, 'Warning', 'Failed', `Failed to pull image "${image}": ${err.message}`, field);
-      this.o.events.pod(pod, 'Warning', 'Failed', 'Error: ErrImagePull', field);
+      this.o.events.event(pod, 'Warning', 'Failed', `Failed to pull image "${image}": ${err.message}`, { fieldPath: field });
+      this.o.events.event(pod, 'Warning', 'Failed', 'Error: ErrImagePull', { fieldPath: field });
       return;
     }
     rec.failedImage = undefined;
-    this.o.events.pod(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, field);
+    this.o.events.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, { fieldPath: field });
     if (afterExit) rec.crashBackoff = nextBackoff(rec.crashBackoff, Date.now(), this.o.crashBackoff);
     const hadInstance = rec.current !== undefined || rec.exit !== undefined;
 
@@ -449,7 +447,7 @@ export class PodSync {
         // Nothing was created: kubelet retries after a back-off, showing the reason meanwhile.
         rec.waiting = { reason, message };
         rec.crashBackoff = nextBackoff(rec.crashBackoff, Date.now(), this.o.crashBackoff);
-        this.o.events.pod(pod, 'Warning', 'Failed', `Error: ${message}`, field);
+        this.o.events.event(pod, 'Warning', 'Failed', `Error: ${message}`, { fieldPath: field });
         return;
       }
       // Created but could not start (e.g. the command does not exist): kubelet records an
@@ -462,7 +460,7 @@ export class PodSync {
       rec.exit = { exitCode: 128, reason: 'StartError', message, startedAt: '1970-01-01T00:00:00Z', finishedAt: now };
       rec.running = false;
       rec.waiting = undefined;
-      this.o.events.pod(pod, 'Warning', 'Failed', `Error: ${message}`, field);
+      this.o.events.event(pod, 'Warning', 'Failed', `Error: ${message}`, { fieldPath: field });
       return;
     }
     if (hadInstance) {
@@ -477,8 +475,8 @@ export class PodSync {
     rec.started = false;
     rec.livenessFailed = false;
     started = info;
-    this.o.events.pod(pod, 'Normal', 'Created', `Created container: ${spec.name}`, field);
-    this.o.events.pod(pod, 'Normal', 'Started', `Started container ${spec.name}`, field);
+    this.o.events.event(pod, 'Normal', 'Created', `Created container: ${spec.name}`, { fieldPath: field });
+    this.o.events.event(pod, 'Normal', 'Started', `Started container ${spec.name}`, { fieldPath: field });
     this.startProber(st, rec, runtime, info.id, spec);
     if (earlyExit) this.onExit(st, rec, runtime.name, info.id, earlyExit);
   }
@@ -497,7 +495,7 @@ export class PodSync {
     const cur = rec.current;
     if (!cur || !rec.running) return;
     this.stopProber(st, rec);
-    this.o.events.pod(pod, 'Normal', 'Killing', message ?? `Stopping container ${rec.name}`, containerField(rec.name, st.initContainers.get(rec.name) === rec));
+    this.o.events.event(pod, 'Normal', 'Killing', message ?? `Stopping container ${rec.name}`, { fieldPath: containerField(rec.name, st.initContainers.get(rec.name) === rec) });
     const runtime = this.o.runtimes.find((r) => r.name === cur.runtime);
     let exit: ExitInfo;
     try {
@@ -523,7 +521,7 @@ export class PodSync {
       // The old image keeps running; the patch is retried after the pull back-off.
       rec.failedImage = image;
       rec.pullBackoff = nextBackoff(rec.pullBackoff, Date.now(), this.o.pullBackoff);
-      this.o.events.pod(pod, 'Warning', 'Failed', message, field);
+      this.o.events.event(pod, 'Warning', 'Failed', message, { fieldPath: field });
     };
     if (!parseImageReference(image)) return failed(invalidImageMessage(image));
     try {
@@ -531,7 +529,7 @@ export class PodSync {
       const info = await runtime.hotPatch(cur.info.id, image, st.ctx);
       if (rec.current === cur) rec.current = { ...cur, info, specImage: image };
       rec.failedImage = undefined;
-      this.o.events.pod(pod, 'Normal', 'HotPatched', `Container ${spec.name} hot-patched to image "${image}" without restart`, field);
+      this.o.events.event(pod, 'Normal', 'HotPatched', `Container ${spec.name} hot-patched to image "${image}" without restart`, { fieldPath: field });
     } catch (err) {
       const message = err instanceof ImagePullError ? `Failed to pull image "${image}": ${err.message}` : `Failed to hot-patch container ${spec.name}: ${err instanceof Error ? err.message : String(err)}`;
       failed(message);
@@ -545,7 +543,7 @@ export class PodSync {
       if (change.ready !== undefined) rec.ready = change.ready;
       if (change.failed) {
         rec.livenessFailed = true;
-        this.o.events.pod(st.lastPod, 'Warning', 'Unhealthy', `${change.failed === 'startup' ? 'Startup' : 'Liveness'} probe failed`, containerField(rec.name));
+        this.o.events.event(st.lastPod, 'Warning', 'Unhealthy', `${change.failed === 'startup' ? 'Startup' : 'Liveness'} probe failed`, { fieldPath: containerField(rec.name) });
       }
       this.o.enqueue(st.key);
     });
@@ -604,18 +602,18 @@ export class PodSync {
     if (!statusChanged(pod.status, status)) return wake;
     const path = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/status`;
     try {
-      await this.o.client.request('PUT', path, statusBody(pod, status), { ignoreAnswer: true });
+      await this.o.client.request('PUT', path, { body: statusBody(pod, status), ignoreAnswer: true });
       st.lastWrite = { baseRV: pod.metadata.resourceVersion, status };
     } catch (err) {
-      if (isStatus(err, 404)) return undefined;
-      if (!isStatus(err, 409)) throw err;
+      if (errorCode(err) === 404) return undefined;
+      if (errorCode(err) !== 409) throw err;
       // Someone else wrote the pod since the informer saw it: redo the status on the new one,
       // keeping what they wrote (readiness-gate conditions, for instance).
       const fresh: Json = await this.o.client.request('GET', `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`);
       if (fresh.metadata.uid !== st.uid) return undefined;
       const again = podStatus(fresh, this.view(st, fresh, terminal).view, rfc3339(), terminal);
       if (!statusChanged(fresh.status, again)) return wake;
-      await this.o.client.request('PUT', path, statusBody(fresh, again), { ignoreAnswer: true });
+      await this.o.client.request('PUT', path, { body: statusBody(fresh, again), ignoreAnswer: true });
       st.lastWrite = { baseRV: fresh.metadata.resourceVersion, status: again };
     }
     return wake;

@@ -4,10 +4,8 @@
 // whenever a node or pod changes.
 
 import type { Logger } from 'pino';
-import { EventRecorder, eventNanos } from './events.js';
-import { runInformer, type RunningInformer } from './informer.js';
-import type { PodFeed } from './pod-feed.js';
-import { isStatus, type KubeClient } from './kube-client.js';
+import { SYNC_TIMEOUT_MS, type PodFeed } from './pod-feed.js';
+import { errorCode, EventRecorder, eventNanos, Informer, type IndexedCache, type KubeClient } from '../kube/index.js';
 import { type NodeUsage, type PodRequests, placePod, podRequests } from './placement.js';
 import { rfc3339 } from '../util/time.js';
 
@@ -41,9 +39,9 @@ function queueOrder(a: Json, b: Json): number {
 }
 
 export class Scheduler {
-  private pods?: Pick<RunningInformer<Json>, 'cache' | 'synced'>;
+  private pods?: { cache: IndexedCache<Json>; synced(): Promise<void> };
   private stopPods?: () => Promise<void> | void;
-  private nodes?: RunningInformer<Json>;
+  private nodes?: Informer<Json>;
   private readonly events: EventRecorder;
   /** Pods bound by us that the informer does not show bound yet: uid → node. */
   private readonly assumed = new Map<string, string>();
@@ -70,7 +68,7 @@ export class Scheduler {
     /** The nodes' shared pod informer; without it the scheduler watches pods itself. */
     private readonly podFeed?: PodFeed,
   ) {
-    this.events = new EventRecorder(eventClient, { component: SCHEDULER_NAME });
+    this.events = new EventRecorder(eventClient, { component: SCHEDULER_NAME, logger });
   }
 
   async start(): Promise<void> {
@@ -78,17 +76,21 @@ export class Scheduler {
       // A node that changed may now take a pod that fitted nowhere.
       if (this.pending.size > 0) this.queuePass();
     };
-    this.nodes = runInformer<Json>(this.client, '/api/v1/nodes', {}, nodeChanged, this.logger.child({ informer: 'nodes' }));
+    const nodes = (this.nodes = new Informer<Json>(this.client, { apiVersion: 'v1', kind: 'Node', logger: this.logger }));
+    nodes.onChange(nodeChanged);
+    nodes.start();
     if (this.podFeed) {
       this.pods = this.podFeed;
       this.stopPods = this.podFeed.subscribe((pod) => this.podChanged(pod));
       for (const pod of this.podFeed.cache.list()) this.podChanged(pod);
     } else {
-      const own = runInformer<Json>(this.client, '/api/v1/pods', {}, (pod) => this.podChanged(pod), this.logger.child({ informer: 'pods' }));
-      this.pods = own;
+      const own = new Informer<Json>(this.client, { apiVersion: 'v1', kind: 'Pod', logger: this.logger });
+      own.onChange((pod) => this.podChanged(pod));
+      own.start();
+      this.pods = { cache: own.cache, synced: () => own.waitForSync(SYNC_TIMEOUT_MS) };
       this.stopPods = () => own.stop();
     }
-    await Promise.all([this.nodes.synced, this.pods.synced]);
+    await Promise.all([nodes.waitForSync(SYNC_TIMEOUT_MS), this.pods.synced()]);
     this.synced = true;
     this.queuePass();
   }
@@ -165,7 +167,7 @@ export class Scheduler {
   private podChanged(pod: Json): void {
     const { namespace, name, uid } = pod.metadata;
     const key = `${namespace}/${name}`;
-    const current = this.pods?.cache.get(name, namespace);
+    const current = this.pods?.cache.get({ namespace, name });
     if (!current || current.metadata.uid !== uid) {
       // Deleted (the cache drops an object before its handlers run).
       this.assumed.delete(uid);
@@ -188,10 +190,7 @@ export class Scheduler {
     if (!this.synced || !this.pods || !this.nodes) return;
     const cache = this.pods.cache;
     const pending = [...this.pending]
-      .map((key) => {
-        const [namespace, name] = key.split('/');
-        return cache.get(name!, namespace);
-      })
+      .map((key) => cache.get(key))
       .filter((p): p is Json => p !== undefined && wantsScheduling(p) && !this.assumed.has(p.metadata.uid))
       .sort(queueOrder);
     if (pending.length === 0) return;
@@ -226,15 +225,14 @@ export class Scheduler {
       await this.client.request(
         'POST',
         `/api/v1/namespaces/${namespace}/pods/${name}/binding`,
-        { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace, uid }, target: { apiVersion: 'v1', kind: 'Node', name: node } },
-        { ignoreAnswer: true },
+        { body: { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace, uid }, target: { apiVersion: 'v1', kind: 'Node', name: node } }, ignoreAnswer: true },
       );
       this.reported.delete(uid);
-      this.events.pod(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`, undefined, boundAt);
+      this.events.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`, { at: boundAt });
     } catch (err) {
       this.assumed.delete(uid);
       // 409: bound by someone else or being deleted; 404: gone. Both settle on the next pass.
-      if (!isStatus(err, 409) && !isStatus(err, 404)) {
+      if (errorCode(err) !== 409 && errorCode(err) !== 404) {
         this.logger.warn({ pod: `${namespace}/${name}`, node, err: String(err) }, 'binding failed; retrying');
         this.retryLater();
       }
@@ -260,12 +258,12 @@ export class Scheduler {
     };
     const status = { ...(pod.status ?? {}), conditions: [...conditions.filter((c) => c?.type !== 'PodScheduled'), condition] };
     try {
-      await this.client.request('PUT', `/api/v1/namespaces/${namespace}/pods/${name}/status`, { ...pod, status });
+      await this.client.request('PUT', `/api/v1/namespaces/${namespace}/pods/${name}/status`, { body: { ...pod, status } });
       this.reported.set(uid, message);
-      this.events.pod(pod, 'Warning', 'FailedScheduling', message);
+      this.events.event(pod, 'Warning', 'FailedScheduling', message);
     } catch (err) {
       // A newer pod (409) or none (404): the next pass sees it.
-      if (!isStatus(err, 409) && !isStatus(err, 404)) {
+      if (errorCode(err) !== 409 && errorCode(err) !== 404) {
         this.logger.warn({ pod: `${namespace}/${name}`, err: String(err) }, 'could not report unschedulable pod');
         this.retryLater();
       }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startController, type RunningController } from '../../src/controller/index.js';
-import { requestAttributes, type ApiRequest, type ResourceAttributes } from '../../src/controller/runtime/request-attributes.js';
+import { requestAttributes, type ApiRequest, type ResourceAttributes } from '../../src/kube/request-attributes.js';
 import { apiOk, kubeConfigFor, projectRoot, waitFor, type Cluster } from '../helpers/cluster.js';
 import { findManifest, grantOf, grants, readManifests, rulesAllow, type PolicyRule } from '../helpers/rbac.js';
 import {
@@ -165,6 +165,11 @@ describe('deploy/manifests RBAC against what the controller calls', { timeout: 9
     // cluster's own system:discovery ClusterRole.
     const other = attrs.filter((a) => a.kind === 'nonResource' && !/^\/apis?(\/[^/]+){0,2}$/.test(a.path));
     assert.deepEqual(other, [], 'non-resource requests other than discovery');
+
+    // The pod cache holds only pods with a workload's revision label, never every pod of the cluster.
+    const podReads = requests.filter((r) => r.method === 'GET' && /^\/api\/v1\/pods$/.test(r.path));
+    assert.ok(podReads.length >= 2, 'the pods were listed and watched');
+    assert.deepEqual([...new Set(podReads.map((r) => r.query.labelSelector))], ['controller-revision-hash'], 'pods listed and watched without the selector');
 
     assert.deepEqual(denied(calls, clusterRules, leaseRules), [], 'requests the RBAC in deploy/manifests does not allow: add them to clusterrole.yaml (and the chart)');
 

@@ -4,7 +4,7 @@
 // ReCreate drops every session (which shows the drop count can see a drop).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClients, type ObjectClient } from '../../src/controller/runtime/index.js';
+import { KubeClient } from '../../src/kube/index.js';
 import { buildArenaImages, measureSessions, POLICIES, type Policy } from '../../bench/arena.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 
@@ -14,7 +14,7 @@ const NS = 'arena-test';
 
 describe('arena example: sessions across a scripts rollout', { timeout: 900_000 }, () => {
   let cluster: Cluster;
-  let objects: ObjectClient;
+  let objects: KubeClient;
   const policy = (p: string): Policy => POLICIES.find((x) => x.label === p)!;
   const run = (p: string) =>
     measureSessions({ objects, policy: policy(p), namespace: NS, servers: SERVERS, players: PLAYERS, maxUnavailable: '50%', waitMs: 180_000, progress: () => {} });
@@ -25,7 +25,7 @@ describe('arena example: sessions across a scripts rollout', { timeout: 900_000 
     process.env.HOTPOD_NODES = '2';
     cluster = await startCluster();
     buildArenaImages(cluster.dataDir);
-    objects = createClients({ kubeconfig: cluster.kubeconfigPath }).objects;
+    objects = new KubeClient({ kubeconfig: cluster.kubeconfigPath });
     await objects.createObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   });
   after(async () => {

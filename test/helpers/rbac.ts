@@ -3,7 +3,7 @@
 // `*` wildcards, resourceNames), and which (group, resource, verb) grants the rules hold.
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
-import type { ResourceAttributes } from '../../src/controller/runtime/request-attributes.js';
+import type { ResourceAttributes } from '../../src/kube/request-attributes.js';
 
 export interface PolicyRule {
   apiGroups?: string[];

@@ -10,7 +10,7 @@ import { PassThrough } from 'node:stream';
 import { LogWriter, markLogExited, readContainerLog, type LogReadOptions } from '../../src/node/container-logs.js';
 import { startKubeletServer, type KubeletServer } from '../../src/node/kubelet-server.js';
 import { webhookAuth, type KubeletAuth } from '../../src/node/kubelet-auth.js';
-import { KubeClient } from '../../src/node/kube-client.js';
+import { KubeClient } from '../../src/kube/index.js';
 import { ProcessRuntime } from '../../src/node/runtime/process.js';
 import type { ContainerInfo, ExitInfo } from '../../src/node/runtime/types.js';
 import { startControlPlane, type ControlPlane } from '../../src/apiserver/index.js';
@@ -158,7 +158,7 @@ describe('kubectl logs through the API server pods/log proxy', { timeout: 120_00
     kubelet = await startKubeletServer((ns, podName, container, prev) => {
       const id = (prev ? previous : current).get(`${ns}/${podName}/${container}`);
       return id ? rt.logPath(id) : undefined;
-    }, { containers: () => rt.list().map((c) => ({ ...c, runtime: rt.name })), auth: webhookAuth((kubeClient = await KubeClient.fromFile(plane.kubeconfigPath)), 'n1') });
+    }, { containers: () => rt.list().map((c) => ({ ...c, runtime: rt.name })), auth: webhookAuth((kubeClient = new KubeClient({ kubeconfig: plane.kubeconfigPath })), 'n1') });
     await apiOk(cluster, 'POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } });
     await apiOk(cluster, 'PATCH', '/api/v1/nodes/n1/status', { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } } } }, { contentType: 'application/merge-patch+json' });
     await apiOk(cluster, 'POST', '/api/v1/namespaces/default/pods', {

@@ -2,7 +2,8 @@
 // the client-side token bucket, request naming for the metrics, and flag parsing.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideLease, describeRequest, FakeClock, microTime, parseBindAddress, releasedLease, TokenBucket, validateLeaderElection, type LeaseSpec } from '../../src/controller/runtime/index.js';
+import { decideLease, describeRequest, FakeClock, microTime, parseBindAddress, releasedLease, validateLeaderElection, type LeaseSpec } from '../../src/controller/runtime/index.js';
+import { TokenBucket } from '../../src/util/token-bucket.js';
 import { parseDuration } from '../../src/cli/controller.js';
 
 const T0 = Date.parse('2026-01-02T03:04:05.000Z');

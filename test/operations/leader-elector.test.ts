@@ -4,7 +4,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ensureNamespace, kubeConfigFor, startCluster, waitFor, type Cluster } from '../helpers/cluster.js';
-import { createClients, LeaderElector } from '../../src/controller/runtime/index.js';
+import { LeaderElector } from '../../src/controller/runtime/index.js';
+import { KubeClient } from '../../src/kube/index.js';
 import { getLease } from './helpers.js';
 
 const WAIT_MS = 60_000;
@@ -16,11 +17,16 @@ interface Candidate {
   lost: number;
 }
 
-function candidate(c: Cluster, namespace: string, name: string, identity: string): Candidate {
-  const clients = createClients({ kubeConfig: kubeConfigFor(c) });
-  const elector = new LeaderElector(clients.objects, { namespace, name, identity, ...timings });
+function candidate(c: Cluster, namespace: string, name: string, identity: string, onStartedLeading?: () => Promise<void>): Candidate {
+  const elector = new LeaderElector(new KubeClient({ kubeConfig: kubeConfigFor(c) }), { namespace, name, identity, ...timings });
   const cand: Candidate = { elector, started: 0, lost: 0 };
-  elector.start({ onStartedLeading: () => void cand.started++, onStoppedLeading: () => void cand.lost++ });
+  elector.start({
+    onStartedLeading: () => {
+      cand.started++;
+      return onStartedLeading?.();
+    },
+    onStoppedLeading: () => void cand.lost++,
+  });
   return cand;
 }
 
@@ -70,6 +76,30 @@ describe('LeaderElector', { timeout: 180_000 }, () => {
     assert.equal(after1?.spec.holderIdentity, next.elector.identity);
     assert.equal(after1?.spec.leaseTransitions, 1);
     assert.equal(cands.filter((x) => x.started === 1 && x.elector.isLeader()).length, 1, 'one leader at a time');
+  });
+
+  it('renews while its start of leading has not finished (controllers waiting for caches)', async () => {
+    let finish!: () => void;
+    const x = candidate(c, 'elect', 'slow-start', 'slow', () => new Promise<void>((r) => (finish = r)));
+    all.push(x);
+    await waitFor(() => x.started === 1, 'leading', WAIT_MS, 50);
+    const first = (await getLease(c, 'elect', 'slow-start'))?.spec.renewTime;
+    // Longer than the lease lasts, with onStartedLeading still pending all along.
+    const renewals = new Set<string>([first]);
+    await waitFor(
+      async () => {
+        const l = await getLease(c, 'elect', 'slow-start');
+        if (l) renewals.add(l.spec.renewTime);
+        return renewals.size >= 3;
+      },
+      'two renewals while starting',
+      WAIT_MS,
+      100,
+    );
+    assert.equal(x.lost, 0);
+    assert.equal(x.elector.isLeader(), true);
+    finish();
+    await x.elector.release();
   });
 
   it('a leader cut off from the API server past its renew deadline reports the loss', async () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EnvResolver, podHostname } from '../../src/node/container-env.js';
-import { ApiError, type KubeClient } from '../../src/node/kube-client.js';
+import { KubeApiError, type KubeClient } from '../../src/kube/index.js';
 import { ContainerStartError } from '../../src/node/runtime/types.js';
 
 type Json = Record<string, any>;
@@ -12,7 +12,7 @@ function fakeClient(objects: Record<string, Json>): KubeClient {
     async request(method: string, path: string) {
       assert.equal(method, 'GET');
       const obj = objects[path];
-      if (!obj) throw new ApiError(404, 'NotFound', `${path} not found`);
+      if (!obj) throw new KubeApiError('GET', path, 404, { reason: 'NotFound', message: `${path} not found` });
       return obj;
     },
   } as unknown as KubeClient;

@@ -3,6 +3,7 @@
 // plan.ts), and carry the decision out through the shared workload layer (revisions, pod
 // creation from the template, the pod updater for in-place and hot-patch steps, status counts).
 
+import type { LabelSelector } from '../../util/label-selector.js';
 import type { Logger } from 'pino';
 import { defaultGameDeployment, validateGameDeployment, type GameDeployment } from '../../api/gamedeployment.js';
 import { podIsAvailable, podIsUpdating } from '../../update/availability.js';
@@ -20,7 +21,6 @@ import {
   type Expectations,
   type Informer,
   type KubeObject,
-  type LabelSelector,
   type ObjectKey,
   type Reconciler,
   type ReconcileResult,

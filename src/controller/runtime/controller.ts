@@ -6,12 +6,12 @@
 
 import { pino, type Logger } from 'pino';
 import { enqueueController, enqueueMapped, enqueueObject, type OwnerKind } from './event-handlers.js';
-import type { Informer, ResourceEventHandler } from './informer.js';
-import { errorCode, isConflict } from './object-client.js';
+import type { Informer, ResourceEventHandler } from '../../kube/informer.js';
+import { errorCode, isConflict } from '../../kube/errors.js';
 import type { ControllerMetrics } from './metrics.js';
-import { keyString, parseKey, type KubeObject, type ObjectKey } from './objects.js';
-import type { RateLimiter } from './rate-limit.js';
-import { WorkQueue } from './work-queue.js';
+import { keyString, parseKey, type KubeObject, type ObjectKey } from '../../kube/objects.js';
+import type { RateLimiter } from '../../kube/rate-limit.js';
+import { WorkQueue } from '../../kube/work-queue.js';
 
 export interface ReconcileResult {
   /** look at this key again after this long, even if nothing changes (0/absent: don't) */

@@ -1,9 +1,9 @@
 // Informer events become queue keys here, and only keys: the reconciler re-reads everything it
 // needs from the caches, so which event (or how many) caused a reconcile never matters.
 
-import type { ResourceEventHandler } from './informer.js';
+import type { ResourceEventHandler } from '../../kube/informer.js';
 import { deepEqual } from '../../util/equal.js';
-import { controllerRef, groupOf, keyString, type KubeObject, type ObjectKey } from './objects.js';
+import { controllerRef, groupOf, keyString, type KubeObject, type ObjectKey } from '../../kube/objects.js';
 
 export interface KeySink {
   add(key: string): void;

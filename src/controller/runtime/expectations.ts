@@ -10,7 +10,7 @@
 // is satisfied the moment it is recorded.
 
 import { realClock, type Clock } from '../../util/clock.js';
-import { keyString, type KubeObject, type ObjectKey } from './objects.js';
+import { keyString, type KubeObject, type ObjectKey } from '../../kube/objects.js';
 
 export type ExpectationKind = 'create' | 'delete' | 'update';
 

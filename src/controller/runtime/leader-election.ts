@@ -14,9 +14,10 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
-import { isAlreadyExists, isConflict, isNotFound, type ObjectClient } from './object-client.js';
-import type { KubeObject } from './objects.js';
-import { InterruptibleSleep } from './interruptible-sleep.js';
+import type { KubeClient } from '../../kube/client.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../../kube/errors.js';
+import type { KubeObject } from '../../kube/objects.js';
+import { InterruptibleSleep } from '../../kube/interruptible-sleep.js';
 import { microTime } from '../../util/time.js';
 
 export const LEASE_API_VERSION = 'coordination.k8s.io/v1';
@@ -138,7 +139,7 @@ export class LeaderElector {
   private readonly now: () => number;
 
   constructor(
-    private readonly objects: ObjectClient,
+    private readonly client: KubeClient,
     config: LeaderElectionConfig,
     opts: { logger?: Logger; now?: () => number } = {},
   ) {
@@ -184,7 +185,7 @@ export class LeaderElector {
     const lease = structuredClone(this.observed.lease);
     lease.spec = releasedLease(lease.spec ?? {}, this.now());
     try {
-      await this.objects.updateObject(lease);
+      await this.client.updateObject(lease);
       this.log.info('released the lease');
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'could not release the lease; it expires on its own');
@@ -199,7 +200,11 @@ export class LeaderElector {
     if (this.stopped) return;
     this.leading = true;
     this.log.info('acquired the leader lease');
-    await cb.onStartedLeading();
+    // In the background, as client-go's: starting the controllers may take longer than the
+    // lease lasts (caches to fill), and renewals must go on meanwhile.
+    void Promise.resolve()
+      .then(() => cb.onStartedLeading())
+      .catch((err) => this.log.error({ err: (err as Error)?.message ?? String(err) }, 'starting to lead failed'));
     while (!this.stopped) {
       await this.pause(this.retryPeriodMs);
       if (this.stopped) return;
@@ -229,14 +234,14 @@ export class LeaderElector {
 
   /** One read-decide-write round; false when someone else holds the Lease or the write failed. */
   private async tryAcquireOrRenew(cb: LeaderCallbacks, timeoutMs = this.renewDeadlineMs): Promise<boolean> {
-    const path = await this.objects.objectPath(LEASE_API_VERSION, LEASE_KIND, { namespace: this.namespace, name: this.name });
+    const path = await this.client.objectPath(LEASE_API_VERSION, LEASE_KIND, { namespace: this.namespace, name: this.name });
     try {
       // The leader writes over the Lease it last wrote (client-go's fast path); a conflict
       // means it changed, and the next round reads it.
       let lease: KubeObject | undefined = this.leading ? this.observed?.lease : undefined;
       if (!lease) {
         try {
-          lease = await this.objects.request<KubeObject>('GET', path, { timeoutMs });
+          lease = await this.client.request<KubeObject>('GET', path, { timeoutMs });
         } catch (err) {
           if (!isNotFound(err)) throw err;
           lease = undefined;
@@ -255,10 +260,10 @@ export class LeaderElector {
       if (decision.action === 'create') {
         const body = { apiVersion: LEASE_API_VERSION, kind: LEASE_KIND, metadata: { namespace: this.namespace, name: this.name }, spec: decision.spec };
         const collection = path.slice(0, path.lastIndexOf('/'));
-        written = await this.objects.request<KubeObject>('POST', collection, { body, timeoutMs });
+        written = await this.client.request<KubeObject>('POST', collection, { body, timeoutMs });
       } else {
         const body = { ...lease!, spec: decision.spec };
-        written = await this.objects.request<KubeObject>('PUT', path, { body, timeoutMs });
+        written = await this.client.request<KubeObject>('PUT', path, { body, timeoutMs });
       }
       written.apiVersion ??= LEASE_API_VERSION;
       written.kind ??= LEASE_KIND;

@@ -4,22 +4,22 @@
 // one, add their controllers, and start it.
 
 import { pino, type Logger } from 'pino';
-import { createClients, type ClientOptions, type Clients } from './client.js';
+import { KubeClient, type KubeClientOptions } from '../../kube/client.js';
 import type { Controller } from './controller.js';
-import { EventRecorder } from './event-recorder.js';
-import { InformerFactory, type FactoryDefaults } from './informer-factory.js';
+import { EventRecorder } from '../../kube/event-recorder.js';
+import { InformerFactory, type FactoryDefaults } from '../../kube/informer-factory.js';
 import { LeaderElector, type LeaderElectionConfig } from './leader-election.js';
 import { ControllerMetrics } from './metrics.js';
 
-export interface ManagerOptions extends ClientOptions {
+export interface ManagerOptions extends KubeClientOptions {
   logger?: Logger;
   /** Events' source.component (default `hotpod`) */
   component?: string;
   informerDefaults?: FactoryDefaults;
   /** how long start() waits for the initial lists before giving up */
   cacheSyncTimeoutMs?: number;
-  /** an existing connection instead of one built from the kubeconfig options */
-  clients?: Clients;
+  /** an existing client instead of one built from the kubeconfig options */
+  client?: KubeClient;
   /** where the counters go (default: a new registry; pass one to count the clients' requests too) */
   metrics?: ControllerMetrics;
   /**
@@ -35,7 +35,7 @@ export interface ManagerOptions extends ClientOptions {
 }
 
 export class Manager {
-  readonly clients: Clients;
+  readonly client: KubeClient;
   readonly informers: InformerFactory;
   readonly recorder: EventRecorder;
   readonly metrics: ControllerMetrics;
@@ -54,15 +54,15 @@ export class Manager {
   constructor(opts: ManagerOptions = {}) {
     this.log = opts.logger ?? pino({ level: 'info' }, pino.destination(2));
     this.metrics = opts.metrics ?? new ControllerMetrics();
-    this.clients = opts.clients ?? createClients({ ...opts, onResponse: opts.onResponse ?? ((r) => this.metrics.apiRequest(r.verb, r.resource, r.code)) });
-    this.informers = new InformerFactory(this.clients, { logger: this.log, defaults: opts.informerDefaults });
-    this.recorder = new EventRecorder(this.clients.objects, { component: opts.component ?? 'hotpod', logger: this.log });
+    this.client = opts.client ?? new KubeClient({ ...opts, onResponse: opts.onResponse ?? ((r) => this.metrics.apiRequest(r.verb, r.resource, r.code)) });
+    this.informers = new InformerFactory(this.client, { logger: this.log, defaults: opts.informerDefaults });
+    this.recorder = new EventRecorder(this.client, { component: opts.component ?? 'hotpod', logger: this.log });
     this.cacheSyncTimeoutMs = opts.cacheSyncTimeoutMs ?? 120_000;
     if (opts.leaderElection) {
       // Its own connection, as controller-runtime's: renewals must not queue behind a rollout's
       // writes in the shared rate limit and miss the renew deadline.
-      const own = createClients({ kubeConfig: this.clients.kubeConfig, onRequest: opts.onRequest, onResponse: (r) => this.metrics.apiRequest(r.verb, r.resource, r.code) });
-      this.elector = new LeaderElector(own.objects, opts.leaderElection, { logger: this.log });
+      const own = new KubeClient({ kubeConfig: this.client.kubeConfig, onRequest: opts.onRequest, onResponse: (r) => this.metrics.apiRequest(r.verb, r.resource, r.code) });
+      this.elector = new LeaderElector(own, opts.leaderElection, { logger: this.log });
     }
     this.onLeadershipLost =
       opts.onLeadershipLost ??
@@ -88,7 +88,7 @@ export class Manager {
    */
   async start(): Promise<void> {
     this.started = true;
-    this.log.info({ server: this.clients.server }, 'starting informers');
+    this.log.info({ server: this.client.server }, 'starting informers');
     for (const inf of this.informers.list()) this.metrics.addInformer({ resource: () => inf.resource, lists: () => inf.stats.lists });
     this.informers.start();
     await this.informers.waitForSync(this.cacheSyncTimeoutMs);

@@ -2,7 +2,7 @@
 // (by kind and verb: the figure a rollout's cost is measured in) and names the request in
 // errors. Reads never come here: they come from the informer caches.
 
-import { MERGE_PATCH, type ObjectClient } from '../runtime/index.js';
+import { MERGE_PATCH, type KubeClient } from '../runtime/index.js';
 import type { KubeObject, ObjectKey } from '../runtime/index.js';
 
 export type WriteVerb = 'create' | 'patch' | 'patchStatus' | 'delete';
@@ -23,11 +23,11 @@ export interface WriteTag {
 export class ApiWriter {
   readonly counts: WriteCounts = { total: 0, byKindVerb: {}, byPurpose: {} };
 
-  constructor(readonly objects: ObjectClient) {}
+  constructor(readonly client: KubeClient) {}
 
   async create<T extends KubeObject>(obj: T, tag: WriteTag = {}): Promise<T> {
     this.count(obj.kind ?? '?', 'create', tag);
-    return this.objects.createObject<T>(obj);
+    return this.client.createObject<T>(obj);
   }
 
   /** A patch of the object (JSON merge patch unless told), or of its status with `status: true`. */
@@ -39,7 +39,7 @@ export class ApiWriter {
     opts: { contentType?: string; status?: boolean } & WriteTag = {},
   ): Promise<T> {
     this.count(kind, opts.status ? 'patchStatus' : 'patch', opts);
-    return this.objects.patchObject<T>(apiVersion, kind, key, patch, {
+    return this.client.patchObject<T>(apiVersion, kind, key, patch, {
       contentType: opts.contentType ?? MERGE_PATCH,
       subresource: opts.status ? 'status' : undefined,
     });
@@ -48,7 +48,7 @@ export class ApiWriter {
   /** Delete with a uid precondition when given, so a newer object of the same name is never hit. */
   async delete(apiVersion: string, kind: string, key: ObjectKey, uid?: string, tag: WriteTag = {}): Promise<void> {
     this.count(kind, 'delete', tag);
-    await this.objects.deleteObject(apiVersion, kind, key, {
+    await this.client.deleteObject(apiVersion, kind, key, {
       propagationPolicy: 'Background',
       preconditions: uid ? { uid } : undefined,
     });

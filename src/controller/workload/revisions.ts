@@ -111,7 +111,7 @@ export class Revisions {
         } catch (err) {
           if (!isAlreadyExists(err)) throw new Error(`${owner.kind} ${ns}/${owner.metadata.name}: creating ControllerRevision ${name}: ${(err as Error).message}`, { cause: err });
           // Made by an earlier reconcile whose write the cache has not shown yet; read it.
-          existing = await this.writer.objects.get(REVISION_API_VERSION, REVISION_KIND, { namespace: ns, name });
+          existing = await this.writer.client.get(REVISION_API_VERSION, REVISION_KIND, { namespace: ns, name });
         }
       }
       if (!deepEqual(revisionTemplate(existing), template)) continue;

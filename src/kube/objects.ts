@@ -2,9 +2,9 @@
 // them (no typed deserialisation), so an object read from a list and the same object read from a
 // watch compare equal, timestamps stay strings, and fields a client model does not know survive.
 
-import type { ObjectMeta, OwnerReference } from '../../util/kube-meta.js';
+import type { ObjectMeta, OwnerReference } from '../util/kube-meta.js';
 
-export type { ObjectMeta, OwnerReference } from '../../util/kube-meta.js';
+export type { ObjectMeta, OwnerReference } from '../util/kube-meta.js';
 
 
 /** Any Kubernetes object as JSON. Reconcilers narrow it to their own types. */

@@ -1,17 +1,22 @@
 // Writes core/v1 Events about objects, as client-go's record.EventRecorder does, so that
-// `kubectl describe` and `kubectl get events` show what the controller did. The same event
-// (same object, type, reason and message) repeated is one Event whose count and lastTimestamp
-// are patched, which `kubectl describe` prints as "(x3 over 2m)", instead of a new Event each
-// time. Recording never blocks or fails a reconcile: writes happen in the background and
-// failures are logged.
+// `kubectl describe` and `kubectl get events` show what the controller, the scheduler and the
+// kubelets did. The same event (same object, container, type, reason and message) repeated is
+// one Event whose count and lastTimestamp are patched, which `kubectl describe` prints as
+// "(x3 over 2m)", instead of a new Event each time. Recording never blocks or fails the work
+// that caused it: writes happen in the background and failures are logged.
+//
+// A recorder may have a rate, as kubelet's eventRecordQPS and eventBurst: past the burst, events
+// wait in a queue of at most 1,000 (client-go's broadcaster queue; more are dropped), so a burst
+// of a thousand pods starting costs the API server a steady trickle of writes.
 
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
-import { realClock, type Clock } from '../../util/clock.js';
-import { isNotFound, MERGE_PATCH, type ObjectClient } from './object-client.js';
+import { realClock, type Clock } from '../util/clock.js';
+import { MERGE_PATCH, type KubeClient } from './client.js';
+import { isNotFound } from './errors.js';
 import type { KubeObject } from './objects.js';
-import { TokenBucket } from './rate-limit.js';
-import { rfc3339 } from '../../util/time.js';
+import { TokenBucket } from '../util/token-bucket.js';
+import { rfc3339 } from '../util/time.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -33,6 +38,38 @@ export interface EventRecorderOptions {
   spam?: { burst: number; refillSeconds: number };
   /** concurrent Event writes */
   concurrency?: number;
+  /** Event writes per second after a burst (kubelet's eventRecordQPS 50, eventBurst 100); absent: no limit */
+  rate?: { qps: number; burst: number };
+}
+
+/** Where an event points inside its object, and when its cause happened. */
+export interface EventDetail {
+  /** a container: `spec.containers{app}` (see containerField) */
+  fieldPath?: string;
+  /** from eventNanos(), for an event recorded once a request about it returns: names it by its cause */
+  at?: bigint;
+}
+
+/** client-go's broadcaster queue: events past it are dropped. */
+const MAX_QUEUED = 1000;
+
+/** Wall-clock nanoseconds read from the monotonic clock, strictly increasing in this process. */
+const clockBase = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+let lastNanos = 0n;
+
+/**
+ * client-go names events `<object>.<unix nanoseconds in hex>`, so `kubectl get events` (in name
+ * order) lists an object's events as they happened. One clock for every recorder of the process
+ * (the controller's, the scheduler's, each kubelet's) keeps their names for one object distinct.
+ */
+export function eventNanos(): bigint {
+  const now = clockBase + process.hrtime.bigint();
+  lastNanos = now > lastNanos ? now : lastNanos + 1n;
+  return lastNanos;
+}
+
+export function containerField(name: string, init = false): string {
+  return `spec.${init ? 'initContainers' : 'containers'}{${name}}`;
 }
 
 interface Recorded {
@@ -49,6 +86,7 @@ export interface InvolvedObject {
   namespace?: string;
   uid?: string;
   resourceVersion?: string;
+  fieldPath?: string;
 }
 
 export class EventRecorder {
@@ -60,6 +98,7 @@ export class EventRecorder {
   private readonly cacheSize: number;
   private readonly spam: { burst: number; refillSeconds: number };
   private readonly concurrency: number;
+  private readonly rate?: TokenBucket;
   /** correlation key → the Event written for it (a Map keeps insertion order: an LRU) */
   private readonly recorded = new Map<string, Recorded>();
   private readonly spamBuckets = new Map<string, TokenBucket>();
@@ -67,12 +106,13 @@ export class EventRecorder {
   private readonly chains = new Map<string, Promise<void>>();
   private readonly pending = new Set<Promise<void>>();
   private active = 0;
-  private readonly slots: (() => void)[] = [];
   private seq = 0;
+  private closed = false;
+  private readonly slots: (() => void)[] = [];
   readonly stats = { created: 0, patched: 0, dropped: 0, failed: 0 };
 
   constructor(
-    private readonly objects: ObjectClient,
+    private readonly client: KubeClient,
     opts: EventRecorderOptions,
   ) {
     this.component = opts.component;
@@ -83,10 +123,15 @@ export class EventRecorder {
     this.cacheSize = opts.cacheSize ?? 4096;
     this.spam = opts.spam ?? { burst: 25, refillSeconds: 300 };
     this.concurrency = opts.concurrency ?? 8;
+    if (opts.rate) this.rate = new TokenBucket(opts.rate.qps, opts.rate.burst);
   }
 
   /** Records an event about `obj` (it needs apiVersion, kind, name; namespace and uid if it has them). */
-  event(obj: KubeObject, type: EventType, reason: string, message: string): void {
+  event(obj: KubeObject, type: EventType, reason: string, message: string, detail: EventDetail = {}): void {
+    if (this.pending.size >= MAX_QUEUED) {
+      this.stats.dropped++;
+      return;
+    }
     const involved: InvolvedObject = {
       apiVersion: obj.apiVersion,
       kind: obj.kind,
@@ -94,6 +139,7 @@ export class EventRecorder {
       namespace: obj.metadata?.namespace,
       uid: obj.metadata?.uid,
       resourceVersion: obj.metadata?.resourceVersion,
+      fieldPath: detail.fieldPath,
     };
     if (!involved.kind || !involved.name) {
       this.log.warn({ reason, message }, 'event about an object without kind or name dropped');
@@ -106,10 +152,11 @@ export class EventRecorder {
       this.log.debug({ involved, reason }, 'event dropped by the spam filter');
       return;
     }
-    const correlation = [objectId, type, reason, message].join('\u0000');
+    const correlation = [objectId, detail.fieldPath ?? '', type, reason, message].join('\u0000');
     const at = this.timestamp();
+    const name = `${involved.name}.${this.nameSuffix(detail.at)}`;
     const prev = this.chains.get(correlation) ?? Promise.resolve();
-    const next = prev.then(() => this.write(correlation, involved, type, reason, message, at));
+    const next = prev.then(() => this.write(correlation, involved, type, reason, message, at, name));
     this.chains.set(correlation, next);
     this.pending.add(next);
     void next.finally(() => {
@@ -123,9 +170,17 @@ export class EventRecorder {
     while (this.pending.size) await Promise.allSettled([...this.pending]);
   }
 
-  private async write(correlation: string, involved: InvolvedObject, type: EventType, reason: string, message: string, at: string): Promise<void> {
+  /** Drops the events not yet written (the process is stopping). */
+  close(): void {
+    this.closed = true;
+  }
+
+  private async write(correlation: string, involved: InvolvedObject, type: EventType, reason: string, message: string, at: string, name: string): Promise<void> {
     await this.slot();
     try {
+      const wait = this.rate?.reserve() ?? 0;
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait).unref());
+      if (this.closed) return;
       const known = this.recorded.get(correlation);
       if (known) {
         known.count++;
@@ -133,7 +188,7 @@ export class EventRecorder {
         this.recorded.delete(correlation);
         this.recorded.set(correlation, known);
         try {
-          await this.objects.patchObject('v1', 'Event', { namespace: known.namespace, name: known.name }, { count: known.count, lastTimestamp: at }, { contentType: MERGE_PATCH });
+          await this.client.request('PATCH', `/api/v1/namespaces/${known.namespace}/events/${known.name}`, { body: { count: known.count, lastTimestamp: at }, contentType: MERGE_PATCH, ignoreAnswer: true });
           this.stats.patched++;
           return;
         } catch (err) {
@@ -141,10 +196,10 @@ export class EventRecorder {
           // that keeps the count, as client-go does.
           if (!isNotFound(err)) throw err;
         }
-        await this.create(correlation, involved, type, reason, message, known.firstTimestamp, at, known.count);
+        await this.create(correlation, involved, type, reason, message, known.firstTimestamp, at, known.count, name);
         return;
       }
-      await this.create(correlation, involved, type, reason, message, at, at, 1);
+      await this.create(correlation, involved, type, reason, message, at, at, 1, name);
     } catch (err) {
       this.stats.failed++;
       this.log.warn({ err: err instanceof Error ? err.message : String(err), involved, reason }, 'could not write event');
@@ -162,10 +217,10 @@ export class EventRecorder {
     firstTimestamp: string,
     lastTimestamp: string,
     count: number,
+    name: string,
   ): Promise<void> {
     // Cluster-scoped objects' events go to `default`, as client-go's.
     const namespace = involved.namespace || 'default';
-    const name = `${involved.name}.${this.uniqueSuffix()}`;
     const event: KubeObject = {
       apiVersion: 'v1',
       kind: 'Event',
@@ -181,7 +236,7 @@ export class EventRecorder {
       reportingComponent: this.component,
       reportingInstance: this.instance,
     };
-    await this.objects.createObject(event);
+    await this.client.request('POST', `/api/v1/namespaces/${namespace}/events`, { body: event, ignoreAnswer: true });
     this.stats.created++;
     this.recorded.set(correlation, { name, namespace, count, firstTimestamp });
     while (this.recorded.size > this.cacheSize) this.recorded.delete(this.recorded.keys().next().value!);
@@ -198,10 +253,11 @@ export class EventRecorder {
     return bucket.tryTake();
   }
 
-  /** client-go names events `<object>.<unix nanoseconds in hex>`; the sequence keeps them unique within a millisecond. */
-  private uniqueSuffix(): string {
-    const nanos = BigInt(this.clock.now()) * 1_000_000n + BigInt(this.seq++ % 1_000_000);
-    return nanos.toString(16);
+  /** The process's event clock; a test's clock gives nanoseconds of its own, kept unique by a sequence. */
+  private nameSuffix(at: bigint | undefined): string {
+    if (at !== undefined) return at.toString(16);
+    if (this.clock === realClock) return eventNanos().toString(16);
+    return (BigInt(this.clock.now()) * 1_000_000n + BigInt(this.seq++ % 1_000_000)).toString(16);
   }
 
   /** metav1.Time: RFC 3339 in whole seconds. */

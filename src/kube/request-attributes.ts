@@ -1,11 +1,11 @@
 // The controller's requests in the terms RBAC authorizes (src/util/request-attributes.ts, the
 // same reading the embedded API server authorises by). The deploy/ RBAC test records every
-// request the controller makes through createClients' onRequest and checks each against the
+// request the controller makes through KubeClient's onRequest and checks each against the
 // ClusterRole with these attributes.
 
-import { requestAttributes as attributesOf, type RequestAttributes } from '../../util/request-attributes.js';
+import { requestAttributes as attributesOf, type RequestAttributes } from '../util/request-attributes.js';
 
-export type { NonResourceAttributes, RequestAttributes, ResourceAttributes } from '../../util/request-attributes.js';
+export type { NonResourceAttributes, RequestAttributes, ResourceAttributes } from '../util/request-attributes.js';
 
 /** One request as the client sends it: the path below the server's URL, and the query. */
 export interface ApiRequest {

@@ -1,15 +1,16 @@
-// A watch connection for client-node's `Watch` contract, cheaper than client-node's own. Its
-// `Watch` reads the response through node-fetch, a PassThrough and readline; on a burst of pod
-// events that stream plumbing cost more CPU than the JSON parsing itself (the embedded nodes,
-// the controller). This one reads the chunks of a plain HTTPS response and splits the lines
-// itself. Same contract: `callback(type, object, event)` per event line, `done(err | null)` once
-// when the connection ends, and the returned AbortController closes it (without `done`).
-// client-node's ListWatch and the controller's informer run on it unchanged.
+// One watch connection: reads the chunks of a plain HTTP(S) response and splits the event
+// lines itself. client-node's Watch reads the response through node-fetch, a PassThrough and
+// readline; on a burst of pod events that plumbing cost more CPU than the JSON parsing itself.
+// `callback(type, object, event)` per event line, `done(err | null)` once when the connection
+// ends, and the returned AbortController closes it (without `done`).
 
 import http, { STATUS_CODES } from 'node:http';
 import https from 'node:https';
 
 type Json = Record<string, any>;
+
+export type WatchCallback = (phase: string, apiObj: any, watchObj?: any) => void;
+export type WatchDone = (err: any) => void;
 
 export class LineWatch {
   constructor(
@@ -22,17 +23,21 @@ export class LineWatch {
   async watch(
     path: string,
     queryParams: Record<string, string | number | boolean | undefined>,
-    callback: (phase: string, apiObj: any, watchObj?: any) => void,
-    done: (err: any) => void,
+    callback: WatchCallback,
+    done: WatchDone,
+    /** told the answer's HTTP status once it comes, or `error` when none came */
+    onStatus?: (code: number | 'error') => void,
   ): Promise<AbortController> {
     const url = new URL(path, this.base);
     url.searchParams.set('watch', 'true');
     for (const [k, v] of Object.entries(queryParams ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const controller = new AbortController();
     let finished = false;
+    let answered = false;
     const finish = (err: unknown) => {
       if (finished) return;
       finished = true;
+      if (!answered) onStatus?.('error');
       req.destroy();
       done(err ?? null);
     };
@@ -45,6 +50,8 @@ export class LineWatch {
     req.on('socket', (socket) => socket.setKeepAlive(true, 30_000));
     req.on('error', finish);
     req.on('response', (res) => {
+      answered = true;
+      onStatus?.(res.statusCode ?? 0);
       res.setEncoding('utf8');
       if (res.statusCode !== 200) {
         let body = '';

@@ -12,11 +12,10 @@ import {
   EventRecorder,
   Expectations,
   Manager,
-  createClients,
   isAlreadyExists,
   isNotFound,
   keyString,
-  type Clients,
+  KubeClient,
   type Informer,
   type KubeObject,
   type ObjectKey,
@@ -40,7 +39,7 @@ class ArenaSetReconciler implements Reconciler {
   skippedForExpectations = 0;
 
   constructor(
-    private readonly clients: Clients,
+    private readonly clients: KubeClient,
     private readonly sets: Informer,
     private readonly children: Informer,
     private readonly expectations: Expectations,
@@ -78,7 +77,7 @@ class ArenaSetReconciler implements Reconciler {
         const child = { namespace: key.namespace, name };
         this.expectations.expectCreate(key, child);
         try {
-          await this.clients.objects.createObject({
+          await this.clients.createObject({
             apiVersion: 'v1',
             kind: 'ConfigMap',
             metadata: {
@@ -102,7 +101,7 @@ class ArenaSetReconciler implements Reconciler {
         this.expectations.expectDelete(key, o);
         this.deleteAttempts++;
         try {
-          await this.clients.objects.deleteObject('v1', 'ConfigMap', { namespace: key.namespace, name: o.metadata!.name! });
+          await this.clients.deleteObject('v1', 'ConfigMap', { namespace: key.namespace, name: o.metadata!.name! });
           this.deletes++;
         } catch (err) {
           this.expectations.cancel(key, { namespace: key.namespace, name: o.metadata!.name! });
@@ -118,7 +117,7 @@ class ArenaSetReconciler implements Reconciler {
 
 describe('Controller', { timeout: 240_000 }, () => {
   let c: Cluster;
-  let clients: Clients;
+  let clients: KubeClient;
   let manager: Manager;
   let controller: Controller;
   let r: ArenaSetReconciler;
@@ -137,14 +136,14 @@ describe('Controller', { timeout: 240_000 }, () => {
       .map((o) => o.metadata!.name!)
       .sort();
   const serverChildren = async (set: string) =>
-    (await clients.objects.listPage('v1', 'ConfigMap', { namespace: NS, labelSelector: `arena-set=${set}` })).items.map((o) => o.metadata!.name!).sort();
+    (await clients.listPage('v1', 'ConfigMap', { namespace: NS, labelSelector: `arena-set=${set}` })).items.map((o) => o.metadata!.name!).sort();
 
   before(async () => {
     c = await startCluster({ inMemory: true });
     await installCrd(c);
     await ensureNamespace(c, NS);
-    clients = createClients({ kubeConfig: kubeConfigFor(c) });
-    manager = new Manager({ clients, logger: quiet });
+    clients = new KubeClient({ kubeConfig: kubeConfigFor(c) });
+    manager = new Manager({ client: clients, logger: quiet });
     const sets = manager.informers.informerFor({ apiVersion: API, kind: 'ArenaSet', namespace: NS });
     children = manager.informers.informerFor({ apiVersion: 'v1', kind: 'ConfigMap', namespace: NS, labelSelector: 'arena-set' });
     assert.equal(manager.informers.informerFor({ apiVersion: 'v1', kind: 'ConfigMap', namespace: NS, labelSelector: 'arena-set' }), children, 'one shared informer per resource');
@@ -156,7 +155,7 @@ describe('Controller', { timeout: 240_000 }, () => {
       .watchOwned(children, { apiVersion: API, kind: 'ArenaSet' });
     manager.add(controller);
     // Sets that exist before the controller starts are reconciled from the initial list.
-    await clients.objects.createObject(arenaSet('early', 2));
+    await clients.createObject(arenaSet('early', 2));
     await manager.start();
     assert.ok(sets.hasSynced() && children.hasSynced(), 'start() returns once the caches are synced');
   });
@@ -167,7 +166,7 @@ describe('Controller', { timeout: 240_000 }, () => {
 
   it('reconciles sets that existed before start, and new ones, creating each child once', async () => {
     await waitFor(async () => JSON.stringify(await serverChildren('early')) === '["early-0","early-1"]', 'children of early', 15_000);
-    await clients.objects.createObject(arenaSet('alpha', 5));
+    await clients.createObject(arenaSet('alpha', 5));
     await waitFor(async () => (await serverChildren('alpha')).length === 5, 'five children of alpha', 15_000);
     await waitFor(() => childNames('alpha').length === 5, 'the cache shows them', 10_000);
     await sleep(300); // let the child events' reconciles run
@@ -182,7 +181,7 @@ describe('Controller', { timeout: 240_000 }, () => {
 
   it('maps a child event to its owner: a deleted child is recreated', async () => {
     const before = children.cache.get({ namespace: NS, name: 'alpha-3' })!;
-    await clients.objects.deleteObject('v1', 'ConfigMap', { namespace: NS, name: 'alpha-3' });
+    await clients.deleteObject('v1', 'ConfigMap', { namespace: NS, name: 'alpha-3' });
     await waitFor(() => {
       const now = children.cache.get({ namespace: NS, name: 'alpha-3' });
       return now && now.metadata!.uid !== before.metadata!.uid;
@@ -191,7 +190,7 @@ describe('Controller', { timeout: 240_000 }, () => {
   });
 
   it('scales down through the scale subresource', async () => {
-    await clients.objects.patchObject(API, 'ArenaSet', { namespace: NS, name: 'alpha' }, { spec: { replicas: 2 } }, { subresource: 'scale' });
+    await clients.patchObject(API, 'ArenaSet', { namespace: NS, name: 'alpha' }, { spec: { replicas: 2 } }, { subresource: 'scale' });
     await waitFor(async () => JSON.stringify(await serverChildren('alpha')) === '["alpha-0","alpha-1"]', 'alpha scaled to 2', 15_000);
     assert.equal(r.deletes, 3);
     assert.equal(r.deleteAttempts, 3, 'no child deleted twice');
@@ -201,7 +200,7 @@ describe('Controller', { timeout: 240_000 }, () => {
     const key = `${NS}/flaky`;
     r.failuresLeft.set(key, 3);
     const errorsBefore = controller.stats.errors;
-    await clients.objects.createObject(arenaSet('flaky', 1));
+    await clients.createObject(arenaSet('flaky', 1));
     await waitFor(async () => (await serverChildren('flaky')).length === 1, 'flaky reconciled after its failures', 15_000);
     assert.equal(controller.stats.errors - errorsBefore, 3);
     assert.ok((r.calls.get(key) ?? 0) >= 4);
@@ -210,7 +209,7 @@ describe('Controller', { timeout: 240_000 }, () => {
 
   it('requeues after the time a reconcile asks for, with nothing changing', async () => {
     const key = `${NS}/ticker`;
-    await clients.objects.createObject(arenaSet('ticker', 0, { tick: 'true' }));
+    await clients.createObject(arenaSet('ticker', 0, { tick: 'true' }));
     await waitFor(() => (r.calls.get(key) ?? 0) >= 1, 'first reconcile of ticker', 10_000);
     const first = r.calls.get(key)!;
     await sleep(1_500);
@@ -221,7 +220,7 @@ describe('Controller', { timeout: 240_000 }, () => {
   it('never ran two reconciles of the same key at once, and recorded events', async () => {
     assert.equal(r.overlaps, 0);
     await recorder.flush();
-    const events = await clients.objects.listPage('v1', 'Event', { namespace: NS, fieldSelector: 'involvedObject.name=alpha' });
+    const events = await clients.listPage('v1', 'Event', { namespace: NS, fieldSelector: 'involvedObject.name=alpha' });
     const reasons = events.items.map((e) => `${e.reason} ${e.message}`).sort();
     assert.ok(reasons.includes('SuccessfulCreate created ConfigMap alpha-0'), JSON.stringify(reasons));
   });

@@ -2,16 +2,16 @@
 // the overall token bucket, addAfter, and a shutdown that drains.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkQueue } from '../../src/controller/runtime/work-queue.js';
+import { WorkQueue } from '../../src/kube/work-queue.js';
 import { FakeClock } from '../../src/util/clock.js';
 import {
   BucketRateLimiter,
   ItemExponentialRateLimiter,
   MaxOfRateLimiter,
-  TokenBucket,
   defaultControllerRateLimiter,
-} from '../../src/controller/runtime/rate-limit.js';
-import { Backoff } from '../../src/controller/runtime/backoff.js';
+} from '../../src/kube/rate-limit.js';
+import { Backoff } from '../../src/kube/backoff.js';
+import { TokenBucket } from '../../src/util/token-bucket.js';
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 

@@ -1,6 +1,6 @@
 // An informer keeps an indexed local copy of one resource: list, then watch from the list's
-// resourceVersion, forever. Written on client-node's Watch rather than its makeInformer because
-// that informer stops for good on any error but 410 and caches typed objects whose shape differs
+// resourceVersion, forever, for the controller and the node agents alike. client-node's
+// informer stops for good on any error but 410 and caches typed objects whose shape differs
 // between list and watch; this loop owns every failure itself:
 // - 410 Expired (ERROR event or HTTP status): re-list, and emit only the differences;
 // - any other error or a dropped connection: watch again from the last resourceVersion after a
@@ -11,9 +11,9 @@
 import { pino, type Logger } from 'pino';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { IndexedCache, type IndexFunc } from './indexed-cache.js';
-import type { ObjectClient } from './object-client.js';
 import { keyString, type KubeObject } from './objects.js';
-import type { Watch } from '@kubernetes/client-node';
+import type { KubeClient } from './client.js';
+import { errorCode } from './errors.js';
 import { InterruptibleSleep } from './interruptible-sleep.js';
 
 export interface ResourceEventHandler<T extends KubeObject = KubeObject> {
@@ -51,11 +51,6 @@ export interface InformerOptions extends InformerSpec {
   watchStallGraceMs?: number;
   indexers?: Record<string, IndexFunc>;
   logger?: Logger;
-}
-
-export interface InformerClients {
-  objects: ObjectClient;
-  watch: Watch;
 }
 
 export interface InformerStats {
@@ -106,7 +101,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   private path?: string;
 
   constructor(
-    private readonly clients: InformerClients,
+    private readonly client: KubeClient,
     private readonly opts: InformerOptions,
   ) {
     this.spec = { apiVersion: opts.apiVersion, kind: opts.kind, namespace: opts.namespace, labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector };
@@ -137,6 +132,11 @@ export class Informer<T extends KubeObject = KubeObject> {
       const i = this.handlers.indexOf(handler);
       if (i >= 0) this.handlers.splice(i, 1);
     };
+  }
+
+  /** `fn` on every add, update and delete, for handlers that only need to know which object changed. */
+  onChange(fn: (obj: T) => void): () => void {
+    return this.addEventHandler({ onAdd: fn, onUpdate: (_old, now) => fn(now), onDelete: fn });
   }
 
   hasSynced(): boolean {
@@ -231,11 +231,11 @@ export class Informer<T extends KubeObject = KubeObject> {
     const abort = (this.listAbort = new AbortController());
     await this.watchPath();
     do {
-      const page = await this.clients.objects.listPage(apiVersion, kind, { namespace, labelSelector, fieldSelector, limit: this.pageSize, continue: cont, signal: abort.signal });
+      const page = await this.client.listPage(apiVersion, kind, { namespace, labelSelector, fieldSelector, limit: this.pageSize, continue: cont, signal: abort.signal });
       // The first page's resourceVersion is the safe one to watch from: later pages may be newer,
       // and replaying a change twice is harmless where missing one is not.
       listRv ??= page.metadata.resourceVersion;
-      for (const item of page.items) items.push(item as T);
+      for (const item of page.items) items.push(withoutManagedFields(item) as T);
       cont = page.metadata.continue || undefined;
     } while (cont && !this.stopped);
     if (this.stopped) return;
@@ -254,7 +254,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private async watchPath(): Promise<string> {
-    this.path ??= await this.clients.objects.collectionPath(this.opts.apiVersion, this.opts.kind, this.opts.namespace);
+    this.path ??= await this.client.collectionPath(this.opts.apiVersion, this.opts.kind, this.opts.namespace);
     return this.path;
   }
 
@@ -287,7 +287,7 @@ export class Informer<T extends KubeObject = KubeObject> {
           case 'MODIFIED':
             received++;
             this.stats.events++;
-            this.apply(obj as T);
+            this.apply(withoutManagedFields(obj) as T);
             break;
           case 'DELETED':
             received++;
@@ -311,7 +311,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       };
       const onDone = (err: unknown): void => {
         if (err === null || err === undefined) finish({});
-        else if (errorStatus(err) === 410) finish({ expired: true });
+        else if (errorCode(err) === 410) finish({ expired: true });
         else finish({ error: err });
       };
       void (async () => {
@@ -326,7 +326,7 @@ export class Informer<T extends KubeObject = KubeObject> {
             labelSelector: this.opts.labelSelector,
             fieldSelector: this.opts.fieldSelector,
           };
-          controller = await this.clients.watch.watch(path, query, onEvent, onDone);
+          controller = await this.client.watch(path, query, onEvent, onDone);
           // stop() or an error may have come while the request was being made.
           if (finished) controller.abort();
         } catch (err) {
@@ -379,9 +379,11 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 }
 
-function errorStatus(err: unknown): number | undefined {
-  const e = err as { statusCode?: unknown; code?: unknown } | null | undefined;
-  if (typeof e?.statusCode === 'number') return e.statusCode;
-  if (typeof e?.code === 'number') return e.code;
-  return undefined;
+/**
+ * Nothing here reads server-side apply's field ownership, and on a real cluster it is often the
+ * larger part of a pod's JSON: dropped before caching, as client-go's TransformStripManagedFields.
+ */
+function withoutManagedFields(obj: KubeObject): KubeObject {
+  if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
+  return obj;
 }

@@ -6,7 +6,7 @@
 // cache): never mutate them; structuredClone() one before changing it for a write.
 
 import { controllerRef, keyString, type KubeObject, type ObjectKey } from './objects.js';
-import { matchesSelector, type LabelSelector } from './label-selector.js';
+import { matchesLabelSelector, type LabelSelector } from '../util/label-selector.js';
 
 /** The index values an object is filed under (none: not indexed). */
 export type IndexFunc = (obj: KubeObject) => string[];
@@ -97,7 +97,7 @@ export class IndexedCache<T extends KubeObject = KubeObject> {
   select(namespace: string, selector: LabelSelector): T[] {
     const first = Object.entries(selector.matchLabels ?? {})[0];
     const candidates = first ? this.byLabel(first[0], first[1]) : this.list(namespace);
-    return candidates.filter((o) => (o.metadata?.namespace ?? '') === namespace && matchesSelector(o.metadata?.labels, selector));
+    return candidates.filter((o) => (o.metadata?.namespace ?? '') === namespace && matchesLabelSelector(selector, o.metadata?.labels));
   }
 
   /** Stores the object; returns the one it replaced. */

@@ -2,7 +2,8 @@
 // (GameServerSet and GameDeployment both read pods: one list, one watch, one cache).
 
 import type { Logger } from 'pino';
-import { Informer, type InformerClients, type InformerOptions, type InformerSpec } from './informer.js';
+import { Informer, type InformerOptions, type InformerSpec } from './informer.js';
+import type { KubeClient } from './client.js';
 import type { IndexFunc } from './indexed-cache.js';
 import type { KubeObject } from './objects.js';
 
@@ -13,7 +14,7 @@ export class InformerFactory {
   private started = false;
 
   constructor(
-    private readonly clients: InformerClients,
+    private readonly client: KubeClient,
     private readonly opts: { logger?: Logger; defaults?: FactoryDefaults } = {},
   ) {}
 
@@ -23,7 +24,7 @@ export class InformerFactory {
     let inf = this.informers.get(id);
     if (!inf) {
       const { indexers, ...rest } = spec;
-      inf = new Informer<KubeObject>(this.clients, { ...this.opts.defaults, ...rest, indexers, logger: this.opts.logger });
+      inf = new Informer<KubeObject>(this.client, { ...this.opts.defaults, ...rest, indexers, logger: this.opts.logger });
       this.informers.set(id, inf);
       if (this.started) inf.start();
     } else {

@@ -5,9 +5,9 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { startCluster, kubeConfigFor, ensureNamespace, waitFor, sleep, type Cluster } from '../helpers/cluster.js';
-import { createClients, type Clients } from '../../src/controller/runtime/client.js';
-import { Informer } from '../../src/controller/runtime/informer.js';
-import type { KubeObject } from '../../src/controller/runtime/objects.js';
+import { KubeClient } from '../../src/kube/client.js';
+import { Informer } from '../../src/kube/informer.js';
+import type { KubeObject } from '../../src/kube/objects.js';
 import { startProxy, type NetProxy } from './net-proxy.js';
 
 const NS = 'informer-rt';
@@ -33,8 +33,8 @@ function track(informer: Informer): Tracked {
 describe('Informer', { timeout: 240_000 }, () => {
   let c: Cluster;
   let proxy: NetProxy;
-  let direct: Clients;
-  let viaProxy: Clients;
+  let direct: KubeClient;
+  let viaProxy: KubeClient;
   let t: Tracked;
 
   const cm = (name: string, v: string): KubeObject => ({
@@ -43,12 +43,12 @@ describe('Informer', { timeout: 240_000 }, () => {
     metadata: { name, namespace: NS, labels: { suite: 'informer-rt' } },
     data: { v },
   });
-  const create = (name: string, v = '1') => direct.objects.createObject(cm(name, v));
-  const patch = (name: string, v: string) => direct.objects.patchObject('v1', 'ConfigMap', { namespace: NS, name }, { data: { v } });
-  const remove = (name: string) => direct.objects.deleteObject('v1', 'ConfigMap', { namespace: NS, name });
+  const create = (name: string, v = '1') => direct.createObject(cm(name, v));
+  const patch = (name: string, v: string) => direct.patchObject('v1', 'ConfigMap', { namespace: NS, name }, { data: { v } });
+  const remove = (name: string) => direct.deleteObject('v1', 'ConfigMap', { namespace: NS, name });
   /** The cache holds exactly the server's objects at the server's resourceVersions. */
   const cacheMatchesServer = async (inf: Informer): Promise<boolean> => {
-    const list = await direct.objects.listPage('v1', 'ConfigMap', { namespace: NS, labelSelector: LABEL });
+    const list = await direct.listPage('v1', 'ConfigMap', { namespace: NS, labelSelector: LABEL });
     const want = list.items.map((o) => `${o.metadata!.name}@${o.metadata!.resourceVersion}`).sort();
     const got = inf.cache.list(NS).map((o) => `${o.metadata!.name}@${o.metadata!.resourceVersion}`).sort();
     return JSON.stringify(want) === JSON.stringify(got);
@@ -58,10 +58,10 @@ describe('Informer', { timeout: 240_000 }, () => {
     c = await startCluster({ inMemory: false });
     await ensureNamespace(c, NS);
     proxy = await startProxy(() => ({ host: '127.0.0.1', port: c.port }));
-    direct = createClients({ kubeConfig: kubeConfigFor(c) });
-    viaProxy = createClients({ kubeConfig: proxy.kubeConfig(kubeConfigFor(c)), requestTimeoutMs: 5_000 });
+    direct = new KubeClient({ kubeConfig: kubeConfigFor(c) });
+    viaProxy = new KubeClient({ kubeConfig: proxy.kubeConfig(kubeConfigFor(c)), requestTimeoutMs: 5_000 });
     // A ConfigMap without the label, which the informer must never see.
-    await direct.objects.createObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'unlabelled', namespace: NS } });
+    await direct.createObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'unlabelled', namespace: NS } });
     for (let i = 0; i < 5; i++) await create(`pre-${i}`);
     t = track(
       new Informer(viaProxy, {

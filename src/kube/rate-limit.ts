@@ -2,10 +2,8 @@
 // larger of a per-key exponential backoff and an overall token bucket). The token bucket
 // (src/util/token-bucket.ts) also throttles client requests (client-go's QPS/burst).
 
-import { realClock, type Clock } from '../../util/clock.js';
-import { TokenBucket } from '../../util/token-bucket.js';
-
-export { TokenBucket };
+import { realClock, type Clock } from '../util/clock.js';
+import { TokenBucket } from '../util/token-bucket.js';
 
 /** How long to hold an item back before it is retried; the queue asks on every failure. */
 export interface RateLimiter {

@@ -6,7 +6,7 @@
 // - addUnlessRetrying does not cut a failure's backoff short (events of a set's children, which
 //   a failing reconcile may itself cause, would otherwise retry it at the children's pace).
 
-import { realClock, type Clock } from '../../util/clock.js';
+import { realClock, type Clock } from '../util/clock.js';
 import { defaultControllerRateLimiter, type RateLimiter } from './rate-limit.js';
 
 export interface WorkQueueOptions {
@@ -168,4 +168,21 @@ export class WorkQueue {
   private releaseDrainWaiters(): void {
     for (const w of this.drainWaiters.splice(0)) w();
   }
+}
+
+/**
+ * `workers` loops that take keys from the queue and hand each to `handle`, until the queue shuts
+ * down. A failure is `handle`'s to deal with (log it, add the key again later).
+ */
+export function processQueue(queue: WorkQueue, workers: number, handle: (key: string) => Promise<void>): Promise<void> {
+  const loop = async (): Promise<void> => {
+    for (let key = await queue.get(); key !== undefined; key = await queue.get()) {
+      try {
+        await handle(key);
+      } finally {
+        queue.done(key);
+      }
+    }
+  };
+  return Promise.all(Array.from({ length: Math.max(1, workers) }, loop)).then(() => undefined);
 }

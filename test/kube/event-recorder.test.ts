@@ -6,11 +6,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startCluster, kubeConfigFor, ensureNamespace, kubectlOk, projectRoot, sleep, type Cluster } from '../helpers/cluster.js';
-import { EventRecorder } from '../../src/controller/runtime/event-recorder.js';
-import { createClients, type Clients } from '../../src/controller/runtime/client.js';
+import { EventRecorder } from '../../src/kube/event-recorder.js';
+import { KubeClient } from '../../src/kube/client.js';
 import { FakeClock } from '../../src/util/clock.js';
-import { KubeApiError, type ObjectClient } from '../../src/controller/runtime/object-client.js';
-import type { KubeObject } from '../../src/controller/runtime/objects.js';
+import { KubeApiError } from '../../src/kube/errors.js';
+import type { KubeObject } from '../../src/kube/objects.js';
 
 const NS = 'events-rt';
 const quiet = pino({ level: process.env.HOTPOD_TEST_LOG ?? 'silent' });
@@ -18,18 +18,18 @@ const kubectl135 = join(projectRoot, '.tools', 'kubectl-1.35', 'kubectl');
 
 describe('EventRecorder against the API server', { timeout: 120_000 }, () => {
   let c: Cluster;
-  let clients: Clients;
+  let clients: KubeClient;
   let target: KubeObject;
   let rec: EventRecorder;
   const eventsOf = async (uid: string) =>
-    (await clients.objects.listPage('v1', 'Event', { namespace: NS, fieldSelector: `involvedObject.uid=${uid}` })).items;
+    (await clients.listPage('v1', 'Event', { namespace: NS, fieldSelector: `involvedObject.uid=${uid}` })).items;
 
   before(async () => {
     c = await startCluster({ inMemory: true });
     await ensureNamespace(c, NS);
-    clients = createClients({ kubeConfig: kubeConfigFor(c) });
-    target = await clients.objects.createObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'target', namespace: NS }, data: { a: '1' } });
-    rec = new EventRecorder(clients.objects, { component: 'hotpod', instance: 'hotpod-test', logger: quiet });
+    clients = new KubeClient({ kubeConfig: kubeConfigFor(c) });
+    target = await clients.createObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'target', namespace: NS }, data: { a: '1' } });
+    rec = new EventRecorder(clients, { component: 'hotpod', instance: 'hotpod-test', logger: quiet });
   });
   after(async () => {
     await rec?.flush();
@@ -82,7 +82,7 @@ describe('EventRecorder against the API server', { timeout: 120_000 }, () => {
 
   it('starts a new Event, keeping the count, when the one it counted on is gone', async () => {
     const before = (await eventsOf(target.metadata!.uid!)).find((e) => e.count === 3)!;
-    await clients.objects.deleteObject('v1', 'Event', { namespace: NS, name: before.metadata!.name! });
+    await clients.deleteObject('v1', 'Event', { namespace: NS, name: before.metadata!.name! });
     rec.event(target, 'Warning', 'BackOff', 'restarting failed container');
     await rec.flush();
     const now = (await eventsOf(target.metadata!.uid!)).filter((e) => e.message === 'restarting failed container');
@@ -93,10 +93,10 @@ describe('EventRecorder against the API server', { timeout: 120_000 }, () => {
   });
 
   it('files events about cluster-scoped objects in the default namespace', async () => {
-    const ns = await clients.objects.get('v1', 'Namespace', { namespace: '', name: NS });
+    const ns = await clients.get('v1', 'Namespace', { namespace: '', name: NS });
     rec.event(ns, 'Normal', 'Seen', 'namespace noticed');
     await rec.flush();
-    const list = await clients.objects.listPage('v1', 'Event', { namespace: 'default', fieldSelector: `involvedObject.uid=${ns.metadata!.uid}` });
+    const list = await clients.listPage('v1', 'Event', { namespace: 'default', fieldSelector: `involvedObject.uid=${ns.metadata!.uid}` });
     assert.equal(list.items.length, 1);
     assert.equal(list.items[0]!.involvedObject.namespace, undefined);
     assert.equal(list.items[0]!.involvedObject.kind, 'Namespace');
@@ -108,20 +108,20 @@ describe('EventRecorder without a server', () => {
     const writes: string[] = [];
     let failNext = false;
     const client = {
-      async createObject(o: KubeObject) {
-        if (failNext) {
-          failNext = false;
-          throw new KubeApiError('POST', '/api/v1/namespaces/x/events', 500, { reason: 'InternalError', message: 'boom' }, {});
+      async request(method: string, path: string, opts: { body: KubeObject }) {
+        if (method === 'POST') {
+          if (failNext) {
+            failNext = false;
+            throw new KubeApiError('POST', path, 500, { reason: 'InternalError', message: 'boom' }, {});
+          }
+          writes.push(`create ${opts.body.reason} ${opts.body.message} x${opts.body.count}`);
+          return opts.body;
         }
-        writes.push(`create ${o.reason} ${o.message} x${o.count}`);
-        return o;
-      },
-      async patchObject(_v: string, _k: string, key: { name: string }, patch: { count: number }) {
-        writes.push(`patch ${key.name.split('.')[0]} x${patch.count}`);
+        writes.push(`patch ${path.split('/').pop()!.split('.')[0]} x${opts.body.count}`);
         return {};
       },
     };
-    return { client: client as unknown as ObjectClient, writes, fail: () => (failNext = true) };
+    return { client: client as unknown as KubeClient, writes, fail: () => (failNext = true) };
   };
   const obj: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'n', uid: 'u1' } };
 

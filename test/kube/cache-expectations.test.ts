@@ -1,14 +1,14 @@
 // The indexed cache, the event → key mappings and expectations, without a server.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { IndexedCache } from '../../src/controller/runtime/indexed-cache.js';
+import { IndexedCache } from '../../src/kube/indexed-cache.js';
 import { enqueueController, enqueueMapped, enqueueObject } from '../../src/controller/runtime/event-handlers.js';
 import { Expectations, resourceVersionAtLeast } from '../../src/controller/runtime/expectations.js';
 import { FakeClock } from '../../src/util/clock.js';
-import { WorkQueue } from '../../src/controller/runtime/work-queue.js';
-import { ItemExponentialRateLimiter } from '../../src/controller/runtime/rate-limit.js';
-import { matchesSelector, selectorToString } from '../../src/controller/runtime/label-selector.js';
-import type { KubeObject } from '../../src/controller/runtime/objects.js';
+import { WorkQueue } from '../../src/kube/work-queue.js';
+import { ItemExponentialRateLimiter } from '../../src/kube/rate-limit.js';
+import { labelSelectorString, matchesLabelSelector } from '../../src/util/label-selector.js';
+import type { KubeObject } from '../../src/kube/objects.js';
 
 const GSS = { apiVersion: 'game.kruise.io/v1alpha1', kind: 'GameServerSet' };
 
@@ -82,17 +82,17 @@ describe('IndexedCache', () => {
 describe('label selectors', () => {
   it('match as the API server does', () => {
     const l = { app: 'arena', tier: 'a' };
-    assert.equal(matchesSelector(l, {}), true);
-    assert.equal(matchesSelector(l, undefined), false);
-    assert.equal(matchesSelector(l, { matchLabels: { app: 'arena' } }), true);
-    assert.equal(matchesSelector(l, { matchLabels: { app: 'lobby' } }), false);
-    assert.equal(matchesSelector(l, { matchExpressions: [{ key: 'tier', operator: 'In', values: ['a', 'b'] }] }), true);
-    assert.equal(matchesSelector(l, { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['a'] }] }), false);
-    assert.equal(matchesSelector(l, { matchExpressions: [{ key: 'x', operator: 'NotIn', values: ['a'] }] }), true);
-    assert.equal(matchesSelector(l, { matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }] }), true);
-    assert.equal(matchesSelector(l, { matchExpressions: [{ key: 'x', operator: 'Exists' }] }), false);
+    assert.equal(matchesLabelSelector({}, l), true);
+    assert.equal(matchesLabelSelector(undefined, l), false);
+    assert.equal(matchesLabelSelector({ matchLabels: { app: 'arena' } }, l), true);
+    assert.equal(matchesLabelSelector({ matchLabels: { app: 'lobby' } }, l), false);
+    assert.equal(matchesLabelSelector({ matchExpressions: [{ key: 'tier', operator: 'In', values: ['a', 'b'] }] }, l), true);
+    assert.equal(matchesLabelSelector({ matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['a'] }] }, l), false);
+    assert.equal(matchesLabelSelector({ matchExpressions: [{ key: 'x', operator: 'NotIn', values: ['a'] }] }, l), true);
+    assert.equal(matchesLabelSelector({ matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }] }, l), true);
+    assert.equal(matchesLabelSelector({ matchExpressions: [{ key: 'x', operator: 'Exists' }] }, l), false);
     assert.equal(
-      selectorToString({ matchLabels: { app: 'arena' }, matchExpressions: [{ key: 't', operator: 'In', values: ['b', 'a'] }, { key: 'x', operator: 'DoesNotExist' }] }),
+      labelSelectorString({ matchLabels: { app: 'arena' }, matchExpressions: [{ key: 't', operator: 'In', values: ['b', 'a'] }, { key: 'x', operator: 'DoesNotExist' }] }),
       'app=arena,t in (a,b),!x',
     );
   });
