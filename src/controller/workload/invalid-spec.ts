@@ -5,6 +5,7 @@
 // when the message is new, so a set reconciled again and again does not repeat it.
 
 import type { FieldCause } from '../../api/causes.js';
+import type { Problem } from './problem-events.js';
 
 export const CONDITION_FAILED_UPDATE = 'FailedUpdate';
 export const REASON_INVALID_SPEC = 'InvalidSpec';
@@ -15,19 +16,11 @@ export function invalidSpecMessage(causes: readonly FieldCause[]): string {
 }
 
 /** The Event's text, naming the kind. */
-export function invalidSpecEvent(kind: string, message: string): string {
+function invalidSpecEvent(kind: string, message: string): string {
   return `the ${kind} is invalid, nothing is done until it is fixed: ${message}`;
 }
 
-interface ConditionLike {
-  type: string;
-  status?: string;
-  reason?: string;
-  message?: string;
-}
-
-/** Whether the Warning Event is due: the condition does not say this already. */
-export function invalidSpecIsNews(conditions: readonly ConditionLike[] | undefined, message: string): boolean {
-  const prev = conditions?.find((c) => c.type === CONDITION_FAILED_UPDATE);
-  return !(prev?.status === 'True' && prev.reason === REASON_INVALID_SPEC && prev.message === message);
+/** The Warning Event an invalid spec gets, once per message (ProblemEvents). */
+export function invalidSpecProblem(kind: string, message: string): Problem {
+  return { reason: REASON_INVALID_SPEC, message, event: invalidSpecEvent(kind, message) };
 }
