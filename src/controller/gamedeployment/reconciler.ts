@@ -40,12 +40,12 @@ import {
   countPods,
   forEachLimit,
   invalidSpecMessage,
-  invalidSpecProblem,
   nextAvailableInMs,
   PodCreator,
   podFromTemplate,
   podIsSettled,
   ProblemEvents,
+  reportInvalidSpec,
   slowStart,
   type ApiWriter,
   type PodUpdater,
@@ -65,7 +65,6 @@ import {
   INSTANCE_ID_LABEL,
   REASON_HOT_PATCH_FAILED,
   REASON_HOT_PATCH_UNSUPPORTED,
-  REASON_INVALID_SPEC,
   REASON_NOT_HOT_PATCHABLE,
   REASON_NOT_IN_PLACE,
 } from './names.js';
@@ -428,8 +427,7 @@ export class GameDeploymentReconciler implements Reconciler {
     const owner = asOwner(gd);
     const status = (gd.status ?? {}) as Json;
     const existing = (status.conditions ?? []) as Condition[];
-    this.problems.report(owner, [invalidSpecProblem(GAME_DEPLOYMENT_KIND, message)], conditionProblems(existing, CONDITION_FAILED_UPDATE));
-    const conditions = setCondition(existing, CONDITION_FAILED_UPDATE, { status: 'True', reason: REASON_INVALID_SPEC, message }, rfc3339(this.now()));
+    const { conditions } = reportInvalidSpec(this.problems, owner, existing, message, rfc3339(this.now()));
     await this.writeStatus(gd, { ...status, observedGeneration: gd.metadata.generation, conditions });
   }
 

@@ -48,13 +48,13 @@ import {
   controllerRefTo,
   forEachLimit,
   invalidSpecMessage,
-  invalidSpecProblem,
   nextAvailableInMs,
   ownerKey,
   PodCreator,
   podFromTemplate,
   ProblemEvents,
   REASON_INVALID_SPEC,
+  reportInvalidSpec,
   slowStart,
   type ApiWriter,
   type PodUpdater,
@@ -542,15 +542,8 @@ export class GameServerSetReconciler implements Reconciler {
   private async refuseInvalidSpec(owner: WorkloadOwner, gss: GameServerSet, message: string): Promise<void> {
     const previous = (gss.status ?? {}) as Json;
     const existing = (previous.conditions ?? []) as SetCondition[];
-    if (this.problems.report(owner, [invalidSpecProblem(GSS_KIND, message)], conditionProblems(existing, CONDITION_FAILED_UPDATE)).length) {
-      this.log.warn({ set: ownerKey(owner), message }, 'invalid GameServerSet, not reconciled');
-    }
-    const prev = existing.find((c) => c.type === CONDITION_FAILED_UPDATE);
-    const lastTransitionTime = prev?.status === 'True' && prev.lastTransitionTime ? prev.lastTransitionTime : rfc3339(this.now());
-    const conditions = [
-      ...existing.filter((c) => c.type !== CONDITION_FAILED_UPDATE),
-      { type: CONDITION_FAILED_UPDATE, status: 'True', reason: REASON_INVALID_SPEC, message, lastTransitionTime },
-    ];
+    const { conditions, isNew } = reportInvalidSpec(this.problems, owner, existing, message, rfc3339(this.now()));
+    if (isNew) this.log.warn({ set: ownerKey(owner), message }, 'invalid GameServerSet, not reconciled');
     const status: Json = { observedGeneration: gss.metadata?.generation, conditions };
     for (const k of ['replicas', 'readyReplicas', 'availableReplicas', 'currentReplicas', 'updatedReplicas']) status[k] = previous[k] ?? 0;
     if (Object.keys(status).every((k) => deepEqual(status[k], previous[k]))) return;

@@ -19,6 +19,6 @@ export { countPods, nextAvailableInMs, podIsSettled, type PodCounts } from './st
 export { forEachLimit, slowStart } from './parallel.js';
 export { BURST_REPLICAS, burst } from './burst.js';
 export { createWorkloadContext, type WorkloadContext, type WorkloadContextOptions } from './context.js';
-export { CONDITION_FAILED_UPDATE, REASON_INVALID_SPEC, invalidSpecMessage, invalidSpecProblem } from './invalid-spec.js';
+export { CONDITION_FAILED_UPDATE, REASON_INVALID_SPEC, invalidSpecMessage, reportInvalidSpec } from './invalid-spec.js';
 export { ProblemEvents, conditionProblems } from './problem-events.js';
 export { PodCreator } from './pod-creator.js';
