@@ -17,7 +17,7 @@
 import type { Logger } from 'pino';
 import { defaultGameDeployment, validateGameDeployment, type GameDeployment } from '../../api/gamedeployment.js';
 import type { PodTemplate } from '../../update/in-place-diff.js';
-import { podImages, podRevision, templateImages, type PodUpdatePolicy, type PodUpdateStep, type PodUpdateTarget } from '../../update/pod-update-step.js';
+import { podImages, podRevision, templateImages, type PodUpdatePolicy, type PodUpdateTarget } from '../../update/pod-update-step.js';
 import { deepEqual } from '../../util/equal.js';
 import {
   isConflict,
@@ -343,8 +343,10 @@ export class GameDeploymentReconciler implements Reconciler {
     await forEachLimit(pods, WRITE_CONCURRENCY, async (pod) => {
       const update = selected.has(pod.metadata!.name!) ? this.updateTarget(pass, pod) : undefined;
       const target = update ?? stayTarget(pass.gd, pod);
-      const step: PodUpdateStep = target ? await this.o.updater.advance(pass.owner, pod, target) : { action: 'none' };
-      if (step.action === 'refuse') pass.problems.push(refusal(pod, target!.policy, step.reason));
+      // Without a revision label a pod has nothing to aim at: it is only brought into service.
+      if (!target) return void (await this.o.updater.markInService(pass.owner, pod));
+      const step = await this.o.updater.advance(pass.owner, pod, target);
+      if (step.action === 'refuse') pass.problems.push(refusal(pod, target.policy, step.reason));
       else if (step.action === 'waitGrace') wake(pass, step.ms);
       // The node restarted the container instead of hot-patching it: the pod stays as it is
       // until a newer revision replaces the update that failed.
