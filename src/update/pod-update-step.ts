@@ -79,6 +79,13 @@ export function templateImages(template: PodTemplate | undefined): Record<string
   return out;
 }
 
+/** The images of the pod's containers as its spec has them, by container name. */
+export function podImages(pod: Json): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const c of (pod.spec?.containers ?? []) as Json[]) if (typeof c.image === 'string') out[c.name] = c.image;
+  return out;
+}
+
 /** Containers whose image in the pod's spec differs from the wanted one: name → wanted image. */
 export function imagesToChange(pod: Json, wanted: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};

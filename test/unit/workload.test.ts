@@ -7,6 +7,9 @@ import { podFromTemplate } from '../../src/controller/workload/pod-template.js';
 import { countPods, nextAvailableInMs } from '../../src/controller/workload/status.js';
 import { forEachLimit, slowStart } from '../../src/controller/workload/parallel.js';
 import type { WorkloadOwner } from '../../src/controller/workload/owner.js';
+import { ProblemEvents, conditionProblems } from '../../src/controller/workload/problem-events.js';
+import { reportInvalidSpec } from '../../src/controller/workload/invalid-spec.js';
+import type { EventRecorder } from '../../src/controller/runtime/index.js';
 
 const owner: WorkloadOwner = { apiVersion: 'game.kruise.io/v1alpha1', kind: 'GameServerSet', metadata: { name: 'mc', namespace: 'ns', uid: 'u-1' } };
 
@@ -86,4 +89,42 @@ test('slowStart stops after the first batch with a failure', async () => {
   // batches: [1], [2, 3] (3 fails) → 4.. never tried
   assert.deepEqual(calls.sort(), [1, 2, 3]);
   assert.equal(await slowStart([1, 2, 3], 2, async () => {}), 3);
+});
+
+function recorder(): { events: string[]; rec: EventRecorder } {
+  const events: string[] = [];
+  return { events, rec: { event: (_o: unknown, type: string, reason: string, message: string) => void events.push(`${type} ${reason} ${message}`) } as unknown as EventRecorder };
+}
+
+test('ProblemEvents: one Event per new problem, read back from the condition after a restart', () => {
+  const { events, rec } = recorder();
+  const p = new ProblemEvents(rec);
+  const a = { reason: 'R', message: 'a' };
+  const b = { reason: 'R', message: 'b', event: 'b, at length' };
+  assert.deepEqual(p.report(owner, [a], []), [a]);
+  assert.deepEqual(p.report(owner, [a, b], []), [b]);
+  assert.deepEqual(p.report(owner, [a, b], []), []);
+  assert.deepEqual(events, ['Warning R a', 'Warning R b, at length']);
+  // Gone (the pass that found none clears the condition too), then back: news again.
+  p.report(owner, [], ['a', 'b']);
+  assert.equal(p.report(owner, [a], []).length, 1);
+  // A restarted controller (nothing remembered) trusts the condition.
+  const fresh = new ProblemEvents(rec);
+  const shown = conditionProblems([{ type: 'FailedUpdate', status: 'True', message: 'a\nb' }], 'FailedUpdate');
+  assert.deepEqual(shown, ['a', 'b']);
+  assert.deepEqual(fresh.report(owner, [a, b], shown), []);
+  assert.deepEqual(conditionProblems([{ type: 'FailedUpdate', status: 'False', message: 'a' }], 'FailedUpdate'), []);
+});
+
+test('reportInvalidSpec: the condition set (its time kept while True), the Event once per message', () => {
+  const { events, rec } = recorder();
+  const p = new ProblemEvents(rec);
+  const other: { type: string; status: string; lastTransitionTime?: string } = { type: 'Other', status: 'True' };
+  const first = reportInvalidSpec(p, owner, [other], 'spec: Required value', 't1');
+  assert.equal(first.isNew, true);
+  assert.deepEqual(first.conditions, [other, { type: 'FailedUpdate', status: 'True', reason: 'InvalidSpec', message: 'spec: Required value', lastTransitionTime: 't1' }]);
+  const again = reportInvalidSpec(p, owner, first.conditions, 'spec: Required value', 't2');
+  assert.equal(again.isNew, false);
+  assert.equal(again.conditions[1]!.lastTransitionTime, 't1');
+  assert.deepEqual(events, ['Warning InvalidSpec the GameServerSet is invalid, nothing is done until it is fixed: spec: Required value']);
 });

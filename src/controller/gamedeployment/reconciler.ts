@@ -1,18 +1,26 @@
 // The GameDeployment reconciler: given a key, read the GameDeployment, its pods, its
 // ControllerRevisions and the nodes from the caches, decide with the pure planners (canary.ts,
 // plan.ts), and carry the decision out through the shared workload layer (revisions, pod
-// creation from the template, the pod updater for in-place and hot-patch steps, status counts).
+// creation, the pod updater, status counts, one Event per new problem). A pass, once the pod
+// cache shows every write of the passes before (expectations):
+//
+//   1. observe     the GameDeployment (with our last status write, until the cache shows it),
+//                  its pods, the update revision
+//   2. canary      the step in force: the partition, and a pause it may write
+//   3. scale       finished and named pods deleted, the count brought to replicas, RollingUpdate
+//                  replacements (planPods)
+//   4. roll out    every live pod gets a target (the update revision for the pods planPods
+//                  picked, its own otherwise) and goes one step towards it through `advance`
+//   5. conditions  FailedUpdate and FailedScale, with a Warning Event per new problem
+//   6. status      counts and canary state, then podsToDelete trimmed and old revisions pruned
 
 import type { LabelSelector } from '../../util/label-selector.js';
 import type { Logger } from 'pino';
 import { defaultGameDeployment, validateGameDeployment, type GameDeployment } from '../../api/gamedeployment.js';
-import { podIsAvailable, podIsUpdating } from '../../update/availability.js';
-import { checkCompletion, confirmPatch, readUpdateState, REVISION_LABEL } from '../../update/in-place.js';
 import type { PodTemplate } from '../../update/in-place-diff.js';
-import { needsReadinessCondition, podRevision, templateImages, type PodUpdatePolicy, type PodUpdateTarget } from '../../update/pod-update-step.js';
+import { podImages, podRevision, templateImages, type PodUpdatePolicy, type PodUpdateTarget } from '../../update/pod-update-step.js';
 import { deepEqual } from '../../util/equal.js';
 import {
-  isAlreadyExists,
   isConflict,
   isNotFound,
   keyString,
@@ -28,20 +36,23 @@ import {
 } from '../runtime/index.js';
 import {
   asOwner,
+  conditionProblems,
   countPods,
   forEachLimit,
-  invalidSpecEvent,
-  invalidSpecIsNews,
   invalidSpecMessage,
   nextAvailableInMs,
+  PodCreator,
   podFromTemplate,
+  podIsSettled,
+  ProblemEvents,
+  reportInvalidSpec,
   slowStart,
   type ApiWriter,
   type PodUpdater,
   type Revisions,
   type WorkloadOwner,
 } from '../workload/index.js';
-import { absolutePartition, planCanary } from './canary.js';
+import { planCanary, type CanaryDecision } from './canary.js';
 import {
   CONDITION_FAILED_SCALE,
   CONDITION_FAILED_UPDATE,
@@ -54,11 +65,10 @@ import {
   INSTANCE_ID_LABEL,
   REASON_HOT_PATCH_FAILED,
   REASON_HOT_PATCH_UNSUPPORTED,
-  REASON_INVALID_SPEC,
   REASON_NOT_HOT_PATCHABLE,
   REASON_NOT_IN_PLACE,
 } from './names.js';
-import { planPods, rolloutBudget, type PlanPod, type UpdateType } from './plan.js';
+import { planPods, rolloutBudget, type Plan, type PlanPod, type UpdateType } from './plan.js';
 import { newPodName } from './pod-names.js';
 import { computeStatus, setCondition, type Condition } from './status.js';
 import { rfc3339 } from '../../util/time.js';
@@ -89,276 +99,276 @@ interface UpdateProblem {
   message: string;
 }
 
+type Defaulted = GameDeployment & WorkloadOwner;
+
+/** planPods' answer, with the old revision new pods may be created at (while the partition is short of old pods). */
+type PassPlan = Plan & { old?: { revision: string; template: PodTemplate } };
+
+/** One pass over one GameDeployment: what observe read, and what the steps after it found. */
+interface Pass {
+  key: ObjectKey;
+  gd: Defaulted;
+  owner: WorkloadOwner;
+  now: number;
+  /** The status conditions as the pass found them. */
+  conditions: Condition[];
+  /** Every pod the GameDeployment controls, terminating ones included. */
+  owned: KubeObject[];
+  /** Not terminating, not finished (Failed, Succeeded). */
+  live: KubeObject[];
+  finished: KubeObject[];
+  updateTemplate: PodTemplate;
+  updateRevision: string;
+  /** Our own pause (a canary step's) is still to be remembered with the status write. */
+  paused: boolean;
+  /** The first scaling write that failed: the FailedScale condition, and the pass's error. */
+  scaleError?: string;
+  problems: UpdateProblem[];
+  requeueAfterMs?: number;
+}
+
 export class GameDeploymentReconciler implements Reconciler {
   private readonly o: GameDeploymentReconcilerOptions;
   private readonly log: Logger;
   private readonly now: () => number;
   /** Per GameDeployment, the status last written (and whether a pause went with it), until the cache has it. */
   private readonly written = new Map<string, { resourceVersion: string; status: Json; paused: boolean }>();
-  /** Per GameDeployment, the FailedUpdate messages already sent as Events. */
-  private readonly reported = new Map<string, Set<string>>();
+  private readonly problems: ProblemEvents;
+  private readonly creator: PodCreator;
 
   constructor(opts: GameDeploymentReconcilerOptions) {
     this.o = opts;
     this.log = opts.logger.child({ controller: 'gamedeployment' });
     this.now = opts.now ?? Date.now;
+    this.problems = new ProblemEvents(opts.recorder);
+    this.creator = new PodCreator({
+      writer: opts.writer,
+      expectations: opts.expectations,
+      recorder: opts.recorder,
+      nameTaken: 'retry',
+      created: (_owner, pod) => `succeed to create pod ${pod}`,
+      failed: (_owner, pod, why) => `failed to create pod ${pod}: ${why}`,
+    });
   }
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult | void> {
     const k = keyString(key);
     const cached = this.o.gameDeployments.cache.get(k);
-    if (!cached) {
-      this.o.expectations.forget(k);
-      this.reported.delete(k);
-      this.written.delete(k);
-      return;
-    }
+    if (!cached) return this.forget(k);
     if (cached.metadata?.deletionTimestamp) return;
     // Pods are deleted and created from what the cache shows: wait until it shows our last writes.
     if (!this.o.expectations.satisfied(k)) return { requeueAfterMs: SAFETY_REQUEUE_MS };
+    const { gd, paused } = this.read(k, cached);
+    const causes = validateGameDeployment(gd);
+    if (causes.length) return this.refuseInvalidSpec(gd, invalidSpecMessage(causes));
 
-    const gd = defaultGameDeployment(structuredClone(cached) as unknown as GameDeployment) as unknown as GameDeployment & WorkloadOwner;
+    const pass = await this.observe(key, gd, paused);
+    const canary = await this.canary(pass);
+    const plan = this.plan(pass, canary);
+    const deleted = await this.scale(pass, plan);
+    await this.rollOut(pass, new Set(plan.updateInPlace.map((p) => p.name)), deleted);
+    const conditions = this.conditions(pass);
+    await this.writeStatus(gd, this.status(pass, canary, conditions), pass.paused);
+    await this.trimPodsToDelete(pass);
+    await this.pruneRevisions(pass);
+
+    if (pass.scaleError) throw new Error(`GameDeployment ${k}: ${pass.scaleError}`);
+    wake(pass, nextAvailableInMs(pass.live, gd.spec.minReadySeconds ?? 0, pass.now));
+    if (pass.problems.some((p) => p.reason === REASON_HOT_PATCH_UNSUPPORTED)) wake(pass, SAFETY_REQUEUE_MS);
+    return pass.requeueAfterMs !== undefined ? { requeueAfterMs: pass.requeueAfterMs } : undefined;
+  }
+
+  private forget(k: string): void {
+    this.o.expectations.forget(k);
+    this.problems.forget(k);
+    this.written.delete(k);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // observe
+
+  /**
+   * The defaulted GameDeployment, with our last status write (and the pause it went with) until
+   * the cache shows it: canary steps must not be taken twice from a status one write behind.
+   * `paused`: a pause of ours to carry on remembering.
+   */
+  private read(k: string, cached: KubeObject): { gd: Defaulted; paused: boolean } {
+    const gd = defaultGameDeployment(structuredClone(cached) as unknown as GameDeployment) as unknown as Defaulted;
     gd.apiVersion ??= GAME_DEPLOYMENT_API_VERSION;
     gd.kind ??= GAME_DEPLOYMENT_KIND;
-    const owner = asOwner(gd);
-    const now = this.now();
-    const nowIso = rfc3339(now);
-    const spec = gd.spec;
-    // Our last status write (and the pause it went with) until the cache shows it: canary steps
-    // must not be taken twice from a status that is one write behind.
     const memo = this.written.get(k);
     if (memo && resourceVersionAtLeast(cached.metadata?.resourceVersion, memo.resourceVersion)) this.written.delete(k);
     else if (memo) {
       gd.status = structuredClone(memo.status) as typeof gd.status;
-      if (memo.paused) spec.updateStrategy.paused = true;
+      if (memo.paused) gd.spec.updateStrategy.paused = true;
     }
-    const status = (gd.status ?? {}) as Json;
-    let conditions = ((status.conditions ?? []) as Condition[]).map((c) => ({ ...c }));
+    return { gd, paused: memo?.paused === true };
+  }
 
-    const causes = validateGameDeployment(gd);
-    if (causes.length) {
-      const message = invalidSpecMessage(causes);
-      if (invalidSpecIsNews(conditions, message) && !this.reported.get(k)?.has(message)) {
-        this.o.recorder.event(owner, 'Warning', EVENT.InvalidSpec, invalidSpecEvent(GAME_DEPLOYMENT_KIND, message));
-      }
-      this.reported.set(k, new Set([message]));
-      conditions = setCondition(conditions, CONDITION_FAILED_UPDATE, { status: 'True', reason: REASON_INVALID_SPEC, message }, nowIso);
-      await this.writeStatus(gd, { ...status, observedGeneration: gd.metadata.generation, conditions });
-      return;
-    }
-
+  private async observe(key: ObjectKey, gd: Defaulted, paused: boolean): Promise<Pass> {
+    const owner = asOwner(gd);
     const owned = this.o.pods.cache.byController(owner.metadata.uid).filter((p) => p.metadata?.namespace === owner.metadata.namespace);
-    let scaleError: string | undefined;
+    const running = owned.filter((p) => !p.metadata?.deletionTimestamp);
+    const isFinished = (p: KubeObject) => p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded';
+    // Revisions: the template as it is now; pods carry older ones as their own.
+    const updateTemplate: PodTemplate = { metadata: gd.spec.template.metadata as PodTemplate['metadata'], spec: gd.spec.template.spec as Json };
+    const updateRevision = await this.o.revisions.ensure(owner, updateTemplate, gd.spec.selector?.matchLabels ?? {});
+    return {
+      key,
+      gd,
+      owner,
+      now: this.now(),
+      conditions: (((gd.status ?? {}) as Json).conditions ?? []).map((c: Condition) => ({ ...c })),
+      owned,
+      live: running.filter((p) => !isFinished(p)),
+      finished: running.filter(isFinished),
+      updateTemplate,
+      updateRevision,
+      paused,
+      problems: [],
+    };
+  }
 
-    // Finished pods (evicted, or a restartPolicy that let them end) are replaced, as a ReplicaSet does.
-    const finished = owned.filter((p) => !p.metadata?.deletionTimestamp && (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded'));
-    await forEachLimit(finished, WRITE_CONCURRENCY, async (pod) => {
-      if (await this.o.updater.deletePod(owner, pod)) this.o.recorder.event(owner, 'Normal', EVENT.SuccessfulDelete, `succeed to delete pod ${pod.metadata!.name} (${pod.status?.phase})`);
-    }).catch((err) => (scaleError = (err as Error).message));
-    const finishedNames = new Set(finished.map((p) => p.metadata!.name!));
-    const live = owned.filter((p) => !p.metadata?.deletionTimestamp && !finishedNames.has(p.metadata!.name!));
+  // -------------------------------------------------------------------------------------------
+  // canary
 
-    // Revisions: the template as it is now, and whatever older ones pods still carry.
-    const updateTemplate: PodTemplate = { metadata: spec.template.metadata as PodTemplate['metadata'], spec: spec.template.spec as Json };
-    const updateRevision = await this.o.revisions.ensure(owner, updateTemplate, spec.selector?.matchLabels ?? {});
-
-    // Canary steps decide the partition (and may pause the rollout).
-    const replicas = spec.replicas;
-    const type = spec.updateStrategy.type as UpdateType;
-    const minReadySeconds = spec.minReadySeconds ?? 0;
-    const countsNow = countPods(live, { updateRevision, minReadySeconds, now });
-    let paused = spec.updateStrategy.paused === true;
+  /** The canary step in force, its Events, and the `paused: true` a pause step writes. */
+  private async canary(pass: Pass): Promise<CanaryDecision & { paused: boolean }> {
+    const { spec } = pass.gd;
+    const counts = countPods(pass.live, { updateRevision: pass.updateRevision, minReadySeconds: spec.minReadySeconds ?? 0, now: pass.now });
+    const paused = spec.updateStrategy.paused === true;
     const canary = planCanary({
       steps: spec.updateStrategy.canary?.steps,
-      status,
-      updateRevision,
-      replicas,
+      status: (pass.gd.status ?? {}) as Json,
+      updateRevision: pass.updateRevision,
+      replicas: spec.replicas,
       specPartition: spec.updateStrategy.partition,
       paused,
-      updatedReplicas: countsNow.updated,
-      updatedReadyReplicas: countsNow.updatedReady,
-      now,
+      updatedReplicas: counts.updated,
+      updatedReadyReplicas: counts.updatedReady,
+      now: pass.now,
     });
-    for (const e of canary.events) this.o.recorder.event(owner, e.type, e.reason, e.message);
-    let pausedNow = false;
-    if (canary.pause && !paused) {
-      await this.o.writer.patch(GAME_DEPLOYMENT_API_VERSION, GAME_DEPLOYMENT_KIND, key, { spec: { updateStrategy: { paused: true } } }, { contentType: MERGE_PATCH });
-      paused = true;
-      pausedNow = true;
-    }
+    for (const e of canary.events) this.o.recorder.event(pass.owner, e.type, e.reason, e.message);
+    // The first reason of the pass to look again (a timed pause), taken as it is.
+    pass.requeueAfterMs = canary.requeueAfterMs;
+    if (!canary.pause || paused) return { ...canary, paused };
+    await this.o.writer.patch(GAME_DEPLOYMENT_API_VERSION, GAME_DEPLOYMENT_KIND, pass.key, { spec: { updateStrategy: { paused: true } } }, { contentType: MERGE_PATCH });
+    pass.paused = true;
+    return { ...canary, paused: true };
+  }
 
-    // Which pods to delete, create and update in this pass.
-    const budget = rolloutBudget(replicas, spec.updateStrategy.maxUnavailable, spec.updateStrategy.maxSurge, type);
-    const planPods_: PlanPod[] = live.map((pod) => ({
+  // -------------------------------------------------------------------------------------------
+  // scale
+
+  /** Which pods to delete, create and update in this pass. */
+  private plan(pass: Pass, canary: { partition: number; paused: boolean }): PassPlan {
+    const { spec } = pass.gd;
+    const type = spec.updateStrategy.type as UpdateType;
+    const minReadySeconds = spec.minReadySeconds ?? 0;
+    const budget = rolloutBudget(spec.replicas, spec.updateStrategy.maxUnavailable, spec.updateStrategy.maxSurge, type);
+    const pods: PlanPod[] = pass.live.map((pod) => ({
       pod,
       name: pod.metadata!.name!,
-      updated: podRevision(pod) === updateRevision,
-      // An update the node has not confirmed yet (a hot-patch in flight) uses the budget too.
-      available: podIsAvailable(pod, minReadySeconds, now) && checkCompletion(pod).done,
+      updated: podRevision(pod) === pass.updateRevision,
+      available: podIsSettled(pod, minReadySeconds, pass.now),
     }));
-    const oldRevision = mostCommon(live.map(podRevision).filter((r): r is string => !!r && r !== updateRevision));
-    const oldTemplate = oldRevision ? this.o.revisions.templateOf(owner, oldRevision) : undefined;
+    const oldRevision = mostCommon(pass.live.map(podRevision).filter((r): r is string => !!r && r !== pass.updateRevision));
+    const oldTemplate = oldRevision ? this.o.revisions.templateOf(pass.owner, oldRevision) : undefined;
     const plan = planPods({
-      pods: planPods_,
-      replicas,
+      pods,
+      replicas: spec.replicas,
       partition: canary.partition,
       maxUnavailable: budget.maxUnavailable,
       maxSurge: budget.maxSurge,
       type,
-      paused,
+      paused: canary.paused,
       podsToDelete: spec.scaleStrategy?.podsToDelete,
       canCreateOld: oldTemplate !== undefined,
     });
+    return { ...plan, old: oldRevision && oldTemplate ? { revision: oldRevision, template: oldTemplate } : undefined };
+  }
 
-    // Deletions: named pods, scale-down, RollingUpdate replacements.
-    const deletions: { p: PlanPod; reason: string; message: string }[] = [
-      ...plan.deleteNamed.map((p) => ({ p, reason: EVENT.SuccessfulDelete, message: `succeed to delete pod ${p.name}` })),
-      ...plan.deleteExcess.map((p) => ({ p, reason: EVENT.SuccessfulDelete, message: `succeed to delete pod ${p.name}` })),
-      ...plan.deleteForUpdate.map((p) => ({ p, reason: EVENT.SuccessfulUpdatePodReCreate, message: `successfully delete pod ${p.name} for update` })),
+  /**
+   * Deletes finished pods (replaced, as a ReplicaSet does), named ones, the excess and
+   * RollingUpdate replacements; then creates the missing. Returns the names deleted.
+   */
+  private async scale(pass: Pass, plan: PassPlan): Promise<Set<string>> {
+    const failed = (err: unknown) => void (pass.scaleError ??= (err as Error).message);
+    const finished = pass.finished.map((pod) => ({ pod, reason: EVENT.SuccessfulDelete, message: `succeed to delete pod ${pod.metadata!.name} (${pod.status?.phase})` }));
+    await this.deletePods(pass.owner, finished).catch(failed);
+    const planned = [
+      ...[...plan.deleteNamed, ...plan.deleteExcess].map((p) => ({ pod: p.pod, reason: EVENT.SuccessfulDelete, message: `succeed to delete pod ${p.name}` })),
+      ...plan.deleteForUpdate.map((p) => ({ pod: p.pod, reason: EVENT.SuccessfulUpdatePodReCreate, message: `successfully delete pod ${p.name} for update` })),
     ];
-    await forEachLimit(deletions, WRITE_CONCURRENCY, async ({ p, reason, message }) => {
+    await this.deletePods(pass.owner, planned, true).catch(failed);
+
+    // In growing batches, so that a create failing for every pod costs one request.
+    const taken = new Set(pass.owned.map((p) => p.metadata!.name!));
+    const creations: { template: PodTemplate; revision: string }[] = [
+      ...Array.from({ length: plan.createOld }, () => plan.old!),
+      ...Array.from({ length: plan.createUpdated }, () => ({ template: pass.updateTemplate, revision: pass.updateRevision })),
+    ];
+    await slowStart(creations, WRITE_CONCURRENCY, async (c) => {
+      const { name, instanceId } = newPodName(pass.owner.metadata.name, (n) => taken.has(n));
+      taken.add(name);
+      const pod = podFromTemplate({ owner: pass.owner, name, template: c.template, revision: c.revision, labels: { [INSTANCE_ID_LABEL]: instanceId } });
+      await this.creator.create(pass.owner, pod);
+    }).catch(failed);
+    return new Set(planned.map((d) => d.pod.metadata!.name!));
+  }
+
+  /** `warn`: a delete that fails also gets a FailedDelete Event (a finished pod's shows in FailedScale only). */
+  private async deletePods(owner: WorkloadOwner, deletions: { pod: Json; reason: string; message: string }[], warn = false): Promise<void> {
+    await forEachLimit(deletions, WRITE_CONCURRENCY, async ({ pod, reason, message }) => {
       try {
-        if (await this.o.updater.deletePod(owner, p.pod)) this.o.recorder.event(owner, 'Normal', reason, message);
+        if (await this.o.updater.deletePod(owner, pod)) this.o.recorder.event(owner, 'Normal', reason, message);
       } catch (err) {
-        this.o.recorder.event(owner, 'Warning', EVENT.FailedDelete, `failed to delete pod ${p.name}: ${(err as Error).message}`);
+        if (warn) this.o.recorder.event(owner, 'Warning', EVENT.FailedDelete, `failed to delete pod ${pod.metadata!.name}: ${(err as Error).message}`);
         throw err;
       }
-    }).catch((err) => (scaleError ??= (err as Error).message));
-
-    // Creations, in growing batches so that a create failing for every pod costs one request.
-    const taken = new Set(owned.map((p) => p.metadata!.name!));
-    const creations: { template: PodTemplate; revision: string }[] = [
-      ...Array.from({ length: plan.createOld }, () => ({ template: oldTemplate!, revision: oldRevision! })),
-      ...Array.from({ length: plan.createUpdated }, () => ({ template: updateTemplate, revision: updateRevision })),
-    ];
-    await slowStart(creations, WRITE_CONCURRENCY, async (c) => this.createPod(owner, c.template, c.revision, taken)).catch(
-      (err) => (scaleError ??= (err as Error).message),
-    );
-
-    // In-place and hot-patch updates, and the pods that need a status write to be in service.
-    const problems: UpdateProblem[] = [];
-    let requeueAfterMs = canary.requeueAfterMs;
-    const wake = (ms: number | undefined) => {
-      if (ms !== undefined && ms > 0) requeueAfterMs = requeueAfterMs === undefined ? ms : Math.min(requeueAfterMs, ms);
-    };
-    const selected = new Set(plan.updateInPlace.map((p) => p.name));
-    const deleted = new Set(deletions.map((d) => d.p.name));
-    const hotPatchFailures: string[] = [];
-    await forEachLimit(
-      live.filter((p) => !deleted.has(p.metadata!.name!)),
-      WRITE_CONCURRENCY,
-      async (pod) => {
-        const name = pod.metadata!.name!;
-        const done = checkCompletion(pod);
-        const updated = podRevision(pod) === updateRevision;
-        if ('failed' in done) {
-          // The node restarted the container instead of hot-patching it: say so, and leave the
-          // pod until a newer revision replaces the update that failed.
-          hotPatchFailures.push(`${name}: ${done.failed}`);
-          if (updated || !selected.has(name)) return;
-        }
-        if (selected.has(name)) {
-          const target = this.updateTarget(gd, owner, pod, updateRevision, updateTemplate, type, problems);
-          if (!target) return;
-          const step = await this.o.updater.advance(owner, pod, target);
-          if (step.action === 'refuse') {
-            const hot = target.policy === 'HotPatch';
-            problems.push({
-              reason: hot ? REASON_NOT_HOT_PATCHABLE : REASON_NOT_IN_PLACE,
-              message: hot
-                ? `failed to update pod ${name} hot-patch: only container images can be hot-patched, but ${step.reason}`
-                : `find Pod ${name} update strategy is InPlace but can not update in-place: ${step.reason}`,
-            });
-          } else if (step.action === 'waitGrace') wake(step.ms);
-          return;
-        }
-        if (this.updateInFlight(pod)) {
-          // Finish (or call off) an update started earlier: the pod's own revision is its target.
-          const revision = podRevision(pod);
-          const template = revision ? this.o.revisions.templateOf(owner, revision) : undefined;
-          if (revision && template) {
-            const policy: PodUpdatePolicy = readUpdateState(pod)?.method === 'HotPatch' ? 'HotPatch' : 'InPlaceOnly';
-            const step = await this.o.updater.advance(owner, pod, { revision, to: template, from: template, images: templateImages(template), policy, gracePeriodSeconds: gracePeriod(gd) });
-            if (step.action === 'waitGrace') wake(step.ms);
-          }
-          return;
-        }
-        if (needsReadinessCondition(pod)) await this.o.updater.markInService(owner, pod);
-      },
-    );
-    if (hotPatchFailures.length) {
-      problems.push({ reason: REASON_HOT_PATCH_FAILED, message: `hot-patch not confirmed by the node: ${hotPatchFailures.sort().join('; ')}` });
-    }
-
-    // Conditions, with an Event for each problem when it first appears (not on every pass:
-    // Events are rate-limited per object). What was reported is remembered here, and read back
-    // from the condition after a restart; the cache may not show our last status write yet.
-    const problem = summarize(problems);
-    const prevUpdate = conditions.find((c) => c.type === CONDITION_FAILED_UPDATE);
-    const reported = this.reported.get(k) ?? new Set(prevUpdate?.status === 'True' ? (prevUpdate.message ?? '').split('\n') : []);
-    for (const p of problems) {
-      if (reported.has(p.message)) continue;
-      const reason = p.reason === REASON_NOT_IN_PLACE ? EVENT.FailedUpdatePodInPlace : EVENT.FailedUpdatePodHotPatch;
-      this.o.recorder.event(owner, 'Warning', reason, p.message);
-    }
-    if (problems.length) this.reported.set(k, new Set(problems.map((p) => p.message)));
-    else this.reported.delete(k);
-    conditions = setCondition(conditions, CONDITION_FAILED_UPDATE, problem ? { status: 'True', ...problem } : undefined, nowIso);
-    const prevScale = conditions.find((c) => c.type === CONDITION_FAILED_SCALE);
-    conditions = setCondition(conditions, CONDITION_FAILED_SCALE, scaleError ? { status: 'True', reason: 'FailedScale', message: scaleError } : undefined, nowIso);
-    if (scaleError && prevScale?.message !== scaleError) this.log.warn({ gameDeployment: k, err: scaleError }, 'scaling failed');
-
-    // Status from the pods as the cache shows them; our writes show up in the next pass.
-    const newStatus = computeStatus({
-      generation: gd.metadata.generation,
-      selector: spec.selector as LabelSelector,
-      pods: owned,
-      updateRevision,
-      minReadySeconds,
-      now,
-      collisionCount: status.collisionCount,
-      canary: canary.state,
-      conditions,
     });
-    await this.writeStatus(gd, newStatus, pausedNow || memo?.paused === true);
+  }
 
-    // podsToDelete keeps only pods that still exist (BCS truncates the list the same way).
-    const toDelete = spec.scaleStrategy?.podsToDelete ?? [];
-    const existing = new Set(owned.map((p) => p.metadata!.name!));
-    const remaining = toDelete.filter((n) => existing.has(n));
-    if (remaining.length !== toDelete.length) {
-      try {
-        await this.o.writer.patch(GAME_DEPLOYMENT_API_VERSION, GAME_DEPLOYMENT_KIND, key, {
-          metadata: { resourceVersion: gd.metadata.resourceVersion },
-          spec: { scaleStrategy: { podsToDelete: remaining } },
-        });
-      } catch (err) {
-        // The user changed the GameDeployment meanwhile: the next pass sees the new list.
-        if (!isConflict(err) && !isNotFound(err)) throw err;
-      }
+  // -------------------------------------------------------------------------------------------
+  // roll out
+
+  /**
+   * Every live pod not deleted in this pass, one step towards its target: the update revision for
+   * the pods planPods picked, its own revision for the rest (which finishes or calls off an
+   * update under way). A pod at its target is brought into service if it is new.
+   */
+  private async rollOut(pass: Pass, selected: Set<string>, deleted: Set<string>): Promise<void> {
+    const failures: string[] = [];
+    const pods = pass.live.filter((p) => !deleted.has(p.metadata!.name!));
+    await forEachLimit(pods, WRITE_CONCURRENCY, async (pod) => {
+      const update = selected.has(pod.metadata!.name!) ? this.updateTarget(pass, pod) : undefined;
+      const target = update ?? stayTarget(pass.gd, pod);
+      // Without a revision label a pod has nothing to aim at: it is only brought into service.
+      if (!target) return void (await this.o.updater.markInService(pass.owner, pod));
+      const step = await this.o.updater.advance(pass.owner, pod, target);
+      if (step.action === 'refuse') pass.problems.push(refusal(pod, target.policy, step.reason));
+      else if (step.action === 'waitGrace') wake(pass, step.ms);
+      // The node restarted the container instead of hot-patching it: the pod stays as it is
+      // until a newer revision replaces the update that failed.
+      else if (step.action === 'failed') failures.push(`${pod.metadata!.name}: ${step.message}`);
+      else if (step.action === 'none') await this.o.updater.markInService(pass.owner, pod);
+    });
+    if (failures.length) {
+      pass.problems.push({ reason: REASON_HOT_PATCH_FAILED, message: `hot-patch not confirmed by the node: ${failures.sort().join('; ')}` });
     }
-
-    const inUse = new Set<string>([updateRevision, ...owned.map(podRevision).filter((r): r is string => !!r)]);
-    await this.o.revisions.prune(owner, inUse, spec.revisionHistoryLimit ?? 10);
-
-    if (scaleError) throw new Error(`GameDeployment ${k}: ${scaleError}`);
-    wake(nextAvailableInMs(live, minReadySeconds, now));
-    if (problem?.reason === REASON_HOT_PATCH_UNSUPPORTED) wake(SAFETY_REQUEUE_MS);
-    return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
   }
 
   /**
    * Where a selected pod goes: the update revision by the strategy's method. A HotPatchUpdate pod
-   * on a node without hot-patch support is not restarted behind the user's back: it is left
-   * alone (a problem is recorded) unless the GameDeployment opts into restarting it in place.
+   * on a node without hot-patch support is not restarted behind the user's back: it stays where
+   * it is (a problem is recorded) unless the GameDeployment opts into restarting it in place.
    */
-  private updateTarget(gd: GameDeployment, owner: WorkloadOwner, pod: KubeObject, updateRevision: string, to: PodTemplate, type: UpdateType, problems: UpdateProblem[]): PodUpdateTarget | undefined {
-    let policy: PodUpdatePolicy = type === 'HotPatchUpdate' ? 'HotPatch' : 'InPlaceOnly';
+  private updateTarget(pass: Pass, pod: KubeObject): PodUpdateTarget | undefined {
+    const { gd, owner } = pass;
+    let policy: PodUpdatePolicy = gd.spec.updateStrategy.type === 'HotPatchUpdate' ? 'HotPatch' : 'InPlaceOnly';
     if (policy === 'HotPatch' && pod.spec?.nodeName && !this.nodeSupportsHotPatch(pod.spec.nodeName)) {
-      if (gd.metadata?.annotations?.[HOT_PATCH_FALLBACK_ANNOTATION] === HOT_PATCH_FALLBACK_IN_PLACE) {
-        policy = 'InPlaceOnly';
-      } else {
-        problems.push({
+      if (gd.metadata?.annotations?.[HOT_PATCH_FALLBACK_ANNOTATION] !== HOT_PATCH_FALLBACK_IN_PLACE) {
+        pass.problems.push({
           reason: REASON_HOT_PATCH_UNSUPPORTED,
           message:
             `pod ${pod.metadata!.name} runs on node ${pod.spec.nodeName}, which does not support hot-patch (no label ${HOT_PATCH_NODE_LABEL}=true): ` +
@@ -367,56 +377,123 @@ export class GameDeploymentReconciler implements Reconciler {
         });
         return undefined;
       }
+      policy = 'InPlaceOnly';
     }
+    const to = pass.updateTemplate;
     const from = this.o.revisions.templateOf(owner, podRevision(pod));
-    return { revision: updateRevision, to, from, images: templateImages(to), policy, gracePeriodSeconds: gracePeriod(gd) };
+    return { revision: pass.updateRevision, to, from, images: templateImages(to), policy, gracePeriodSeconds: gracePeriod(gd) };
   }
 
   private nodeSupportsHotPatch(nodeName: string): boolean {
     return this.o.nodes.cache.get(nodeName)?.metadata?.labels?.[HOT_PATCH_NODE_LABEL] === 'true';
   }
 
-  /** An in-place or hot-patch update of the pod's own revision that the node has not finished, or a pod out of service for one. */
-  private updateInFlight(pod: KubeObject): boolean {
-    if (podIsUpdating(pod)) return true;
-    const state = readUpdateState(pod);
-    return state !== undefined && state.revision === pod.metadata?.labels?.[REVISION_LABEL] && (!checkCompletion(pod).done || confirmPatch(pod) !== undefined);
+  // -------------------------------------------------------------------------------------------
+  // conditions and status
+
+  /** FailedUpdate from this pass's problems (an Event for each new one) and FailedScale. */
+  private conditions(pass: Pass): Condition[] {
+    const nowIso = rfc3339(pass.now);
+    const problem = summarize(pass.problems);
+    const events = pass.problems.map((p) => ({ reason: p.reason === REASON_NOT_IN_PLACE ? EVENT.FailedUpdatePodInPlace : EVENT.FailedUpdatePodHotPatch, message: p.message }));
+    this.problems.report(pass.owner, events, conditionProblems(pass.conditions, CONDITION_FAILED_UPDATE));
+    let conditions = setCondition(pass.conditions, CONDITION_FAILED_UPDATE, problem ? { status: 'True', ...problem } : undefined, nowIso);
+    const prevScale = conditions.find((c) => c.type === CONDITION_FAILED_SCALE);
+    const { scaleError } = pass;
+    conditions = setCondition(conditions, CONDITION_FAILED_SCALE, scaleError ? { status: 'True', reason: 'FailedScale', message: scaleError } : undefined, nowIso);
+    if (scaleError && prevScale?.message !== scaleError) this.log.warn({ gameDeployment: keyString(pass.key), err: scaleError }, 'scaling failed');
+    return conditions;
   }
 
-  private async createPod(owner: WorkloadOwner, template: PodTemplate, revision: string, taken: Set<string>): Promise<void> {
-    const { name, instanceId } = newPodName(owner.metadata.name, (n) => taken.has(n));
-    taken.add(name);
-    const pod = podFromTemplate({ owner, name, template, revision, labels: { [INSTANCE_ID_LABEL]: instanceId } });
-    const ownerKey = keyString({ namespace: owner.metadata.namespace, name: owner.metadata.name });
-    const podKey = { namespace: owner.metadata.namespace, name };
-    this.o.expectations.expectCreate(ownerKey, podKey);
-    try {
-      await this.o.writer.create(pod);
-    } catch (err) {
-      this.o.expectations.cancel(ownerKey, podKey, 'create');
-      // A name taken meanwhile: the next pass picks another.
-      if (isAlreadyExists(err)) return;
-      this.o.recorder.event(owner, 'Warning', EVENT.FailedCreate, `failed to create pod ${name}: ${(err as Error).message}`);
-      throw err;
-    }
-    this.o.recorder.event(owner, 'Normal', EVENT.SuccessfulCreate, `succeed to create pod ${name}`);
+  /** From the pods as the cache shows them; our writes show up in the next pass. */
+  private status(pass: Pass, canary: CanaryDecision, conditions: Condition[]): Json {
+    const { gd } = pass;
+    return computeStatus({
+      generation: gd.metadata.generation,
+      selector: gd.spec.selector as LabelSelector,
+      pods: pass.owned,
+      updateRevision: pass.updateRevision,
+      minReadySeconds: gd.spec.minReadySeconds ?? 0,
+      now: pass.now,
+      collisionCount: ((gd.status ?? {}) as Json).collisionCount,
+      canary: canary.state,
+      conditions,
+    });
+  }
+
+  /**
+   * A spec nothing can be made from: the FailedUpdate condition (InvalidSpec) over the status as
+   * it was, one Warning Event per new message, no other write and no retry.
+   */
+  private async refuseInvalidSpec(gd: Defaulted, message: string): Promise<void> {
+    const owner = asOwner(gd);
+    const status = (gd.status ?? {}) as Json;
+    const existing = (status.conditions ?? []) as Condition[];
+    const { conditions } = reportInvalidSpec(this.problems, owner, existing, message, rfc3339(this.now()));
+    await this.writeStatus(gd, { ...status, observedGeneration: gd.metadata.generation, conditions });
   }
 
   /** Writes the status if it changed, and remembers it until the cache shows it. */
-  private async writeStatus(gd: GameDeployment, next: Json, paused = false): Promise<void> {
+  private async writeStatus(gd: Defaulted, next: Json, paused = false): Promise<void> {
     const prev = (gd.status ?? {}) as Json;
     if (deepEqual(prev, next)) return;
     const patch: Json = { ...next };
     for (const key of Object.keys(prev)) if (!(key in next)) patch[key] = null;
-    const k = keyString({ namespace: gd.metadata.namespace!, name: gd.metadata.name! });
+    const key = { namespace: gd.metadata.namespace!, name: gd.metadata.name! };
+    const k = keyString(key);
     try {
-      const written = await this.o.writer.patch(GAME_DEPLOYMENT_API_VERSION, GAME_DEPLOYMENT_KIND, { namespace: gd.metadata.namespace!, name: gd.metadata.name! }, { status: patch }, { status: true });
+      const written = await this.o.writer.patch(GAME_DEPLOYMENT_API_VERSION, GAME_DEPLOYMENT_KIND, key, { status: patch }, { status: true });
       if (written.metadata?.resourceVersion) this.written.set(k, { resourceVersion: written.metadata.resourceVersion, status: written.status ?? next, paused });
     } catch (err) {
       this.written.delete(k);
       if (!isNotFound(err)) throw err;
     }
   }
+
+  /** podsToDelete keeps only pods that still exist (BCS truncates the list the same way). */
+  private async trimPodsToDelete(pass: Pass): Promise<void> {
+    const { gd } = pass;
+    const toDelete = gd.spec.scaleStrategy?.podsToDelete ?? [];
+    const existing = new Set(pass.owned.map((p) => p.metadata!.name!));
+    const remaining = toDelete.filter((n) => existing.has(n));
+    if (remaining.length === toDelete.length) return;
+    try {
+      await this.o.writer.patch(GAME_DEPLOYMENT_API_VERSION, GAME_DEPLOYMENT_KIND, pass.key, {
+        metadata: { resourceVersion: gd.metadata.resourceVersion },
+        spec: { scaleStrategy: { podsToDelete: remaining } },
+      });
+    } catch (err) {
+      // The user changed the GameDeployment meanwhile: the next pass sees the new list.
+      if (!isConflict(err) && !isNotFound(err)) throw err;
+    }
+  }
+
+  private async pruneRevisions(pass: Pass): Promise<void> {
+    const inUse = new Set<string>([pass.updateRevision, ...pass.owned.map(podRevision).filter((r): r is string => !!r)]);
+    await this.o.revisions.prune(pass.owner, inUse, pass.gd.spec.revisionHistoryLimit ?? 10);
+  }
+}
+
+/** Look again in `ms` (the soonest of the pass's reasons wins). */
+function wake(pass: Pass, ms: number | undefined): void {
+  if (ms !== undefined && ms > 0) pass.requeueAfterMs = pass.requeueAfterMs === undefined ? ms : Math.min(pass.requeueAfterMs, ms);
+}
+
+/**
+ * A pod not picked stays what it is: its own revision and the images it runs, so the only steps
+ * left are those that finish (or call off) an update under way and bring it back into service.
+ */
+function stayTarget(gd: Defaulted, pod: KubeObject): PodUpdateTarget | undefined {
+  const revision = podRevision(pod);
+  if (!revision) return undefined;
+  return { revision, to: {}, images: podImages(pod), policy: 'InPlaceOnly', gracePeriodSeconds: gracePeriod(gd) };
+}
+
+function refusal(pod: KubeObject, policy: PodUpdatePolicy, reason: string): UpdateProblem {
+  const name = pod.metadata!.name!;
+  return policy === 'HotPatch'
+    ? { reason: REASON_NOT_HOT_PATCHABLE, message: `failed to update pod ${name} hot-patch: only container images can be hot-patched, but ${reason}` }
+    : { reason: REASON_NOT_IN_PLACE, message: `find Pod ${name} update strategy is InPlace but can not update in-place: ${reason}` };
 }
 
 function gracePeriod(gd: GameDeployment): number {
@@ -437,4 +514,3 @@ function mostCommon(values: string[]): string | undefined {
   for (const [v, n] of counts) if (best === undefined || n > counts.get(best)!) best = v;
   return best;
 }
-

@@ -25,13 +25,13 @@ import {
 } from '../../api/index.js';
 import { podIsAvailable, scaledValue } from '../../update/availability.js';
 import type { PodTemplate } from '../../update/in-place-diff.js';
-import { podRevision, templateImages, type PodUpdatePolicy, type PodUpdateTarget } from '../../update/pod-update-step.js';
+import { podImages, podRevision, templateImages, type PodUpdatePolicy, type PodUpdateTarget } from '../../update/pod-update-step.js';
 import { planRollout, type PodState } from '../../update/rollout-plan.js';
 import { deepEqual } from '../../util/equal.js';
 import {
-  isAlreadyExists,
   isConflict,
   isNotFound,
+  keyString,
   MERGE_PATCH,
   type EventRecorder,
   type Expectations,
@@ -44,15 +44,17 @@ import {
 import {
   asOwner,
   CONDITION_FAILED_UPDATE,
+  conditionProblems,
   controllerRefTo,
   forEachLimit,
-  invalidSpecEvent,
-  invalidSpecIsNews,
   invalidSpecMessage,
   nextAvailableInMs,
   ownerKey,
+  PodCreator,
   podFromTemplate,
+  ProblemEvents,
   REASON_INVALID_SPEC,
+  reportInvalidSpec,
   slowStart,
   type ApiWriter,
   type PodUpdater,
@@ -107,12 +109,23 @@ export class GameServerSetReconciler implements Reconciler {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly concurrency: number;
+  private readonly problems: ProblemEvents;
+  private readonly creator: PodCreator;
 
   constructor(opts: GameServerSetReconcilerOptions) {
     this.o = opts;
     this.log = opts.logger.child({ reconciler: 'gameserverset' });
     this.now = opts.now ?? Date.now;
     this.concurrency = opts.writeConcurrency ?? 32;
+    this.problems = new ProblemEvents(opts.recorder);
+    this.creator = new PodCreator({
+      writer: opts.writer,
+      expectations: opts.podExpectations,
+      recorder: opts.recorder,
+      nameTaken: 'fail',
+      created: (owner, pod) => `create Pod ${pod} in GameServerSet ${owner.metadata.name} successful`,
+      failed: (owner, pod, why) => `create Pod ${pod} in GameServerSet ${owner.metadata.name} failed error: ${why}`,
+    });
   }
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult | void> {
@@ -120,6 +133,7 @@ export class GameServerSetReconciler implements Reconciler {
     if (!cached) {
       this.o.podExpectations.forget(key);
       this.o.gameServerExpectations.forget(key);
+      this.problems.forget(keyString(key));
       return;
     }
     if (cached.metadata?.deletionTimestamp) return;
@@ -375,16 +389,7 @@ export class GameServerSetReconciler implements Reconciler {
         ...(view.gss.spec.serviceName && !tpl.spec?.subdomain ? { subdomain: view.gss.spec.serviceName } : {}),
       },
     });
-    this.o.podExpectations.expectCreate(key, child);
-    try {
-      await this.o.writer.create(pod);
-    } catch (err) {
-      this.o.podExpectations.cancel(key, child, 'create');
-      const why = isAlreadyExists(err) ? 'a pod of that name exists and is not controlled by this set' : (err as Error).message;
-      this.o.recorder.event(owner, 'Warning', 'FailedCreate', `create Pod ${name} in GameServerSet ${owner.metadata.name} failed error: ${why}`);
-      throw new Error(`pod ${child.namespace}/${name}: create failed: ${why}`, { cause: err });
-    }
-    this.o.recorder.event(owner, 'Normal', 'SuccessfulCreate', `create Pod ${name} in GameServerSet ${owner.metadata.name} successful`);
+    await this.creator.create(owner, pod);
   }
 
   /** Deletes the pod, then the GameServer, of a member leaving the set. True if it wrote. */
@@ -500,7 +505,7 @@ export class GameServerSetReconciler implements Reconciler {
     const revision = podRevision(pod);
     if (!revision) return undefined;
     const own = this.o.revisions.templateOf(view.owner, revision);
-    const base = own ? templateImages(own) : currentImages(pod);
+    const base = own ? templateImages(own) : podImages(pod);
     return {
       revision,
       to: own ?? {},
@@ -531,22 +536,14 @@ export class GameServerSetReconciler implements Reconciler {
 
   /**
    * A spec nothing can be made from: no writes but the FailedUpdate condition (the counts as they
-   * were, so the status stays valid), and one Warning Event when the message is new. No retry:
+   * were, so the status stays valid), and one Warning Event per new message. No retry:
    * only a change of the set can make it valid.
    */
   private async refuseInvalidSpec(owner: WorkloadOwner, gss: GameServerSet, message: string): Promise<void> {
     const previous = (gss.status ?? {}) as Json;
     const existing = (previous.conditions ?? []) as SetCondition[];
-    if (invalidSpecIsNews(existing, message)) {
-      this.o.recorder.event(owner, 'Warning', REASON_INVALID_SPEC, invalidSpecEvent(GSS_KIND, message));
-      this.log.warn({ set: ownerKey(owner), message }, 'invalid GameServerSet, not reconciled');
-    }
-    const prev = existing.find((c) => c.type === CONDITION_FAILED_UPDATE);
-    const lastTransitionTime = prev?.status === 'True' && prev.lastTransitionTime ? prev.lastTransitionTime : rfc3339(this.now());
-    const conditions = [
-      ...existing.filter((c) => c.type !== CONDITION_FAILED_UPDATE),
-      { type: CONDITION_FAILED_UPDATE, status: 'True', reason: REASON_INVALID_SPEC, message, lastTransitionTime },
-    ];
+    const { conditions, isNew } = reportInvalidSpec(this.problems, owner, existing, message, rfc3339(this.now()));
+    if (isNew) this.log.warn({ set: ownerKey(owner), message }, 'invalid GameServerSet, not reconciled');
     const status: Json = { observedGeneration: gss.metadata?.generation, conditions };
     for (const k of ['replicas', 'readyReplicas', 'availableReplicas', 'currentReplicas', 'updatedReplicas']) status[k] = previous[k] ?? 0;
     if (Object.keys(status).every((k) => deepEqual(status[k], previous[k]))) return;
@@ -576,16 +573,17 @@ export class GameServerSetReconciler implements Reconciler {
     }
   }
 
-  /** Sets, changes or clears InPlaceUpdateBlocked; records a Warning event when it appears or changes. */
+  /** Sets, changes or clears InPlaceUpdateBlocked, with a Warning Event when it appears or changes. */
   private conditions(view: SetView, existing: SetCondition[], blocked: string[] | undefined): SetCondition[] {
     // The spec is valid again (this pass ran): its InvalidSpec condition goes.
     const others = existing.filter((c) => c.type !== IN_PLACE_UPDATE_BLOCKED && !(c.type === CONDITION_FAILED_UPDATE && c.reason === REASON_INVALID_SPEC));
     const current = existing.find((c) => c.type === IN_PLACE_UPDATE_BLOCKED);
     if (blocked === undefined) return current ? [...others, current] : others;
-    if (blocked.length === 0) return others;
     const message = `podUpdatePolicy InPlaceOnly: ${blocked.join('; ')}`;
+    const problems = blocked.length ? [{ reason: IN_PLACE_UPDATE_BLOCKED, message }] : [];
+    this.problems.report(view.owner, problems, conditionProblems(existing, IN_PLACE_UPDATE_BLOCKED));
+    if (blocked.length === 0) return others;
     if (current?.status === 'True' && current.message === message) return [...others, current];
-    this.o.recorder.event(view.owner, 'Warning', IN_PLACE_UPDATE_BLOCKED, message);
     const now = rfc3339(this.now());
     return [...others, { type: IN_PLACE_UPDATE_BLOCKED, status: 'True', reason: 'NotInPlaceUpdatable', message, lastTransitionTime: now }];
   }
@@ -611,8 +609,3 @@ export function overrideImages(spec: GameServerSpec, template?: PodTemplate): Re
   return out;
 }
 
-function currentImages(pod: KubeObject): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const c of (pod.spec?.containers ?? []) as Json[]) out[c.name] = c.image;
-  return out;
-}

@@ -15,8 +15,10 @@ export {
 } from './revisions.js';
 export { podFromTemplate, type NewPod } from './pod-template.js';
 export { PodUpdater, type PodUpdaterOptions } from './pod-updater.js';
-export { countPods, nextAvailableInMs, type PodCounts } from './status.js';
+export { countPods, nextAvailableInMs, podIsSettled, type PodCounts } from './status.js';
 export { forEachLimit, slowStart } from './parallel.js';
 export { BURST_REPLICAS, burst } from './burst.js';
 export { createWorkloadContext, type WorkloadContext, type WorkloadContextOptions } from './context.js';
-export { CONDITION_FAILED_UPDATE, REASON_INVALID_SPEC, invalidSpecEvent, invalidSpecIsNews, invalidSpecMessage } from './invalid-spec.js';
+export { CONDITION_FAILED_UPDATE, REASON_INVALID_SPEC, invalidSpecMessage, reportInvalidSpec } from './invalid-spec.js';
+export { ProblemEvents, conditionProblems } from './problem-events.js';
+export { PodCreator } from './pod-creator.js';

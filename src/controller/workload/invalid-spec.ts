@@ -5,6 +5,8 @@
 // when the message is new, so a set reconciled again and again does not repeat it.
 
 import type { FieldCause } from '../../api/causes.js';
+import type { WorkloadOwner } from './owner.js';
+import { conditionProblems, type ProblemEvents } from './problem-events.js';
 
 export const CONDITION_FAILED_UPDATE = 'FailedUpdate';
 export const REASON_INVALID_SPEC = 'InvalidSpec';
@@ -14,20 +16,36 @@ export function invalidSpecMessage(causes: readonly FieldCause[]): string {
   return causes.map((c) => `${c.field}: ${c.message}`).join('; ');
 }
 
-/** The Event's text, naming the kind. */
-export function invalidSpecEvent(kind: string, message: string): string {
-  return `the ${kind} is invalid, nothing is done until it is fixed: ${message}`;
-}
-
 interface ConditionLike {
   type: string;
   status?: string;
-  reason?: string;
-  message?: string;
+  lastTransitionTime?: string;
 }
 
-/** Whether the Warning Event is due: the condition does not say this already. */
-export function invalidSpecIsNews(conditions: readonly ConditionLike[] | undefined, message: string): boolean {
-  const prev = conditions?.find((c) => c.type === CONDITION_FAILED_UPDATE);
-  return !(prev?.status === 'True' && prev.reason === REASON_INVALID_SPEC && prev.message === message);
+export interface InvalidSpecCondition {
+  type: typeof CONDITION_FAILED_UPDATE;
+  status: 'True';
+  reason: typeof REASON_INVALID_SPEC;
+  message: string;
+  lastTransitionTime: string;
+}
+
+/**
+ * Everything but the status write: the Warning Event when the message is new (`isNew`), and
+ * the conditions with FailedUpdate saying InvalidSpec (its lastTransitionTime kept while it
+ * stays True). The owner's other status fields are its workload's to keep as they were.
+ */
+export function reportInvalidSpec<C extends ConditionLike>(
+  problems: ProblemEvents,
+  owner: WorkloadOwner,
+  conditions: readonly C[],
+  message: string,
+  now: string,
+): { conditions: (C | InvalidSpecCondition)[]; isNew: boolean } {
+  const event = `the ${owner.kind} is invalid, nothing is done until it is fixed: ${message}`;
+  const news = problems.report(owner, [{ reason: REASON_INVALID_SPEC, message, event }], conditionProblems(conditions, CONDITION_FAILED_UPDATE));
+  const prev = conditions.find((c) => c.type === CONDITION_FAILED_UPDATE);
+  const lastTransitionTime = prev?.status === 'True' && prev.lastTransitionTime ? prev.lastTransitionTime : now;
+  const failed: InvalidSpecCondition = { type: CONDITION_FAILED_UPDATE, status: 'True', reason: REASON_INVALID_SPEC, message, lastTransitionTime };
+  return { conditions: [...conditions.filter((c) => c.type !== CONDITION_FAILED_UPDATE), failed], isNew: news.length > 0 };
 }

@@ -110,11 +110,10 @@ export class PodUpdater {
         this.metrics?.podUpdated(owner.kind, 'ReCreate');
         this.recorder.event(owner, 'Normal', 'SuccessfulUpdatePodReCreate', `${this.successMessage('recreate', name, target.revision)}: ${step.reason}`);
         break;
-      case 'failed':
-        this.recorder.event(owner, 'Warning', target.policy === 'HotPatch' ? 'FailedUpdatePodHotPatch' : 'FailedUpdatePodInPlace', `pod ${name}: ${step.message}`);
-        break;
       default:
-        // none, waitGrace, waitNode, refuse: nothing to write (the caller reads waits and refusals)
+        // none, waitGrace, waitNode, refuse, failed: nothing to write. The caller reads waits,
+        // refusals and failures: a failure lasts until a newer revision replaces it, so the
+        // caller reports it once (ProblemEvents), not on every pass.
         break;
     }
     return step;

@@ -41,6 +41,14 @@ export function countPods(pods: KubeObject[], opts: { updateRevision: string; mi
 }
 
 /**
+ * Available, and no update under way that the node has not confirmed: a hot-patched pod stays
+ * available throughout, but until the node confirms it, it uses a rollout's budget too.
+ */
+export function podIsSettled(pod: KubeObject, minReadySeconds: number, now: number): boolean {
+  return podIsAvailable(pod, minReadySeconds, now) && checkCompletion(pod).done;
+}
+
+/**
  * When the next ready pod becomes available by minReadySeconds (ms from now), for a reconcile to
  * look again then; undefined when none is waiting for it.
  */
