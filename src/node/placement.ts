@@ -3,6 +3,7 @@
 // with the fewest. Pure, so every rule has a table test; the scheduler loop only feeds it.
 
 import { cpuMilli, memoryBytes } from './quantity.js';
+import { NOT_READY_TAINT } from '../util/vocabulary.js';
 
 type Json = Record<string, any>;
 
@@ -52,8 +53,8 @@ function nodeReady(node: Json): boolean {
 /** Taints the pod must tolerate to be placed: the node's own, plus not-ready for a node that is not. */
 function schedulingTaints(node: Json): Json[] {
   const taints = ((node.spec?.taints ?? []) as Json[]).filter((t) => t?.effect === 'NoSchedule' || t?.effect === 'NoExecute');
-  if (!nodeReady(node) && !taints.some((t) => t.key === 'node.kubernetes.io/not-ready')) {
-    taints.push({ key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' });
+  if (!nodeReady(node) && !taints.some((t) => t.key === NOT_READY_TAINT)) {
+    taints.push({ key: NOT_READY_TAINT, effect: 'NoSchedule' });
   }
   return taints;
 }

@@ -19,11 +19,9 @@ import { Prober } from './prober.js';
 import { runtimeChoiceMessage, runtimeFor } from './runtimes.js';
 import { type ContainerInfo, type ContainerRuntime, type ContainerSpec, ContainerStartError, type ExitInfo, ImagePullError, type PodContext } from './runtime/types.js';
 import { rfc3339 } from '../util/time.js';
+import { HOT_PATCH_ANNOTATION } from '../util/vocabulary.js';
 
 type Json = Record<string, any>;
-
-/** The pod annotation (BCS's kubelet contract) that asks for image changes without restarts. */
-export const HOT_PATCH_ANNOTATION = 'io.kubernetes.hotpatch.container';
 
 /** How long a status write waits for container operations that have just started. */
 const STATUS_COALESCE_MS = 100;

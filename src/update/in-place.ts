@@ -10,15 +10,14 @@
 // restarted its container: without it the container ID check would blame every later restart
 // on the patch.
 
-import { IN_PLACE_UPDATE_READY, condition } from './availability.js';
+import { condition } from './availability.js';
 import type { InPlacePlan } from './in-place-diff.js';
+import { HOT_PATCH_ANNOTATION, IN_PLACE_UPDATE_READY } from '../util/vocabulary.js';
 
 type Json = Record<string, any>;
 
 export const REVISION_LABEL = 'controller-revision-hash';
 export const UPDATE_STATE_ANNOTATION = 'hotpod.dev/inplace-update-state';
-/** The contract BCS's kubelet honours: change images without restarting containers. */
-export const HOT_PATCH_ANNOTATION = 'io.kubernetes.hotpatch.container';
 
 export type UpdateMethod = 'InPlace' | 'HotPatch';
 

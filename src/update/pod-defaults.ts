@@ -2,6 +2,8 @@
 // defaulting both, so writing a default explicitly (imagePullPolicy: IfNotPresent) never
 // turns an image-only change into a "recreate" one — the known complaint about InPlaceOnly.
 
+import { DEFAULT_SCHEDULER } from '../util/vocabulary.js';
+
 type Json = Record<string, any>;
 
 export function defaultedPodSpec(spec: Json | undefined): Json {
@@ -9,7 +11,7 @@ export function defaultedPodSpec(spec: Json | undefined): Json {
   s.restartPolicy ??= 'Always';
   s.terminationGracePeriodSeconds ??= 30;
   s.dnsPolicy ??= 'ClusterFirst';
-  s.schedulerName ??= 'default-scheduler';
+  s.schedulerName ??= DEFAULT_SCHEDULER;
   s.securityContext ??= {};
   s.enableServiceLinks ??= true;
   s.serviceAccountName ??= s.serviceAccount ?? 'default';

@@ -8,8 +8,6 @@ export const GAME_DEPLOYMENT_KIND = 'GameDeployment';
 export const INSTANCE_ID_LABEL = 'tkex.bkbcs.tencent.com/gamedeployment-instance-id';
 /** Lower cost goes first, in updates and in scale-down (BCS's pod-deletion-cost). */
 export const DELETION_COST_ANNOTATION = 'io.tencent.bcs.dev/pod-deletion-cost';
-/** Node label of nodes whose kubelet honours io.kubernetes.hotpatch.container. */
-export const HOT_PATCH_NODE_LABEL = 'hotpod.dev/hot-patch';
 /**
  * hotpod's opt-in, on the GameDeployment: `InplaceUpdate` lets a HotPatchUpdate restart the
  * changed containers in place on nodes without hot-patch support instead of stopping there.

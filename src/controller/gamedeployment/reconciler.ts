@@ -10,6 +10,7 @@ import { checkCompletion, confirmPatch, readUpdateState, REVISION_LABEL } from '
 import type { PodTemplate } from '../../update/in-place-diff.js';
 import { needsReadinessCondition, podRevision, templateImages, type PodUpdatePolicy, type PodUpdateTarget } from '../../update/pod-update-step.js';
 import { deepEqual } from '../../util/equal.js';
+import { HOT_PATCH_LABEL } from '../../util/vocabulary.js';
 import {
   isAlreadyExists,
   isConflict,
@@ -50,7 +51,6 @@ import {
   GAME_DEPLOYMENT_KIND,
   HOT_PATCH_FALLBACK_ANNOTATION,
   HOT_PATCH_FALLBACK_IN_PLACE,
-  HOT_PATCH_NODE_LABEL,
   INSTANCE_ID_LABEL,
   REASON_HOT_PATCH_FAILED,
   REASON_HOT_PATCH_UNSUPPORTED,
@@ -361,7 +361,7 @@ export class GameDeploymentReconciler implements Reconciler {
         problems.push({
           reason: REASON_HOT_PATCH_UNSUPPORTED,
           message:
-            `pod ${pod.metadata!.name} runs on node ${pod.spec.nodeName}, which does not support hot-patch (no label ${HOT_PATCH_NODE_LABEL}=true): ` +
+            `pod ${pod.metadata!.name} runs on node ${pod.spec.nodeName}, which does not support hot-patch (no label ${HOT_PATCH_LABEL}=true): ` +
             `the pod is not updated, so that its containers are not restarted; annotate the GameDeployment with ` +
             `${HOT_PATCH_FALLBACK_ANNOTATION}=${HOT_PATCH_FALLBACK_IN_PLACE} to restart such containers in place instead`,
         });
@@ -373,7 +373,7 @@ export class GameDeploymentReconciler implements Reconciler {
   }
 
   private nodeSupportsHotPatch(nodeName: string): boolean {
-    return this.o.nodes.cache.get(nodeName)?.metadata?.labels?.[HOT_PATCH_NODE_LABEL] === 'true';
+    return this.o.nodes.cache.get(nodeName)?.metadata?.labels?.[HOT_PATCH_LABEL] === 'true';
   }
 
   /** An in-place or hot-patch update of the pod's own revision that the node has not finished, or a pod out of service for one. */
