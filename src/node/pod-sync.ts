@@ -11,13 +11,13 @@ import { type BackoffPolicy, nextBackoff } from './backoff.js';
 import { type ContainerAction, type ContainerRecord, containerView, newRecord, planContainer, seconds } from './container-plan.js';
 import { EnvResolver, podHostname } from './container-env.js';
 import { containerField, type EventRecorder } from './events.js';
-import { invalidImageMessage, parseImageReference } from './image-reference.js';
 import { isStatus, type KubeClient } from './kube-client.js';
 import type { PodIpAllocator } from './pod-ips.js';
 import { type ContainerView, type PodView, type TerminatedState, podStatus, statusChanged } from './pod-status.js';
 import { Prober } from './prober.js';
 import { runtimeChoiceMessage, runtimeFor } from './runtimes.js';
 import { type ContainerInfo, type ContainerRuntime, type ContainerSpec, ContainerStartError, type ExitInfo, ImagePullError, type PodContext } from './runtime/types.js';
+import { invalidImageMessage, parseImageReference } from '../util/image-reference.js';
 import { rfc3339 } from '../util/time.js';
 import { HOT_PATCH_ANNOTATION } from '../util/vocabulary.js';
 

@@ -2,6 +2,7 @@
 // defaulting both, so writing a default explicitly (imagePullPolicy: IfNotPresent) never
 // turns an image-only change into a "recreate" one — the known complaint about InPlaceOnly.
 
+import { defaultPullPolicy } from '../util/image-reference.js';
 import { DEFAULT_SCHEDULER } from '../util/vocabulary.js';
 
 type Json = Record<string, any>;
@@ -26,12 +27,4 @@ export function defaultedPodSpec(spec: Json | undefined): Json {
     }
   }
   return s;
-}
-
-/** Pull policy depends on the tag, so an image change may change it: treat it as part of the image. */
-export function defaultPullPolicy(image: unknown): string {
-  if (typeof image !== 'string') return 'IfNotPresent';
-  const last = image.split('/').pop() ?? '';
-  const tagged = last.includes(':') || image.includes('@');
-  return !tagged || last.endsWith(':latest') ? 'Always' : 'IfNotPresent';
 }

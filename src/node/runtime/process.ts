@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ImageStore, repositoryOf, type TreeEntry } from '../images/index.js';
+import { ImageStore, type TreeEntry } from '../images/index.js';
+import { parseImageReference } from '../../util/image-reference.js';
 import { LogWriter, markLogExited } from '../container-logs.js';
 import {
   ContainerStartError,
@@ -321,7 +322,7 @@ export class ProcessRuntime implements ContainerRuntime {
 
 /** `docker-pullable://<repository>@sha256:<hex>`, the form status.imageID takes. */
 export function imageIdRef(image: string, id: string): string {
-  const repo = repositoryOf(image);
+  const repo = parseImageReference(image)?.name;
   return repo ? `docker-pullable://${repo}@${id}` : `docker-pullable://${id}`;
 }
 

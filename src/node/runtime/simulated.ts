@@ -20,7 +20,7 @@
 // references never get here: the agent reports InvalidImageName first, as kubelet does.
 
 import { createHash } from 'node:crypto';
-import { parseImageReference, repositoryOf } from '../image-reference.js';
+import { parseImageReference, repositoryOf } from '../../util/image-reference.js';
 import type { ContainerInfo, ContainerRuntime, ContainerSpec, ExitInfo, PodContext, ProbeKind, ProbeSpec } from './types.js';
 import { ImagePullError } from './types.js';
 import { rfc3339 } from '../../util/time.js';
