@@ -33,7 +33,7 @@ export function resolveType(name: string): WorkloadType {
   return found;
 }
 
-export interface Connection {
+interface Connection {
   clients: Clients;
   /** -n, else the kubeconfig context's namespace, else `default` */
   namespace: string;

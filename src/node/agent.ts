@@ -23,7 +23,7 @@ import type { ContainerRuntime } from './runtime/types.js';
 
 type Json = Record<string, any>;
 
-export interface NodeAgentOptions {
+interface NodeAgentOptions {
   client: KubeClient;
   /** For Events, which must not hold up status writes (defaults to `client`). */
   eventClient?: KubeClient;

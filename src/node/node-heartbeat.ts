@@ -10,7 +10,7 @@ import { HOT_PATCH_LABEL, NODE_LEASE_NAMESPACE } from '../util/vocabulary.js';
 
 type Json = Record<string, any>;
 
-export const LEASE_DURATION_SECONDS = 40;
+const LEASE_DURATION_SECONDS = 40;
 
 export interface HeartbeatOptions {
   leaseRenewMs: number;

@@ -15,7 +15,7 @@ export interface NodeUsage {
   memoryBytes: number;
 }
 
-export type Placement = { node: string } | { unschedulable: string };
+type Placement = { node: string } | { unschedulable: string };
 
 export interface PodRequests {
   cpuMilli: number;
@@ -90,7 +90,7 @@ function matchesTerm(term: Json, node: Json): boolean {
   );
 }
 
-export function matchesNodeSelection(pod: Json, node: Json): boolean {
+function matchesNodeSelection(pod: Json, node: Json): boolean {
   const labels: Record<string, string> = node.metadata?.labels ?? {};
   for (const [k, v] of Object.entries((pod.spec?.nodeSelector ?? {}) as Record<string, string>)) if (labels[k] !== v) return false;
   const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
@@ -99,7 +99,7 @@ export function matchesNodeSelection(pod: Json, node: Json): boolean {
 }
 
 /** Why the node cannot take the pod (kube-scheduler's reason strings), or [] when it can. */
-export function nodeMisfits(pod: Json, u: NodeUsage, req: PodRequests): string[] {
+function nodeMisfits(pod: Json, u: NodeUsage, req: PodRequests): string[] {
   const node = u.node;
   const tolerations: Json[] = pod.spec?.tolerations ?? [];
   if (node.spec?.unschedulable && !tolerates(tolerations, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' })) {

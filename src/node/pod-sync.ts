@@ -32,7 +32,7 @@ const SHUTDOWN_WAIT_MS = 3000;
 /** Kubelet's minimum grace when it kills the containers of a pod that was force-deleted. */
 const FORCE_DELETE_GRACE_SECONDS = 2;
 
-export interface PodSyncOptions {
+interface PodSyncOptions {
   client: KubeClient;
   nodeName: string;
   hostIP: string;

@@ -23,7 +23,7 @@ function finished(pod: Json): boolean {
 }
 
 /** Pods this scheduler should place: unbound, alive, ours, not gated. */
-export function wantsScheduling(pod: Json): boolean {
+function wantsScheduling(pod: Json): boolean {
   const spec = pod.spec ?? {};
   if (spec.nodeName || pod.metadata?.deletionTimestamp || finished(pod)) return false;
   if ((spec.schedulerName ?? DEFAULT_SCHEDULER) !== DEFAULT_SCHEDULER) return false;

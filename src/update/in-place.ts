@@ -21,7 +21,7 @@ export const UPDATE_STATE_ANNOTATION = 'hotpod.dev/inplace-update-state';
 
 export type UpdateMethod = 'InPlace' | 'HotPatch';
 
-export interface UpdateState {
+interface UpdateState {
   revision: string;
   method: UpdateMethod;
   updateTimestamp: string;
@@ -95,7 +95,7 @@ export function updatePodPatch(pod: Json, plan: Extract<InPlacePlan, { inPlace: 
   };
 }
 
-export type Completion = { done: true } | { done: false; waitingFor: string } | { done: false; failed: string };
+type Completion = { done: true } | { done: false; waitingFor: string } | { done: false; failed: string };
 
 /**
  * A hot-patch the node has carried out but the controller has not marked confirmed yet: the

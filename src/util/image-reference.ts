@@ -5,7 +5,7 @@
 // reason InvalidImageName); the API server and the update engine default imagePullPolicy from
 // the tag, and must agree on it, or an image-only change would look like a spec change.
 
-export interface ImageReference {
+interface ImageReference {
   /** The name as written, without tag or digest: `nginx`, `localhost:5000/team/app`. */
   name: string;
   /** Registry host (and port); docker.io when the reference names none. */

@@ -7,7 +7,8 @@ import { Expectations, resourceVersionAtLeast } from '../../src/controller/runti
 import { FakeClock } from '../../src/util/clock.js';
 import { WorkQueue } from '../../src/controller/runtime/work-queue.js';
 import { ItemExponentialRateLimiter } from '../../src/controller/runtime/rate-limit.js';
-import { matchesSelector, selectorToString } from '../../src/controller/runtime/label-selector.js';
+import { matchesSelector } from '../../src/controller/runtime/label-selector.js';
+import { labelSelectorString } from '../../src/util/label-selector.js';
 import type { KubeObject } from '../../src/controller/runtime/objects.js';
 
 const GSS = { apiVersion: 'game.kruise.io/v1alpha1', kind: 'GameServerSet' };
@@ -92,7 +93,7 @@ describe('label selectors', () => {
     assert.equal(matchesSelector(l, { matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }] }), true);
     assert.equal(matchesSelector(l, { matchExpressions: [{ key: 'x', operator: 'Exists' }] }), false);
     assert.equal(
-      selectorToString({ matchLabels: { app: 'arena' }, matchExpressions: [{ key: 't', operator: 'In', values: ['b', 'a'] }, { key: 'x', operator: 'DoesNotExist' }] }),
+      labelSelectorString({ matchLabels: { app: 'arena' }, matchExpressions: [{ key: 't', operator: 'In', values: ['b', 'a'] }, { key: 'x', operator: 'DoesNotExist' }] }),
       'app=arena,t in (a,b),!x',
     );
   });

@@ -30,7 +30,7 @@ export interface CanaryStepSpec {
   hook?: Json;
 }
 
-export interface PauseCondition {
+interface PauseCondition {
   reason: string;
   startTime: string;
 }
@@ -57,13 +57,13 @@ export interface CanaryInput {
   now: number;
 }
 
-export interface CanaryEvent {
+interface CanaryEvent {
   type: 'Normal' | 'Warning';
   reason: string;
   message: string;
 }
 
-export interface CanaryDecision {
+interface CanaryDecision {
   /** The partition to roll out with now (absolute). */
   partition: number;
   /** Status fields to write (absent ones are removed). */

@@ -43,7 +43,7 @@ export interface PlanInput {
   canCreateOld: boolean;
 }
 
-export interface Plan {
+interface Plan {
   /** Named in podsToDelete: deleted whatever the budget. */
   deleteNamed: PlanPod[];
   /** Scale-down victims, at most BURST_REPLICAS. */

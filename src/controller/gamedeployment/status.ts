@@ -6,7 +6,7 @@
 // running in the same container (countPods of the shared workload layer, through checkCompletion).
 
 import { countPods } from '../workload/index.js';
-import { selectorToString, type LabelSelector } from '../runtime/label-selector.js';
+import { labelSelectorString, type LabelSelector } from '../../util/label-selector.js';
 import type { CanaryState } from './canary.js';
 
 type Json = Record<string, any>;
@@ -19,7 +19,7 @@ export interface Condition {
   lastTransitionTime?: string;
 }
 
-export interface StatusInput {
+interface StatusInput {
   generation: number | undefined;
   selector: LabelSelector;
   /** Every pod the GameDeployment owns (terminating ones are left out of the counts). */
@@ -43,7 +43,7 @@ export function computeStatus(input: StatusInput): Json {
     updatedReadyReplicas: counts.updatedReady,
     updateRevision: input.updateRevision,
     collisionCount: input.collisionCount ?? 0,
-    labelSelector: selectorToString(input.selector),
+    labelSelector: labelSelectorString(input.selector),
   };
   if (input.conditions.length) status.conditions = input.conditions;
   if (input.canary.pauseConditions?.length) status.pauseConditions = input.canary.pauseConditions;

@@ -11,7 +11,7 @@ export { GameServerSetReconciler, IN_PLACE_UPDATE_BLOCKED } from './set-reconcil
 export { GameServerReconciler } from './gameserver-reconciler.js';
 export * from './labels.js';
 
-export interface GameServerSetControllerOptions {
+interface GameServerSetControllerOptions {
   /** See GameServerReconcilerOptions.transientStateDelayMs. */
   transientStateDelayMs?: number;
 }

@@ -22,7 +22,7 @@ export {
 export { Informer, type InformerOptions, type InformerSpec, type InformerStats, type ResourceEventHandler } from './informer.js';
 export { InformerFactory } from './informer-factory.js';
 export { IndexedCache, NAMESPACE_INDEX, CONTROLLER_INDEX, OWNER_INDEX, LABEL_INDEX, type IndexFunc } from './indexed-cache.js';
-export { matchesSelector, selectorToString, type LabelSelector, type LabelSelectorRequirement } from './label-selector.js';
+export { matchesSelector, type LabelSelector, type LabelSelectorRequirement } from './label-selector.js';
 export { enqueueObject, enqueueController, enqueueMapped, controllerKey, type OwnerKind, type KeySink } from './event-handlers.js';
 export { WorkQueue, type WorkQueueOptions } from './work-queue.js';
 export {

@@ -1,12 +1,10 @@
 // metav1.LabelSelector matching, so reconcilers select from the cache as the API server would
 // select with ?labelSelector=. The matcher itself is shared with src/api (src/util).
 
-import { labelSelectorString, matchesLabelSelector, type LabelSelector } from '../../util/label-selector.js';
+import { matchesLabelSelector, type LabelSelector } from '../../util/label-selector.js';
 
 export type { LabelSelector, LabelSelectorRequirement } from '../../util/label-selector.js';
 
 export function matchesSelector(labels: Record<string, string> | undefined, selector: LabelSelector | undefined): boolean {
   return matchesLabelSelector(selector, labels);
 }
-
-export const selectorToString = labelSelectorString;
