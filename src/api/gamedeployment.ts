@@ -8,6 +8,7 @@ import { intOrPercentErrors, PERCENT_PATTERN, PERCENT_UP_TO_100_PATTERN } from '
 import { defineResource, type Resource, type ResourceInput } from './resource.js';
 import { applySchemaDefaults, arr, immutable, bool, enumOf, int, intOrString, obj, str, time } from './schema.js';
 import { containerErrors, isEmptySelector, labelSelectorErrors, schemaValueErrors, selectorMatches } from './validation.js';
+import { TKEX_GROUP } from '../util/vocabulary.js';
 
 const GAME_DEPLOYMENT_UPDATE_TYPES = ['RollingUpdate', 'InplaceUpdate', 'HotPatchUpdate'] as const;
 
@@ -136,7 +137,7 @@ const gameDeploymentStatus = obj(
 );
 
 export const GameDeploymentResource = defineResource({
-  group: 'tkex.tencent.com',
+  group: TKEX_GROUP,
   version: 'v1alpha1',
   kind: 'GameDeployment',
   plural: 'gamedeployments',

@@ -8,6 +8,7 @@ import { condition, podStatus } from './common.js';
 import { defineResource, type Resource, type ResourceInput } from './resource.js';
 import { applySchemaDefaults, arr, bool, enumOf, intOrString, looseObject, obj, str, time, type Infer } from './schema.js';
 import { containerErrors, priorityErrors, schemaValueErrors } from './validation.js';
+import { GAME_KRUISE_GROUP } from '../util/vocabulary.js';
 
 const OPS_STATES = ['None', 'Allocated', 'WaitToBeDeleted', 'Maintaining', 'Kill'] as const;
 
@@ -97,7 +98,7 @@ export const gameServerStatus = obj(
 );
 
 export const GameServerResource = defineResource({
-  group: 'game.kruise.io',
+  group: GAME_KRUISE_GROUP,
   version: 'v1alpha1',
   kind: 'GameServer',
   plural: 'gameservers',

@@ -9,6 +9,7 @@ import { intOrPercentErrors, PERCENT_UP_TO_100_PATTERN, POSITIVE_PERCENT_UP_TO_1
 import { defineResource, type Resource, type ResourceInput } from './resource.js';
 import { applySchemaDefaults, arr, bool, enumOf, int, intOrString, looseObject, map, obj, str, type Infer } from './schema.js';
 import { containerErrors, priorityErrors, schemaValueErrors } from './validation.js';
+import { GAME_KRUISE_GROUP } from '../util/vocabulary.js';
 
 const POD_UPDATE_POLICIES = ['ReCreate', 'InPlaceIfPossible', 'InPlaceOnly'] as const;
 export type PodUpdatePolicy = (typeof POD_UPDATE_POLICIES)[number];
@@ -188,7 +189,7 @@ const gameServerSetStatus = obj(
 );
 
 export const GameServerSetResource = defineResource({
-  group: 'game.kruise.io',
+  group: GAME_KRUISE_GROUP,
   version: 'v1alpha1',
   kind: 'GameServerSet',
   plural: 'gameserversets',

@@ -27,3 +27,9 @@ export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
 
 /** The namespace of the nodes' Leases, which the API server creates at start. */
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+
+/** The API group of GameServerSet and GameServer (OpenKruiseGame's). */
+export const GAME_KRUISE_GROUP = 'game.kruise.io';
+
+/** The API group of GameDeployment (BCS's). */
+export const TKEX_GROUP = 'tkex.tencent.com';

@@ -1,8 +1,11 @@
 // The labels, annotations, condition types and event reasons of BCS's GameDeployment, and
 // hotpod's own additions, in one place.
 
-export const GAME_DEPLOYMENT_API_VERSION = 'tkex.tencent.com/v1alpha1';
-export const GAME_DEPLOYMENT_KIND = 'GameDeployment';
+import { GameDeploymentResource } from '../../api/gamedeployment.js';
+import { apiVersionOf } from '../../api/resource.js';
+
+export const GAME_DEPLOYMENT_API_VERSION = apiVersionOf(GameDeploymentResource);
+export const GAME_DEPLOYMENT_KIND = GameDeploymentResource.kind;
 
 /** Every pod's unique id: the 5 random characters of its name (as BCS, shared with its PVCs). */
 export const INSTANCE_ID_LABEL = 'tkex.bkbcs.tencent.com/gamedeployment-instance-id';
