@@ -1,8 +1,9 @@
 // The labels, annotations, condition types and names that parts of hotpod which never import
 // one another must spell alike: the controller and update engine write what the node agents and
-// the scheduler read (and the reverse), and the API server defaults what the nodes act on. They
-// meet only through the Kubernetes API, so a typo on one side fails silently: each string is
-// written here once. Strings only one part uses stay with that part.
+// the scheduler read (and the reverse), the API server defaults what the nodes act on, and its
+// bootstrap roles grant the groups src/api defines. They meet only through the Kubernetes API,
+// so a typo on one side fails silently: each string is written here once. Strings only one part
+// uses stay with that part.
 
 /** Node label `"true"` on nodes whose agent honours HOT_PATCH_ANNOTATION (not with `--no-hot-patch`). */
 export const HOT_PATCH_LABEL = 'hotpod.dev/hot-patch';
