@@ -35,8 +35,3 @@ export function duplicate(field: string, value: unknown): FieldCause {
 export function forbidden(field: string, detail: string): FieldCause {
   return { reason: 'FieldValueForbidden', field, message: `Forbidden: ${detail}` };
 }
-
-/** `field: message` lines, as kubectl prints a 422's causes. */
-export function formatCauses(causes: readonly FieldCause[]): string {
-  return causes.map((c) => `${c.field}: ${c.message}`).join('\n');
-}

@@ -4,7 +4,6 @@ import type { V1PodSpec, V1PersistentVolumeClaim, V1PodStatus } from '@kubernete
 import type { ObjectMeta } from './resource.js';
 import { arr, int, looseObject, map, obj, str, time } from './schema.js';
 
-export type { V1PodSpec as PodSpec, V1PersistentVolumeClaim as PersistentVolumeClaim, V1PodStatus as PodStatus };
 
 /** metav1.LabelSelector */
 export const labelSelector = (description: string) =>
@@ -34,7 +33,7 @@ export const labelSelector = (description: string) =>
     { description },
   );
 
-export const DNS1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+const DNS1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 const NO_SURROUNDING_SPACE = '^\\S(.*\\S)?$';
 
 /** A pod template's metadata: labels and annotations checked, everything else kept. */

@@ -9,7 +9,7 @@ import { crdFor, type ResourceDefinition } from './resource.js';
 export const RESOURCES: readonly ResourceDefinition[] = [GameServerSetResource, GameServerResource, GameDeploymentResource];
 
 /** deploy/crds/<group>_<plural>.yaml, as controller-gen names them */
-export function crdFileName(def: ResourceDefinition): string {
+function crdFileName(def: ResourceDefinition): string {
   return `${def.group}_${def.plural}.yaml`;
 }
 
@@ -20,7 +20,7 @@ const SOURCES: Record<string, string> = {
 };
 
 /** The file's whole text: a header naming its source, then the CRD. */
-export function renderCrdYaml(def: ResourceDefinition): string {
+function renderCrdYaml(def: ResourceDefinition): string {
   const source = SOURCES[def.kind] ?? 'src/api';
   const header = `# Generated from ${source} by \`npm run gen:crds\`. Do not edit: change the definition and regenerate.\n`;
   // YAML 1.1 quoting, as kubectl reads YAML: strings such as "on" or "yes" stay strings.

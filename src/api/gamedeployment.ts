@@ -6,13 +6,13 @@ import { invalid, required, type FieldCause } from './causes.js';
 import { condition, inPlaceUpdateStrategy, labelSelector, podSpec, podTemplateMetadata } from './common.js';
 import { intOrPercentErrors, PERCENT_PATTERN, PERCENT_UP_TO_100_PATTERN } from './intstr.js';
 import { defineResource, type Resource, type ResourceInput } from './resource.js';
-import { applySchemaDefaults, arr, immutable, bool, enumOf, int, intOrString, obj, str, time, type Infer } from './schema.js';
+import { applySchemaDefaults, arr, immutable, bool, enumOf, int, intOrString, obj, str, time } from './schema.js';
 import { containerErrors, isEmptySelector, labelSelectorErrors, schemaValueErrors, selectorMatches } from './validation.js';
+import { TKEX_GROUP } from '../util/vocabulary.js';
 
-export const GAME_DEPLOYMENT_UPDATE_TYPES = ['RollingUpdate', 'InplaceUpdate', 'HotPatchUpdate'] as const;
-export type GameDeploymentUpdateType = (typeof GAME_DEPLOYMENT_UPDATE_TYPES)[number];
+const GAME_DEPLOYMENT_UPDATE_TYPES = ['RollingUpdate', 'InplaceUpdate', 'HotPatchUpdate'] as const;
 
-export const PAUSE_REASONS = ['PausedByCanaryPauseStep', 'PausedByStepBasedHook'] as const;
+const PAUSE_REASONS = ['PausedByCanaryPauseStep', 'PausedByStepBasedHook'] as const;
 
 const hookStep = obj(
   {
@@ -36,7 +36,7 @@ const canaryStep = obj(
   { description: 'CanaryStep defines the steps of canary update: one of partition, pause or hook.' },
 );
 
-export const gameDeploymentSpec = obj(
+const gameDeploymentSpec = obj(
   {
     replicas: int({ default: 1, minimum: 0, description: 'replicas is the desired number of pods. If unspecified, defaults to 1.' }),
     selector: immutable(
@@ -111,7 +111,7 @@ export const gameDeploymentSpec = obj(
   { required: ['selector', 'template'], description: 'GameDeploymentSpec defines the spec of GameDeployment' },
 );
 
-export const gameDeploymentStatus = obj(
+const gameDeploymentStatus = obj(
   {
     observedGeneration: int({ format: 'int64', description: 'ObservedGeneration is the most recent generation observed for this GameDeployment.' }),
     replicas: int({ description: 'Replicas is the number of Pods created by the GameDeployment controller.' }),
@@ -137,7 +137,7 @@ export const gameDeploymentStatus = obj(
 );
 
 export const GameDeploymentResource = defineResource({
-  group: 'tkex.tencent.com',
+  group: TKEX_GROUP,
   version: 'v1alpha1',
   kind: 'GameDeployment',
   plural: 'gamedeployments',
@@ -169,9 +169,6 @@ export const GameDeploymentResource = defineResource({
 
 export type GameDeployment = Resource<typeof GameDeploymentResource>;
 export type GameDeploymentInput = ResourceInput<typeof GameDeploymentResource>;
-export type GameDeploymentSpec = Infer<typeof gameDeploymentSpec>;
-export type GameDeploymentStatus = Infer<typeof gameDeploymentStatus>;
-export type CanaryStep = Infer<typeof canaryStep>;
 
 /**
  * Fills the schema's defaults in place (as the API server does with hotpod's CRD) and returns

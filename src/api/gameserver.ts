@@ -8,11 +8,11 @@ import { condition, podStatus } from './common.js';
 import { defineResource, type Resource, type ResourceInput } from './resource.js';
 import { applySchemaDefaults, arr, bool, enumOf, intOrString, looseObject, obj, str, time, type Infer } from './schema.js';
 import { containerErrors, priorityErrors, schemaValueErrors } from './validation.js';
+import { GAME_KRUISE_GROUP } from '../util/vocabulary.js';
 
-export const OPS_STATES = ['None', 'Allocated', 'WaitToBeDeleted', 'Maintaining', 'Kill'] as const;
-export type OpsState = (typeof OPS_STATES)[number];
+const OPS_STATES = ['None', 'Allocated', 'WaitToBeDeleted', 'Maintaining', 'Kill'] as const;
 
-export const GAME_SERVER_STATES = ['Unknown', 'Creating', 'Ready', 'NotReady', 'Crash', 'Updating', 'Deleting', 'PreDelete', 'PreUpdate'] as const;
+const GAME_SERVER_STATES = ['Unknown', 'Creating', 'Ready', 'NotReady', 'Crash', 'Updating', 'Deleting', 'PreDelete', 'PreUpdate'] as const;
 export type GameServerState = (typeof GAME_SERVER_STATES)[number];
 
 /** A container of one GameServer that differs from the GameServerSet's template. */
@@ -45,7 +45,7 @@ const networkAddress = obj(
   { required: ['ip'] },
 );
 
-export const gameServerSpec = obj(
+const gameServerSpec = obj(
   {
     opsState: enumOf(OPS_STATES, { default: 'None', description: OPS_STATE_DESCRIPTION }),
     updatePriority: intOrString({
@@ -98,7 +98,7 @@ export const gameServerStatus = obj(
 );
 
 export const GameServerResource = defineResource({
-  group: 'game.kruise.io',
+  group: GAME_KRUISE_GROUP,
   version: 'v1alpha1',
   kind: 'GameServer',
   plural: 'gameservers',
@@ -120,10 +120,8 @@ export const GameServerResource = defineResource({
 });
 
 export type GameServer = Resource<typeof GameServerResource>;
-export type GameServerInput = ResourceInput<typeof GameServerResource>;
+type GameServerInput = ResourceInput<typeof GameServerResource>;
 export type GameServerSpec = Infer<typeof gameServerSpec>;
-export type GameServerStatus = Infer<typeof gameServerStatus>;
-export type GameServerContainer = Infer<typeof gameServerContainer>;
 
 /** Fills the defaults in place (as the API server would with hotpod's CRD) and returns it. */
 export function defaultGameServer(gs: GameServerInput | GameServer): GameServer {

@@ -9,11 +9,12 @@ import { intOrPercentErrors, PERCENT_UP_TO_100_PATTERN, POSITIVE_PERCENT_UP_TO_1
 import { defineResource, type Resource, type ResourceInput } from './resource.js';
 import { applySchemaDefaults, arr, bool, enumOf, int, intOrString, looseObject, map, obj, str, type Infer } from './schema.js';
 import { containerErrors, priorityErrors, schemaValueErrors } from './validation.js';
+import { GAME_KRUISE_GROUP } from '../util/vocabulary.js';
 
-export const POD_UPDATE_POLICIES = ['ReCreate', 'InPlaceIfPossible', 'InPlaceOnly'] as const;
+const POD_UPDATE_POLICIES = ['ReCreate', 'InPlaceIfPossible', 'InPlaceOnly'] as const;
 export type PodUpdatePolicy = (typeof POD_UPDATE_POLICIES)[number];
 
-export const RECLAIM_POLICIES = ['Cascade', 'Delete'] as const;
+const RECLAIM_POLICIES = ['Cascade', 'Delete'] as const;
 
 /** The pod template of every GameServer of the set (a PodTemplateSpec plus claims). */
 export const gameServerTemplate = obj(
@@ -111,7 +112,7 @@ const serviceQuality = obj(
   { required: ['name', 'permanent'] },
 );
 
-export const gameServerSetSpec = obj(
+const gameServerSetSpec = obj(
   {
     replicas: int({
       minimum: 0,
@@ -162,7 +163,7 @@ export const gameServerSetSpec = obj(
   { required: ['replicas'], description: 'GameServerSetSpec defines the desired state of GameServerSet' },
 );
 
-export const gameServerSetStatus = obj(
+const gameServerSetStatus = obj(
   {
     observedGeneration: int({ format: 'int64', description: 'The generation observed by the controller.' }),
     replicas: int({ description: 'The number of GameServers (pods) of the set.' }),
@@ -188,7 +189,7 @@ export const gameServerSetStatus = obj(
 );
 
 export const GameServerSetResource = defineResource({
-  group: 'game.kruise.io',
+  group: GAME_KRUISE_GROUP,
   version: 'v1alpha1',
   kind: 'GameServerSet',
   plural: 'gameserversets',
@@ -274,7 +275,7 @@ export function validateGameServerSet(gss: GameServerSetInput | GameServerSet): 
 export const MAX_RESERVED_ORDINALS = 100_000;
 
 /** One reserveGameServerIds entry as an inclusive range, without expanding it; undefined if malformed. */
-export function parseOrdinalRange(id: number | string): { start: number; end: number } | undefined {
+function parseOrdinalRange(id: number | string): { start: number; end: number } | undefined {
   if (typeof id === 'number') return Number.isSafeInteger(id) && id >= 0 ? { start: id, end: id } : undefined;
   const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(id);
   if (!m) return undefined;

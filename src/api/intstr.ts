@@ -24,7 +24,7 @@ export function scaledValue(value: number | string, total: number, roundUp: bool
   return roundUp ? Math.ceil(exact) : Math.floor(exact);
 }
 
-export interface IntOrPercentRules {
+interface IntOrPercentRules {
   /** 0 and "0%" are refused too (a rollout could never start) */
   positive?: boolean;
   /** a percentage may not exceed 100% */

@@ -14,7 +14,7 @@ export interface PrinterColumn {
   priority?: number;
 }
 
-export interface ScaleSubresource {
+interface ScaleSubresource {
   specReplicasPath: string;
   statusReplicasPath: string;
   labelSelectorPath?: string;

@@ -81,7 +81,7 @@ function node<S>(base: SchemaNode, opts: object | undefined): S {
 // ---------------------------------------------------------------------------------------------
 // scalars
 
-export interface StringOpts extends Common<string> {
+interface StringOpts extends Common<string> {
   format?: string;
   pattern?: string;
   minLength?: number;
@@ -97,7 +97,7 @@ export function time<const O extends Common<string>>(opts?: O): Schema<string, s
   return node({ type: 'string', format: 'date-time' }, opts);
 }
 
-export interface IntOpts extends Common<number> {
+interface IntOpts extends Common<number> {
   minimum?: number;
   maximum?: number;
   /** int32 unless said otherwise, as Go's int32 fields */
@@ -112,7 +112,7 @@ export function bool<const O extends Common<boolean>>(opts?: O): Schema<boolean,
   return node({ type: 'boolean' }, opts);
 }
 
-export interface IntOrStringOpts extends Common<number | string> {
+interface IntOrStringOpts extends Common<number | string> {
   /** applies to integers only */
   minimum?: number;
   /** applies to strings only, e.g. a percentage */
@@ -135,7 +135,7 @@ export function enumOf<const V extends readonly [string, ...string[]], const O e
 // ---------------------------------------------------------------------------------------------
 // composites
 
-export interface ArrayOpts extends Common<unknown[]> {
+interface ArrayOpts extends Common<unknown[]> {
   minItems?: number;
   maxItems?: number;
   'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
@@ -156,7 +156,7 @@ export function map<S extends Schema, const O extends Common<Record<string, unkn
 
 type Props = Record<string, Schema>;
 
-export interface ObjectOpts<K extends string> extends Common<Record<string, unknown>> {
+interface ObjectOpts<K extends string> extends Common<Record<string, unknown>> {
   required?: readonly K[];
   /** keep fields the schema does not declare (x-kubernetes-preserve-unknown-fields) */
   preserveUnknownFields?: boolean;
@@ -187,7 +187,7 @@ export function obj<const P extends Props, const O extends ObjectOpts<keyof P & 
   return node({ type: 'object', ...extension, properties }, { ...rest, required });
 }
 
-export interface LooseObjectOpts extends Common<Record<string, unknown>> {
+interface LooseObjectOpts extends Common<Record<string, unknown>> {
   /** fields worth describing (kubectl explain) or validating; all others are kept as they are */
   properties?: Props;
   required?: readonly string[];

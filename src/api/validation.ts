@@ -82,7 +82,7 @@ export function priorityErrors(value: number | string | undefined, path: string)
   return /^-?\d+$/.test(value.trim()) ? [] : [invalid(path, value, 'must be an integer or a string holding one')];
 }
 
-export interface LabelSelectorRequirement {
+interface LabelSelectorRequirement {
   key: string;
   operator: string;
   values?: string[];

@@ -7,7 +7,7 @@ export interface StatusCause {
   field?: string;
 }
 
-export interface StatusDetails {
+interface StatusDetails {
   name?: string;
   group?: string;
   kind?: string;
@@ -109,10 +109,6 @@ export function unsupportedMediaType(): ApiError {
     'UnsupportedMediaType',
     'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
   );
-}
-
-export function expired(message: string): ApiError {
-  return new ApiError(410, 'Expired', message);
 }
 
 /**

@@ -21,6 +21,7 @@ import { Authenticator } from './auth/authenticator.js';
 import { RbacAuthorizer } from './auth/authorizer.js';
 import { TokenSigner } from './auth/tokens.js';
 import { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './auth/bootstrap-policy.js';
+import { NODE_LEASE_NAMESPACE } from '../util/vocabulary.js';
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -50,7 +51,7 @@ export interface ControlPlane {
   close(): Promise<void>;
 }
 
-const INITIAL_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+const INITIAL_NAMESPACES = ['default', 'kube-system', 'kube-public', NODE_LEASE_NAMESPACE];
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const dataDir = resolve(opts.dataDir);

@@ -56,7 +56,7 @@ export interface DeleteOptions {
   dryRun?: boolean;
 }
 
-export interface WriteResult {
+interface WriteResult {
   object: KObject;
   /** 201 on create, 200 otherwise. */
   created: boolean;
@@ -74,7 +74,7 @@ let lastSecond = -1;
 let lastTimestamp = '';
 
 /** RFC 3339 to the second, formatted once per second (every write asks for it). */
-export function nowTimestamp(): string {
+function nowTimestamp(): string {
   const second = Math.floor(Date.now() / 1000);
   if (second !== lastSecond) {
     lastSecond = second;
@@ -570,7 +570,7 @@ export function parseJsonBody(raw: string): unknown {
   }
 }
 
-export function parseYamlBody(raw: string): unknown {
+function parseYamlBody(raw: string): unknown {
   try {
     return YAML.parse(raw);
   } catch (err) {

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
 
-export interface Credentials {
+interface Credentials {
   caCert: string;
   serverCert: string;
   serverKey: string;

@@ -9,7 +9,7 @@ import { storageKey } from './registry/registry.js';
 import type { KObject, ResourceDef } from './types.js';
 import { apiVersionOf } from './types.js';
 
-export interface WatchRequest {
+interface WatchRequest {
   def: ResourceDef;
   namespace?: string;
   matches: (o: KObject) => boolean;
@@ -27,13 +27,13 @@ export interface WatchRequest {
 
 const BOOKMARK_INTERVAL_MS = 15_000;
 const DEFAULT_TIMEOUT_S = 1800;
-export const DEFAULT_SEND_BUFFER_BYTES = 16 * 1024 * 1024;
+const DEFAULT_SEND_BUFFER_BYTES = 16 * 1024 * 1024;
 /** How long a watcher may stay over its send buffer before it is closed (kube's dispatch budget is shorter; a socket drains in bursts). */
-export const SEND_BUFFER_GRACE_MS = 1_000;
+const SEND_BUFFER_GRACE_MS = 1_000;
 /** kube-apiserver's watch cache waits this long for a future resourceVersion (blockTimeout). */
 export const FUTURE_RV_WAIT_MS = 3_000;
 
-export interface WatchOptions {
+interface WatchOptions {
   /** Bytes a watcher's connection may have queued (unread by the client) before the watch is closed. */
   sendBufferBytes?: number;
   logger?: Logger;

@@ -9,7 +9,7 @@ import { formatTable } from './human.js';
 import { progressBar, rolloutProgress, type Workload } from './rollout-progress.js';
 import { CliError, WORKLOAD_TYPES, connect, resolveType, runCommand, type WorkloadType } from './workloads.js';
 
-export interface GetOptions {
+interface GetOptions {
   kubeconfig?: string;
   namespace?: string;
   allNamespaces?: boolean;
@@ -33,7 +33,7 @@ export function registerGetCommand(program: Command): void {
     );
 }
 
-export async function getWorkloads(typeArg: string, name: string | undefined, opts: GetOptions): Promise<{ stdout: string; stderr: string }> {
+async function getWorkloads(typeArg: string, name: string | undefined, opts: GetOptions): Promise<{ stdout: string; stderr: string }> {
   const all = typeArg.toLowerCase() === 'all';
   if (all && name) throw new CliError('error: a name needs a resource type other than all, e.g. hotpod get gss NAME');
   const types = all ? WORKLOAD_TYPES : [resolveType(typeArg)];
@@ -72,7 +72,7 @@ async function read(objects: KubeClient, type: WorkloadType, ns: string | undefi
   return items.sort((a, b) => `${a.metadata?.namespace}/${a.metadata?.name}`.localeCompare(`${b.metadata?.namespace}/${b.metadata?.name}`));
 }
 
-export interface Table {
+interface Table {
   headers: string[];
   rows: string[][];
 }

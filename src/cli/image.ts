@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { ImageStore, shortImageId } from '../node/images/index.js';
 import { runningContainers } from '../node/runtime/process/leftovers.js';
 import { formatTable, humanDuration, humanSize } from './human.js';
+import { parseImageReference } from '../util/image-reference.js';
 
 const DATA_DIR_HELP = 'hotpod data dir holding the image store (as for hotpod up)';
 
@@ -33,11 +34,8 @@ export function registerImageCommands(program: Command): void {
       const rows: string[][] = [];
       for (const img of images) {
         const age = `${humanDuration(Date.now() - Date.parse(img.created))} ago`;
-        const names = img.tags.length ? img.tags : ['<none>:<none>'];
-        for (const t of names) {
-          const colon = t.lastIndexOf(':');
-          rows.push([t.slice(0, colon), t.slice(colon + 1), shortImageId(img.id), age, humanSize(img.size)]);
-        }
+        const refs = img.tags.length ? img.tags.map(parseImageReference) : [undefined];
+        for (const r of refs) rows.push([r?.name ?? '<none>', r?.tag ?? '<none>', shortImageId(img.id), age, humanSize(img.size)]);
       }
       process.stdout.write(formatTable(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows));
     });

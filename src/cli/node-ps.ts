@@ -29,7 +29,7 @@ export function registerNodeCommands(program: Command): void {
     });
 }
 
-export async function nodePs(opts: { node?: string; all: boolean; trunc?: boolean; dataDir: string }): Promise<string> {
+async function nodePs(opts: { node?: string; all: boolean; trunc?: boolean; dataDir: string }): Promise<string> {
   const { nodes: all, token } = await listNodes(join(opts.dataDir, 'kubeconfig'));
   const nodes = all.filter((n) => !opts.node || n.metadata.name === opts.node);
   if (opts.node && nodes.length === 0) throw new Error(`node "${opts.node}" not found`);
@@ -69,7 +69,7 @@ export async function nodePs(opts: { node?: string; all: boolean; trunc?: boolea
 }
 
 /** The name dockershim gave a pod's container: k8s_<container>_<pod>_<namespace>_<uid>_<attempt>. */
-export function dockerName(c: ContainerInfo): string {
+function dockerName(c: ContainerInfo): string {
   if (!c.pod) return c.name;
   return `k8s_${c.name}_${c.pod.name}_${c.pod.namespace}_${c.pod.uid}_${c.attempt ?? 0}`;
 }

@@ -9,14 +9,14 @@ import { type KubeClient } from '../kube/index.js';
 import { progressBar, rolloutProgress, type RolloutProgress, type Workload, type WorkloadKind } from './rollout-progress.js';
 import { CliError, connect, resolveType, runCommand, type WorkloadType } from './workloads.js';
 
-export interface RolloutStatusOptions {
+interface RolloutStatusOptions {
   kubeconfig?: string;
   namespace?: string;
   watch: boolean;
   timeoutMs: number;
 }
 
-export interface ProgressOutput {
+interface ProgressOutput {
   /** redraw one line with a bar (a terminal) or print a line per change */
   tty: boolean;
   write(text: string): void;
@@ -50,7 +50,7 @@ function parseTarget(target: string, name: string | undefined): [WorkloadType, s
 }
 
 /** Resolves once the rollout is complete (or after one report without watch); throws otherwise. */
-export async function rolloutStatus(type: WorkloadType, name: string, opts: RolloutStatusOptions, out: ProgressOutput): Promise<void> {
+async function rolloutStatus(type: WorkloadType, name: string, opts: RolloutStatusOptions, out: ProgressOutput): Promise<void> {
   const { client, namespace } = connect(opts);
   const kind = type.singular as WorkloadKind;
   const printer = progressPrinter(out);

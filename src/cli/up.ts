@@ -9,7 +9,7 @@ import { installCrds } from '../controller/install-crds.js';
 import { KubeClient } from '../kube/index.js';
 import { lockDataDir } from './data-dir-lock.js';
 
-export interface UpOptions {
+interface UpOptions {
   dataDir: string;
   port: number;
   address: string;

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { apiVersionOf, GameDeploymentResource, GameServerResource, GameServerSetResource } from '../api/index.js';
 import { errorCode, KubeClient, loadKubeConfig } from '../kube/index.js';
 
 export interface WorkloadType {
@@ -16,11 +17,14 @@ export interface WorkloadType {
   names: string[];
 }
 
-export const WORKLOAD_TYPES: WorkloadType[] = [
-  { kind: 'GameServerSet', apiVersion: 'game.kruise.io/v1alpha1', group: 'game.kruise.io', plural: 'gameserversets', singular: 'gameserverset', names: ['gss'] },
-  { kind: 'GameServer', apiVersion: 'game.kruise.io/v1alpha1', group: 'game.kruise.io', plural: 'gameservers', singular: 'gameserver', names: ['gs'] },
-  { kind: 'GameDeployment', apiVersion: 'tkex.tencent.com/v1alpha1', group: 'tkex.tencent.com', plural: 'gamedeployments', singular: 'gamedeployment', names: ['gd'] },
-];
+export const WORKLOAD_TYPES: WorkloadType[] = [GameServerSetResource, GameServerResource, GameDeploymentResource].map((d) => ({
+  kind: d.kind,
+  apiVersion: apiVersionOf(d),
+  group: d.group,
+  plural: d.plural,
+  singular: d.singular,
+  names: [...d.shortNames],
+}));
 
 /** A failure that ends the command with this one line on stderr and exit code 1. */
 export class CliError extends Error {}
@@ -33,7 +37,7 @@ export function resolveType(name: string): WorkloadType {
   return found;
 }
 
-export interface Connection {
+interface Connection {
   client: KubeClient;
   /** -n, else the kubeconfig context's namespace, else `default` */
   namespace: string;

@@ -14,7 +14,7 @@ const CRD_API = 'apiextensions.k8s.io/v1';
 const CRD_KIND = 'CustomResourceDefinition';
 
 /** deploy/crds of the hotpod installation this module belongs to (found upwards from it). */
-export function defaultCrdDir(): string {
+function defaultCrdDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const candidate = join(dir, 'deploy', 'crds');
@@ -26,7 +26,7 @@ export function defaultCrdDir(): string {
 }
 
 /** Every CRD in the folder's *.yaml files, sorted by file name. */
-export function readCrds(dir: string): KubeObject[] {
+function readCrds(dir: string): KubeObject[] {
   const out: KubeObject[] = [];
   for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
     for (const doc of YAML.parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
@@ -39,7 +39,7 @@ export function readCrds(dir: string): KubeObject[] {
   return out;
 }
 
-export interface InstallCrdsOptions {
+interface InstallCrdsOptions {
   client: KubeClient;
   logger: Logger;
   /** default: defaultCrdDir() */

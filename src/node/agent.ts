@@ -26,7 +26,7 @@ const KUBELET_EVENT_RATE = { qps: 50, burst: 100 };
 
 type Json = Record<string, any>;
 
-export interface NodeAgentOptions {
+interface NodeAgentOptions {
   client: KubeClient;
   /** For Events, which must not hold up status writes (defaults to `client`). */
   eventClient?: KubeClient;

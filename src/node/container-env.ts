@@ -25,7 +25,7 @@ export function podHostname(pod: Json): string {
 }
 
 /** `metadata.labels['app']` and the other fieldRef paths kubelet supports. */
-export function podField(pod: Json, path: string, node: { name: string; hostIP: string; podIP: string }): string | undefined {
+function podField(pod: Json, path: string, node: { name: string; hostIP: string; podIP: string }): string | undefined {
   const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
   if (m) return pod.metadata?.[m[1]!]?.[m[2]!] ?? '';
   switch (path) {

@@ -11,7 +11,7 @@ import type { Writable } from 'node:stream';
 
 const MAX_LINE = 16 * 1024;
 
-export function exitMarkerPath(logPath: string): string {
+function exitMarkerPath(logPath: string): string {
   return `${logPath}.exited`;
 }
 

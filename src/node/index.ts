@@ -15,9 +15,6 @@ import { NodeLifecycle } from './node-lifecycle.js';
 import { PodFeed } from './pod-feed.js';
 import { Scheduler } from './scheduler.js';
 
-export { HOT_PATCH_LABEL } from './node-object.js';
-export { HOT_PATCH_ANNOTATION } from './pod-sync.js';
-
 export interface NodesOptions {
   kubeconfigPath: string;
   /** hotpod's data directory; each node keeps its pods under `<dataDir>/nodes/<node>/`. */

@@ -6,14 +6,14 @@
 import { createHash } from 'node:crypto';
 import type { KubeClient } from '../kube/index.js';
 
-export interface ReviewedUser {
+interface ReviewedUser {
   username: string;
   uid?: string;
   groups?: string[];
   extra?: Record<string, string[]>;
 }
 
-export interface NodeRequest {
+interface NodeRequest {
   verb: string;
   subresource: string;
 }

@@ -19,9 +19,9 @@ import type { KubeletAuth } from './kubelet-auth.js';
 
 /** The log file of a pod's container (the previous one when `previous`), if it has one. */
 /** The container's log file; null when it exists but has no log (an empty log); undefined when it does not exist. */
-export type LogLookup = (namespace: string, pod: string, container: string, previous: boolean) => string | null | undefined;
+type LogLookup = (namespace: string, pod: string, container: string, previous: boolean) => string | null | undefined;
 
-export interface KubeletServerOptions {
+interface KubeletServerOptions {
   /** Who may ask (see kubelet-auth.ts); there is no way to serve without it. */
   auth: KubeletAuth;
   /** Every container of the node's runtimes, for `hotpod node ps`. */

@@ -4,13 +4,13 @@
 
 import type { Logger } from 'pino';
 import { errorCode, type KubeClient } from '../kube/index.js';
-import { HOT_PATCH_LABEL, type NodeDescription, nodeObject, nodeStatus } from './node-object.js';
+import { type NodeDescription, nodeObject, nodeStatus } from './node-object.js';
 import { microTime, rfc3339 } from '../util/time.js';
+import { HOT_PATCH_LABEL, NODE_LEASE_NAMESPACE } from '../util/vocabulary.js';
 
 type Json = Record<string, any>;
 
-export const LEASE_NAMESPACE = 'kube-node-lease';
-export const LEASE_DURATION_SECONDS = 40;
+const LEASE_DURATION_SECONDS = 40;
 
 export interface HeartbeatOptions {
   leaseRenewMs: number;
@@ -98,7 +98,7 @@ export class NodeHeartbeat {
   }
 
   private async renewLease(): Promise<void> {
-    const path = `/apis/coordination.k8s.io/v1/namespaces/${LEASE_NAMESPACE}/leases/${this.node.name}`;
+    const path = `/apis/coordination.k8s.io/v1/namespaces/${NODE_LEASE_NAMESPACE}/leases/${this.node.name}`;
     const spec = { holderIdentity: this.node.name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTime() };
     let lease: Json | undefined;
     try {
@@ -110,12 +110,12 @@ export class NodeHeartbeat {
       await this.client.request('PUT', path, { body: { ...lease, spec: { ...lease.spec, ...spec } } });
       return;
     }
-    await this.client.request('POST', `/apis/coordination.k8s.io/v1/namespaces/${LEASE_NAMESPACE}/leases`, { body: {
+    await this.client.request('POST', `/apis/coordination.k8s.io/v1/namespaces/${NODE_LEASE_NAMESPACE}/leases`, { body: {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       metadata: {
         name: this.node.name,
-        namespace: LEASE_NAMESPACE,
+        namespace: NODE_LEASE_NAMESPACE,
         ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.node.name, uid: this.nodeUid }],
       },
       spec,

@@ -7,12 +7,11 @@
 
 import type { Logger } from 'pino';
 import { errorCode, type KubeClient } from '../kube/index.js';
-import { LEASE_NAMESPACE } from './node-heartbeat.js';
 import { rfc3339 } from '../util/time.js';
+import { NODE_LEASE_NAMESPACE, UNREACHABLE_TAINT } from '../util/vocabulary.js';
 
 type Json = Record<string, any>;
 
-export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
 const CHECK_EVERY_MS = 5000;
 
 
@@ -85,7 +84,7 @@ export class NodeLifecycle {
     try {
       const [nodes, leases] = await Promise.all([
         this.client.request('GET', '/api/v1/nodes'),
-        this.client.request('GET', `/apis/coordination.k8s.io/v1/namespaces/${LEASE_NAMESPACE}/leases`),
+        this.client.request('GET', `/apis/coordination.k8s.io/v1/namespaces/${NODE_LEASE_NAMESPACE}/leases`),
       ]);
       const byName = new Map<string, Json>(((leases.items ?? []) as Json[]).map((l) => [l.metadata.name, l]));
       for (const node of (nodes.items ?? []) as Json[]) {

@@ -3,12 +3,12 @@
 
 import { createHash } from 'node:crypto';
 import { release } from 'node:os';
+import { HOT_PATCH_LABEL } from '../util/vocabulary.js';
 
 type Json = Record<string, any>;
 
-export const HOT_PATCH_LABEL = 'hotpod.dev/hot-patch';
-export const KUBELET_VERSION = 'v1.35.0-hotpod';
-export const CONTAINER_RUNTIME_VERSION = 'hotpod://0.1.0';
+const KUBELET_VERSION = 'v1.35.0-hotpod';
+const CONTAINER_RUNTIME_VERSION = 'hotpod://0.1.0';
 
 export interface NodeResources {
   /** Cores, as a quantity: "4". */

@@ -3,6 +3,7 @@
 // with the fewest. Pure, so every rule has a table test; the scheduler loop only feeds it.
 
 import { cpuMilli, memoryBytes } from './quantity.js';
+import { NOT_READY_TAINT } from '../util/vocabulary.js';
 
 type Json = Record<string, any>;
 
@@ -14,7 +15,7 @@ export interface NodeUsage {
   memoryBytes: number;
 }
 
-export type Placement = { node: string } | { unschedulable: string };
+type Placement = { node: string } | { unschedulable: string };
 
 export interface PodRequests {
   cpuMilli: number;
@@ -52,8 +53,8 @@ function nodeReady(node: Json): boolean {
 /** Taints the pod must tolerate to be placed: the node's own, plus not-ready for a node that is not. */
 function schedulingTaints(node: Json): Json[] {
   const taints = ((node.spec?.taints ?? []) as Json[]).filter((t) => t?.effect === 'NoSchedule' || t?.effect === 'NoExecute');
-  if (!nodeReady(node) && !taints.some((t) => t.key === 'node.kubernetes.io/not-ready')) {
-    taints.push({ key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' });
+  if (!nodeReady(node) && !taints.some((t) => t.key === NOT_READY_TAINT)) {
+    taints.push({ key: NOT_READY_TAINT, effect: 'NoSchedule' });
   }
   return taints;
 }
@@ -89,7 +90,7 @@ function matchesTerm(term: Json, node: Json): boolean {
   );
 }
 
-export function matchesNodeSelection(pod: Json, node: Json): boolean {
+function matchesNodeSelection(pod: Json, node: Json): boolean {
   const labels: Record<string, string> = node.metadata?.labels ?? {};
   for (const [k, v] of Object.entries((pod.spec?.nodeSelector ?? {}) as Record<string, string>)) if (labels[k] !== v) return false;
   const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
@@ -98,7 +99,7 @@ export function matchesNodeSelection(pod: Json, node: Json): boolean {
 }
 
 /** Why the node cannot take the pod (kube-scheduler's reason strings), or [] when it can. */
-export function nodeMisfits(pod: Json, u: NodeUsage, req: PodRequests): string[] {
+function nodeMisfits(pod: Json, u: NodeUsage, req: PodRequests): string[] {
   const node = u.node;
   const tolerations: Json[] = pod.spec?.tolerations ?? [];
   if (node.spec?.unschedulable && !tolerates(tolerations, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' })) {

@@ -58,7 +58,7 @@ export interface PodView {
 }
 
 /** Condition types kubelet writes; all others are left to whoever wrote them. */
-export const KUBELET_CONDITIONS = ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'] as const;
+const KUBELET_CONDITIONS = ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'] as const;
 
 /**
  * kubelet's getPhase. `terminal`: the pod is being deleted and its containers are stopped for

@@ -10,19 +10,17 @@ import { deepEqual } from '../util/equal.js';
 import { type BackoffPolicy, nextBackoff } from './backoff.js';
 import { type ContainerAction, type ContainerRecord, containerView, newRecord, planContainer, seconds } from './container-plan.js';
 import { EnvResolver, podHostname } from './container-env.js';
-import { invalidImageMessage, parseImageReference } from './image-reference.js';
 import { containerField, errorCode, type EventRecorder, type KubeClient } from '../kube/index.js';
 import type { PodIpAllocator } from './pod-ips.js';
 import { type ContainerView, type PodView, type TerminatedState, podStatus, statusChanged } from './pod-status.js';
 import { Prober } from './prober.js';
 import { runtimeChoiceMessage, runtimeFor } from './runtimes.js';
 import { type ContainerInfo, type ContainerRuntime, type ContainerSpec, ContainerStartError, type ExitInfo, ImagePullError, type PodContext } from './runtime/types.js';
+import { invalidImageMessage, parseImageReference } from '../util/image-reference.js';
 import { rfc3339 } from '../util/time.js';
+import { HOT_PATCH_ANNOTATION } from '../util/vocabulary.js';
 
 type Json = Record<string, any>;
-
-/** The pod annotation (BCS's kubelet contract) that asks for image changes without restarts. */
-export const HOT_PATCH_ANNOTATION = 'io.kubernetes.hotpatch.container';
 
 /** How long a status write waits for container operations that have just started. */
 const STATUS_COALESCE_MS = 100;
@@ -33,7 +31,7 @@ const SHUTDOWN_WAIT_MS = 3000;
 /** Kubelet's minimum grace when it kills the containers of a pod that was force-deleted. */
 const FORCE_DELETE_GRACE_SECONDS = 2;
 
-export interface PodSyncOptions {
+interface PodSyncOptions {
   client: KubeClient;
   nodeName: string;
   hostIP: string;

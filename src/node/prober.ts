@@ -4,7 +4,7 @@
 
 import type { ContainerRuntime, ContainerSpec, PodContext, ProbeKind, ProbeSpec } from './runtime/types.js';
 
-export interface ProbeChange {
+interface ProbeChange {
   started?: boolean;
   ready?: boolean;
   /** The liveness (or startup) probe failed its threshold: the container must be restarted. */
@@ -12,7 +12,7 @@ export interface ProbeChange {
 }
 
 /** Kubelet's defaults for the fields a probe leaves out. */
-export function probeTiming(p: ProbeSpec) {
+function probeTiming(p: ProbeSpec) {
   return {
     initialDelayMs: Math.max(0, p.initialDelaySeconds ?? 0) * 1000,
     periodMs: Math.max(1, p.periodSeconds ?? 10) * 1000,

@@ -7,7 +7,7 @@ import type { ContainerRuntime } from './runtime/types.js';
 import { ProcessRuntime } from './runtime/process.js';
 import { SimulatedRuntime, type SimBehaviour } from './runtime/simulated.js';
 
-export interface RuntimeOptions {
+interface RuntimeOptions {
   node: string;
   /** Differs per start of hotpod, so container IDs do too. */
   bootID: string;

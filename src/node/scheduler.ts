@@ -8,10 +8,10 @@ import { SYNC_TIMEOUT_MS, type PodFeed } from './pod-feed.js';
 import { errorCode, EventRecorder, eventNanos, Informer, type IndexedCache, type KubeClient } from '../kube/index.js';
 import { type NodeUsage, type PodRequests, placePod, podRequests } from './placement.js';
 import { rfc3339 } from '../util/time.js';
+import { DEFAULT_SCHEDULER } from '../util/vocabulary.js';
 
 type Json = Record<string, any>;
 
-export const SCHEDULER_NAME = 'default-scheduler';
 const MAX_BINDS_IN_FLIGHT = 32;
 const RETRY_MS = 1000;
 
@@ -21,10 +21,10 @@ function finished(pod: Json): boolean {
 }
 
 /** Pods this scheduler should place: unbound, alive, ours, not gated. */
-export function wantsScheduling(pod: Json): boolean {
+function wantsScheduling(pod: Json): boolean {
   const spec = pod.spec ?? {};
   if (spec.nodeName || pod.metadata?.deletionTimestamp || finished(pod)) return false;
-  if ((spec.schedulerName ?? SCHEDULER_NAME) !== SCHEDULER_NAME) return false;
+  if ((spec.schedulerName ?? DEFAULT_SCHEDULER) !== DEFAULT_SCHEDULER) return false;
   return (spec.schedulingGates ?? []).length === 0;
 }
 
@@ -68,7 +68,7 @@ export class Scheduler {
     /** The nodes' shared pod informer; without it the scheduler watches pods itself. */
     private readonly podFeed?: PodFeed,
   ) {
-    this.events = new EventRecorder(eventClient, { component: SCHEDULER_NAME, logger });
+    this.events = new EventRecorder(eventClient, { component: DEFAULT_SCHEDULER, logger });
   }
 
   async start(): Promise<void> {

@@ -2,7 +2,7 @@
 
 type Json = Record<string, any>;
 
-export const IN_PLACE_UPDATE_READY = 'InPlaceUpdateReady';
+import { IN_PLACE_UPDATE_READY } from '../util/vocabulary.js';
 
 export function condition(pod: Json, type: string): Json | undefined {
   return ((pod.status?.conditions ?? []) as Json[]).find((c) => c.type === type);

@@ -10,19 +10,18 @@
 // restarted its container: without it the container ID check would blame every later restart
 // on the patch.
 
-import { IN_PLACE_UPDATE_READY, condition } from './availability.js';
+import { condition } from './availability.js';
 import type { InPlacePlan } from './in-place-diff.js';
+import { HOT_PATCH_ANNOTATION, IN_PLACE_UPDATE_READY } from '../util/vocabulary.js';
 
 type Json = Record<string, any>;
 
 export const REVISION_LABEL = 'controller-revision-hash';
 export const UPDATE_STATE_ANNOTATION = 'hotpod.dev/inplace-update-state';
-/** The contract BCS's kubelet honours: change images without restarting containers. */
-export const HOT_PATCH_ANNOTATION = 'io.kubernetes.hotpatch.container';
 
 export type UpdateMethod = 'InPlace' | 'HotPatch';
 
-export interface UpdateState {
+interface UpdateState {
   revision: string;
   method: UpdateMethod;
   updateTimestamp: string;
@@ -96,7 +95,7 @@ export function updatePodPatch(pod: Json, plan: Extract<InPlacePlan, { inPlace: 
   };
 }
 
-export type Completion = { done: true } | { done: false; waitingFor: string } | { done: false; failed: string };
+type Completion = { done: true } | { done: false; waitingFor: string } | { done: false; failed: string };
 
 /**
  * A hot-patch the node has carried out but the controller has not marked confirmed yet: the

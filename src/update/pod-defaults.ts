@@ -2,6 +2,9 @@
 // defaulting both, so writing a default explicitly (imagePullPolicy: IfNotPresent) never
 // turns an image-only change into a "recreate" one — the known complaint about InPlaceOnly.
 
+import { defaultPullPolicy } from '../util/image-reference.js';
+import { DEFAULT_SCHEDULER } from '../util/vocabulary.js';
+
 type Json = Record<string, any>;
 
 export function defaultedPodSpec(spec: Json | undefined): Json {
@@ -9,7 +12,7 @@ export function defaultedPodSpec(spec: Json | undefined): Json {
   s.restartPolicy ??= 'Always';
   s.terminationGracePeriodSeconds ??= 30;
   s.dnsPolicy ??= 'ClusterFirst';
-  s.schedulerName ??= 'default-scheduler';
+  s.schedulerName ??= DEFAULT_SCHEDULER;
   s.securityContext ??= {};
   s.enableServiceLinks ??= true;
   s.serviceAccountName ??= s.serviceAccount ?? 'default';
@@ -24,12 +27,4 @@ export function defaultedPodSpec(spec: Json | undefined): Json {
     }
   }
   return s;
-}
-
-/** Pull policy depends on the tag, so an image change may change it: treat it as part of the image. */
-export function defaultPullPolicy(image: unknown): string {
-  if (typeof image !== 'string') return 'IfNotPresent';
-  const last = image.split('/').pop() ?? '';
-  const tagged = last.includes(':') || image.includes('@');
-  return !tagged || last.endsWith(':latest') ? 'Always' : 'IfNotPresent';
 }

@@ -8,7 +8,7 @@
 // revision (plus per-pod image overrides), which finishes an update already under way and
 // returns to service a pod that left it for an update it is no longer selected for.
 
-import { IN_PLACE_UPDATE_READY, condition, podIsUpdating } from './availability.js';
+import { condition, podIsUpdating } from './availability.js';
 import { planInPlaceUpdate, type PodTemplate } from './in-place-diff.js';
 import {
   REVISION_LABEL,
@@ -22,6 +22,7 @@ import {
   type UpdateMethod,
 } from './in-place.js';
 import { rfc3339 } from '../util/time.js';
+import { IN_PLACE_UPDATE_READY } from '../util/vocabulary.js';
 
 type Json = Record<string, any>;
 

@@ -9,7 +9,7 @@ export interface PodState {
   terminating: boolean;
 }
 
-export interface RolloutInput<P extends PodState> {
+interface RolloutInput<P extends PodState> {
   pods: P[];
   replicas: number;
   /** How many pods stay on the old revision. */
@@ -20,7 +20,7 @@ export interface RolloutInput<P extends PodState> {
   order: (a: P, b: P) => number;
 }
 
-export interface RolloutPlan<P extends PodState> {
+interface RolloutPlan<P extends PodState> {
   /** Pods to update in this pass. */
   update: P[];
   /** Pods that should be updated but wait for availability budget. */

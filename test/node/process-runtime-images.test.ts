@@ -5,7 +5,6 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageStore } from '../../src/node/images/index.js';
-import { parseImageRef } from '../../src/node/images/reference.js';
 import { runHotpod } from '../helpers/cli.js';
 
 function buildDir(root: string, name: string, files: Record<string, string>, config?: unknown): string {
@@ -87,10 +86,13 @@ describe('image store', () => {
     assert.throws(() => store.remove('rm:1'), /no such image/);
   });
 
-  it('parses references as docker does', () => {
-    assert.deepEqual(parseImageRef('localhost:5000/team/app'), { kind: 'tag', name: 'localhost:5000/team/app', tag: 'latest' });
-    assert.deepEqual(parseImageRef('localhost:5000/team/app:v2'), { kind: 'tag', name: 'localhost:5000/team/app', tag: 'v2' });
-    assert.throws(() => parseImageRef('app@sha256:abc'), /invalid image digest/);
+  it('stores tags with the default made explicit, a registry port not taken for a tag', () => {
+    const dir = buildDir(root, 'ports', { 'p.txt': 'port' });
+    const img = store.build(dir, ['localhost:5000/team/app', 'localhost:5000/team/app:v2']);
+    assert.deepEqual(store.list().find((i) => i.id === img.id)?.tags, ['localhost:5000/team/app:latest', 'localhost:5000/team/app:v2']);
+    assert.equal(store.resolve('localhost:5000/team/app'), img.id);
+    assert.equal(store.resolve(`localhost:5000/team/app@${img.id}`), img.id);
+    assert.throws(() => store.build(dir, ['app@sha256:abc']), /invalid image reference/);
   });
 });
 

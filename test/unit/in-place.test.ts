@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { HOT_PATCH_ANNOTATION } from '../../src/util/vocabulary.js';
 import {
-  HOT_PATCH_ANNOTATION,
   REVISION_LABEL,
   UPDATE_STATE_ANNOTATION,
   checkCompletion,

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nodeLifecycleUpdate, UNREACHABLE_TAINT } from '../../src/node/node-lifecycle.js';
+import { nodeLifecycleUpdate } from '../../src/node/node-lifecycle.js';
+import { UNREACHABLE_TAINT } from '../../src/util/vocabulary.js';
 
 type Json = Record<string, any>;
 const NOW = Date.parse('2026-01-01T00:10:00Z');

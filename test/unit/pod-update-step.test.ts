@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nextPodUpdateStep, needsReadinessCondition, imagesToChange, type PodUpdateTarget } from '../../src/update/pod-update-step.js';
-import { HOT_PATCH_ANNOTATION, REVISION_LABEL, UPDATE_STATE_ANNOTATION } from '../../src/update/in-place.js';
+import { REVISION_LABEL, UPDATE_STATE_ANNOTATION } from '../../src/update/in-place.js';
+import { HOT_PATCH_ANNOTATION } from '../../src/util/vocabulary.js';
 
 const NOW = Date.parse('2026-11-22T00:00:10Z');
 const ENGINE = 'registry.example/engine:1';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { requestAttributes, type RequestAttributes } from '../../src/apiserver/auth/attributes.js';
+import { requestAttributes, type RequestAttributes } from '../../src/util/request-attributes.js';
 import { allows, appliesTo, compileRules, ruleAllows, type Binding, type PolicySource, type Role } from '../../src/apiserver/auth/rbac-rules.js';
 import { serviceAccountUser, type UserInfo } from '../../src/apiserver/auth/user.js';
 import { forbidden } from '../../src/apiserver/auth/authorizer.js';

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { invalidImageMessage, parseImageReference } from '../../src/node/image-reference.js';
 import { SimulatedRuntime, simBehaviour, simulatedImageId } from '../../src/node/runtime/simulated.js';
 import { ImagePullError, type ExitInfo, type PodContext } from '../../src/node/runtime/types.js';
 import { cpuMilli, memoryBytes } from '../../src/node/quantity.js';
@@ -8,15 +7,6 @@ import { cpuMilli, memoryBytes } from '../../src/node/quantity.js';
 function ctx(annotations: Record<string, string> = {}, uid = 'u1'): PodContext {
   return { uid, namespace: 'default', name: 'web', annotations, podDir: '/nonexistent', emptyDirs: [], podIP: '10.244.1.2' };
 }
-
-test('image references: kubelet accepts these and refuses those', () => {
-  assert.deepEqual(parseImageReference('nginx'), { domain: 'docker.io', path: 'library/nginx', tag: undefined, digest: undefined });
-  assert.deepEqual(parseImageReference('registry.cn-hangzhou.aliyuncs.com/gs-demo/sidecar:v0.1'), { domain: 'registry.cn-hangzhou.aliyuncs.com', path: 'gs-demo/sidecar', tag: 'v0.1', digest: undefined });
-  assert.equal(parseImageReference('localhost:5000/game:1.0')?.domain, 'localhost:5000');
-  assert.equal(parseImageReference(`game@sha256:${'a'.repeat(64)}`)?.digest, `sha256:${'a'.repeat(64)}`);
-  for (const bad of ['Game/Server:v1', 'game:', 'game::v1', ' game', 'game/', 'game:v 1', '']) assert.equal(parseImageReference(bad), undefined, bad);
-  assert.equal(invalidImageMessage('Bad'), 'Failed to apply default image tag "Bad": couldn\'t parse image name "Bad": invalid reference format');
-});
 
 test('behaviour: per-container annotation over pod-wide over node default', () => {
   const b = simBehaviour(

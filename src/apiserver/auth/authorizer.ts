@@ -3,11 +3,11 @@
 
 import { ApiError, qualifiedResource } from '../errors.js';
 import type { Store } from '../storage/store.js';
-import type { RequestAttributes } from './attributes.js';
+import type { RequestAttributes } from '../../util/request-attributes.js';
 import { allows, compileRules, RBAC_GROUP, type Binding, type CompiledRules, type PolicyRule, type PolicySource, type Role, type RoleRef } from './rbac-rules.js';
 import { isSuperuser, type UserInfo } from './user.js';
 
-export interface Decision {
+interface Decision {
   allowed: boolean;
   /** Why nothing allowed it, when something was wrong with the policy (e.g. a missing role). */
   reason: string;

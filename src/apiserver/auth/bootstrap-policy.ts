@@ -6,6 +6,7 @@
 import type { KObject } from '../types.js';
 import { RBAC_GROUP, type PolicyRule } from './rbac-rules.js';
 import { AUTHENTICATED_GROUP, MASTERS_GROUP, UNAUTHENTICATED_GROUP } from './user.js';
+import { GAME_KRUISE_GROUP, TKEX_GROUP } from '../../util/vocabulary.js';
 
 const READ = ['get', 'list', 'watch'];
 const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
@@ -32,7 +33,7 @@ const EDIT_RULES: PolicyRule[] = [
 ];
 
 /** hotpod's own kinds join the default roles the way an operator's chart would add them. */
-const GAME_GROUPS = ['game.kruise.io', 'tkex.tencent.com'];
+const GAME_GROUPS = [GAME_KRUISE_GROUP, TKEX_GROUP];
 
 const ADMIN_RULES: PolicyRule[] = [
   rule([...READ, ...WRITE], [RBAC_GROUP], ['roles', 'rolebindings']),

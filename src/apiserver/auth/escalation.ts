@@ -11,7 +11,7 @@ import type { UserInfo } from './user.js';
 type Json = Record<string, any>;
 
 /** Splits rules into one verb on one resource (and name) or one URL each, so each is wholly covered or not. */
-export function breakdown(rule: PolicyRule): PolicyRule[] {
+function breakdown(rule: PolicyRule): PolicyRule[] {
   const out: PolicyRule[] = [];
   for (const group of rule.apiGroups ?? []) {
     for (const resource of rule.resources ?? []) {

@@ -4,7 +4,7 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import { badRequest, type ApiError } from '../errors.js';
-import type { ResourceAttributes } from './attributes.js';
+import type { ResourceAttributes } from '../../util/request-attributes.js';
 import { AUTHENTICATED_GROUP, SERVICE_ACCOUNTS_GROUP, UNAUTHENTICATED_GROUP, type UserInfo } from './user.js';
 
 const EXTRA_PREFIX = 'impersonate-extra-';

@@ -2,7 +2,7 @@
 // through the bindings naming them, and whether one of those rules allows a request. The
 // authorizer compiles a user's rules once and reuses them until an RBAC object changes.
 
-import type { RequestAttributes } from './attributes.js';
+import type { RequestAttributes } from '../../util/request-attributes.js';
 import { serviceAccountUsername, type UserInfo } from './user.js';
 
 export const RBAC_GROUP = 'rbac.authorization.k8s.io';
@@ -15,7 +15,7 @@ export interface PolicyRule {
   nonResourceURLs?: string[];
 }
 
-export interface Subject {
+interface Subject {
   kind?: string;
   apiGroup?: string;
   name?: string;

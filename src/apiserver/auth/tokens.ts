@@ -7,14 +7,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const API_AUDIENCE = 'https://kubernetes.default.svc.cluster.local';
-export const ISSUER = 'https://kubernetes.default.svc.cluster.local';
+const ISSUER = 'https://kubernetes.default.svc.cluster.local';
 
 export interface BoundRef {
   name: string;
   uid: string;
 }
 
-export interface TokenClaims {
+interface TokenClaims {
   aud: string[];
   exp: number;
   iat: number;
@@ -30,7 +30,7 @@ export interface TokenClaims {
   };
 }
 
-export interface IssueRequest {
+interface IssueRequest {
   namespace: string;
   serviceAccount: BoundRef;
   audiences: string[];

@@ -66,7 +66,7 @@ export class ClusterRoleAggregator {
   }
 }
 
-export function aggregatedRules(target: KObject, selectors: LabelSelector[], roles: KObject[]): Json[] {
+function aggregatedRules(target: KObject, selectors: LabelSelector[], roles: KObject[]): Json[] {
   const rules: Json[] = [];
   for (const selector of selectors) {
     for (const role of roles) {

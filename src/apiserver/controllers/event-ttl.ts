@@ -7,11 +7,11 @@ import type { Logger } from 'pino';
 import type { KObject } from '../types.js';
 import type { Store } from '../storage/store.js';
 
-export const DEFAULT_EVENT_TTL_MS = 60 * 60_000;
+const DEFAULT_EVENT_TTL_MS = 60 * 60_000;
 /** Event storage of both APIs (core v1 and events.k8s.io). */
 const EVENT_RESOURCES = ['/events', 'events.k8s.io/events'];
 
-export interface EventTtlOptions {
+interface EventTtlOptions {
   ttlMs?: number;
   /** How often expired Events are looked for; default a minute, or the TTL when shorter. */
   sweepMs?: number;

@@ -12,7 +12,7 @@ import { ApiError } from '../errors.js';
 
 type Json = Record<string, any>;
 
-export const TOKEN_SECRET_TYPE = 'kubernetes.io/service-account-token';
+const TOKEN_SECRET_TYPE = 'kubernetes.io/service-account-token';
 const NAME_ANNOTATION = 'kubernetes.io/service-account.name';
 const UID_ANNOTATION = 'kubernetes.io/service-account.uid';
 /** Legacy tokens do not expire; a century is as close as a JWT with `exp` gets. */

@@ -8,7 +8,7 @@ import type { ObjectService } from '../objects.js';
 import type { ResourceDef } from '../types.js';
 import type { RbacAuthorizer } from '../auth/authorizer.js';
 import { API_AUDIENCE, type BoundRef, type TokenSigner } from '../auth/tokens.js';
-import type { RequestAttributes } from '../auth/attributes.js';
+import type { RequestAttributes } from '../../util/request-attributes.js';
 import type { UserInfo } from '../auth/user.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { rfc3339 } from '../../util/time.js';

@@ -82,7 +82,7 @@ function chooseContainer(spec: { containers?: { name: string }[]; initContainers
 }
 
 /** kubelet's validateContainerLogStatus: is there a container whose log can be shown? */
-export function checkLogStatus(pod: KObject, container: string, previous: boolean): void {
+function checkLogStatus(pod: KObject, container: string, previous: boolean): void {
   const status = (pod.status ?? {}) as { containerStatuses?: ContainerStatus[]; initContainerStatuses?: ContainerStatus[]; ephemeralContainerStatuses?: ContainerStatus[] };
   const podName = pod.metadata.name!;
   const cs = [...(status.containerStatuses ?? []), ...(status.initContainerStatuses ?? []), ...(status.ephemeralContainerStatuses ?? [])].find((s) => s.name === container);

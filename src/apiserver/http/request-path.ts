@@ -1,6 +1,6 @@
 // Parses a Kubernetes API path into what it addresses.
 
-export type ParsedPath =
+type ParsedPath =
   | { kind: 'group'; group: string }
   | { kind: 'resources'; group: string; version: string }
   | ResourceRequest;

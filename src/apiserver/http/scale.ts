@@ -18,7 +18,7 @@ function at(obj: unknown, path: string[]): unknown {
   return path.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Json)[k] : undefined), obj);
 }
 
-export function toScale(def: ResourceDef, obj: KObject): KObject {
+function toScale(def: ResourceDef, obj: KObject): KObject {
   const paths = scalePaths(def);
   const selector = paths.selector ? evalJsonPath(obj, paths.selector)[0] : undefined;
   const status: Json = { replicas: Number(at(obj, paths.status) ?? 0) };

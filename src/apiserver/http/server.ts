@@ -15,7 +15,7 @@ import { FUTURE_RV_WAIT_MS, Watches } from '../watch.js';
 import { parseRequestPath, type ResourceRequest } from './request-path.js';
 import { tableVersion, toTable, wantsTable } from '../tables/table.js';
 import { openapiV3Document, openapiV3Index, OPENAPI_V2_PROTOBUF_CONTENT_TYPE } from '../openapi/v3.js';
-import type { KObject, ResourceDef } from '../types.js';
+import type { ResourceDef } from '../types.js';
 import { apiVersionOf } from '../types.js';
 import { getScale, scaleUpdate } from './scale.js';
 import { bindPod } from './binding.js';
@@ -24,7 +24,7 @@ import { decodeProtobufDeleteOptions, decodeProtobufObject } from './protobuf.js
 import { checkBodyDepth } from '../registry/decode.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { forbidden, type RbacAuthorizer } from '../auth/authorizer.js';
-import { requestAttributes } from '../auth/attributes.js';
+import { requestAttributes } from '../../util/request-attributes.js';
 import { impersonatedUser, wantsImpersonation } from '../auth/impersonation.js';
 import { escalationCheck } from '../auth/escalation.js';
 import { RBAC_GROUP } from '../auth/rbac-rules.js';
@@ -32,7 +32,7 @@ import type { TokenSigner } from '../auth/tokens.js';
 import { ANONYMOUS_USER, isSuperuser, type UserInfo } from '../auth/user.js';
 import { requestToken, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, subjectAccessReview, tokenReview } from './auth-endpoints.js';
 
-export interface HttpServerOptions {
+interface HttpServerOptions {
   objects: ObjectService;
   watches: Watches;
   authenticator: Authenticator;
@@ -45,7 +45,7 @@ export interface HttpServerOptions {
 /** kube-apiserver's MaxRequestBodyBytes. */
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 /** Node's default, said aloud; kube-apiserver (Go's net/http) allows 1 MiB. */
-export const MAX_HEADER_BYTES = 16 * 1024;
+const MAX_HEADER_BYTES = 16 * 1024;
 /**
  * After an early answer (413, 431) the client may still be sending: closing at once would reset
  * the connection before it reads the answer, so the rest is read and dropped for a while first,
@@ -506,7 +506,7 @@ function deleteOptionsBody(bytes: Buffer, contentType: string | undefined): Reco
   return raw.trim() ? (parseBody(raw, contentType) as Record<string, any>) : {};
 }
 
-export async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<string> {
   return (await readBodyBytes(req)).toString('utf8');
 }
 
@@ -617,7 +617,7 @@ function parseBody(raw: string, contentType: string | undefined): unknown {
   }
 }
 
-export function sendJson(res: ServerResponse, code: number, body: unknown, warnings: string[] = []): void {
+function sendJson(res: ServerResponse, code: number, body: unknown, warnings: string[] = []): void {
   sendRaw(res, code, JSON.stringify(body), warnings);
 }
 

@@ -29,7 +29,7 @@ export const OPENAPI_V2_PROTOBUF_CONTENT_TYPE = 'application/com.github.proto-op
 
 type Json = Record<string, any>;
 
-export interface GroupVersionRef {
+interface GroupVersionRef {
   group: string;
   version: string;
   /** Content hash of the document (openapiV3Hash); kubectl caches hashed URLs as immutable. */
@@ -37,7 +37,7 @@ export interface GroupVersionRef {
 }
 
 /** `api/v1` for the core group, `apis/<group>/<version>` otherwise: the keys of the index. */
-export function openapiV3PathOf(gv: { group: string; version: string }): string {
+function openapiV3PathOf(gv: { group: string; version: string }): string {
   return gv.group ? `apis/${gv.group}/${gv.version}` : `api/${gv.version}`;
 }
 

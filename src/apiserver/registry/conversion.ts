@@ -6,7 +6,7 @@ import type { KObject } from '../types.js';
 
 type Json = Record<string, any>;
 
-export interface Conversion {
+interface Conversion {
   /** Storage key (`group/resource`) the objects live under. */
   storedAs: string;
   toStorage(obj: KObject): KObject;

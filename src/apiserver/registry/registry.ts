@@ -7,7 +7,7 @@ import { conversionFor } from './conversion.js';
 import { crdToResourceDefs } from '../schema/crd.js';
 import { compileSchema, type CompiledSchema } from '../schema/structural.js';
 
-export interface CustomVersion {
+interface CustomVersion {
   def: ResourceDef;
   crd: KObject;
   schema?: CompiledSchema;
@@ -81,7 +81,7 @@ export class Registry {
   }
 }
 
-export function pathKey(group: string, version: string, resource: string): string {
+function pathKey(group: string, version: string, resource: string): string {
   return `${group}/${version}/${resource}`;
 }
 
@@ -91,7 +91,7 @@ export function storageKey(def: Pick<ResourceDef, 'group' | 'version' | 'resourc
 }
 
 /** Kubernetes version priority: GA > beta > alpha, higher numbers first. */
-export function compareKubeVersions(a: string, b: string): number {
+function compareKubeVersions(a: string, b: string): number {
   return versionRank(b) - versionRank(a);
 }
 

@@ -6,6 +6,8 @@ import type { StatusCause } from '../errors.js';
 import type { KObject, ResourceDef } from '../types.js';
 import { validateLabel, validateSubdomain } from './names.js';
 import { deepEqual } from '../../util/equal.js';
+import { defaultPullPolicy } from '../../util/image-reference.js';
+import { DEFAULT_SCHEDULER, NOT_READY_TAINT, UNREACHABLE_TAINT } from '../../util/vocabulary.js';
 import { defaultRbac, isRbac, validateRbac } from './rbac-strategy.js';
 
 type Json = Record<string, any>;
@@ -34,7 +36,7 @@ function defaultPod(pod: KObject): void {
   spec.restartPolicy ??= 'Always';
   spec.terminationGracePeriodSeconds ??= 30;
   spec.dnsPolicy ??= 'ClusterFirst';
-  spec.schedulerName ??= 'default-scheduler';
+  spec.schedulerName ??= DEFAULT_SCHEDULER;
   spec.securityContext ??= {};
   spec.enableServiceLinks ??= true;
   spec.preemptionPolicy ??= 'PreemptLowerPriority';
@@ -42,8 +44,8 @@ function defaultPod(pod: KObject): void {
   spec.serviceAccountName ??= spec.serviceAccount ?? 'default';
   spec.serviceAccount ??= spec.serviceAccountName;
   spec.tolerations ??= [
-    { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-    { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+    { key: NOT_READY_TAINT, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+    { key: UNREACHABLE_TAINT, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
   ];
   for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])] as Json[]) {
     if (typeof c !== 'object' || c === null) continue;
@@ -54,16 +56,9 @@ function defaultPod(pod: KObject): void {
     if (c.resources.limits && typeof c.resources.limits === 'object') {
       c.resources.requests = { ...c.resources.limits, ...(c.resources.requests ?? {}) };
     }
-    c.imagePullPolicy ??= imagePullPolicy(c.image);
+    c.imagePullPolicy ??= defaultPullPolicy(c.image);
     for (const p of (c.ports ?? []) as Json[]) p.protocol ??= 'TCP';
   }
-}
-
-function imagePullPolicy(image: unknown): string {
-  if (typeof image !== 'string') return 'IfNotPresent';
-  const lastPart = image.split('/').pop() ?? '';
-  const tagged = lastPart.includes(':') || image.includes('@');
-  return !tagged || lastPart.endsWith(':latest') ? 'Always' : 'IfNotPresent';
 }
 
 /** Guaranteed: every container limits cpu and memory at what it requests; BestEffort: none asks for anything. */

@@ -30,7 +30,7 @@ export function goQuote(s: string): string {
  * A bad value as field.Error prints it: numbers and booleans bare, strings quoted, anything
  * else as JSON (apimachinery marshals composite values to JSON).
  */
-export function renderValue(value: unknown): string {
+function renderValue(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (typeof value === 'string') return goQuote(value);
   return JSON.stringify(value ?? null);

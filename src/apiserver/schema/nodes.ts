@@ -11,7 +11,7 @@ export function isSchemaNode(x: unknown): x is SchemaNode {
 }
 
 /** `additionalProperties: true` keeps a map's values whole, as if they preserved unknown fields. */
-export const PRESERVE_EVERYTHING: SchemaNode = Object.freeze({ 'x-kubernetes-preserve-unknown-fields': true });
+const PRESERVE_EVERYTHING: SchemaNode = Object.freeze({ 'x-kubernetes-preserve-unknown-fields': true });
 
 /** The schema that applies to `key` of an object: its property, else the map's value schema. */
 export function fieldSchema(s: SchemaNode | undefined, key: string): SchemaNode | undefined {

@@ -14,7 +14,7 @@ interface Rule {
 
 const IMMUTABLE = /^\s*self\s*==\s*oldSelf\s*$/;
 
-export function isImmutableRule(rule: unknown): boolean {
+function isImmutableRule(rule: unknown): boolean {
   return typeof rule === 'string' && IMMUTABLE.test(rule);
 }
 

@@ -27,7 +27,7 @@ import { isPlainObject, isSchemaNode, type SchemaNode } from './nodes.js';
  * Validates a value; `basePath` prefixes field paths (e.g. when checking a CRD's default
  * values). Without it, errors that kube-apiserver reports with no field carry `<nil>`.
  */
-export type ValueValidator = (value: unknown, basePath?: string) => StatusCause[];
+type ValueValidator = (value: unknown, basePath?: string) => StatusCause[];
 
 let sharedAjv: Ajv | undefined;
 

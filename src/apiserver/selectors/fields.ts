@@ -6,7 +6,7 @@
 
 import { badRequest } from '../errors.js';
 
-export type FieldMatcher = (obj: any) => boolean;
+type FieldMatcher = (obj: any) => boolean;
 
 /** Reads a selectable field as the string Kubernetes compares against. */
 type FieldReader = (obj: any) => string;

@@ -12,7 +12,7 @@
 import { badRequest } from '../errors.js';
 import type { LabelSelector } from '../../util/label-selector.js';
 
-export type Labels = Record<string, string> | undefined;
+type Labels = Record<string, string> | undefined;
 export type LabelMatcher = (labels: Labels) => boolean;
 
 export type { LabelSelector, LabelSelectorRequirement } from '../../util/label-selector.js';

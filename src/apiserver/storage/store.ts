@@ -8,7 +8,7 @@ import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { KObject } from '../types.js';
 
-export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 export interface StoreEvent {
   type: EventType;
@@ -20,9 +20,9 @@ export interface StoreEvent {
   previous?: KObject;
 }
 
-export type StoreListener = (event: StoreEvent) => void;
+type StoreListener = (event: StoreEvent) => void;
 
-export interface StoreOptions {
+interface StoreOptions {
   /** SQLite file; absent means memory only. */
   file?: string;
   /** How many past events watches may resume from. */
@@ -33,9 +33,9 @@ export interface StoreOptions {
   historyMaxAgeMs?: number;
 }
 
-export const DEFAULT_HISTORY_SIZE = 20_000;
-export const DEFAULT_HISTORY_BYTES = 64 * 1024 * 1024;
-export const DEFAULT_HISTORY_MAX_AGE_MS = 5 * 60_000;
+const DEFAULT_HISTORY_SIZE = 20_000;
+const DEFAULT_HISTORY_BYTES = 64 * 1024 * 1024;
+const DEFAULT_HISTORY_MAX_AGE_MS = 5 * 60_000;
 /** How often an idle store drops events past their age, so that memory falls back after a burst. */
 const HISTORY_SWEEP_MS = 30_000;
 
@@ -51,7 +51,7 @@ export class ExpiredError extends Error {}
 /** Stands in for an evicted event until the history array is compacted. */
 const EVICTED: StoreEvent = { type: 'DELETED', revision: 0, groupResource: '', object: { apiVersion: '', kind: '', metadata: {} } as KObject };
 
-export function objectKey(namespace: string | undefined, name: string): string {
+function objectKey(namespace: string | undefined, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
 }
 

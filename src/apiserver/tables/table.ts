@@ -5,10 +5,10 @@ import type { KObject, ResourceDef } from '../types.js';
 import type { Cell, RowCondition } from './fields.js';
 import { printerFor } from './printers.js';
 
-export type TableVersion = 'v1' | 'v1beta1';
-export type IncludeObject = 'None' | 'Metadata' | 'Object';
+type TableVersion = 'v1' | 'v1beta1';
+type IncludeObject = 'None' | 'Metadata' | 'Object';
 
-export interface TableOptions {
+interface TableOptions {
   resourceVersion?: string;
   continue?: string;
   remainingItemCount?: number;

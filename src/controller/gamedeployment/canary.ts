@@ -18,7 +18,7 @@
 //   every pod.
 
 import { createHash } from 'node:crypto';
-import { scaledValue as intOrPercent } from '../../api/intstr.js';
+import { scaledValue } from '../../api/intstr.js';
 import { PAUSED_BY_CANARY_STEP, PAUSED_BY_HOOK_STEP } from './names.js';
 import { rfc3339 } from '../../util/time.js';
 
@@ -30,7 +30,7 @@ export interface CanaryStepSpec {
   hook?: Json;
 }
 
-export interface PauseCondition {
+interface PauseCondition {
   reason: string;
   startTime: string;
 }
@@ -57,7 +57,7 @@ export interface CanaryInput {
   now: number;
 }
 
-export interface CanaryEvent {
+interface CanaryEvent {
   type: 'Normal' | 'Warning';
   reason: string;
   message: string;
@@ -95,7 +95,7 @@ function safeEncode(n: number): string {
 
 export function absolutePartition(value: number | string | undefined, replicas: number): number {
   if (value === undefined || value === null) return 0;
-  return Math.min(Math.max(0, intOrPercent(value, replicas, true)), Math.max(0, replicas));
+  return Math.min(Math.max(0, scaledValue(value, replicas, true)), Math.max(0, replicas));
 }
 
 function stepKind(step: CanaryStepSpec): 'partition' | 'pause' | 'hook' {

@@ -1,15 +1,16 @@
 // The labels, annotations, condition types and event reasons of BCS's GameDeployment, and
 // hotpod's own additions, in one place.
 
-export const GAME_DEPLOYMENT_API_VERSION = 'tkex.tencent.com/v1alpha1';
-export const GAME_DEPLOYMENT_KIND = 'GameDeployment';
+import { GameDeploymentResource } from '../../api/gamedeployment.js';
+import { apiVersionOf } from '../../api/resource.js';
+
+export const GAME_DEPLOYMENT_API_VERSION = apiVersionOf(GameDeploymentResource);
+export const GAME_DEPLOYMENT_KIND = GameDeploymentResource.kind;
 
 /** Every pod's unique id: the 5 random characters of its name (as BCS, shared with its PVCs). */
 export const INSTANCE_ID_LABEL = 'tkex.bkbcs.tencent.com/gamedeployment-instance-id';
 /** Lower cost goes first, in updates and in scale-down (BCS's pod-deletion-cost). */
 export const DELETION_COST_ANNOTATION = 'io.tencent.bcs.dev/pod-deletion-cost';
-/** Node label of nodes whose kubelet honours io.kubernetes.hotpatch.container. */
-export const HOT_PATCH_NODE_LABEL = 'hotpod.dev/hot-patch';
 /**
  * hotpod's opt-in, on the GameDeployment: `InplaceUpdate` lets a HotPatchUpdate restart the
  * changed containers in place on nodes without hot-patch support instead of stopping there.

@@ -46,7 +46,7 @@ export function compareForUpdate(a: Json, b: Json): number {
   return readinessRank(a) - readinessRank(b) || deletionCost(a) - deletionCost(b) || created(b) - created(a) || byName(a, b);
 }
 
-export interface ScaleDownOptions {
+interface ScaleDownOptions {
   /** spec.scaleStrategy.podsToDelete */
   podsToDelete?: readonly string[];
   /** Pods on the update revision are kept over old ones while more old pods than this remain. */

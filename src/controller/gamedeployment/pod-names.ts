@@ -10,7 +10,7 @@ const SUFFIX_LENGTH = 5;
 /** generateName keeps the base to 58 characters so that the name stays a 63-character label. */
 const MAX_BASE = 63 - SUFFIX_LENGTH;
 
-export function randomSuffix(random: (n: number) => number = randomInt): string {
+function randomSuffix(random: (n: number) => number = randomInt): string {
   let s = '';
   for (let i = 0; i < SUFFIX_LENGTH; i++) s += NAME_ALPHABET[random(NAME_ALPHABET.length)];
   return s;

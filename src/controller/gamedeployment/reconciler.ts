@@ -20,6 +20,7 @@ import { defaultGameDeployment, validateGameDeployment, type GameDeployment } fr
 import type { PodTemplate } from '../../update/in-place-diff.js';
 import { podImages, podRevision, templateImages, type PodUpdatePolicy, type PodUpdateTarget } from '../../update/pod-update-step.js';
 import { deepEqual } from '../../util/equal.js';
+import { HOT_PATCH_LABEL } from '../../util/vocabulary.js';
 import {
   isConflict,
   isNotFound,
@@ -61,7 +62,6 @@ import {
   GAME_DEPLOYMENT_KIND,
   HOT_PATCH_FALLBACK_ANNOTATION,
   HOT_PATCH_FALLBACK_IN_PLACE,
-  HOT_PATCH_NODE_LABEL,
   INSTANCE_ID_LABEL,
   REASON_HOT_PATCH_FAILED,
   REASON_HOT_PATCH_UNSUPPORTED,
@@ -371,7 +371,7 @@ export class GameDeploymentReconciler implements Reconciler {
         pass.problems.push({
           reason: REASON_HOT_PATCH_UNSUPPORTED,
           message:
-            `pod ${pod.metadata!.name} runs on node ${pod.spec.nodeName}, which does not support hot-patch (no label ${HOT_PATCH_NODE_LABEL}=true): ` +
+            `pod ${pod.metadata!.name} runs on node ${pod.spec.nodeName}, which does not support hot-patch (no label ${HOT_PATCH_LABEL}=true): ` +
             `the pod is not updated, so that its containers are not restarted; annotate the GameDeployment with ` +
             `${HOT_PATCH_FALLBACK_ANNOTATION}=${HOT_PATCH_FALLBACK_IN_PLACE} to restart such containers in place instead`,
         });
@@ -385,7 +385,7 @@ export class GameDeploymentReconciler implements Reconciler {
   }
 
   private nodeSupportsHotPatch(nodeName: string): boolean {
-    return this.o.nodes.cache.get(nodeName)?.metadata?.labels?.[HOT_PATCH_NODE_LABEL] === 'true';
+    return this.o.nodes.cache.get(nodeName)?.metadata?.labels?.[HOT_PATCH_LABEL] === 'true';
   }
 
   // -------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ export interface Condition {
   lastTransitionTime?: string;
 }
 
-export interface StatusInput {
+interface StatusInput {
   generation: number | undefined;
   selector: LabelSelector;
   /** Every pod the GameDeployment owns (terminating ones are left out of the counts). */

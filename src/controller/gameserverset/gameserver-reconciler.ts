@@ -28,7 +28,7 @@ import { rfc3339 } from '../../util/time.js';
 
 type Json = Record<string, any>;
 
-export interface GameServerReconcilerOptions {
+interface GameServerReconcilerOptions {
   gameServers: Informer;
   pods: Informer;
   writer: ApiWriter;

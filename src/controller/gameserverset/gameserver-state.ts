@@ -44,7 +44,7 @@ export function observedState(pod: Json | undefined): GameServerState {
  * States a pod often holds only for a moment: on its way to being created, updated or deleted,
  * or NotReady between an in-place update's end and the node's next Ready.
  */
-export function isTransient(state: GameServerState | undefined): boolean {
+function isTransient(state: GameServerState | undefined): boolean {
   return state === 'Creating' || state === 'Updating' || state === 'Deleting' || state === 'NotReady';
 }
 
@@ -136,7 +136,7 @@ function diff(have: Record<string, string> | undefined, want: Record<string, str
  * The labels and annotations of the set's gameServerTemplate that its GameServers carry (as
  * OpenKruiseGame copies them), with the hash that says which template they came from.
  */
-export interface TemplateMetadata {
+interface TemplateMetadata {
   labels: Record<string, string>;
   annotations: Record<string, string>;
 }

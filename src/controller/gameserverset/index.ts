@@ -6,12 +6,13 @@ import { PodUpdater, Revisions, type WorkloadContext } from '../workload/index.j
 import { GameServerReconciler } from './gameserver-reconciler.js';
 import { GS_KIND, GSS_API_VERSION, GSS_KIND } from './labels.js';
 import { GameServerSetReconciler } from './set-reconciler.js';
+import { GAME_KRUISE_GROUP } from '../../util/vocabulary.js';
 
 export { GameServerSetReconciler, IN_PLACE_UPDATE_BLOCKED } from './set-reconciler.js';
 export { GameServerReconciler } from './gameserver-reconciler.js';
 export * from './labels.js';
 
-export interface GameServerSetControllerOptions {
+interface GameServerSetControllerOptions {
   /** See GameServerReconcilerOptions.transientStateDelayMs. */
   transientStateDelayMs?: number;
 }
@@ -61,6 +62,6 @@ export function gameServerSetControllers(ctx: WorkloadContext, opts: GameServerS
 /** A pod of a GameServerSet has a GameServer of the same name. */
 function gameServerOfPod(pod: KubeObject): ObjectKey[] {
   const ref = controllerRef(pod);
-  if (ref?.kind !== GSS_KIND || !ref.apiVersion.startsWith('game.kruise.io/')) return [];
+  if (ref?.kind !== GSS_KIND || !ref.apiVersion.startsWith(`${GAME_KRUISE_GROUP}/`)) return [];
   return [{ namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '' }];
 }

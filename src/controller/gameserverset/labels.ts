@@ -1,9 +1,13 @@
 // The labels and annotations OpenKruiseGame puts on a GameServerSet's pods and GameServers.
 // Names exactly as OKG's (users select on them: `kubectl get pod -l game.kruise.io/gs-opsState=...`).
 
-export const GSS_API_VERSION = 'game.kruise.io/v1alpha1';
-export const GSS_KIND = 'GameServerSet';
-export const GS_KIND = 'GameServer';
+import { GameServerResource } from '../../api/gameserver.js';
+import { GameServerSetResource } from '../../api/gameserverset.js';
+import { apiVersionOf } from '../../api/resource.js';
+
+export const GSS_API_VERSION = apiVersionOf(GameServerSetResource);
+export const GSS_KIND = GameServerSetResource.kind;
+export const GS_KIND = GameServerResource.kind;
 
 /** On pods and GameServers: the name of their GameServerSet. */
 export const OWNER_GSS_LABEL = 'game.kruise.io/owner-gss';

@@ -11,7 +11,7 @@ export interface ServerRank {
 /** opsState weight on scale-down: higher is removed first (OKG's opsStateDeletePrority). */
 const DELETE_WEIGHT: Record<string, number> = { Kill: 100, WaitToBeDeleted: 1, None: 0, Allocated: -1, Maintaining: -2 };
 
-export function deleteWeight(opsState: string): number {
+function deleteWeight(opsState: string): number {
   return DELETE_WEIGHT[opsState] ?? 0;
 }
 

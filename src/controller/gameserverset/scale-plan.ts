@@ -11,7 +11,7 @@ import { scaleDownOrder, type ServerRank } from './ordering.js';
 
 export type Member = ServerRank & { name: string };
 
-export interface ScaleInput {
+interface ScaleInput {
   members: Member[];
   /** Ordinals whose names are taken: members, and pods or GameServers still going away. */
   occupied: Iterable<number>;
@@ -21,7 +21,7 @@ export interface ScaleInput {
   maxCreate?: number;
 }
 
-export interface ScalePlan {
+interface ScalePlan {
   /** Members to remove: on a reserved ordinal, or beyond replicas by the scale-down order (at most BURST_REPLICAS of these). */
   remove: { member: Member; reason: 'reserved' | 'scaleDown' }[];
   /** New ordinals, lowest free first (holes left by earlier removals are filled first), at most BURST_REPLICAS. */

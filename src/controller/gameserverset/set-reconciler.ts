@@ -75,7 +75,7 @@ export const IN_PLACE_UPDATE_BLOCKED = 'InPlaceUpdateBlocked';
 /** Unconfirmed writes are looked at again this often (an event normally comes much sooner). */
 const EXPECTATIONS_RECHECK_MS = 5_000;
 
-export interface GameServerSetReconcilerOptions {
+interface GameServerSetReconcilerOptions {
   sets: Informer;
   gameServers: Informer;
   pods: Informer;
@@ -590,7 +590,7 @@ export class GameServerSetReconciler implements Reconciler {
 }
 
 /** The pod template part of gameServerTemplate (what revisions hash and pods are made from). */
-export function templateOf(gss: GameServerSet): PodTemplate {
+function templateOf(gss: GameServerSet): PodTemplate {
   const t = gss.spec.gameServerTemplate ?? {};
   const out: PodTemplate = { spec: (t.spec ?? {}) as Json };
   if (t.metadata && Object.keys(t.metadata).length) out.metadata = t.metadata as PodTemplate['metadata'];
@@ -602,7 +602,7 @@ function gsSpec(gs: KubeObject | undefined): GameServerSpec {
 }
 
 /** A GameServer's spec.containers images, for containers the template has (others are ignored). */
-export function overrideImages(spec: GameServerSpec, template?: PodTemplate): Record<string, string> {
+function overrideImages(spec: GameServerSpec, template?: PodTemplate): Record<string, string> {
   const names = template ? new Set(((template.spec?.containers ?? []) as Json[]).map((c) => c.name)) : undefined;
   const out: Record<string, string> = {};
   for (const c of spec.containers ?? []) if (c.image && (!names || names.has(c.name))) out[c.name] = c.image;

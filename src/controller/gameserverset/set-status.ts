@@ -7,7 +7,7 @@ import { OWNER_GSS_LABEL } from './labels.js';
 
 type Json = Record<string, any>;
 
-export interface SetStatusInput {
+interface SetStatusInput {
   gss: GameServerSet;
   /** The set's pods (terminating ones are not counted). */
   pods: KubeObject[];
@@ -21,7 +21,7 @@ export interface SetStatusInput {
 export type SetCondition = NonNullable<GameServerSetStatus['conditions']>[number];
 
 /** The selector of a set's pods, as `kubectl scale` and HPA read it from status.labelSelector. */
-export function podSelector(setName: string): string {
+function podSelector(setName: string): string {
   return `${OWNER_GSS_LABEL}=${setName}`;
 }
 

@@ -16,7 +16,7 @@ export interface WriteCounts {
 }
 
 /** Says what a write is for, in the counts. */
-export interface WriteTag {
+interface WriteTag {
   purpose?: string;
 }
 

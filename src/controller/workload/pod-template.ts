@@ -3,7 +3,7 @@
 // gate InPlaceUpdateReady that lets an in-place update take the pod out of service (a gate can
 // only be set at creation: a pod's readinessGates are immutable).
 
-import { IN_PLACE_UPDATE_READY } from '../../update/availability.js';
+import { IN_PLACE_UPDATE_READY } from '../../util/vocabulary.js';
 import { REVISION_LABEL } from '../../update/in-place.js';
 import type { PodTemplate } from '../../update/in-place-diff.js';
 import type { KubeObject } from '../runtime/index.js';

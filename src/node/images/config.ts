@@ -34,7 +34,7 @@ export function readImageConfig(buildDir: string): ImageConfig {
   }
 }
 
-export function parseImageConfig(raw: unknown): ImageConfig {
+function parseImageConfig(raw: unknown): ImageConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('must be a JSON object');
   const o = raw as Record<string, unknown>;
   for (const k of Object.keys(o)) if (!KEYS.has(k)) throw new Error(`unknown field "${k}" (known: ${[...KEYS].join(', ')})`);

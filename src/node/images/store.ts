@@ -11,8 +11,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { IMAGE_CONFIG_FILE, readImageConfig, type ImageConfig } from './config.js';
-import { normalizeTag, parseImageRef } from './reference.js';
+import { parseImageReference } from '../../util/image-reference.js';
 import { treeSize, walkTree, type TreeEntry } from './tree.js';
+
+const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
+
+/** `name:tag` as tags are stored, the default tag made explicit: `game` is `game:latest`. */
+function nameTag(ref: string): string {
+  const r = IMAGE_ID.test(ref) ? undefined : parseImageReference(ref);
+  if (!r) throw new Error(`invalid image reference "${ref}"`);
+  if (r.digest !== undefined) throw new Error(`"${ref}" is not a name:tag reference`);
+  return `${r.name}:${r.tag ?? 'latest'}`;
+}
 
 export interface Image {
   id: string; // sha256:<hex>
@@ -45,7 +55,7 @@ export class ImageStore {
     const src = resolve(dir);
     if (!existsSync(src) || !statSync(src).isDirectory()) throw new Error(`${dir}: not a directory`);
     const config = readImageConfig(src);
-    const normalized = tags.map(normalizeTag);
+    const normalized = tags.map(nameTag);
     const shaDir = join(this.root, 'sha256');
     mkdirSync(shaDir, { recursive: true });
     const tmp = join(shaDir, `.build-${randomBytes(6).toString('hex')}`);
@@ -70,26 +80,23 @@ export class ImageStore {
     }
   }
 
-  tag(nameTag: string, id: string): void {
+  tag(ref: string, id: string): void {
     const dir = join(this.root, 'tags');
     mkdirSync(dir, { recursive: true });
     const tmp = join(dir, `.tmp-${randomBytes(6).toString('hex')}`);
     writeFileSync(tmp, `${id}\n`);
-    renameSync(tmp, this.tagFile(normalizeTag(nameTag)));
+    renameSync(tmp, this.tagFile(nameTag(ref)));
   }
 
   /** The image id a reference names, or undefined when the store does not hold it. */
   resolve(ref: string): string | undefined {
-    let r;
-    try {
-      r = parseImageRef(ref);
-    } catch {
-      return undefined;
-    }
-    if (r.kind === 'tag') {
+    if (IMAGE_ID.test(ref)) return existsSync(this.imageDir(ref)) ? ref : undefined;
+    const r = parseImageReference(ref);
+    if (!r) return undefined;
+    if (r.digest === undefined) {
       // Most images a node sees are not in the store: existsSync answers that without the
       // cost of a thrown ENOENT (the read below still copes with a tag removed in between).
-      const file = this.tagFile(`${r.name}:${r.tag}`);
+      const file = this.tagFile(`${r.name}:${r.tag ?? 'latest'}`);
       if (!existsSync(file)) return undefined;
       try {
         const id = readFileSync(file, 'utf8').trim();
@@ -98,7 +105,7 @@ export class ImageStore {
         return undefined;
       }
     }
-    return existsSync(this.imageDir(r.id)) ? r.id : undefined;
+    return IMAGE_ID.test(r.digest) && existsSync(this.imageDir(r.digest)) ? r.digest : undefined;
   }
 
   get(id: string): Image | undefined {
@@ -164,7 +171,7 @@ export class ImageStore {
         }
       }
     } else {
-      const tag = normalizeTag(ref);
+      const tag = nameTag(ref);
       id = this.resolve(tag);
       if (!existsSync(this.tagFile(tag))) throw new Error(`no such image: ${ref}`);
       const last = id !== undefined && !this.tags().some((t) => t.id === id && t.tag !== tag);
@@ -183,8 +190,8 @@ export class ImageStore {
     return join(this.root, 'sha256', id.replace(/^sha256:/, ''));
   }
 
-  private tagFile(nameTag: string): string {
-    return join(this.root, 'tags', encodeURIComponent(nameTag));
+  private tagFile(tag: string): string {
+    return join(this.root, 'tags', encodeURIComponent(tag));
   }
 }
 

@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ImageStore, repositoryOf, type TreeEntry } from '../images/index.js';
+import { ImageStore, type TreeEntry } from '../images/index.js';
+import { parseImageReference } from '../../util/image-reference.js';
 import { LogWriter, markLogExited } from '../container-logs.js';
 import {
   ContainerStartError,
@@ -26,7 +27,7 @@ import { runProbe } from './process/probes.js';
 import { LiveProcesses } from './process/leftovers.js';
 
 /** Pod annotations naming the signal a hot-patched container gets: per container, then for all. */
-export const RELOAD_SIGNAL_ANNOTATION = 'hotpod.dev/reload-signal';
+const RELOAD_SIGNAL_ANNOTATION = 'hotpod.dev/reload-signal';
 
 /** containerd's exit code and reason for a process that could not be started. */
 const START_ERROR = { exitCode: 128, reason: 'StartError' };
@@ -48,7 +49,7 @@ interface Container {
   exited: Promise<ExitInfo>;
 }
 
-export interface ProcessRuntimeOptions {
+interface ProcessRuntimeOptions {
   /** hotpod's data dir: images are read from `<dataDir>/images`. */
   dataDir: string;
   logger: Logger;
@@ -320,8 +321,8 @@ export class ProcessRuntime implements ContainerRuntime {
 }
 
 /** `docker-pullable://<repository>@sha256:<hex>`, the form status.imageID takes. */
-export function imageIdRef(image: string, id: string): string {
-  const repo = repositoryOf(image);
+function imageIdRef(image: string, id: string): string {
+  const repo = parseImageReference(image)?.name;
   return repo ? `docker-pullable://${repo}@${id}` : `docker-pullable://${id}`;
 }
 

@@ -20,14 +20,14 @@
 // references never get here: the agent reports InvalidImageName first, as kubelet does.
 
 import { createHash } from 'node:crypto';
-import { parseImageReference, repositoryOf } from '../image-reference.js';
+import { parseImageReference, repositoryOf } from '../../util/image-reference.js';
 import type { ContainerInfo, ContainerRuntime, ContainerSpec, ExitInfo, PodContext, ProbeKind, ProbeSpec } from './types.js';
 import { ImagePullError } from './types.js';
 import { rfc3339 } from '../../util/time.js';
 
-export const SIM_ANNOTATION_PREFIX = 'sim.hotpod.dev/';
+const SIM_ANNOTATION_PREFIX = 'sim.hotpod.dev/';
 /** Images under this registry cannot be pulled. */
-export const MISSING_REGISTRY = 'missing.hotpod.dev';
+const MISSING_REGISTRY = 'missing.hotpod.dev';
 
 export interface SimBehaviour {
   startDelayMs: number;
@@ -40,9 +40,9 @@ export interface SimBehaviour {
   stopDelayMs: number;
 }
 
-export const DEFAULT_SIM_BEHAVIOUR: SimBehaviour = { startDelayMs: 0, readyDelayMs: 0, neverReady: false, exitCode: 1, stopDelayMs: 0 };
+const DEFAULT_SIM_BEHAVIOUR: SimBehaviour = { startDelayMs: 0, readyDelayMs: 0, neverReady: false, exitCode: 1, stopDelayMs: 0 };
 
-export interface SimulatedRuntimeOptions {
+interface SimulatedRuntimeOptions {
   /** Makes container IDs differ between nodes. */
   node: string;
   /**

@@ -35,14 +35,14 @@ export function containerEnv(spec: ContainerSpec, config: ImageConfig, pod: PodC
 }
 
 /** kubelet's expansion: `$(NAME)` when NAME is defined, `$$` for a literal `$`. */
-export function expandVars(s: string, env: Record<string, string>): string {
+function expandVars(s: string, env: Record<string, string>): string {
   return s.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name: string | undefined) => {
     if (m === '$$') return '$';
     return name !== undefined && name in env ? env[name]! : m;
   });
 }
 
-export type Resolved = { path: string } | { error: string };
+type Resolved = { path: string } | { error: string };
 
 /**
  * Where argv[0] is on the host: a path containing `/` is taken inside the rootfs (relative to

@@ -8,7 +8,7 @@ import net from 'node:net';
 import type { ContainerSpec, ProbeSpec } from '../types.js';
 import { resolveExecutable } from './command.js';
 
-export interface ProbeTarget {
+interface ProbeTarget {
   spec: ContainerSpec;
   rootfs: string;
   cwd: string;
@@ -32,7 +32,7 @@ export async function runProbe(probe: ProbeSpec, target: ProbeTarget): Promise<b
 }
 
 /** A number, a numeric string, or the name of one of the container's ports. */
-export function resolvePort(port: number | string, spec: ContainerSpec): number | undefined {
+function resolvePort(port: number | string, spec: ContainerSpec): number | undefined {
   if (typeof port === 'number') return port;
   if (/^\d+$/.test(port)) return Number(port);
   return spec.ports?.find((p) => p.name === port)?.containerPort;
