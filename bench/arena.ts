@@ -8,7 +8,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ImageStore } from '../src/node/images/index.js';
-import { JSON_PATCH, type KubeClient } from '../src/controller/runtime/index.js';
+import { JSON_PATCH, type KubeClient } from '../src/kube/index.js';
 import { projectRoot } from './common.js';
 
 type Json = Record<string, any>;

@@ -5,7 +5,7 @@
 
 import type { RunningController } from '../src/controller/index.js';
 import { spawnHotpodUp, type RunningHotpod } from './common.js';
-import { JSON_PATCH, type KubeClient } from '../src/controller/runtime/index.js';
+import { JSON_PATCH, type KubeClient } from '../src/kube/index.js';
 
 type Json = Record<string, any>;
 

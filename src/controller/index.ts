@@ -5,7 +5,8 @@
 
 import type { Logger } from 'pino';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { ControllerMetrics, KubeClient, Manager, serveHttp, parseBindAddress, type HttpEndpoint, type LeaderElectionConfig, type ApiRequest } from './runtime/index.js';
+import { ControllerMetrics, Manager, serveHttp, parseBindAddress, type HttpEndpoint, type LeaderElectionConfig } from './runtime/index.js';
+import { KubeClient, type ApiRequest } from '../kube/index.js';
 import { createWorkloadContext, type WriteCounts } from './workload/index.js';
 import { gameServerSetControllers } from './gameserverset/index.js';
 import { gameDeploymentController } from './gamedeployment/index.js';

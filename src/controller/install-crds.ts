@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import YAML from 'yaml';
 import { deepEqual } from '../util/equal.js';
-import { isNotFound, type KubeClient, type KubeObject } from './runtime/index.js';
+import { isNotFound, type KubeClient, type KubeObject } from '../kube/index.js';
 
 const CRD_API = 'apiextensions.k8s.io/v1';
 const CRD_KIND = 'CustomResourceDefinition';

@@ -7,21 +7,8 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { startCluster, kubeConfigFor, ensureNamespace, waitFor, sleep, type Cluster } from '../helpers/cluster.js';
 import { installCrd, GROUP } from '../helpers/fixtures.js';
-import {
-  Controller,
-  EventRecorder,
-  Expectations,
-  Manager,
-  isAlreadyExists,
-  isNotFound,
-  keyString,
-  KubeClient,
-  type Informer,
-  type KubeObject,
-  type ObjectKey,
-  type Reconciler,
-  type ReconcileResult,
-} from '../../src/controller/runtime/index.js';
+import { Controller, Expectations, Manager, type Reconciler, type ReconcileResult } from '../../src/controller/runtime/index.js';
+import { EventRecorder, isAlreadyExists, isNotFound, keyString, KubeClient, type Informer, type KubeObject, type ObjectKey } from '../../src/kube/index.js';
 
 const NS = 'controller-rt';
 const API = `${GROUP}/v1`;

@@ -2,7 +2,8 @@
 // the client-side token bucket, request naming for the metrics, and flag parsing.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideLease, describeRequest, FakeClock, microTime, parseBindAddress, releasedLease, validateLeaderElection, type LeaseSpec } from '../../src/controller/runtime/index.js';
+import { decideLease, FakeClock, microTime, parseBindAddress, releasedLease, validateLeaderElection, type LeaseSpec } from '../../src/controller/runtime/index.js';
+import { describeRequest } from '../../src/kube/index.js';
 import { TokenBucket } from '../../src/util/token-bucket.js';
 import { parseDuration } from '../../src/cli/controller.js';
 

@@ -9,7 +9,7 @@ import { forEachLimit, slowStart } from '../../src/controller/workload/parallel.
 import type { WorkloadOwner } from '../../src/controller/workload/owner.js';
 import { ProblemEvents, conditionProblems } from '../../src/controller/workload/problem-events.js';
 import { reportInvalidSpec } from '../../src/controller/workload/invalid-spec.js';
-import type { EventRecorder } from '../../src/controller/runtime/index.js';
+import type { EventRecorder } from '../../src/kube/index.js';
 
 const owner: WorkloadOwner = { apiVersion: 'game.kruise.io/v1alpha1', kind: 'GameServerSet', metadata: { name: 'mc', namespace: 'ns', uid: 'u-1' } };
 

@@ -1,6 +1,7 @@
 // BlueKing BCS's GameDeployment on the shared workload layer. See README.md.
 
-import { Controller, Expectations, keyOf, type KubeObject, type ObjectKey } from '../runtime/index.js';
+import { Controller, Expectations } from '../runtime/index.js';
+import { keyOf, type KubeObject, type ObjectKey } from '../../kube/index.js';
 import { PodUpdater, Revisions, type WorkloadContext } from '../workload/index.js';
 import { CONDITION_FAILED_UPDATE, GAME_DEPLOYMENT_API_VERSION, GAME_DEPLOYMENT_KIND, REASON_HOT_PATCH_UNSUPPORTED } from './names.js';
 import { GameDeploymentReconciler } from './reconciler.js';

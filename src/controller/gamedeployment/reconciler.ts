@@ -21,20 +21,8 @@ import type { PodTemplate } from '../../update/in-place-diff.js';
 import { podImages, podRevision, templateImages, type PodUpdatePolicy, type PodUpdateTarget } from '../../update/pod-update-step.js';
 import { deepEqual } from '../../util/equal.js';
 import { HOT_PATCH_LABEL } from '../../util/vocabulary.js';
-import {
-  isConflict,
-  isNotFound,
-  keyString,
-  MERGE_PATCH,
-  type EventRecorder,
-  type Expectations,
-  type Informer,
-  type KubeObject,
-  type ObjectKey,
-  type Reconciler,
-  type ReconcileResult,
-  resourceVersionAtLeast,
-} from '../runtime/index.js';
+import { type Expectations, type Reconciler, type ReconcileResult, resourceVersionAtLeast } from '../runtime/index.js';
+import { isConflict, isNotFound, keyString, MERGE_PATCH, type EventRecorder, type Informer, type KubeObject, type ObjectKey } from '../../kube/index.js';
 import {
   asOwner,
   conditionProblems,

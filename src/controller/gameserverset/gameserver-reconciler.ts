@@ -9,18 +9,8 @@
 import type { Logger } from 'pino';
 import { defaultGameServer, type GameServer, type GameServerState } from '../../api/index.js';
 import { deepEqual } from '../../util/equal.js';
-import {
-  controllerRef,
-  isNotFound,
-  keyString,
-  MERGE_PATCH,
-  type Expectations,
-  type Informer,
-  type KubeObject,
-  type ObjectKey,
-  type Reconciler,
-  type ReconcileResult,
-} from '../runtime/index.js';
+import { type Expectations, type Reconciler, type ReconcileResult } from '../runtime/index.js';
+import { controllerRef, isNotFound, keyString, MERGE_PATCH, type Informer, type KubeObject, type ObjectKey } from '../../kube/index.js';
 import type { ApiWriter } from '../workload/index.js';
 import { desiredStatus, observedState, podMirrorPatch, stateToReport } from './gameserver-state.js';
 import { GS_KIND, GSS_API_VERSION } from './labels.js';

@@ -1,7 +1,8 @@
 // OpenKruiseGame's GameServerSet and GameServer on the shared workload layer: two controllers,
 // one per kind. See ../README.md.
 
-import { Controller, Expectations, controllerRef, type KubeObject, type ObjectKey } from '../runtime/index.js';
+import { Controller, Expectations } from '../runtime/index.js';
+import { controllerRef, type KubeObject, type ObjectKey } from '../../kube/index.js';
 import { PodUpdater, Revisions, type WorkloadContext } from '../workload/index.js';
 import { GameServerReconciler } from './gameserver-reconciler.js';
 import { GS_KIND, GSS_API_VERSION, GSS_KIND } from './labels.js';

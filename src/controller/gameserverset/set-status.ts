@@ -2,7 +2,7 @@
 
 import type { GameServerSet, GameServerSetStatus } from '../../api/index.js';
 import { countPods } from '../workload/index.js';
-import type { KubeObject } from '../runtime/index.js';
+import type { KubeObject } from '../../kube/index.js';
 import { OWNER_GSS_LABEL } from './labels.js';
 
 type Json = Record<string, any>;

@@ -2,7 +2,6 @@
 // (src/kube): Controller (queue + workers), Manager (one client, one informer per resource,
 // one event recorder, metrics, leader election), Expectations. See ../README.md.
 
-export * from '../../kube/index.js';
 export { enqueueObject, enqueueController, enqueueMapped, controllerKey, type OwnerKind, type KeySink } from './event-handlers.js';
 export { Controller, type Reconciler, type ReconcileContext, type ReconcileResult, type ControllerOptions } from './controller.js';
 export { Expectations, resourceVersionAtLeast, type ExpectationsOptions, type PendingExpectation } from './expectations.js';

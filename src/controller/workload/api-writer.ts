@@ -2,8 +2,8 @@
 // (by kind and verb: the figure a rollout's cost is measured in) and names the request in
 // errors. Reads never come here: they come from the informer caches.
 
-import { MERGE_PATCH, type KubeClient } from '../runtime/index.js';
-import type { KubeObject, ObjectKey } from '../runtime/index.js';
+import { MERGE_PATCH, type KubeClient } from '../../kube/index.js';
+import type { KubeObject, ObjectKey } from '../../kube/index.js';
 
 export type WriteVerb = 'create' | 'patch' | 'patchStatus' | 'delete';
 

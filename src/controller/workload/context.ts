@@ -4,7 +4,8 @@
 // cache) and one write counter.
 
 import type { Logger } from 'pino';
-import type { KubeClient, EventRecorder, Informer, InformerFactory, Manager } from '../runtime/index.js';
+import type { Manager } from '../runtime/index.js';
+import type { KubeClient, EventRecorder, Informer, InformerFactory } from '../../kube/index.js';
 import { ApiWriter } from './api-writer.js';
 import { REVISION_API_VERSION, REVISION_KIND } from './revisions.js';
 import { REVISION_LABEL } from '../../update/in-place.js';

@@ -1,7 +1,7 @@
 // The workload object (a GameServerSet, a GameDeployment) as the shared layer sees it: enough to
 // own children, name events and key expectations, nothing of its spec.
 
-import { keyString, type KubeObject, type OwnerReference } from '../runtime/index.js';
+import { keyString, type KubeObject, type OwnerReference } from '../../kube/index.js';
 
 export interface WorkloadOwner extends KubeObject {
   apiVersion: string;

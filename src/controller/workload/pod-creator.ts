@@ -2,7 +2,8 @@
 // does not create it again before the cache shows it), and its Event. The pod itself comes from
 // podFromTemplate; its name is the workload's choice.
 
-import { isAlreadyExists, type EventRecorder, type Expectations, type KubeObject } from '../runtime/index.js';
+import { type Expectations } from '../runtime/index.js';
+import { isAlreadyExists, type EventRecorder, type KubeObject } from '../../kube/index.js';
 import type { ApiWriter } from './api-writer.js';
 import { ownerKey, type WorkloadOwner } from './owner.js';
 

@@ -6,7 +6,7 @@
 import { IN_PLACE_UPDATE_READY } from '../../util/vocabulary.js';
 import { REVISION_LABEL } from '../../update/in-place.js';
 import type { PodTemplate } from '../../update/in-place-diff.js';
-import type { KubeObject } from '../runtime/index.js';
+import type { KubeObject } from '../../kube/index.js';
 import { controllerRefTo, type WorkloadOwner } from './owner.js';
 
 export interface NewPod {

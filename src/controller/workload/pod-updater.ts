@@ -13,7 +13,8 @@
 import type { Logger } from 'pino';
 import { nextPodUpdateStep, needsReadinessCondition, type PodUpdateStep, type PodUpdateTarget } from '../../update/pod-update-step.js';
 import { finishInPlacePatch } from '../../update/in-place.js';
-import { isNotFound, STRATEGIC_MERGE_PATCH, type ControllerMetrics, type EventRecorder, type Expectations, type KubeObject } from '../runtime/index.js';
+import { type ControllerMetrics, type Expectations } from '../runtime/index.js';
+import { isNotFound, STRATEGIC_MERGE_PATCH, type EventRecorder, type KubeObject } from '../../kube/index.js';
 import type { ApiWriter } from './api-writer.js';
 import { ownerKey, type WorkloadOwner } from './owner.js';
 import { rfc3339 } from '../../util/time.js';

@@ -5,7 +5,7 @@
 // is read back from the condition that carries the problems, and the memory is what counts
 // meanwhile because the cache may not show the last status write yet.
 
-import type { EventRecorder } from '../runtime/index.js';
+import type { EventRecorder } from '../../kube/index.js';
 import { ownerKey, type WorkloadOwner } from './owner.js';
 
 export interface Problem {

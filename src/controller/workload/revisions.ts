@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { deepEqual } from '../../util/equal.js';
 import { REVISION_LABEL } from '../../update/in-place.js';
 import type { PodTemplate } from '../../update/in-place-diff.js';
-import { isAlreadyExists, isNotFound, keyString, type IndexedCache, type KubeObject } from '../runtime/index.js';
+import { isAlreadyExists, isNotFound, keyString, type IndexedCache, type KubeObject } from '../../kube/index.js';
 import type { ApiWriter } from './api-writer.js';
 import { controllerRefTo, type WorkloadOwner } from './owner.js';
 

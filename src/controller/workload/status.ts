@@ -4,7 +4,7 @@
 import { condition, podIsAvailable, podIsReady, podIsUpdating } from '../../update/availability.js';
 import { podRevision } from '../../update/pod-update-step.js';
 import { checkCompletion } from '../../update/in-place.js';
-import type { KubeObject } from '../runtime/index.js';
+import type { KubeObject } from '../../kube/index.js';
 
 export interface PodCounts {
   /** Pods that exist and are not terminating. */
