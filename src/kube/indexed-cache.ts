@@ -38,8 +38,14 @@ export class IndexedCache<T extends KubeObject = KubeObject> {
   /** index name → index value → keys */
   private readonly indices = new Map<string, Map<string, Set<string>>>();
 
-  constructor(extraIndexers: Record<string, IndexFunc> = {}) {
-    for (const [name, fn] of Object.entries({ ...builtinIndexers, ...extraIndexers })) this.addIndexer(name, fn);
+  /**
+   * `namespaceOnly`: only the namespace index of the built-in ones, for readers that look objects
+   * up by key (the node agents): filing every pod update under its owners and labels is a
+   * visible share of their CPU.
+   */
+  constructor(extraIndexers: Record<string, IndexFunc> = {}, opts: { namespaceOnly?: boolean } = {}) {
+    const builtins = opts.namespaceOnly ? { [NAMESPACE_INDEX]: builtinIndexers[NAMESPACE_INDEX]! } : builtinIndexers;
+    for (const [name, fn] of Object.entries({ ...builtins, ...extraIndexers })) this.addIndexer(name, fn);
   }
 
   /** Adds an index (existing objects are filed under it at once). */

@@ -50,6 +50,8 @@ export interface InformerOptions extends InformerSpec {
    */
   watchStallGraceMs?: number;
   indexers?: Record<string, IndexFunc>;
+  /** the cache indexes by namespace only, not by owner or label (readers that look up by key) */
+  namespaceIndexOnly?: boolean;
   logger?: Logger;
 }
 
@@ -105,7 +107,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     private readonly opts: InformerOptions,
   ) {
     this.spec = { apiVersion: opts.apiVersion, kind: opts.kind, namespace: opts.namespace, labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector };
-    this.cache = new IndexedCache<T>(opts.indexers);
+    this.cache = new IndexedCache<T>(opts.indexers, { namespaceOnly: opts.namespaceIndexOnly });
     this.log = (opts.logger ?? pino({ level: 'silent' })).child({ informer: this.description });
     this.backoff = new Backoff(opts.backoff);
     this.pageSize = opts.pageSize ?? 500;

@@ -119,7 +119,7 @@ export class NodeAgent {
       await feed.synced();
       return;
     }
-    this.informer = new Informer<Json>(this.o.client, { apiVersion: 'v1', kind: 'Pod', fieldSelector: `spec.nodeName=${this.o.name}`, logger: this.logger });
+    this.informer = new Informer<Json>(this.o.client, { apiVersion: 'v1', kind: 'Pod', fieldSelector: `spec.nodeName=${this.o.name}`, namespaceIndexOnly: true, logger: this.logger });
     this.informer.onChange((pod) => this.queue.add(podKey(pod)));
     this.podCache = this.informer.cache;
     this.informer.start();

@@ -17,7 +17,7 @@ export class PodFeed {
   private readonly informer: Informer<Json>;
 
   constructor(client: KubeClient, logger: Logger) {
-    this.informer = new Informer<Json>(client, { apiVersion: 'v1', kind: 'Pod', logger });
+    this.informer = new Informer<Json>(client, { apiVersion: 'v1', kind: 'Pod', namespaceIndexOnly: true, logger });
     this.informer.onChange((pod) => this.listeners.forEach((fn) => fn(pod)));
     this.informer.start();
   }

@@ -76,7 +76,7 @@ export class Scheduler {
       // A node that changed may now take a pod that fitted nowhere.
       if (this.pending.size > 0) this.queuePass();
     };
-    const nodes = (this.nodes = new Informer<Json>(this.client, { apiVersion: 'v1', kind: 'Node', logger: this.logger }));
+    const nodes = (this.nodes = new Informer<Json>(this.client, { apiVersion: 'v1', kind: 'Node', namespaceIndexOnly: true, logger: this.logger }));
     nodes.onChange(nodeChanged);
     nodes.start();
     if (this.podFeed) {
@@ -84,7 +84,7 @@ export class Scheduler {
       this.stopPods = this.podFeed.subscribe((pod) => this.podChanged(pod));
       for (const pod of this.podFeed.cache.list()) this.podChanged(pod);
     } else {
-      const own = new Informer<Json>(this.client, { apiVersion: 'v1', kind: 'Pod', logger: this.logger });
+      const own = new Informer<Json>(this.client, { apiVersion: 'v1', kind: 'Pod', namespaceIndexOnly: true, logger: this.logger });
       own.onChange((pod) => this.podChanged(pod));
       own.start();
       this.pods = { cache: own.cache, synced: () => own.waitForSync(SYNC_TIMEOUT_MS) };

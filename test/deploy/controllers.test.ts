@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { kubectlOk, projectRoot, runKubectl, waitFor, type Cluster } from '../helpers/cluster.js';
+import { kubectlOk, projectRoot, runKubectl, type Cluster } from '../helpers/cluster.js';
 import { newestKubectl } from '../helpers/pods.js';
 import { findManifest, parseManifests, type Manifest } from '../helpers/rbac.js';
 import { serviceAccountKubeconfig } from '../helpers/service-account.js';

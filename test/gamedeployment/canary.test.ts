@@ -52,7 +52,9 @@ describe('GameDeployment canary steps', { timeout: 600_000 }, () => {
     assert.deepEqual(paused3.status.pauseConditions.map((x: Json) => x.reason), ['PausedByCanaryPauseStep']);
     await waitRow(c, NS, NAME, '4 2 2 4 4');
 
-    // It stays there.
+    // It stays there: once the controller has seen its own pause (the generation it wrote), a
+    // while later nothing has moved.
+    await waitGd(c, NS, NAME, (g) => g.status.observedGeneration === g.metadata.generation, 'the pause observed');
     await sleep(3000);
     const held = await getGd(c, NS, NAME);
     assert.equal(held.status.currentStepIndex, 3);

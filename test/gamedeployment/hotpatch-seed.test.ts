@@ -72,7 +72,8 @@ describe('seed 004: HotPatchUpdate with partition 3', { timeout: 600_000 }, () =
     await waitRow(c, NS, NAME, '8 5 5 8 8');
     const gd = await getGd(c, NS, NAME);
     const pods = await waitPods(c, NS, NAME, (ps) => ps.filter((p) => mainStatus(p).image === 'main:v2').length === 5, '5 pods run main:v2');
-    // Nothing more happens: partition 3 keeps three pods on main:v1.
+    // Nothing more happens: partition 3 keeps three pods on main:v1 (the patch observed first).
+    assert.equal(gd.status.observedGeneration, gd.metadata.generation, 'the patch observed');
     await sleep(3000);
     const settled = await listPods(c, NS, NAME);
     assert.deepEqual(settled.map((p) => [p.metadata.name, mainStatus(p).image]), pods.map((p) => [p.metadata.name, mainStatus(p).image]));

@@ -4,7 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +15,6 @@ import { freePort } from './process-fixtures.js';
 import { runHotpod } from '../helpers/cli.js';
 
 // Runs once the node agent serves `hotpod up --nodes`; until then there is nothing to drive.
-const upSource = join(projectRoot, 'src', 'cli', 'up.ts');
-const agentReady = existsSync(join(projectRoot, 'src', 'node', 'agent.ts')) && existsSync(upSource) && readFileSync(upSource, 'utf8').includes('nodes');
-const skip = agentReady ? false : 'needs the node agent (src/node/agent.ts and `hotpod up --nodes`)';
 
 const SERVER = `
 const net = require('net'), fs = require('fs');
@@ -119,13 +116,13 @@ class Client {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
-describe('process runtime end to end (hotpod up --nodes 1)', { skip, timeout: 300_000 }, () => {
+describe('process runtime end to end (hotpod up --nodes 1)', { timeout: 300_000 }, () => {
   let up: Up;
   let root: string;
   let home: string;
   let port: number;
-  const k = agentReady ? (kubectls().find((x) => x.version === '1.35') ?? kubectls()[0]!) : undefined;
-  const kubectl = (args: string[]) => kubectlOk(k!, up.cluster, args);
+  const k = kubectls().find((x) => x.version === '1.35') ?? kubectls()[0]!;
+  const kubectl = (args: string[]) => kubectlOk(k, up.cluster, args);
   const getPod = (name: string): Promise<Json> => apiOk(up.cluster, 'GET', `/api/v1/namespaces/default/pods/${name}`);
   const status = (pod: Json, name: string): Json => pod.status?.containerStatuses?.find((s: Json) => s.name === name);
 
@@ -187,7 +184,7 @@ describe('process runtime end to end (hotpod up --nodes 1)', { skip, timeout: 30
         ],
       },
     };
-    await runKubectl(k!, up.cluster, ['apply', '-f', '-'], { input: JSON.stringify(manifest) });
+    await runKubectl(k, up.cluster, ['apply', '-f', '-'], { input: JSON.stringify(manifest) });
     await waitFor(async () => / 2\/2 +Running +0 /.test(await kubectl(['get', 'pod', 'arena-0', '--no-headers'])), 'arena-0 is 2/2 Running', 60_000, 250);
 
     const client = await Client.connect(port);

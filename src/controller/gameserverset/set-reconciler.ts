@@ -243,7 +243,7 @@ export class GameServerSetReconciler implements Reconciler {
 
   /** Adds and removes members, and gives each member its GameServer and pod. True if it wrote. */
   private async scale(view: SetView, updateRevision: string): Promise<boolean> {
-    const { gss, owner } = view;
+    const { gss } = view;
     const reserved = new Set(reservedOrdinals(gss));
     const plan = planScale({
       members: view.members,
