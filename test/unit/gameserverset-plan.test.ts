@@ -47,6 +47,11 @@ test('scale down removes by the scale-down order', () => {
   assert.deepEqual(plan.create, []);
 });
 
+test('a server a preDelete hook holds stays first to go, so a held scale-down keeps its choice', () => {
+  const members = [member(0, { preparingDelete: true }), member(1, { opsState: 'WaitToBeDeleted' }), member(2)];
+  assert.deepEqual(planScale({ members, occupied: [], replicas: 2, reserved: new Set() }).remove.map((r) => r.member.ordinal), [0]);
+});
+
 test('a newly reserved ordinal is removed and replaced by a free one', () => {
   const plan = planScale({ members: [member(0), member(1), member(2)], occupied: [0, 1, 2], replicas: 3, reserved: new Set([1]) });
   assert.deepEqual(plan.remove.map((r) => [r.member.ordinal, r.reason]), [[1, 'reserved']]);

@@ -6,6 +6,7 @@ import type { PodTemplate } from '../../update/in-place-diff.js';
 import { templateHash } from '../workload/revisions.js';
 import { podIsReady, podIsUpdating } from '../../update/availability.js';
 import { checkCompletion } from '../../update/in-place.js';
+import { lifecycleState } from '../../update/lifecycle.js';
 import {
   GS_DELETE_PRIORITY_LABEL,
   GS_NETWORK_DISABLED_LABEL,
@@ -21,11 +22,12 @@ type Json = Record<string, any>;
 /**
  * From the pod: none yet or Pending → Creating; terminating → Deleting; Failed → Crash; Running
  * and mid in-place update → Updating; otherwise Ready or NotReady from the pod's Ready condition.
- * (PreUpdate and PreDelete need lifecycle hooks, which hotpod does not run.)
+ * A pod a preDelete hook holds (PreparingDelete) is PreDelete. (PreUpdate: not yet.)
  */
 export function observedState(pod: Json | undefined): GameServerState {
   if (!pod) return 'Creating';
   if (pod.metadata?.deletionTimestamp) return 'Deleting';
+  if (lifecycleState(pod) === 'PreparingDelete') return 'PreDelete';
   switch (pod.status?.phase) {
     case undefined:
     case 'Pending':

@@ -6,6 +6,8 @@ export interface ServerRank {
   opsState: string;
   deletionPriority: number;
   updatePriority: number;
+  /** marked PreparingDelete by a scale-down its preDelete hook holds: it stays first to go */
+  preparingDelete?: boolean;
 }
 
 /** opsState weight on scale-down: higher is removed first (OKG's opsStateDeletePrority). */
@@ -16,12 +18,18 @@ function deleteWeight(opsState: string): number {
 }
 
 /**
- * Scale-down: opsState (Kill > WaitToBeDeleted > None > Allocated > Maintaining), then higher
+ * Scale-down: servers already PreparingDelete (so a held scale-down keeps its choice), then
+ * opsState (Kill > WaitToBeDeleted > None > Allocated > Maintaining), then higher
  * deletionPriority, then higher ordinal. Reserved ids go before all of these, but they are not
  * a ranking: planScale removes them whatever the count.
  */
 export function scaleDownOrder(a: ServerRank, b: ServerRank): number {
-  return deleteWeight(b.opsState) - deleteWeight(a.opsState) || b.deletionPriority - a.deletionPriority || b.ordinal - a.ordinal;
+  return (
+    Number(b.preparingDelete ?? false) - Number(a.preparingDelete ?? false) ||
+    deleteWeight(b.opsState) - deleteWeight(a.opsState) ||
+    b.deletionPriority - a.deletionPriority ||
+    b.ordinal - a.ordinal
+  );
 }
 
 /** Rollout: higher updatePriority first, then higher ordinal. */

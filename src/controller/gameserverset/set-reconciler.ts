@@ -27,6 +27,7 @@ import { podIsAvailable, scaledValue } from '../../update/availability.js';
 import type { PodTemplate } from '../../update/in-place-diff.js';
 import { podImages, podRevision, templateImages, type PodUpdatePolicy, type PodUpdateTarget } from '../../update/pod-update-step.js';
 import { planRollout, type PodState } from '../../update/rollout-plan.js';
+import { lifecycleState } from '../../update/lifecycle.js';
 import { deepEqual } from '../../util/equal.js';
 import { type Expectations, type Reconciler, type ReconcileResult } from '../runtime/index.js';
 import { isConflict, isNotFound, keyString, MERGE_PATCH, type EventRecorder, type Informer, type KubeObject, type ObjectKey } from '../../kube/index.js';
@@ -61,6 +62,8 @@ type Json = Record<string, any>;
 
 /** Condition type on the set when InPlaceOnly meets a change that needs a recreate. */
 export const IN_PLACE_UPDATE_BLOCKED = 'InPlaceUpdateBlocked';
+/** A condition naming the spec.lifecycle fields hotpod stores but does not act on yet. */
+export const LIFECYCLE_NOT_ACTED_ON = 'LifecycleNotActedOn';
 /** Unconfirmed writes are looked at again this often (an event normally comes much sooner). */
 const EXPECTATIONS_RECHECK_MS = 5_000;
 
@@ -99,6 +102,7 @@ export class GameServerSetReconciler implements Reconciler {
   private readonly now: () => number;
   private readonly concurrency: number;
   private readonly problems: ProblemEvents;
+  private readonly ignoredLifecycle: ProblemEvents;
   private readonly creator: PodCreator;
 
   constructor(opts: GameServerSetReconcilerOptions) {
@@ -107,6 +111,7 @@ export class GameServerSetReconciler implements Reconciler {
     this.now = opts.now ?? Date.now;
     this.concurrency = opts.writeConcurrency ?? 32;
     this.problems = new ProblemEvents(opts.recorder);
+    this.ignoredLifecycle = new ProblemEvents(opts.recorder);
     this.creator = new PodCreator({
       writer: opts.writer,
       expectations: opts.podExpectations,
@@ -185,6 +190,7 @@ export class GameServerSetReconciler implements Reconciler {
         name: serverName(name, ordinal),
         ordinal,
         opsState: spec.opsState ?? 'None',
+        preparingDelete: pod !== undefined && lifecycleState(pod) === 'PreparingDelete',
         deletionPriority: priorityValue(spec.deletionPriority),
         updatePriority: priorityValue(spec.updatePriority),
       });
@@ -388,8 +394,14 @@ export class GameServerSetReconciler implements Reconciler {
     let wrote = false;
     const pod = view.pods.get(ordinal);
     if (pod && !pod.metadata?.deletionTimestamp) {
-      wrote = await this.o.updater.deletePod(owner, pod, 'scaleDown');
-      if (wrote) this.o.recorder.event(owner, 'Normal', 'SuccessfulDelete', `delete Pod ${name} in GameServerSet ${owner.metadata.name} successful`);
+      const gated = await this.o.updater.deletePodGated(owner, pod, view.gss.spec.lifecycle?.preDelete, 'scaleDown');
+      wrote = gated.wrote;
+      if (gated.deleted) this.o.recorder.event(owner, 'Normal', 'SuccessfulDelete', `delete Pod ${name} in GameServerSet ${owner.metadata.name} successful`);
+      else {
+        // Held by spec.lifecycle.preDelete: the GameServer stays (PreDelete) until released.
+        if (gated.wrote) this.o.recorder.event(owner, 'Normal', 'PreDelete', `GameServer ${name} is PreDelete: held by ${gated.holding.join(', ')} (spec.lifecycle.preDelete) until the game releases it`);
+        return wrote;
+      }
     }
     const gs = view.gameServers.get(ordinal);
     if (gs && !gs.metadata?.deletionTimestamp) {
@@ -564,6 +576,26 @@ export class GameServerSetReconciler implements Reconciler {
 
   /** Sets, changes or clears InPlaceUpdateBlocked, with a Warning Event when it appears or changes. */
   private conditions(view: SetView, existing: SetCondition[], blocked: string[] | undefined): SetCondition[] {
+    return this.blockedCondition(view, this.lifecycleCondition(view, existing), blocked);
+  }
+
+  /**
+   * spec.lifecycle fields hotpod does not act on yet (only preDelete's handlers are): a Warning
+   * Event when the list appears or changes, and a condition for as long as it is not empty.
+   */
+  private lifecycleCondition(view: SetView, existing: SetCondition[]): SetCondition[] {
+    const others = existing.filter((c) => c.type !== LIFECYCLE_NOT_ACTED_ON);
+    const ignored = ignoredLifecycleFields(view.gss);
+    const message = ignored.length ? `hotpod does not act on ${ignored.join(', ')} yet: they are stored and ignored` : '';
+    const problems = ignored.length ? [{ reason: LIFECYCLE_NOT_ACTED_ON, message }] : [];
+    this.ignoredLifecycle.report(view.owner, problems, conditionProblems(existing, LIFECYCLE_NOT_ACTED_ON));
+    if (!ignored.length) return others;
+    const current = existing.find((c) => c.type === LIFECYCLE_NOT_ACTED_ON);
+    if (current?.status === 'True' && current.message === message) return [...others, current];
+    return [...others, { type: LIFECYCLE_NOT_ACTED_ON, status: 'True', reason: 'NotImplemented', message, lastTransitionTime: rfc3339(this.now()) }];
+  }
+
+  private blockedCondition(view: SetView, existing: SetCondition[], blocked: string[] | undefined): SetCondition[] {
     // The spec is valid again (this pass ran): its InvalidSpec condition goes.
     const others = existing.filter((c) => c.type !== IN_PLACE_UPDATE_BLOCKED && !(c.type === CONDITION_FAILED_UPDATE && c.reason === REASON_INVALID_SPEC));
     const current = existing.find((c) => c.type === IN_PLACE_UPDATE_BLOCKED);
@@ -576,6 +608,18 @@ export class GameServerSetReconciler implements Reconciler {
     const now = rfc3339(this.now());
     return [...others, { type: IN_PLACE_UPDATE_BLOCKED, status: 'True', reason: 'NotInPlaceUpdatable', message, lastTransitionTime: now }];
   }
+}
+
+/** The spec.lifecycle fields set that hotpod does not act on (it acts on preDelete's labels and finalizers). */
+function ignoredLifecycleFields(gss: GameServerSet): string[] {
+  const l = gss.spec.lifecycle;
+  const set = (h: { labelsHandler?: object; finalizersHandler?: unknown[]; markPodNotReady?: boolean } | undefined) =>
+    h !== undefined && (Object.keys(h.labelsHandler ?? {}).length > 0 || (h.finalizersHandler ?? []).length > 0 || h.markPodNotReady === true);
+  const out: string[] = [];
+  if (l?.preDelete?.markPodNotReady) out.push('spec.lifecycle.preDelete.markPodNotReady');
+  if (set(l?.inPlaceUpdate)) out.push('spec.lifecycle.inPlaceUpdate');
+  if (set(l?.preNormal)) out.push('spec.lifecycle.preNormal');
+  return out;
 }
 
 /** The pod template part of gameServerTemplate (what revisions hash and pods are made from). */

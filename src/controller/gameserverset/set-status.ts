@@ -4,6 +4,7 @@ import type { GameServerSet, GameServerSetStatus } from '../../api/index.js';
 import { countPods } from '../workload/index.js';
 import type { KubeObject } from '../../kube/index.js';
 import { OWNER_GSS_LABEL } from './labels.js';
+import { lifecycleState } from '../../update/lifecycle.js';
 
 type Json = Record<string, any>;
 
@@ -38,7 +39,7 @@ export function setStatus(input: SetStatusInput): GameServerSetStatus & Json {
     updatedReadyReplicas: c.updatedReady,
     maintainingReplicas: input.opsStates.filter((s) => s === 'Maintaining').length,
     waitToBeDeletedReplicas: input.opsStates.filter((s) => s === 'WaitToBeDeleted').length,
-    preDeleteReplicas: 0,
+    preDeleteReplicas: input.pods.filter((p) => !p.metadata?.deletionTimestamp && lifecycleState(p) === 'PreparingDelete').length,
     labelSelector: podSelector(input.gss.metadata!.name!),
     updateRevision: input.updateRevision,
   };

@@ -13,6 +13,7 @@
 import type { Logger } from 'pino';
 import { nextPodUpdateStep, needsReadinessCondition, type PodUpdateStep, type PodUpdateTarget } from '../../update/pod-update-step.js';
 import { finishInPlacePatch } from '../../update/in-place.js';
+import { preDeleteGate, type LifecycleHook } from '../../update/lifecycle.js';
 import { type ControllerMetrics, type Expectations } from '../runtime/index.js';
 import { isNotFound, STRATEGIC_MERGE_PATCH, type EventRecorder, type KubeObject } from '../../kube/index.js';
 import type { ApiWriter } from './api-writer.js';
@@ -130,6 +131,24 @@ export class PodUpdater {
     return undefined !== await this.write(owner, pod, 'set InPlaceUpdateReady True', () =>
       this.writer.patch('v1', 'Pod', podKey(pod), finishInPlacePatch(now), { contentType: STRATEGIC_MERGE_PATCH, status: true, purpose: 'markInService' }),
     );
+  }
+
+  /**
+   * Deletes the pod unless a preDelete hook holds it (spec.lifecycle.preDelete): a held pod is
+   * marked PreparingDelete once, then waits for the game to release it. `wrote`: a write went
+   * out; `holding`: what holds the pod, when it waits.
+   */
+  async deletePodGated(owner: WorkloadOwner, pod: KubeObject, hook: LifecycleHook | undefined, purpose: string): Promise<{ wrote: boolean; deleted: boolean; holding: string[] }> {
+    const gate = preDeleteGate(hook, pod);
+    if (gate.kind === 'delete') {
+      const deleted = await this.deletePod(owner, pod, purpose);
+      return { wrote: deleted, deleted, holding: [] };
+    }
+    if (gate.kind === 'wait') return { wrote: false, deleted: false, holding: gate.holding };
+    const written = await this.write(owner, pod, 'mark PreparingDelete', () =>
+      this.writer.patch('v1', 'Pod', podKey(pod), { metadata: { labels: gate.labels } }, { purpose: 'preDelete' }),
+    );
+    return { wrote: written !== undefined, deleted: false, holding: gate.holding };
   }
 
   /** Deletes the pod (uid precondition: never a newer pod of the same name); false if it was gone. */

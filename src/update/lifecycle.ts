@@ -1,0 +1,51 @@
+// OpenKruise's lifecycle hooks (`spec.lifecycle` of a GameServerSet), as a pure gate before a
+// pod is deleted. A hook names labels (`labelsHandler`) and finalizers (`finalizersHandler`);
+// while a pod carries any of them it is "hooked": the game, or a probe that sees its room empty,
+// holds it. A hooked pod about to be deleted is first marked PreparingDelete (the label
+// `lifecycle.apps.kruise.io/state`, which OpenKruiseGame shows as the GameServer's PreDelete)
+// and waits there until nothing hooks it any more; an unhooked pod goes at once, as in
+// OpenKruise's pkg/util/lifecycle.
+
+/** The pod label OpenKruise's workloads keep a pod's lifecycle state in. */
+export const LIFECYCLE_STATE_LABEL = 'lifecycle.apps.kruise.io/state';
+
+export type LifecycleState = 'PreparingNormal' | 'Normal' | 'PreparingUpdate' | 'Updating' | 'Updated' | 'PreparingDelete';
+
+export interface LifecycleHook {
+  labelsHandler?: Record<string, string>;
+  finalizersHandler?: string[];
+  markPodNotReady?: boolean;
+}
+
+interface PodLike {
+  metadata?: { labels?: Record<string, string>; finalizers?: string[] };
+}
+
+export function lifecycleState(pod: PodLike): string | undefined {
+  return pod.metadata?.labels?.[LIFECYCLE_STATE_LABEL];
+}
+
+/** What holds the pod: each handler label it carries with the hook's value, each finalizer it has. */
+export function hooksHolding(hook: LifecycleHook | undefined, pod: PodLike): string[] {
+  if (!hook) return [];
+  const labels = pod.metadata?.labels ?? {};
+  const finalizers = new Set(pod.metadata?.finalizers ?? []);
+  const held: string[] = [];
+  for (const [k, v] of Object.entries(hook.labelsHandler ?? {})) if (labels[k] === v) held.push(`label ${k}=${v}`);
+  for (const f of hook.finalizersHandler ?? []) if (finalizers.has(f)) held.push(`finalizer ${f}`);
+  return held;
+}
+
+export type DeleteGate =
+  | { kind: 'delete' }
+  /** mark the pod PreparingDelete (a label patch), then wait */
+  | { kind: 'prepare'; labels: Record<string, string>; holding: string[] }
+  | { kind: 'wait'; holding: string[] };
+
+/** Before a pod is deleted (scale-down): delete it, mark it PreparingDelete, or keep waiting. */
+export function preDeleteGate(hook: LifecycleHook | undefined, pod: PodLike): DeleteGate {
+  const holding = hooksHolding(hook, pod);
+  if (holding.length === 0) return { kind: 'delete' };
+  if (lifecycleState(pod) !== 'PreparingDelete') return { kind: 'prepare', labels: { [LIFECYCLE_STATE_LABEL]: 'PreparingDelete' }, holding };
+  return { kind: 'wait', holding };
+}

@@ -1,0 +1,88 @@
+// spec.lifecycle.preDelete through kubectl: a scale-down leaves a hooked server running in
+// PreDelete (kubectl get gs / gss show it) until the game releases it, by flipping its gs-sync/
+// label or removing a finalizer from its pod; the lifecycle fields hotpod does not act on yet are
+// named in a Warning Event and a condition.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseTable, waitFor, type Cluster } from '../helpers/cluster.js';
+import { WAIT_MS, applyGss, getGss, gss, kubectl, namespace, podsOf, setEvents, startGssCluster, waitSettled, type Json } from './helpers.js';
+
+const BLOCK = 'gs-sync/delete-block';
+const ROOM = 'game.example.com/room-open';
+
+describe('GameServerSet spec.lifecycle.preDelete', { timeout: 600_000 }, () => {
+  let c: Cluster;
+
+  before(async () => {
+    c = await startGssCluster();
+  });
+  after(async () => {
+    await c?.cleanup();
+  });
+
+  const row = async (ns: string, kind: string, name: string) => parseTable(await kubectl(c, ns, ['get', kind, name])).rows[0]!;
+
+  it('labelsHandler: the scaled-down server waits in PreDelete until its gs-sync/ label is flipped', async () => {
+    const ns = await namespace(c, 'gss-predelete-labels');
+    const manifest = gss('room', ns, { replicas: 3 });
+    manifest.spec.lifecycle = { preDelete: { labelsHandler: { [BLOCK]: 'true' } } };
+    manifest.spec.gameServerTemplate.metadata = { labels: { [BLOCK]: 'true' } };
+    await applyGss(c, manifest);
+    const before1 = await waitSettled(c, ns, 'room', ['room-0', 'room-1', 'room-2']);
+
+    await kubectl(c, ns, ['scale', 'gss', 'room', '--replicas=2']);
+    const held = await waitFor(async () => {
+      const pod = (await podsOf(c, ns, 'room')).get('room-2');
+      return pod?.metadata.labels['lifecycle.apps.kruise.io/state'] === 'PreparingDelete' ? pod : undefined;
+    }, 'room-2 marked PreparingDelete', WAIT_MS);
+    assert.equal(held.metadata.uid, before1.get('room-2')!.metadata.uid, 'the same pod, not deleted');
+    await waitFor(async () => (await row(ns, 'gs', 'room-2')).STATE === 'PreDelete', 'kubectl get gs shows PreDelete', WAIT_MS, 200);
+    await waitFor(async () => (await row(ns, 'gss', 'room')).PREDELETE === '1', 'kubectl get gss shows PreDelete 1', WAIT_MS, 200);
+    const event = await waitFor(async () => (await setEvents(c, ns, 'room')).find((e: Json) => e.reason === 'PreDelete'), 'the PreDelete Event', WAIT_MS);
+    assert.match(event.message, /^GameServer room-2 is PreDelete: held by label gs-sync\/delete-block=true/);
+    // Still there once the set has seen its own status.
+    await waitFor(async () => {
+      const s = await getGss(c, ns, 'room');
+      return s.status?.observedGeneration === s.metadata.generation && s.status?.preDeleteReplicas === 1;
+    }, 'the scale-down observed', WAIT_MS);
+    assert.equal((await podsOf(c, ns, 'room')).get('room-2')?.metadata.deletionTimestamp, undefined);
+
+    // The game releases it.
+    await kubectl(c, ns, ['label', 'gs', 'room-2', `${BLOCK}=false`, '--overwrite']);
+    await waitFor(async () => !(await podsOf(c, ns, 'room')).has('room-2'), 'room-2 deleted once released', WAIT_MS);
+    await waitFor(async () => (await row(ns, 'gss', 'room')).PREDELETE === '0', 'PreDelete 0', WAIT_MS, 200);
+    const left = await podsOf(c, ns, 'room');
+    assert.deepEqual([...left.keys()].sort(), ['room-0', 'room-1']);
+    for (const [name, p] of left) assert.equal(p.metadata.uid, before1.get(name)!.metadata.uid, `${name} untouched`);
+  });
+
+  it('finalizersHandler: held while the pod carries the finalizer, deleted once it is removed', async () => {
+    const ns = await namespace(c, 'gss-predelete-finalizers');
+    const manifest = gss('fin', ns, { replicas: 2 });
+    manifest.spec.lifecycle = { preDelete: { finalizersHandler: [ROOM] } };
+    await applyGss(c, manifest);
+    await waitSettled(c, ns, 'fin', ['fin-0', 'fin-1']);
+    // The game's own controller puts its finalizer on the pod while a room is open.
+    await kubectl(c, ns, ['patch', 'pod', 'fin-1', '--type=merge', '-p', JSON.stringify({ metadata: { finalizers: [ROOM] } })]);
+
+    await kubectl(c, ns, ['scale', 'gss', 'fin', '--replicas=1']);
+    await waitFor(async () => (await row(ns, 'gs', 'fin-1')).STATE === 'PreDelete', 'fin-1 PreDelete', WAIT_MS, 200);
+    assert.equal((await podsOf(c, ns, 'fin')).get('fin-1')?.metadata.deletionTimestamp, undefined);
+
+    await kubectl(c, ns, ['patch', 'pod', 'fin-1', '--type=merge', '-p', JSON.stringify({ metadata: { finalizers: null } })]);
+    await waitFor(async () => !(await podsOf(c, ns, 'fin')).has('fin-1'), 'fin-1 deleted once its finalizer is gone', WAIT_MS);
+  });
+
+  it('names the lifecycle fields it does not act on yet in a Warning Event and a condition', async () => {
+    const ns = await namespace(c, 'gss-lifecycle-ignored');
+    const manifest = gss('later', ns, { replicas: 1 });
+    manifest.spec.lifecycle = { inPlaceUpdate: { labelsHandler: { [BLOCK]: 'true' } }, preDelete: { markPodNotReady: true } };
+    await applyGss(c, manifest);
+    const condition = await waitFor(async () => (await getGss(c, ns, 'later')).status?.conditions?.find((x: Json) => x.type === 'LifecycleNotActedOn'), 'condition LifecycleNotActedOn', WAIT_MS);
+    assert.equal(condition.status, 'True');
+    assert.match(condition.message, /spec\.lifecycle\.preDelete\.markPodNotReady, spec\.lifecycle\.inPlaceUpdate/);
+    const warning = await waitFor(async () => (await setEvents(c, ns, 'later')).find((e: Json) => e.reason === 'LifecycleNotActedOn'), 'Warning Event', WAIT_MS);
+    assert.equal(warning.type, 'Warning');
+    assert.equal(warning.message, condition.message);
+  });
+});
