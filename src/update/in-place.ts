@@ -11,6 +11,7 @@
 // on the patch.
 
 import { condition } from './availability.js';
+import { LIFECYCLE_STATE_LABEL, lifecycleState, UPDATING_CONTAINERS_ANNOTATION } from './lifecycle.js';
 import type { InPlacePlan } from './in-place-diff.js';
 import { HOT_PATCH_ANNOTATION, IN_PLACE_UPDATE_READY } from '../util/vocabulary.js';
 
@@ -88,9 +89,15 @@ export function updatePodPatch(pod: Json, plan: Extract<InPlacePlan, { inPlace: 
   const annotations: Json = { ...plan.annotations, [UPDATE_STATE_ANNOTATION]: JSON.stringify(state) };
   if (method === 'HotPatch') annotations[HOT_PATCH_ANNOTATION] = 'true';
   else if (pod.metadata?.annotations?.[HOT_PATCH_ANNOTATION] !== undefined) annotations[HOT_PATCH_ANNOTATION] = null;
+  const labels: Json = { ...plan.labels, [REVISION_LABEL]: revision };
+  // Released from PreUpdate by its lifecycle hook: the update goes ahead, as OpenKruise's Updated.
+  if (lifecycleState(pod) === 'PreparingUpdate') {
+    labels[LIFECYCLE_STATE_LABEL] = 'Updated';
+    annotations[UPDATING_CONTAINERS_ANNOTATION] = null;
+  }
   const containers = Object.entries(plan.images).map(([name, image]) => ({ name, image }));
   return {
-    metadata: { labels: { ...plan.labels, [REVISION_LABEL]: revision }, annotations },
+    metadata: { labels, annotations },
     ...(containers.length ? { spec: { containers } } : {}),
   };
 }

@@ -42,6 +42,36 @@ export type DeleteGate =
   | { kind: 'prepare'; labels: Record<string, string>; holding: string[] }
   | { kind: 'wait'; holding: string[] };
 
+export type UpdateGate =
+  | { kind: 'open' }
+  /** mark the pod PreparingUpdate (labels and annotations to merge), then wait */
+  | { kind: 'prepare'; labels: Record<string, string>; annotations: Record<string, string>; holding: string[] }
+  | { kind: 'wait'; holding: string[] };
+
+/**
+ * OpenKruiseGame's annotation on a pod in PreUpdate: the containers the update will change, so
+ * the game knows which of its processes are about to restart.
+ */
+export const UPDATING_CONTAINERS_ANNOTATION = 'game.kruise.io/gs-updating-containers';
+
+/**
+ * Before an in-place update that restarts containers (`containers`: those whose image changes):
+ * go ahead, mark the pod PreparingUpdate, or keep waiting until the inPlaceUpdate hook lets go.
+ */
+export function preUpdateGate(hook: LifecycleHook | undefined, pod: PodLike, containers: string[]): UpdateGate {
+  const holding = hooksHolding(hook, pod);
+  if (holding.length === 0) return { kind: 'open' };
+  if (lifecycleState(pod) !== 'PreparingUpdate') {
+    return { kind: 'prepare', labels: { [LIFECYCLE_STATE_LABEL]: 'PreparingUpdate' }, annotations: { [UPDATING_CONTAINERS_ANNOTATION]: JSON.stringify([...containers].sort()) }, holding };
+  }
+  return { kind: 'wait', holding };
+}
+
+/** A pod marked PreparingUpdate and still held: it waits in service. */
+export function isHeldForUpdate(hook: LifecycleHook | undefined, pod: PodLike): boolean {
+  return lifecycleState(pod) === 'PreparingUpdate' && hooksHolding(hook, pod).length > 0;
+}
+
 /** Before a pod is deleted (scale-down): delete it, mark it PreparingDelete, or keep waiting. */
 export function preDeleteGate(hook: LifecycleHook | undefined, pod: PodLike): DeleteGate {
   const holding = hooksHolding(hook, pod);

@@ -22,6 +22,7 @@ import {
   type UpdateMethod,
 } from './in-place.js';
 import { rfc3339 } from '../util/time.js';
+import { preUpdateGate, type LifecycleHook } from './lifecycle.js';
 import { IN_PLACE_UPDATE_READY } from '../util/vocabulary.js';
 
 type Json = Record<string, any>;
@@ -45,6 +46,8 @@ export interface PodUpdateTarget {
   policy: PodUpdatePolicy;
   /** In place: seconds between leaving service and patching the images. */
   gracePeriodSeconds?: number;
+  /** spec.lifecycle.inPlaceUpdate: holds an update that restarts containers until released. */
+  preUpdate?: LifecycleHook;
 }
 
 export type PodUpdateStep =
@@ -54,6 +57,10 @@ export type PodUpdateStep =
   | { action: 'recreate'; reason: string }
   /** The policy forbids what the change needs (InPlaceOnly, HotPatch). */
   | { action: 'refuse'; reason: string }
+  /** Pod patch: PreparingUpdate, the lifecycle hook holds the update until the game releases it. */
+  | { action: 'prepareUpdate'; patch: Json; holding: string[] }
+  /** The lifecycle hook still holds the pod in PreparingUpdate; pod events bring it back. */
+  | { action: 'waitHook'; holding: string[] }
   /** pods/status patch: InPlaceUpdateReady=False, the pod leaves service before it changes. */
   | { action: 'leaveService'; statusPatch: Json }
   /** Look again after `ms`: the grace period after leaving service is not over. */
@@ -126,7 +133,12 @@ export function nextPodUpdateStep(pod: Json, target: PodUpdateTarget, now: numbe
   if (Object.keys(images).length === 0 || method === 'HotPatch') {
     return { action: 'patch', method, patch: updatePodPatch(pod, inPlacePlan, target.revision, method, nowIso), images };
   }
-  if (!updating) return { action: 'leaveService', statusPatch: startInPlacePatch(nowIso) };
+  if (!updating) {
+    const gate = preUpdateGate(target.preUpdate, pod, Object.keys(images));
+    if (gate.kind === 'prepare') return { action: 'prepareUpdate', patch: { metadata: { labels: gate.labels, annotations: gate.annotations } }, holding: gate.holding };
+    if (gate.kind === 'wait') return { action: 'waitHook', holding: gate.holding };
+    return { action: 'leaveService', statusPatch: startInPlacePatch(nowIso) };
+  }
   const wait = graceRemainingMs(pod, target.gracePeriodSeconds ?? 0, now);
   if (wait > 0) return { action: 'waitGrace', ms: wait };
   return { action: 'patch', method, patch: updatePodPatch(pod, inPlacePlan, target.revision, method, nowIso), images };

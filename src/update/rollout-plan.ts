@@ -7,6 +7,12 @@ export interface PodState {
   updated: boolean;
   available: boolean;
   terminating: boolean;
+  /**
+   * Held in service by a lifecycle hook before its update (PreparingUpdate): it stays selected,
+   * so it updates once released, but costs no availability budget, so the rollout goes on
+   * with the others meanwhile.
+   */
+  held?: boolean;
 }
 
 interface RolloutInput<P extends PodState> {
@@ -46,7 +52,7 @@ export function planRollout<P extends PodState>(input: RolloutInput<P>): Rollout
   const update: P[] = [];
   for (const pod of candidates) {
     // Updating a pod that is already unavailable costs no availability.
-    if (!pod.available) update.push(pod);
+    if (!pod.available || pod.held) update.push(pod);
     else if (budget > 0) {
       update.push(pod);
       budget--;

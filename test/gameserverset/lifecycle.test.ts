@@ -1,16 +1,17 @@
-// spec.lifecycle.preDelete through kubectl: a scale-down leaves a hooked server running in
-// PreDelete (kubectl get gs / gss show it) until the game releases it, by flipping its gs-sync/
-// label or removing a finalizer from its pod; the lifecycle fields hotpod does not act on yet are
-// named in a Warning Event and a condition.
+// spec.lifecycle through kubectl: a scale-down leaves a hooked server running in PreDelete
+// (kubectl get gs / gss show it) until the game releases it, by flipping its gs-sync/ label or
+// removing a finalizer from its pod; an in-place update waits in PreUpdate, with the containers
+// it will change named on the pod, while the rollout goes on with the others; the lifecycle
+// fields hotpod does not act on yet are named in a Warning Event and a condition.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTable, waitFor, type Cluster } from '../helpers/cluster.js';
-import { WAIT_MS, applyGss, getGss, gss, kubectl, namespace, podsOf, setEvents, startGssCluster, waitSettled, type Json } from './helpers.js';
+import { SIDECAR_V1, SIDECAR_V2, WAIT_MS, applyGss, container, getGss, gss, kubectl, namespace, podsOf, setEvents, setSidecarImage, specImage, startGssCluster, waitSettled, type Json } from './helpers.js';
 
 const BLOCK = 'gs-sync/delete-block';
 const ROOM = 'game.example.com/room-open';
 
-describe('GameServerSet spec.lifecycle.preDelete', { timeout: 600_000 }, () => {
+describe('GameServerSet spec.lifecycle', { timeout: 600_000 }, () => {
   let c: Cluster;
 
   before(async () => {
@@ -73,14 +74,56 @@ describe('GameServerSet spec.lifecycle.preDelete', { timeout: 600_000 }, () => {
     await waitFor(async () => !(await podsOf(c, ns, 'fin')).has('fin-1'), 'fin-1 deleted once its finalizer is gone', WAIT_MS);
   });
 
+  it('inPlaceUpdate.labelsHandler: each server waits in PreUpdate, in service, until released; the others go on', async () => {
+    const UPDATE_BLOCK = 'gs-sync/update-block';
+    const ns = await namespace(c, 'gss-preupdate');
+    const manifest = gss('up', ns, { replicas: 2, maxUnavailable: 1 });
+    manifest.spec.lifecycle = { inPlaceUpdate: { labelsHandler: { [UPDATE_BLOCK]: 'true' } } };
+    manifest.spec.gameServerTemplate.metadata = { labels: { [UPDATE_BLOCK]: 'true' } };
+    await applyGss(c, manifest);
+    const before1 = await waitSettled(c, ns, 'up', ['up-0', 'up-1']);
+
+    await setSidecarImage(c, ns, 'up', SIDECAR_V2);
+    // maxUnavailable 1, yet both are held: a held server costs no budget, so the second is reached.
+    const held = await waitFor(async () => {
+      const pods = await podsOf(c, ns, 'up');
+      const both = ['up-0', 'up-1'].every((n) => pods.get(n)?.metadata.labels['lifecycle.apps.kruise.io/state'] === 'PreparingUpdate');
+      return both ? pods : undefined;
+    }, 'both pods PreparingUpdate', WAIT_MS);
+    for (const [name, p] of held) {
+      assert.equal(p.metadata.annotations['game.kruise.io/gs-updating-containers'], '["sidecar"]', `${name} names the container to change`);
+      assert.equal(specImage(p, 'sidecar'), SIDECAR_V1, `${name} not updated while held`);
+      assert.equal(p.metadata.uid, before1.get(name)!.metadata.uid);
+    }
+    await waitFor(async () => (await row(ns, 'gs', 'up-1')).STATE === 'PreUpdate', 'kubectl get gs shows PreUpdate', WAIT_MS, 200);
+    const event = await waitFor(async () => (await setEvents(c, ns, 'up')).find((e: Json) => e.reason === 'PreUpdate'), 'the PreUpdate Event', WAIT_MS);
+    assert.match(event.message, /is PreUpdate: held by label gs-sync\/update-block=true \(spec\.lifecycle\.inPlaceUpdate\)/);
+
+    // The game releases up-1 only: it alone is updated in place.
+    await kubectl(c, ns, ['label', 'gs', 'up-1', `${UPDATE_BLOCK}=false`, '--overwrite']);
+    const updated = await waitFor(async () => {
+      const p = (await podsOf(c, ns, 'up')).get('up-1');
+      return p && specImage(p, 'sidecar') === SIDECAR_V2 && container(p, 'sidecar')?.image === SIDECAR_V2 && container(p, 'sidecar')?.ready ? p : undefined;
+    }, 'up-1 updated in place once released', WAIT_MS);
+    assert.equal(updated.metadata.uid, before1.get('up-1')!.metadata.uid, 'in place: the same pod');
+    assert.equal(container(updated, 'sidecar')!.restartCount, 1);
+    assert.equal(updated.metadata.labels['lifecycle.apps.kruise.io/state'], 'Updated');
+    assert.equal(updated.metadata.annotations['game.kruise.io/gs-updating-containers'], undefined);
+    const still = (await podsOf(c, ns, 'up')).get('up-0')!;
+    assert.equal(specImage(still, 'sidecar'), SIDECAR_V1, 'up-0 still held');
+
+    await kubectl(c, ns, ['label', 'gs', 'up-0', `${UPDATE_BLOCK}=false`, '--overwrite']);
+    await waitFor(async () => specImage((await podsOf(c, ns, 'up')).get('up-0')!, 'sidecar') === SIDECAR_V2, 'up-0 updated once released', WAIT_MS);
+  });
+
   it('names the lifecycle fields it does not act on yet in a Warning Event and a condition', async () => {
     const ns = await namespace(c, 'gss-lifecycle-ignored');
     const manifest = gss('later', ns, { replicas: 1 });
-    manifest.spec.lifecycle = { inPlaceUpdate: { labelsHandler: { [BLOCK]: 'true' } }, preDelete: { markPodNotReady: true } };
+    manifest.spec.lifecycle = { preNormal: { labelsHandler: { [BLOCK]: 'true' } }, inPlaceUpdate: { markPodNotReady: true }, preDelete: { markPodNotReady: true } };
     await applyGss(c, manifest);
     const condition = await waitFor(async () => (await getGss(c, ns, 'later')).status?.conditions?.find((x: Json) => x.type === 'LifecycleNotActedOn'), 'condition LifecycleNotActedOn', WAIT_MS);
     assert.equal(condition.status, 'True');
-    assert.match(condition.message, /spec\.lifecycle\.preDelete\.markPodNotReady, spec\.lifecycle\.inPlaceUpdate/);
+    assert.equal(condition.message, 'hotpod does not act on spec.lifecycle.preDelete.markPodNotReady, spec.lifecycle.inPlaceUpdate.markPodNotReady, spec.lifecycle.preNormal yet: they are stored and ignored');
     const warning = await waitFor(async () => (await setEvents(c, ns, 'later')).find((e: Json) => e.reason === 'LifecycleNotActedOn'), 'Warning Event', WAIT_MS);
     assert.equal(warning.type, 'Warning');
     assert.equal(warning.message, condition.message);

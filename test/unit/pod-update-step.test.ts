@@ -179,3 +179,29 @@ test('a new pod with the readiness gate and no condition needs one; a terminatin
 test('imagesToChange ignores containers the target does not name', () => {
   assert.deepEqual(imagesToChange(pod(), { sidecar: SIDECAR2, other: 'x' }), { sidecar: SIDECAR2 });
 });
+
+test('inPlaceUpdate hook: a hooked pod is marked PreparingUpdate in service, waits, then updates and is marked Updated', () => {
+  const hook = { labelsHandler: { 'gs-sync/update-block': 'true' } };
+  const t = target({ preUpdate: hook });
+  let p = pod({ condition: { status: 'True' } });
+  p.metadata.labels['gs-sync/update-block'] = 'true';
+  const s1 = nextPodUpdateStep(p, t, NOW) as any;
+  assert.equal(s1.action, 'prepareUpdate');
+  assert.deepEqual(s1.patch, { metadata: { labels: { 'lifecycle.apps.kruise.io/state': 'PreparingUpdate' }, annotations: { 'game.kruise.io/gs-updating-containers': '["sidecar"]' } } });
+  p = applyPatch(p, s1.patch);
+  assert.deepEqual(nextPodUpdateStep(p, t, NOW), { action: 'waitHook', holding: ['label gs-sync/update-block=true'] });
+  // Released: the update starts as without a hook, and its image patch ends PreparingUpdate.
+  p.metadata.labels['gs-sync/update-block'] = 'false';
+  assert.equal(nextPodUpdateStep(p, t, NOW).action, 'leaveService');
+  p.status.conditions.push({ type: 'InPlaceUpdateReady', status: 'False', lastTransitionTime: '2026-11-22T00:00:00Z' });
+  p.status.conditions = p.status.conditions.filter((c: any, i: number, all: any[]) => c.type !== 'InPlaceUpdateReady' || i === all.length - 1);
+  const s3 = nextPodUpdateStep(p, t, NOW) as any;
+  assert.equal(s3.action, 'patch');
+  assert.equal(s3.patch.metadata.labels['lifecycle.apps.kruise.io/state'], 'Updated');
+  assert.equal(s3.patch.metadata.annotations['game.kruise.io/gs-updating-containers'], null);
+  // Without the hook's label nothing is held, and a hot-patch (no restart) is never held.
+  assert.equal(nextPodUpdateStep(pod({ condition: { status: 'True' } }), t, NOW).action, 'leaveService');
+  const hooked = pod({ condition: { status: 'True' } });
+  hooked.metadata.labels['gs-sync/update-block'] = 'true';
+  assert.equal(nextPodUpdateStep(hooked, target({ preUpdate: hook, policy: 'HotPatch' }), NOW).action, 'patch');
+});

@@ -73,3 +73,10 @@ test('scaledValue resolves ints and percentages', () => {
   assert.equal(scaledValue(undefined, 10, false, 1), 1);
   assert.throws(() => scaledValue('abc', 10, false, 1), /integer or a percentage/);
 });
+
+test('a pod a lifecycle hook holds in service stays selected but costs no budget: the next one is picked', () => {
+  const held = planRollout({ pods: pods(3, [{}, {}, { held: true }]), replicas: 3, partition: 0, maxUnavailable: 1, order: byPriorityThenOrdinal });
+  assert.deepEqual(held.update.map((p) => p.name), ['gs-2', 'gs-1']);
+  const unheld = planRollout({ pods: pods(3), replicas: 3, partition: 0, maxUnavailable: 1, order: byPriorityThenOrdinal });
+  assert.deepEqual(unheld.update.map((p) => p.name), ['gs-2']);
+});

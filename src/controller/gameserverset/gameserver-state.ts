@@ -22,12 +22,13 @@ type Json = Record<string, any>;
 /**
  * From the pod: none yet or Pending → Creating; terminating → Deleting; Failed → Crash; Running
  * and mid in-place update → Updating; otherwise Ready or NotReady from the pod's Ready condition.
- * A pod a preDelete hook holds (PreparingDelete) is PreDelete. (PreUpdate: not yet.)
+ * A pod a lifecycle hook holds is PreDelete (PreparingDelete) or PreUpdate (PreparingUpdate).
  */
 export function observedState(pod: Json | undefined): GameServerState {
   if (!pod) return 'Creating';
   if (pod.metadata?.deletionTimestamp) return 'Deleting';
   if (lifecycleState(pod) === 'PreparingDelete') return 'PreDelete';
+  if (lifecycleState(pod) === 'PreparingUpdate' && !podIsUpdating(pod)) return 'PreUpdate';
   switch (pod.status?.phase) {
     case undefined:
     case 'Pending':

@@ -27,7 +27,7 @@ import { podIsAvailable, scaledValue } from '../../update/availability.js';
 import type { PodTemplate } from '../../update/in-place-diff.js';
 import { podImages, podRevision, templateImages, type PodUpdatePolicy, type PodUpdateTarget } from '../../update/pod-update-step.js';
 import { planRollout, type PodState } from '../../update/rollout-plan.js';
-import { lifecycleState } from '../../update/lifecycle.js';
+import { isHeldForUpdate, lifecycleState } from '../../update/lifecycle.js';
 import { deepEqual } from '../../util/equal.js';
 import { type Expectations, type Reconciler, type ReconcileResult } from '../runtime/index.js';
 import { isConflict, isNotFound, keyString, MERGE_PATCH, type EventRecorder, type Informer, type KubeObject, type ObjectKey } from '../../kube/index.js';
@@ -456,6 +456,7 @@ export class GameServerSetReconciler implements Reconciler {
         updated: podRevision(pod) === updateRevision,
         available: podIsAvailable(pod, minReady, now),
         terminating: false,
+        held: isHeldForUpdate(gss.spec.lifecycle?.inPlaceUpdate, pod),
       }));
       const plan = planRollout<Candidate>({
         pods: states,
@@ -495,6 +496,7 @@ export class GameServerSetReconciler implements Reconciler {
       images: { ...templateImages(template), ...overrideImages(gsSpec(this.gameServerOf(view, pod)), template) },
       policy,
       gracePeriodSeconds: ru?.inPlaceUpdateStrategy?.gracePeriodSeconds,
+      preUpdate: view.gss.spec.lifecycle?.inPlaceUpdate,
     };
   }
 
@@ -610,14 +612,14 @@ export class GameServerSetReconciler implements Reconciler {
   }
 }
 
-/** The spec.lifecycle fields set that hotpod does not act on (it acts on preDelete's labels and finalizers). */
+/** The spec.lifecycle fields set that hotpod does not act on (it acts on preDelete's and inPlaceUpdate's labels and finalizers). */
 function ignoredLifecycleFields(gss: GameServerSet): string[] {
   const l = gss.spec.lifecycle;
   const set = (h: { labelsHandler?: object; finalizersHandler?: unknown[]; markPodNotReady?: boolean } | undefined) =>
     h !== undefined && (Object.keys(h.labelsHandler ?? {}).length > 0 || (h.finalizersHandler ?? []).length > 0 || h.markPodNotReady === true);
   const out: string[] = [];
   if (l?.preDelete?.markPodNotReady) out.push('spec.lifecycle.preDelete.markPodNotReady');
-  if (set(l?.inPlaceUpdate)) out.push('spec.lifecycle.inPlaceUpdate');
+  if (l?.inPlaceUpdate?.markPodNotReady) out.push('spec.lifecycle.inPlaceUpdate.markPodNotReady');
   if (set(l?.preNormal)) out.push('spec.lifecycle.preNormal');
   return out;
 }

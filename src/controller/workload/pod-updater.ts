@@ -104,6 +104,11 @@ export class PodUpdater {
         );
         break;
       }
+      case 'prepareUpdate': {
+        const written = await this.write(owner, pod, 'mark PreparingUpdate', () => this.writer.patch('v1', 'Pod', podKey(pod), step.patch, { purpose: 'preUpdate' }));
+        if (written) this.recorder.event(owner, 'Normal', 'PreUpdate', `pod ${name} is PreUpdate: held by ${step.holding.join(', ')} (spec.lifecycle.inPlaceUpdate) until the game releases it`);
+        break;
+      }
       case 'confirm':
         await this.write(owner, pod, 'confirm hot-patch', () => this.writer.patch('v1', 'Pod', podKey(pod), step.patch, { contentType: STRATEGIC_MERGE_PATCH, purpose: 'confirmHotPatch' }));
         break;
