@@ -72,6 +72,30 @@ export function isHeldForUpdate(hook: LifecycleHook | undefined, pod: PodLike): 
   return lifecycleState(pod) === 'PreparingUpdate' && hooksHolding(hook, pod).length > 0;
 }
 
+/** Every handler of the hook is on the pod (each label with its value, each finalizer). */
+function allHooked(hook: LifecycleHook, pod: PodLike): boolean {
+  const labels = pod.metadata?.labels ?? {};
+  const finalizers = new Set(pod.metadata?.finalizers ?? []);
+  return Object.entries(hook.labelsHandler ?? {}).every(([k, v]) => labels[k] === v) && (hook.finalizersHandler ?? []).every((f) => finalizers.has(f));
+}
+
+/** The labels a new pod starts with: PreparingNormal when a preNormal hook is set, else Normal. */
+export function initialLifecycleLabels(preNormal: LifecycleHook | undefined): Record<string, string> {
+  const hooked = preNormal && (Object.keys(preNormal.labelsHandler ?? {}).length > 0 || (preNormal.finalizersHandler ?? []).length > 0);
+  return hooked ? { [LIFECYCLE_STATE_LABEL]: 'PreparingNormal' } : {};
+}
+
+/**
+ * After creation: a pod PreparingNormal becomes Normal once every handler of the preNormal hook
+ * is on it (the game, or whatever registers it, has hooked it), as OpenKruise's preNormal. The
+ * labels to merge, or undefined when there is nothing to do yet.
+ */
+export function preNormalGate(hook: LifecycleHook | undefined, pod: PodLike): Record<string, string> | undefined {
+  if (lifecycleState(pod) !== 'PreparingNormal') return undefined;
+  if (hook && !allHooked(hook, pod)) return undefined;
+  return { [LIFECYCLE_STATE_LABEL]: 'Normal' };
+}
+
 /** Before a pod is deleted (scale-down): delete it, mark it PreparingDelete, or keep waiting. */
 export function preDeleteGate(hook: LifecycleHook | undefined, pod: PodLike): DeleteGate {
   const holding = hooksHolding(hook, pod);

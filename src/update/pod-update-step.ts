@@ -58,7 +58,7 @@ export type PodUpdateStep =
   /** The policy forbids what the change needs (InPlaceOnly, HotPatch). */
   | { action: 'refuse'; reason: string }
   /** Pod patch: PreparingUpdate, the lifecycle hook holds the update until the game releases it. */
-  | { action: 'prepareUpdate'; patch: Json; holding: string[] }
+  | { action: 'prepareUpdate'; patch: Json; holding: string[]; statusPatch?: Json }
   /** The lifecycle hook still holds the pod in PreparingUpdate; pod events bring it back. */
   | { action: 'waitHook'; holding: string[] }
   /** pods/status patch: InPlaceUpdateReady=False, the pod leaves service before it changes. */
@@ -133,12 +133,14 @@ export function nextPodUpdateStep(pod: Json, target: PodUpdateTarget, now: numbe
   if (Object.keys(images).length === 0 || method === 'HotPatch') {
     return { action: 'patch', method, patch: updatePodPatch(pod, inPlacePlan, target.revision, method, nowIso), images };
   }
-  if (!updating) {
-    const gate = preUpdateGate(target.preUpdate, pod, Object.keys(images));
-    if (gate.kind === 'prepare') return { action: 'prepareUpdate', patch: { metadata: { labels: gate.labels, annotations: gate.annotations } }, holding: gate.holding };
-    if (gate.kind === 'wait') return { action: 'waitHook', holding: gate.holding };
-    return { action: 'leaveService', statusPatch: startInPlacePatch(nowIso) };
+  const gate = preUpdateGate(target.preUpdate, pod, Object.keys(images));
+  if (gate.kind === 'prepare') {
+    // markPodNotReady: out of service while it waits (it then counts against maxUnavailable).
+    const leave = target.preUpdate?.markPodNotReady && !updating ? { statusPatch: startInPlacePatch(nowIso) } : {};
+    return { action: 'prepareUpdate', patch: { metadata: { labels: gate.labels, annotations: gate.annotations } }, holding: gate.holding, ...leave };
   }
+  if (gate.kind === 'wait') return { action: 'waitHook', holding: gate.holding };
+  if (!updating) return { action: 'leaveService', statusPatch: startInPlacePatch(nowIso) };
   const wait = graceRemainingMs(pod, target.gracePeriodSeconds ?? 0, now);
   if (wait > 0) return { action: 'waitGrace', ms: wait };
   return { action: 'patch', method, patch: updatePodPatch(pod, inPlacePlan, target.revision, method, nowIso), images };

@@ -116,16 +116,47 @@ describe('GameServerSet spec.lifecycle', { timeout: 600_000 }, () => {
     await waitFor(async () => specImage((await podsOf(c, ns, 'up')).get('up-0')!, 'sidecar') === SIDECAR_V2, 'up-0 updated once released', WAIT_MS);
   });
 
+  it('preNormal: a new pod stays PreparingNormal until hooked; markPodNotReady on preDelete takes a held pod out of service', async () => {
+    const READY = 'gs-sync/ready-for-players';
+    const ns = await namespace(c, 'gss-prenormal');
+    const manifest = gss('pn', ns, { replicas: 2 });
+    manifest.spec.lifecycle = { preNormal: { labelsHandler: { [READY]: 'true' } }, preDelete: { labelsHandler: { [BLOCK]: 'true' }, markPodNotReady: true } };
+    manifest.spec.gameServerTemplate.metadata = { labels: { [BLOCK]: 'true' } };
+    await applyGss(c, manifest);
+    await waitSettled(c, ns, 'pn', ['pn-0', 'pn-1']);
+    const state = async (name: string) => (await podsOf(c, ns, 'pn')).get(name)?.metadata.labels['lifecycle.apps.kruise.io/state'];
+    assert.equal(await state('pn-0'), 'PreparingNormal');
+    assert.equal(await state('pn-1'), 'PreparingNormal');
+    // Whatever registers the server hooks it (here: the gs-sync/ label, copied to the pod).
+    await kubectl(c, ns, ['label', 'gs', 'pn-0', `${READY}=true`]);
+    await waitFor(async () => (await state('pn-0')) === 'Normal', 'pn-0 Normal once hooked', WAIT_MS);
+    assert.equal(await state('pn-1'), 'PreparingNormal', 'pn-1 not hooked yet');
+
+    // Scale-down with markPodNotReady: pn-1 waits in PreDelete, out of service.
+    await kubectl(c, ns, ['scale', 'gss', 'pn', '--replicas=1']);
+    const out = await waitFor(async () => {
+      const p = (await podsOf(c, ns, 'pn')).get('pn-1');
+      const ready = p?.status?.conditions?.find((x: Json) => x.type === 'Ready');
+      return p?.metadata.labels['lifecycle.apps.kruise.io/state'] === 'PreparingDelete' && ready?.status === 'False' ? p : undefined;
+    }, 'pn-1 PreparingDelete and not Ready', WAIT_MS);
+    assert.equal(out.status.conditions.find((x: Json) => x.type === 'InPlaceUpdateReady').status, 'False');
+    await kubectl(c, ns, ['label', 'gs', 'pn-1', `${BLOCK}=false`, '--overwrite']);
+    await waitFor(async () => !(await podsOf(c, ns, 'pn')).has('pn-1'), 'pn-1 deleted once released', WAIT_MS);
+  });
+
   it('names the lifecycle fields it does not act on yet in a Warning Event and a condition', async () => {
     const ns = await namespace(c, 'gss-lifecycle-ignored');
     const manifest = gss('later', ns, { replicas: 1 });
-    manifest.spec.lifecycle = { preNormal: { labelsHandler: { [BLOCK]: 'true' } }, inPlaceUpdate: { markPodNotReady: true }, preDelete: { markPodNotReady: true } };
+    manifest.spec.lifecycle = { preNormal: { markPodNotReady: true } };
     await applyGss(c, manifest);
     const condition = await waitFor(async () => (await getGss(c, ns, 'later')).status?.conditions?.find((x: Json) => x.type === 'LifecycleNotActedOn'), 'condition LifecycleNotActedOn', WAIT_MS);
     assert.equal(condition.status, 'True');
-    assert.equal(condition.message, 'hotpod does not act on spec.lifecycle.preDelete.markPodNotReady, spec.lifecycle.inPlaceUpdate.markPodNotReady, spec.lifecycle.preNormal yet: they are stored and ignored');
+    assert.equal(condition.message, 'hotpod does not act on spec.lifecycle.preNormal.markPodNotReady yet: stored, and ignored');
     const warning = await waitFor(async () => (await setEvents(c, ns, 'later')).find((e: Json) => e.reason === 'LifecycleNotActedOn'), 'Warning Event', WAIT_MS);
     assert.equal(warning.type, 'Warning');
     assert.equal(warning.message, condition.message);
+    // Gone once the field is.
+    await kubectl(c, ns, ['patch', 'gss', 'later', '--type=json', '-p', '[{"op": "remove", "path": "/spec/lifecycle"}]']);
+    await waitFor(async () => !(await getGss(c, ns, 'later')).status?.conditions?.some((x: Json) => x.type === 'LifecycleNotActedOn'), 'condition cleared', WAIT_MS);
   });
 });

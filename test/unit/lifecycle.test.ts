@@ -2,7 +2,7 @@
 // PreparingDelete, which wait.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { hooksHolding, LIFECYCLE_STATE_LABEL, preDeleteGate, type LifecycleHook } from '../../src/update/lifecycle.js';
+import { hooksHolding, initialLifecycleLabels, LIFECYCLE_STATE_LABEL, preDeleteGate, preNormalGate, preUpdateGate, type LifecycleHook } from '../../src/update/lifecycle.js';
 
 const pod = (labels: Record<string, string> = {}, finalizers: string[] = []) => ({ metadata: { labels, finalizers } });
 const labelsHook: LifecycleHook = { labelsHandler: { 'gs-sync/delete-block': 'true' } };
@@ -29,5 +29,31 @@ describe('preDelete gate', () => {
     const gate = preDeleteGate({ ...labelsHook, ...finalizerHook }, pod({ 'gs-sync/delete-block': 'true' }, ['game.example/room-open']));
     assert.deepEqual(gate, { kind: 'prepare', labels: preparing, holding: ['label gs-sync/delete-block=true', 'finalizer game.example/room-open'] });
     assert.deepEqual(hooksHolding(labelsHook, pod({ 'gs-sync/delete-block': 'True' })), [], 'label values compare exactly');
+  });
+});
+
+describe('preNormal and inPlaceUpdate gates', () => {
+  const hook: LifecycleHook = { labelsHandler: { 'gs-sync/ready': 'true' }, finalizersHandler: ['game.example/registered'] };
+  it('a new pod starts PreparingNormal only when a preNormal hook has handlers', () => {
+    assert.deepEqual(initialLifecycleLabels(hook), { [LIFECYCLE_STATE_LABEL]: 'PreparingNormal' });
+    assert.deepEqual(initialLifecycleLabels({ markPodNotReady: true }), {});
+    assert.deepEqual(initialLifecycleLabels(undefined), {});
+  });
+  it('PreparingNormal turns Normal once every handler is on the pod', () => {
+    const p = (labels: Record<string, string>, finalizers: string[] = []) => pod({ [LIFECYCLE_STATE_LABEL]: 'PreparingNormal', ...labels }, finalizers);
+    assert.equal(preNormalGate(hook, p({ 'gs-sync/ready': 'true' })), undefined, 'the finalizer is missing');
+    assert.deepEqual(preNormalGate(hook, p({ 'gs-sync/ready': 'true' }, ['game.example/registered'])), { [LIFECYCLE_STATE_LABEL]: 'Normal' });
+    assert.equal(preNormalGate(hook, pod({ [LIFECYCLE_STATE_LABEL]: 'Normal', 'gs-sync/ready': 'true' })), undefined, 'already Normal');
+  });
+  it('an in-place update is open, marks PreparingUpdate with the containers, or waits', () => {
+    assert.deepEqual(preUpdateGate(labelsHook, pod(), ['sidecar']), { kind: 'open' });
+    const prepare = preUpdateGate(labelsHook, pod({ 'gs-sync/delete-block': 'true' }), ['sidecar', 'engine']);
+    assert.deepEqual(prepare, {
+      kind: 'prepare',
+      labels: { [LIFECYCLE_STATE_LABEL]: 'PreparingUpdate' },
+      annotations: { 'game.kruise.io/gs-updating-containers': '["engine","sidecar"]' },
+      holding: ['label gs-sync/delete-block=true'],
+    });
+    assert.equal(preUpdateGate(labelsHook, pod({ 'gs-sync/delete-block': 'true', [LIFECYCLE_STATE_LABEL]: 'PreparingUpdate' }), ['sidecar']).kind, 'wait');
   });
 });

@@ -205,3 +205,18 @@ test('inPlaceUpdate hook: a hooked pod is marked PreparingUpdate in service, wai
   hooked.metadata.labels['gs-sync/update-block'] = 'true';
   assert.equal(nextPodUpdateStep(hooked, target({ preUpdate: hook, policy: 'HotPatch' }), NOW).action, 'patch');
 });
+
+test('inPlaceUpdate hook with markPodNotReady: the held pod leaves service as it is marked, and waits out of service', () => {
+  const hook = { labelsHandler: { 'gs-sync/update-block': 'true' }, markPodNotReady: true };
+  const t = target({ preUpdate: hook });
+  const p = pod({ condition: { status: 'True' } });
+  p.metadata.labels['gs-sync/update-block'] = 'true';
+  const s1 = nextPodUpdateStep(p, t, NOW) as any;
+  assert.equal(s1.action, 'prepareUpdate');
+  assert.equal(s1.statusPatch.status.conditions[0].status, 'False');
+  const marked = applyPatch(pod({ condition: { status: 'False' } }), s1.patch);
+  marked.metadata.labels['gs-sync/update-block'] = 'true';
+  assert.equal(nextPodUpdateStep(marked, t, NOW).action, 'waitHook', 'out of service, still held');
+  marked.metadata.labels['gs-sync/update-block'] = 'false';
+  assert.equal(nextPodUpdateStep(marked, t, NOW).action, 'patch', 'released: straight to the image patch');
+});

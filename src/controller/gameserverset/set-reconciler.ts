@@ -27,7 +27,7 @@ import { podIsAvailable, scaledValue } from '../../update/availability.js';
 import type { PodTemplate } from '../../update/in-place-diff.js';
 import { podImages, podRevision, templateImages, type PodUpdatePolicy, type PodUpdateTarget } from '../../update/pod-update-step.js';
 import { planRollout, type PodState } from '../../update/rollout-plan.js';
-import { isHeldForUpdate, lifecycleState } from '../../update/lifecycle.js';
+import { initialLifecycleLabels, isHeldForUpdate, lifecycleState, preNormalGate } from '../../update/lifecycle.js';
 import { deepEqual } from '../../util/equal.js';
 import { type Expectations, type Reconciler, type ReconcileResult } from '../runtime/index.js';
 import { isConflict, isNotFound, keyString, MERGE_PATCH, type EventRecorder, type Informer, type KubeObject, type ObjectKey } from '../../kube/index.js';
@@ -376,7 +376,7 @@ export class GameServerSetReconciler implements Reconciler {
       name,
       template: tpl,
       revision,
-      labels: { [OWNER_GSS_LABEL]: owner.metadata.name, [POD_NAME_LABEL]: name, ...mirrorLabels(spec) },
+      labels: { [OWNER_GSS_LABEL]: owner.metadata.name, [POD_NAME_LABEL]: name, ...mirrorLabels(spec), ...initialLifecycleLabels(view.gss.spec.lifecycle?.preNormal) },
       images: overrideImages(spec),
       spec: {
         // StatefulSet's stable network identity: <pod>.<serviceName>.
@@ -426,8 +426,11 @@ export class GameServerSetReconciler implements Reconciler {
 
   private async markNewPodsInService(view: SetView): Promise<void> {
     const fresh = [...view.pods.values()];
+    const preNormal = view.gss.spec.lifecycle?.preNormal;
     await forEachLimit(fresh, this.concurrency, async (pod) => {
       await this.o.updater.markInService(view.owner, pod);
+      const normal = preNormalGate(preNormal, pod);
+      if (normal) await this.o.updater.patchLabels(view.owner, pod, normal, 'preNormal');
     });
   }
 
@@ -443,7 +446,8 @@ export class GameServerSetReconciler implements Reconciler {
     const live: { pod: KubeObject; rank: Member }[] = [];
     for (const m of view.members) {
       const pod = view.pods.get(m.ordinal);
-      if (pod && !pod.metadata?.deletionTimestamp) live.push({ pod, rank: m });
+      // A pod waiting in PreDelete is leaving: no update, and no return to service (markPodNotReady).
+      if (pod && !pod.metadata?.deletionTimestamp && lifecycleState(pod) !== 'PreparingDelete') live.push({ pod, rank: m });
     }
 
     const frozen = gss.spec.updateStrategy?.type === 'OnDelete' || ru.paused === true;
@@ -588,7 +592,7 @@ export class GameServerSetReconciler implements Reconciler {
   private lifecycleCondition(view: SetView, existing: SetCondition[]): SetCondition[] {
     const others = existing.filter((c) => c.type !== LIFECYCLE_NOT_ACTED_ON);
     const ignored = ignoredLifecycleFields(view.gss);
-    const message = ignored.length ? `hotpod does not act on ${ignored.join(', ')} yet: they are stored and ignored` : '';
+    const message = ignored.length ? `hotpod does not act on ${ignored.join(', ')} yet: stored, and ignored` : '';
     const problems = ignored.length ? [{ reason: LIFECYCLE_NOT_ACTED_ON, message }] : [];
     this.ignoredLifecycle.report(view.owner, problems, conditionProblems(existing, LIFECYCLE_NOT_ACTED_ON));
     if (!ignored.length) return others;
@@ -612,16 +616,12 @@ export class GameServerSetReconciler implements Reconciler {
   }
 }
 
-/** The spec.lifecycle fields set that hotpod does not act on (it acts on preDelete's and inPlaceUpdate's labels and finalizers). */
+/**
+ * The spec.lifecycle fields set that hotpod does not act on: preNormal's markPodNotReady (a pod
+ * PreparingNormal stays in service; OpenKruise's readiness-gate handling of it is not copied).
+ */
 function ignoredLifecycleFields(gss: GameServerSet): string[] {
-  const l = gss.spec.lifecycle;
-  const set = (h: { labelsHandler?: object; finalizersHandler?: unknown[]; markPodNotReady?: boolean } | undefined) =>
-    h !== undefined && (Object.keys(h.labelsHandler ?? {}).length > 0 || (h.finalizersHandler ?? []).length > 0 || h.markPodNotReady === true);
-  const out: string[] = [];
-  if (l?.preDelete?.markPodNotReady) out.push('spec.lifecycle.preDelete.markPodNotReady');
-  if (l?.inPlaceUpdate?.markPodNotReady) out.push('spec.lifecycle.inPlaceUpdate.markPodNotReady');
-  if (set(l?.preNormal)) out.push('spec.lifecycle.preNormal');
-  return out;
+  return gss.spec.lifecycle?.preNormal?.markPodNotReady ? ['spec.lifecycle.preNormal.markPodNotReady'] : [];
 }
 
 /** The pod template part of gameServerTemplate (what revisions hash and pods are made from). */

@@ -12,7 +12,7 @@
 
 import type { Logger } from 'pino';
 import { nextPodUpdateStep, needsReadinessCondition, type PodUpdateStep, type PodUpdateTarget } from '../../update/pod-update-step.js';
-import { finishInPlacePatch } from '../../update/in-place.js';
+import { finishInPlacePatch, startInPlacePatch } from '../../update/in-place.js';
 import { preDeleteGate, type LifecycleHook } from '../../update/lifecycle.js';
 import { type ControllerMetrics, type Expectations } from '../runtime/index.js';
 import { isNotFound, STRATEGIC_MERGE_PATCH, type EventRecorder, type KubeObject } from '../../kube/index.js';
@@ -106,6 +106,8 @@ export class PodUpdater {
       }
       case 'prepareUpdate': {
         const written = await this.write(owner, pod, 'mark PreparingUpdate', () => this.writer.patch('v1', 'Pod', podKey(pod), step.patch, { purpose: 'preUpdate' }));
+        const statusPatch = step.statusPatch;
+        if (written && statusPatch) await this.write(owner, pod, 'set InPlaceUpdateReady False', () => this.writer.patch('v1', 'Pod', podKey(pod), statusPatch, { contentType: STRATEGIC_MERGE_PATCH, status: true, purpose: 'markPodNotReady' }));
         if (written) this.recorder.event(owner, 'Normal', 'PreUpdate', `pod ${name} is PreUpdate: held by ${step.holding.join(', ')} (spec.lifecycle.inPlaceUpdate) until the game releases it`);
         break;
       }
@@ -153,7 +155,21 @@ export class PodUpdater {
     const written = await this.write(owner, pod, 'mark PreparingDelete', () =>
       this.writer.patch('v1', 'Pod', podKey(pod), { metadata: { labels: gate.labels } }, { purpose: 'preDelete' }),
     );
+    // markPodNotReady: out of service while it waits to be deleted.
+    if (written && hook?.markPodNotReady) {
+      await this.write(owner, pod, 'set InPlaceUpdateReady False', () =>
+        this.writer.patch('v1', 'Pod', podKey(pod), startInPlacePatch(rfc3339(this.now())), { contentType: STRATEGIC_MERGE_PATCH, status: true, purpose: 'markPodNotReady' }),
+      );
+    }
     return { wrote: written !== undefined, deleted: false, holding: gate.holding };
+  }
+
+  /** Merges labels onto the pod (a lifecycle state); false if the pod was gone. */
+  async patchLabels(owner: WorkloadOwner, pod: KubeObject, labels: Record<string, string>, purpose: string): Promise<boolean> {
+    const written = await this.write(owner, pod, `label ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')}`, () =>
+      this.writer.patch('v1', 'Pod', podKey(pod), { metadata: { labels } }, { purpose }),
+    );
+    return written !== undefined;
   }
 
   /** Deletes the pod (uid precondition: never a newer pod of the same name); false if it was gone. */
