@@ -48,6 +48,11 @@ export interface PodUpdateTarget {
   gracePeriodSeconds?: number;
   /** spec.lifecycle.inPlaceUpdate: holds an update that restarts containers until released. */
   preUpdate?: LifecycleHook;
+  /**
+   * Why an update that restarts a container or recreates the pod must wait (an Allocated server,
+   * allocation-gate.ts); changes that restart nothing go ahead.
+   */
+  holdDisruption?: string;
 }
 
 export type PodUpdateStep =
@@ -61,6 +66,8 @@ export type PodUpdateStep =
   | { action: 'prepareUpdate'; patch: Json; holding: string[]; statusPatch?: Json }
   /** The lifecycle hook still holds the pod in PreparingUpdate; pod events bring it back. */
   | { action: 'waitHook'; holding: string[] }
+  /** An update that would disrupt the server waits (target.holdDisruption); nothing is written. */
+  | { action: 'holdUpdate'; reason: string }
   /** pods/status patch: InPlaceUpdateReady=False, the pod leaves service before it changes. */
   | { action: 'leaveService'; statusPatch: Json }
   /** Look again after `ms`: the grace period after leaving service is not over. */
@@ -115,13 +122,14 @@ export function nextPodUpdateStep(pod: Json, target: PodUpdateTarget, now: numbe
 
   let labels: Record<string, string | null> = {};
   let annotations: Record<string, string | null> = {};
+  const disrupt = (step: PodUpdateStep): PodUpdateStep => (target.holdDisruption && !updating ? { action: 'holdUpdate', reason: target.holdDisruption } : step);
   if (!atRevision) {
-    if (target.policy === 'ReCreate') return { action: 'recreate', reason: 'podUpdatePolicy is ReCreate' };
+    if (target.policy === 'ReCreate') return disrupt({ action: 'recreate', reason: 'podUpdatePolicy is ReCreate' });
     const plan = target.from
       ? planInPlaceUpdate(target.from, target.to)
       : ({ inPlace: false, reason: `the template of the pod's revision ${podRevision(pod) ?? '(none)'} is unknown` } as const);
     if (!plan.inPlace) {
-      if (target.policy === 'InPlaceIfPossible') return { action: 'recreate', reason: plan.reason };
+      if (target.policy === 'InPlaceIfPossible') return disrupt({ action: 'recreate', reason: plan.reason });
       return { action: 'refuse', reason: plan.reason };
     }
     labels = plan.labels;
@@ -133,6 +141,7 @@ export function nextPodUpdateStep(pod: Json, target: PodUpdateTarget, now: numbe
   if (Object.keys(images).length === 0 || method === 'HotPatch') {
     return { action: 'patch', method, patch: updatePodPatch(pod, inPlacePlan, target.revision, method, nowIso), images };
   }
+  if (target.holdDisruption && !updating) return { action: 'holdUpdate', reason: target.holdDisruption };
   const gate = preUpdateGate(target.preUpdate, pod, Object.keys(images));
   if (gate.kind === 'prepare') {
     // markPodNotReady: out of service while it waits (it then counts against maxUnavailable).

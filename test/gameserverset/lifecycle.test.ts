@@ -149,14 +149,14 @@ describe('GameServerSet spec.lifecycle', { timeout: 600_000 }, () => {
     const manifest = gss('later', ns, { replicas: 1 });
     manifest.spec.lifecycle = { preNormal: { markPodNotReady: true } };
     await applyGss(c, manifest);
-    const condition = await waitFor(async () => (await getGss(c, ns, 'later')).status?.conditions?.find((x: Json) => x.type === 'LifecycleNotActedOn'), 'condition LifecycleNotActedOn', WAIT_MS);
+    const condition = await waitFor(async () => (await getGss(c, ns, 'later')).status?.conditions?.find((x: Json) => x.type === 'FieldsNotActedOn'), 'condition FieldsNotActedOn', WAIT_MS);
     assert.equal(condition.status, 'True');
-    assert.equal(condition.message, 'hotpod does not act on spec.lifecycle.preNormal.markPodNotReady yet: stored, and ignored');
-    const warning = await waitFor(async () => (await setEvents(c, ns, 'later')).find((e: Json) => e.reason === 'LifecycleNotActedOn'), 'Warning Event', WAIT_MS);
+    assert.equal(condition.message, 'spec.lifecycle.preNormal.markPodNotReady is not acted on yet (stored, and ignored)');
+    const warning = await waitFor(async () => (await setEvents(c, ns, 'later')).find((e: Json) => e.reason === 'FieldsNotActedOn'), 'Warning Event', WAIT_MS);
     assert.equal(warning.type, 'Warning');
     assert.equal(warning.message, condition.message);
     // Gone once the field is.
     await kubectl(c, ns, ['patch', 'gss', 'later', '--type=json', '-p', '[{"op": "remove", "path": "/spec/lifecycle"}]']);
-    await waitFor(async () => !(await getGss(c, ns, 'later')).status?.conditions?.some((x: Json) => x.type === 'LifecycleNotActedOn'), 'condition cleared', WAIT_MS);
+    await waitFor(async () => !(await getGss(c, ns, 'later')).status?.conditions?.some((x: Json) => x.type === 'FieldsNotActedOn'), 'condition cleared', WAIT_MS);
   });
 });

@@ -52,6 +52,13 @@ test('a server a preDelete hook holds stays first to go, so a held scale-down ke
   assert.deepEqual(planScale({ members, occupied: [], replicas: 2, reserved: new Set() }).remove.map((r) => r.member.ordinal), [0]);
 });
 
+test('allocated-update Wait: an Allocated server is removed only when nothing else can go', () => {
+  const members = [member(0, { opsState: 'Allocated' }), member(1, { opsState: 'Maintaining' }), member(2)];
+  const plan = (allocatedLast: boolean) => planScale({ members, occupied: [], replicas: 1, reserved: new Set(), allocatedLast }).remove.map((r) => r.member.ordinal);
+  assert.deepEqual(plan(false), [2, 0], 'OpenKruiseGame: Allocated before Maintaining');
+  assert.deepEqual(plan(true), [2, 1]);
+});
+
 test('a newly reserved ordinal is removed and replaced by a free one', () => {
   const plan = planScale({ members: [member(0), member(1), member(2)], occupied: [0, 1, 2], replicas: 3, reserved: new Set([1]) });
   assert.deepEqual(plan.remove.map((r) => [r.member.ordinal, r.reason]), [[1, 'reserved']]);

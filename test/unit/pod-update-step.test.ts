@@ -220,3 +220,15 @@ test('inPlaceUpdate hook with markPodNotReady: the held pod leaves service as it
   marked.metadata.labels['gs-sync/update-block'] = 'false';
   assert.equal(nextPodUpdateStep(marked, t, NOW).action, 'patch', 'released: straight to the image patch');
 });
+
+test('holdDisruption (an Allocated server under allocated-update Wait): no restart and no recreate, but a change that restarts nothing goes ahead', () => {
+  const hold = 'opsState Allocated (hotpod.dev/allocated-update: Wait)';
+  const inService = pod({ condition: { status: 'True' } });
+  assert.deepEqual(nextPodUpdateStep(inService, target({ holdDisruption: hold }), NOW), { action: 'holdUpdate', reason: hold });
+  assert.deepEqual(nextPodUpdateStep(inService, target({ holdDisruption: hold, policy: 'ReCreate' }), NOW), { action: 'holdUpdate', reason: hold });
+  assert.equal(nextPodUpdateStep(inService, target({ holdDisruption: hold, policy: 'HotPatch' }), NOW).action, 'patch', 'a hot-patch restarts nothing');
+  const metadataOnly = target({ holdDisruption: hold, images: { engine: ENGINE, sidecar: SIDECAR1 }, to: { ...tpl(SIDECAR1), metadata: { labels: { tier: 'gold' } } } });
+  assert.equal(nextPodUpdateStep(inService, metadataOnly, NOW).action, 'patch', 'template metadata only');
+  // An update already under way (the pod left service before it was Allocated) finishes.
+  assert.equal(nextPodUpdateStep(pod({ condition: { status: 'False' } }), target({ holdDisruption: hold }), NOW).action, 'patch');
+});

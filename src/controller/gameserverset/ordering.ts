@@ -13,7 +13,9 @@ export interface ServerRank {
 /** opsState weight on scale-down: higher is removed first (OKG's opsStateDeletePrority). */
 const DELETE_WEIGHT: Record<string, number> = { Kill: 100, WaitToBeDeleted: 1, None: 0, Allocated: -1, Maintaining: -2 };
 
-function deleteWeight(opsState: string): number {
+function deleteWeight(opsState: string, allocatedLast: boolean): number {
+  // hotpod.dev/allocated-update: Wait: players' servers go only when nothing else can.
+  if (allocatedLast && opsState === 'Allocated') return -3;
   return DELETE_WEIGHT[opsState] ?? 0;
 }
 
@@ -21,12 +23,13 @@ function deleteWeight(opsState: string): number {
  * Scale-down: servers already PreparingDelete (so a held scale-down keeps its choice), then
  * opsState (Kill > WaitToBeDeleted > None > Allocated > Maintaining), then higher
  * deletionPriority, then higher ordinal. Reserved ids go before all of these, but they are not
- * a ranking: planScale removes them whatever the count.
+ * a ranking: planScale removes them whatever the count. `allocatedLast` (allocated-update Wait):
+ * Allocated after Maintaining too.
  */
-export function scaleDownOrder(a: ServerRank, b: ServerRank): number {
+export function scaleDownOrder(a: ServerRank, b: ServerRank, allocatedLast = false): number {
   return (
     Number(b.preparingDelete ?? false) - Number(a.preparingDelete ?? false) ||
-    deleteWeight(b.opsState) - deleteWeight(a.opsState) ||
+    deleteWeight(b.opsState, allocatedLast) - deleteWeight(a.opsState, allocatedLast) ||
     b.deletionPriority - a.deletionPriority ||
     b.ordinal - a.ordinal
   );

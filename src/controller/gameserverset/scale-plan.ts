@@ -19,6 +19,8 @@ interface ScaleInput {
   reserved: ReadonlySet<number>;
   /** At most this many new ordinals in one pass (scaleStrategy.maxUnavailable); absent: BURST_REPLICAS. */
   maxCreate?: number;
+  /** hotpod.dev/allocated-update: Wait: Allocated servers are removed last of all. */
+  allocatedLast?: boolean;
 }
 
 interface ScalePlan {
@@ -37,7 +39,7 @@ export function planScale(input: ScaleInput): ScalePlan {
   }
   const replicas = Math.max(0, input.replicas);
   if (kept.length > replicas) {
-    for (const member of [...kept].sort(scaleDownOrder).slice(0, burst(kept.length - replicas))) remove.push({ member, reason: 'scaleDown' });
+    for (const member of [...kept].sort((a, b) => scaleDownOrder(a, b, input.allocatedLast)).slice(0, burst(kept.length - replicas))) remove.push({ member, reason: 'scaleDown' });
   }
   const create: number[] = [];
   const want = burst(replicas - kept.length, input.maxCreate);

@@ -23,11 +23,12 @@ import {
   type GameServerSet,
   type GameServerSpec,
 } from '../../api/index.js';
-import { podIsAvailable, scaledValue } from '../../update/availability.js';
+import { podIsAvailable, podIsUpdating, scaledValue } from '../../update/availability.js';
 import type { PodTemplate } from '../../update/in-place-diff.js';
 import { podImages, podRevision, templateImages, type PodUpdatePolicy, type PodUpdateTarget } from '../../update/pod-update-step.js';
 import { planRollout, type PodState } from '../../update/rollout-plan.js';
 import { initialLifecycleLabels, isHeldForUpdate, lifecycleState, preNormalGate } from '../../update/lifecycle.js';
+import { allocatedHold, allocatedUpdatePolicy, UPDATE_PENDING_ANNOTATION } from '../../update/allocation-gate.js';
 import { deepEqual } from '../../util/equal.js';
 import { type Expectations, type Reconciler, type ReconcileResult } from '../runtime/index.js';
 import { isConflict, isNotFound, keyString, MERGE_PATCH, type EventRecorder, type Informer, type KubeObject, type ObjectKey } from '../../kube/index.js';
@@ -62,8 +63,10 @@ type Json = Record<string, any>;
 
 /** Condition type on the set when InPlaceOnly meets a change that needs a recreate. */
 export const IN_PLACE_UPDATE_BLOCKED = 'InPlaceUpdateBlocked';
-/** A condition naming the spec.lifecycle fields hotpod stores but does not act on yet. */
-export const LIFECYCLE_NOT_ACTED_ON = 'LifecycleNotActedOn';
+/** A condition saying how many servers' updates wait for them to leave Allocated. */
+const ALLOCATED_UPDATE_WAITING = 'AllocatedUpdateWaiting';
+/** A condition naming what the set asks that hotpod stores but does not act on. */
+const NOT_ACTED_ON = 'FieldsNotActedOn';
 /** Unconfirmed writes are looked at again this often (an event normally comes much sooner). */
 const EXPECTATIONS_RECHECK_MS = 5_000;
 
@@ -102,7 +105,7 @@ export class GameServerSetReconciler implements Reconciler {
   private readonly now: () => number;
   private readonly concurrency: number;
   private readonly problems: ProblemEvents;
-  private readonly ignoredLifecycle: ProblemEvents;
+  private readonly notActedOnEvents: ProblemEvents;
   private readonly creator: PodCreator;
 
   constructor(opts: GameServerSetReconcilerOptions) {
@@ -111,7 +114,7 @@ export class GameServerSetReconciler implements Reconciler {
     this.now = opts.now ?? Date.now;
     this.concurrency = opts.writeConcurrency ?? 32;
     this.problems = new ProblemEvents(opts.recorder);
-    this.ignoredLifecycle = new ProblemEvents(opts.recorder);
+    this.notActedOnEvents = new ProblemEvents(opts.recorder);
     this.creator = new PodCreator({
       writer: opts.writer,
       expectations: opts.podExpectations,
@@ -150,13 +153,15 @@ export class GameServerSetReconciler implements Reconciler {
     await this.syncGameServerMetadata(view, template);
     let requeueAfterMs: number | undefined;
     const blocked: string[] = [];
+    let waiting: string[] | undefined;
     if (!scaled) {
       const rollout = await this.rollout(view, updateRevision, template);
       requeueAfterMs = rollout.requeueAfterMs;
       blocked.push(...rollout.refused);
+      waiting = rollout.waiting;
       await this.pruneRevisions(view, updateRevision);
     }
-    await this.writeStatus(view, updateRevision, scaled ? undefined : blocked);
+    await this.writeStatus(view, updateRevision, scaled ? undefined : blocked, waiting);
     return requeueAfterMs ? { requeueAfterMs } : undefined;
   }
 
@@ -257,6 +262,7 @@ export class GameServerSetReconciler implements Reconciler {
       replicas: gss.spec.replicas,
       reserved,
       maxCreate: this.createBudget(view),
+      allocatedLast: allocatedUpdatePolicy(gss.metadata?.annotations).policy === 'Wait',
     });
 
     const scaledDown = plan.remove.filter((r) => r.reason === 'scaleDown').map((r) => r.member.ordinal);
@@ -430,15 +436,16 @@ export class GameServerSetReconciler implements Reconciler {
     await forEachLimit(fresh, this.concurrency, async (pod) => {
       await this.o.updater.markInService(view.owner, pod);
       const normal = preNormalGate(preNormal, pod);
-      if (normal) await this.o.updater.patchLabels(view.owner, pod, normal, 'preNormal');
+      if (normal) await this.o.updater.patchMetadata(view.owner, pod, { labels: normal }, 'preNormal');
     });
   }
 
   // -------------------------------------------------------------------------------------------
   // rollout
 
-  private async rollout(view: SetView, updateRevision: string, template: PodTemplate): Promise<{ requeueAfterMs?: number; refused: string[] }> {
+  private async rollout(view: SetView, updateRevision: string, template: PodTemplate): Promise<{ requeueAfterMs?: number; refused: string[]; waiting: string[] }> {
     const { gss, owner } = view;
+    const allocated = allocatedUpdatePolicy(gss.metadata?.annotations).policy;
     const ru = gss.spec.updateStrategy?.rollingUpdate ?? {};
     const now = this.now();
     const minReady = ru.minReadySeconds ?? 0;
@@ -460,7 +467,8 @@ export class GameServerSetReconciler implements Reconciler {
         updated: podRevision(pod) === updateRevision,
         available: podIsAvailable(pod, minReady, now),
         terminating: false,
-        held: isHeldForUpdate(gss.spec.lifecycle?.inPlaceUpdate, pod),
+        // Held in service (a lifecycle hook, or an Allocated server that waits): no budget.
+        held: isHeldForUpdate(gss.spec.lifecycle?.inPlaceUpdate, pod) || (allocatedHold(allocated, rank.opsState) !== undefined && !podIsUpdating(pod)),
       }));
       const plan = planRollout<Candidate>({
         pods: states,
@@ -474,20 +482,45 @@ export class GameServerSetReconciler implements Reconciler {
     }
 
     const refused = new Set<string>();
+    const waiting: string[] = [];
     let wait: number | undefined = nextAvailableInMs(live.map((l) => l.pod), minReady, now);
-    await forEachLimit(live, this.concurrency, async ({ pod }) => {
+    await forEachLimit(live, this.concurrency, async ({ pod, rank }) => {
       const target = selected.has(pod.metadata!.name!) || podRevision(pod) === updateRevision
-        ? this.rolloutTarget(view, pod, updateRevision, template, policy)
+        ? { ...this.rolloutTarget(view, pod, updateRevision, template, policy), holdDisruption: allocatedHold(allocated, rank.opsState) }
         : this.stayTarget(view, pod);
       if (!target) return;
       const step = await this.o.updater.advance(owner, pod, target);
+      const pending = step.action === 'holdUpdate' ? updateRevision : undefined;
+      if (pending) waiting.push(pod.metadata!.name!);
+      await this.markUpdatePending(view, pod, pending);
       if (step.action === 'refuse') {
         refused.add(`pods of revision ${podRevision(pod) ?? '(none)'} cannot be updated to ${updateRevision} in place: ${step.reason}`);
       } else if (step.action === 'waitGrace') {
         wait = wait === undefined ? step.ms : Math.min(wait, step.ms);
       }
     });
-    return { requeueAfterMs: wait, refused: [...refused].sort() };
+    return { requeueAfterMs: wait, refused: [...refused].sort(), waiting: waiting.sort() };
+  }
+
+  /**
+   * `hotpod.dev/update-pending: <revision>` on the server's pod and GameServer while its update
+   * waits for it to leave Allocated (the game reads it through the downward API and drains), and
+   * removed once it does not wait.
+   */
+  private async markUpdatePending(view: SetView, pod: KubeObject, revision: string | undefined): Promise<void> {
+    const value = revision ?? null;
+    if ((pod.metadata?.annotations?.[UPDATE_PENDING_ANNOTATION] ?? null) !== value) {
+      await this.o.updater.patchMetadata(view.owner, pod, { annotations: { [UPDATE_PENDING_ANNOTATION]: value } }, 'updatePending');
+    }
+    const gs = this.gameServerOf(view, pod);
+    if (!gs || gs.metadata?.deletionTimestamp || (gs.metadata?.annotations?.[UPDATE_PENDING_ANNOTATION] ?? null) === value) return;
+    const child = { namespace: view.owner.metadata.namespace, name: gs.metadata!.name! };
+    try {
+      const written = await this.o.writer.patch(GSS_API_VERSION, GS_KIND, child, { metadata: { annotations: { [UPDATE_PENDING_ANNOTATION]: value } } }, { contentType: MERGE_PATCH, purpose: 'updatePending' });
+      this.o.gameServerExpectations.expectUpdate(ownerKey(view.owner), written);
+    } catch (err) {
+      if (!isNotFound(err)) throw new Error(`GameServer ${child.namespace}/${child.name}: ${UPDATE_PENDING_ANNOTATION} failed: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   /** Move to the update revision, with this server's image overrides. */
@@ -562,10 +595,10 @@ export class GameServerSetReconciler implements Reconciler {
   }
 
   /** `blocked`: the refusals of this pass; undefined when no rollout ran (keep the condition as it is). */
-  private async writeStatus(view: SetView, updateRevision: string, blocked: string[] | undefined): Promise<void> {
+  private async writeStatus(view: SetView, updateRevision: string, blocked: string[] | undefined, waiting?: string[]): Promise<void> {
     const { gss, owner } = view;
     const previous = (gss.status ?? {}) as Json;
-    const conditions = this.conditions(view, previous.conditions ?? [], blocked);
+    const conditions = this.conditions(view, previous.conditions ?? [], blocked, waiting);
     const pods = view.members.map((m) => view.pods.get(m.ordinal)).filter((p): p is KubeObject => p !== undefined);
     const opsStates = view.members.map((m) => m.opsState);
     const status = setStatus({ gss, pods, opsStates, updateRevision, now: this.now(), conditions });
@@ -580,27 +613,28 @@ export class GameServerSetReconciler implements Reconciler {
     }
   }
 
-  /** Sets, changes or clears InPlaceUpdateBlocked, with a Warning Event when it appears or changes. */
-  private conditions(view: SetView, existing: SetCondition[], blocked: string[] | undefined): SetCondition[] {
-    return this.blockedCondition(view, this.lifecycleCondition(view, existing), blocked);
+  /** The set's conditions of this pass: FieldsNotActedOn, AllocatedUpdateWaiting, InPlaceUpdateBlocked. */
+  private conditions(view: SetView, existing: SetCondition[], blocked: string[] | undefined, waiting: string[] | undefined): SetCondition[] {
+    return this.blockedCondition(view, allocatedWaitCondition(this.notActedOnCondition(view, existing), waiting, this.now()), blocked);
   }
 
   /**
-   * spec.lifecycle fields hotpod does not act on yet (only preDelete's handlers are): a Warning
-   * Event when the list appears or changes, and a condition for as long as it is not empty.
+   * What the set asks that hotpod does not act on: a Warning Event when the list appears or
+   * changes, and a condition for as long as it is not empty.
    */
-  private lifecycleCondition(view: SetView, existing: SetCondition[]): SetCondition[] {
-    const others = existing.filter((c) => c.type !== LIFECYCLE_NOT_ACTED_ON);
-    const ignored = ignoredLifecycleFields(view.gss);
-    const message = ignored.length ? `hotpod does not act on ${ignored.join(', ')} yet: stored, and ignored` : '';
-    const problems = ignored.length ? [{ reason: LIFECYCLE_NOT_ACTED_ON, message }] : [];
-    this.ignoredLifecycle.report(view.owner, problems, conditionProblems(existing, LIFECYCLE_NOT_ACTED_ON));
+  private notActedOnCondition(view: SetView, existing: SetCondition[]): SetCondition[] {
+    const others = existing.filter((c) => c.type !== NOT_ACTED_ON);
+    const ignored = notActedOn(view.gss);
+    const message = ignored.join('; ');
+    const problems = ignored.length ? [{ reason: NOT_ACTED_ON, message }] : [];
+    this.notActedOnEvents.report(view.owner, problems, conditionProblems(existing, NOT_ACTED_ON));
     if (!ignored.length) return others;
-    const current = existing.find((c) => c.type === LIFECYCLE_NOT_ACTED_ON);
+    const current = existing.find((c) => c.type === NOT_ACTED_ON);
     if (current?.status === 'True' && current.message === message) return [...others, current];
-    return [...others, { type: LIFECYCLE_NOT_ACTED_ON, status: 'True', reason: 'NotImplemented', message, lastTransitionTime: rfc3339(this.now()) }];
+    return [...others, { type: NOT_ACTED_ON, status: 'True', reason: 'NotActedOn', message, lastTransitionTime: rfc3339(this.now()) }];
   }
 
+  /** Sets, changes or clears InPlaceUpdateBlocked, with a Warning Event when it appears or changes. */
   private blockedCondition(view: SetView, existing: SetCondition[], blocked: string[] | undefined): SetCondition[] {
     // The spec is valid again (this pass ran): its InvalidSpec condition goes.
     const others = existing.filter((c) => c.type !== IN_PLACE_UPDATE_BLOCKED && !(c.type === CONDITION_FAILED_UPDATE && c.reason === REASON_INVALID_SPEC));
@@ -617,11 +651,30 @@ export class GameServerSetReconciler implements Reconciler {
 }
 
 /**
+ * `AllocatedUpdateWaiting`: how many servers' updates wait for them to leave Allocated
+ * (`hotpod.dev/allocated-update: Wait`); gone when none. `waiting` undefined: this pass did not
+ * roll out (a scale step), so the condition stays as it was.
+ */
+function allocatedWaitCondition(existing: SetCondition[], waiting: string[] | undefined, now: number): SetCondition[] {
+  if (waiting === undefined) return existing;
+  const others = existing.filter((c) => c.type !== ALLOCATED_UPDATE_WAITING);
+  if (waiting.length === 0) return others;
+  const message = `${waiting.length} GameServer${waiting.length === 1 ? '' : 's'} wait${waiting.length === 1 ? 's' : ''} to leave opsState Allocated before ${waiting.length === 1 ? 'its' : 'their'} update: ${waiting.join(', ')}`;
+  const current = existing.find((c) => c.type === ALLOCATED_UPDATE_WAITING);
+  if (current?.message === message) return [...others, current];
+  return [...others, { type: ALLOCATED_UPDATE_WAITING, status: 'True', reason: 'Allocated', message, lastTransitionTime: rfc3339(now) }];
+}
+
+/**
  * The spec.lifecycle fields set that hotpod does not act on: preNormal's markPodNotReady (a pod
  * PreparingNormal stays in service; OpenKruise's readiness-gate handling of it is not copied).
  */
-function ignoredLifecycleFields(gss: GameServerSet): string[] {
-  return gss.spec.lifecycle?.preNormal?.markPodNotReady ? ['spec.lifecycle.preNormal.markPodNotReady'] : [];
+function notActedOn(gss: GameServerSet): string[] {
+  const out: string[] = [];
+  if (gss.spec.lifecycle?.preNormal?.markPodNotReady) out.push('spec.lifecycle.preNormal.markPodNotReady is not acted on yet (stored, and ignored)');
+  const invalid = allocatedUpdatePolicy(gss.metadata?.annotations).invalid;
+  if (invalid) out.push(`${invalid} (read as Proceed)`);
+  return out;
 }
 
 /** The pod template part of gameServerTemplate (what revisions hash and pods are made from). */

@@ -164,11 +164,9 @@ export class PodUpdater {
     return { wrote: written !== undefined, deleted: false, holding: gate.holding };
   }
 
-  /** Merges labels onto the pod (a lifecycle state); false if the pod was gone. */
-  async patchLabels(owner: WorkloadOwner, pod: KubeObject, labels: Record<string, string>, purpose: string): Promise<boolean> {
-    const written = await this.write(owner, pod, `label ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')}`, () =>
-      this.writer.patch('v1', 'Pod', podKey(pod), { metadata: { labels } }, { purpose }),
-    );
+  /** Merges labels and annotations onto the pod (null removes one); false if the pod was gone. */
+  async patchMetadata(owner: WorkloadOwner, pod: KubeObject, metadata: { labels?: Record<string, string | null>; annotations?: Record<string, string | null> }, purpose: string): Promise<boolean> {
+    const written = await this.write(owner, pod, purpose, () => this.writer.patch('v1', 'Pod', podKey(pod), { metadata }, { purpose }));
     return written !== undefined;
   }
 
