@@ -1,6 +1,8 @@
 // `npm run bench` (fourth part): a GameServerSet sidecar image rollout of BENCH_GSS_PODS (1,000)
 // GameServers per podUpdatePolicy, side by side in one run: InPlaceIfPossible and ReCreate, with
-// maxUnavailable 100% (issue 4's benchmark).
+// maxUnavailable 100% (issue 4's benchmark), and InPlaceIfPossible gated by
+// spec.lifecycle.inPlaceUpdate, every server released by a script (it flips the GameServer's
+// gs-sync/ label, as a game would) as soon as its pod enters PreparingUpdate (issue 14).
 //
 // The control plane and its three simulated nodes run as their own process (`hotpod up
 // --in-memory --nodes 3 --no-controller`); the controller runs in this process (startController,
@@ -24,7 +26,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startController, type RunningController } from '../src/controller/index.js';
-import { KubeClient } from '../src/kube/index.js';
+import { Informer, KubeClient } from '../src/kube/index.js';
 import { measureRollout, startRolloutCluster, waitUntil, type RolloutResult } from './rollout.js';
 import { envInt } from './common.js';
 import { busyWarning, cpuMeter, type CpuSpan } from './cpu.js';
@@ -37,7 +39,9 @@ const MAX_UNAVAILABLE = process.env.BENCH_GSS_MAX_UNAVAILABLE || '100%';
 const VERBOSE = process.env.BENCH_VERBOSE === '1';
 const NS = 'bench-gss';
 const API = 'game.kruise.io/v1alpha1';
-const STRATEGIES = ['InPlaceIfPossible', 'ReCreate'] as const;
+const STRATEGIES = ['InPlaceIfPossible', 'ReCreate', 'InPlace+PreUpdate'] as const;
+const GATED = 'InPlace+PreUpdate';
+const UPDATE_BLOCK = 'gs-sync/update-block';
 const OWNER_LABEL = 'game.kruise.io/owner-gss';
 
 function progress(msg: string): void {
@@ -46,14 +50,17 @@ function progress(msg: string): void {
 
 
 function gameServerSet(name: string, policy: string): Json {
+  const gated = policy === GATED;
   return {
     apiVersion: API,
     kind: 'GameServerSet',
     metadata: { name, namespace: NS },
     spec: {
       replicas: PODS,
-      updateStrategy: { rollingUpdate: { podUpdatePolicy: policy, maxUnavailable: MAX_UNAVAILABLE } },
+      updateStrategy: { rollingUpdate: { podUpdatePolicy: gated ? 'InPlaceIfPossible' : policy, maxUnavailable: MAX_UNAVAILABLE } },
+      ...(gated ? { lifecycle: { inPlaceUpdate: { labelsHandler: { [UPDATE_BLOCK]: 'true' } } } } : {}),
       gameServerTemplate: {
+        ...(gated ? { metadata: { labels: { [UPDATE_BLOCK]: 'true' } } } : {}),
         spec: {
           terminationGracePeriodSeconds: 1,
           containers: [
@@ -72,12 +79,16 @@ interface Result extends RolloutResult {
 }
 
 async function rollout(objects: KubeClient, controller: RunningController, policy: string, clusterPid: number): Promise<Result> {
-  const name = `bench-${policy.toLowerCase()}`;
+  const name = `bench-${policy.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
   let cpu!: () => CpuSpan;
   let span!: CpuSpan;
+  const releaser = policy === GATED ? releaseOnPreUpdate(objects, name) : undefined;
   const result = await measureRollout({
     onRolloutStart: () => (cpu = cpuMeter({ cluster: clusterPid, controller: process.pid })),
-    onRolloutEnd: () => (span = cpu()),
+    onRolloutEnd: () => {
+      span = cpu();
+      void releaser?.stop();
+    },
     objects,
     controller,
     apiVersion: API,
@@ -90,6 +101,20 @@ async function rollout(objects: KubeClient, controller: RunningController, polic
     progress,
   });
   return { type: policy, ...result, cpu: span };
+}
+
+/** The game's side of the gate: releases each server once its pod is PreparingUpdate. */
+function releaseOnPreUpdate(objects: KubeClient, set: string): { stop(): Promise<void> } {
+  const pods = new Informer<Json>(objects, { apiVersion: 'v1', kind: 'Pod', namespace: NS, labelSelector: `${OWNER_LABEL}=${set}`, namespaceIndexOnly: true });
+  const released = new Set<string>();
+  pods.onChange((pod) => {
+    const name = pod.metadata?.name;
+    if (pod.metadata?.labels?.['lifecycle.apps.kruise.io/state'] !== 'PreparingUpdate' || released.has(name)) return;
+    released.add(name);
+    void objects.patchObject(API, 'GameServer', { namespace: NS, name }, { metadata: { labels: { [UPDATE_BLOCK]: 'false' } } }).catch(() => released.delete(name));
+  });
+  pods.start();
+  return { stop: () => pods.stop() };
 }
 
 interface Memory {
@@ -171,6 +196,10 @@ async function main(): Promise<void> {
     const warning = busyWarning(results.map((r) => [r.type, r.cpu]));
     if (warning) lines.push(warning);
     process.stdout.write(`${lines.join('\n')}\n`);
+    const gatedResult = results.find((r) => r.type === GATED)!;
+    if (gatedResult.replaced !== 0 || gatedResult.restarted !== PODS) {
+      throw new Error(`the gated rollout recreated ${gatedResult.replaced} pods and restarted ${gatedResult.restarted} sidecars: it must restart each sidecar once and recreate none`);
+    }
     const inPlace = results.find((r) => r.type === 'InPlaceIfPossible')!;
     if (inPlace.replaced !== 0 || inPlace.restarted !== PODS) {
       throw new Error(`InPlaceIfPossible recreated ${inPlace.replaced} pods and restarted ${inPlace.restarted} sidecars: it must restart each sidecar once and recreate none`);
