@@ -131,6 +131,7 @@ export class GameServerSetReconciler implements Reconciler {
       this.o.podExpectations.forget(key);
       this.o.gameServerExpectations.forget(key);
       this.problems.forget(keyString(key));
+      this.notActedOnEvents.forget(keyString(key));
       return;
     }
     if (cached.metadata?.deletionTimestamp) return;
