@@ -106,8 +106,7 @@ export class PodUpdater {
       }
       case 'prepareUpdate': {
         const written = await this.write(owner, pod, 'mark PreparingUpdate', () => this.writer.patch('v1', 'Pod', podKey(pod), step.patch, { purpose: 'preUpdate' }));
-        const statusPatch = step.statusPatch;
-        if (written && statusPatch) await this.write(owner, pod, 'set InPlaceUpdateReady False', () => this.writer.patch('v1', 'Pod', podKey(pod), statusPatch, { contentType: STRATEGIC_MERGE_PATCH, status: true, purpose: 'markPodNotReady' }));
+        if (written && step.statusPatch) await this.markPodNotReady(owner, pod, step.statusPatch);
         if (written) this.recorder.event(owner, 'Normal', 'PreUpdate', `pod ${name} is PreUpdate: held by ${step.holding.join(', ')} (spec.lifecycle.inPlaceUpdate) until the game releases it`);
         break;
       }
@@ -152,16 +151,17 @@ export class PodUpdater {
       return { wrote: deleted, deleted, holding: [] };
     }
     if (gate.kind === 'wait') return { wrote: false, deleted: false, holding: gate.holding };
-    const written = await this.write(owner, pod, 'mark PreparingDelete', () =>
-      this.writer.patch('v1', 'Pod', podKey(pod), { metadata: { labels: gate.labels } }, { purpose: 'preDelete' }),
-    );
+    const written = await this.patchMetadata(owner, pod, { labels: gate.labels }, 'preDelete');
     // markPodNotReady: out of service while it waits to be deleted.
-    if (written && hook?.markPodNotReady) {
-      await this.write(owner, pod, 'set InPlaceUpdateReady False', () =>
-        this.writer.patch('v1', 'Pod', podKey(pod), startInPlacePatch(rfc3339(this.now())), { contentType: STRATEGIC_MERGE_PATCH, status: true, purpose: 'markPodNotReady' }),
-      );
-    }
-    return { wrote: written !== undefined, deleted: false, holding: gate.holding };
+    if (written && hook?.markPodNotReady) await this.markPodNotReady(owner, pod, startInPlacePatch(rfc3339(this.now())));
+    return { wrote: written, deleted: false, holding: gate.holding };
+  }
+
+  /** A lifecycle hook's markPodNotReady: InPlaceUpdateReady False (pods/status) while the pod is held. */
+  private async markPodNotReady(owner: WorkloadOwner, pod: KubeObject, statusPatch: Record<string, unknown>): Promise<void> {
+    await this.write(owner, pod, 'set InPlaceUpdateReady False', () =>
+      this.writer.patch('v1', 'Pod', podKey(pod), statusPatch, { contentType: STRATEGIC_MERGE_PATCH, status: true, purpose: 'markPodNotReady' }),
+    );
   }
 
   /** Merges labels and annotations onto the pod (null removes one); false if the pod was gone. */
