@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { startController } from '../controller/index.js';
 import { parseBindAddress, validateLeaderElection } from '../controller/runtime/index.js';
+import { parseGoDuration } from '../util/duration.js';
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
@@ -23,19 +24,16 @@ function positiveNumber(value: string): number {
   return n;
 }
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
 /** A Go duration (`15s`, `1m30s`, `500ms`), in ms. */
 export function parseDuration(value: string): number {
-  const parts = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/.test(value) ? value.match(/\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h)/g)! : null;
-  if (!parts) throw new InvalidArgumentError('must be a duration such as 15s, 500ms or 1m30s');
-  let ms = 0;
-  for (const p of parts) {
-    const [, n, unit] = /^(\d+(?:\.\d+)?)(.+)$/.exec(p)!;
-    ms += Number(n) * UNIT_MS[unit!]!;
+  let ms: number;
+  try {
+    ms = parseGoDuration(value);
+  } catch {
+    throw new InvalidArgumentError('must be a duration such as 15s, 500ms or 1m30s');
   }
   if (!(ms > 0)) throw new InvalidArgumentError('must be longer than 0');
-  return Math.round(ms);
+  return ms;
 }
 
 /** commander's parser for `host:port`, `:port` or `0`. */

@@ -6,6 +6,7 @@
 
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { type KubeClient } from '../kube/index.js';
+import { parseGoDuration } from '../util/duration.js';
 import { progressBar, rolloutProgress, type RolloutProgress, type Workload, type WorkloadKind } from './rollout-progress.js';
 import { CliError, connect, resolveType, runCommand, type WorkloadType } from './workloads.js';
 
@@ -172,14 +173,9 @@ function parseBool(value: string | boolean): boolean {
 /** Go durations as kubectl takes them: 30s, 5m, 1h30m, 500ms; a bare number is seconds. */
 export function parseDuration(value: string): number {
   if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
-  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-  let total = 0;
-  let at = 0;
-  for (let m = re.exec(value); m; m = re.exec(value)) {
-    total += Number(m[1]) * units[m[2]!]!;
-    at = re.lastIndex;
+  try {
+    return parseGoDuration(value);
+  } catch {
+    throw new InvalidArgumentError('must be a duration such as 30s, 5m or 1h');
   }
-  if (at === 0 || at !== value.length) throw new InvalidArgumentError('must be a duration such as 30s, 5m or 1h');
-  return total;
 }

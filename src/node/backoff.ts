@@ -37,12 +37,3 @@ export function backoffUntil(entry: BackoffEntry | undefined, since: number, now
   return now < until ? until : undefined;
 }
 
-/** `10s`, `1m20s`, `5m0s`: Go's time.Duration printing, which kubelet's messages use. */
-export function goDuration(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  const totalSeconds = ms / 1000;
-  const minutes = Math.floor(totalSeconds / 60);
-  const seconds = totalSeconds - minutes * 60;
-  const secText = Number.isInteger(seconds) ? String(seconds) : String(Number(seconds.toFixed(3)));
-  return minutes > 0 ? `${minutes}m${secText}s` : `${secText}s`;
-}

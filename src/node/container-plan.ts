@@ -3,7 +3,8 @@
 // this record on every sync, so a missed event never matters: the next sync acts on the
 // difference.
 
-import { type BackoffEntry, type BackoffPolicy, backoffUntil, goDuration } from './backoff.js';
+import { type BackoffEntry, type BackoffPolicy, backoffUntil } from './backoff.js';
+import { goDuration } from '../util/duration.js';
 import type { ContainerInfo } from './runtime/types.js';
 import type { ContainerState, ContainerView, TerminatedState } from './pod-status.js';
 import { rfc3339 } from '../util/time.js';

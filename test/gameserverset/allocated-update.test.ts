@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, waitFor, type Cluster } from '../helpers/cluster.js';
-import { ENGINE, SIDECAR_V2, WAIT_MS, applyGss, container, getGss, gss, gssPath, kubectl, namespace, patchGs, podsOf, gameServersOf, specImage, startGssCluster, waitSettled, type Json } from './helpers.js';
+import { ENGINE, SIDECAR_V2, WAIT_MS, applyGss, container, getGss, gss, gssPath, kubectl, namespace, patchGs, podsOf, gameServersOf, setEvents, setSidecarImage, specImage, startGssCluster, waitSettled, type Json } from './helpers.js';
 
 const PENDING = 'hotpod.dev/update-pending';
 const ENGINE_V2 = 'registry.example.com/game/engine:2.0';
@@ -99,6 +99,41 @@ describe('GameServerSet hotpod.dev/allocated-update: Wait', { timeout: 600_000 }
     const engine = (p: Json) => (container(p, 'engine')?.image === ENGINE_V2 ? ENGINE_V2 : specImage(p, 'engine') === ENGINE ? ENGINE : 'moving');
     await checkHeld(ns, before1, engine, ENGINE_V2, true);
     await release(ns, engine, ENGINE_V2);
+  });
+
+  it('allocated-update-deadline: an Allocated server waits that long, then updates with a Warning Event', async () => {
+    const ns = await namespace(c, 'gss-allocated-deadline');
+    const manifest = gss('dl', ns, { replicas: 2, policy: 'ReCreate', maxUnavailable: '50%' });
+    manifest.metadata.annotations = { 'hotpod.dev/allocated-update': 'Wait', 'hotpod.dev/allocated-update-deadline': '4s' };
+    await applyGss(c, manifest);
+    const before1 = await waitSettled(c, ns, 'dl', ['dl-0', 'dl-1']);
+    await patchGs(c, ns, 'dl-1', { spec: { opsState: 'Allocated' } });
+    await waitFor(async () => (await podsOf(c, ns, 'dl')).get('dl-1')?.metadata.labels['game.kruise.io/gs-opsState'] === 'Allocated', 'pod mirrors Allocated', WAIT_MS);
+    await setSidecarImage(c, ns, 'dl', SIDECAR_V2);
+
+    // First it waits, as without a deadline, and the clock is on the pod.
+    const held = await waitFor(async () => {
+      const p = (await podsOf(c, ns, 'dl')).get('dl-1');
+      return p?.metadata.annotations?.[PENDING] ? p : undefined;
+    }, 'dl-1 waits with update-pending', WAIT_MS);
+    assert.equal(held.metadata.uid, before1.get('dl-1')!.metadata.uid);
+    const since = Date.parse(held.metadata.annotations['hotpod.dev/update-pending-since']);
+    assert.ok(Number.isFinite(since), 'update-pending-since is a time');
+
+    // Then the deadline ends the wait: recreated at the new revision, marks gone, and said.
+    const updated = await waitFor(async () => {
+      const p = (await podsOf(c, ns, 'dl')).get('dl-1');
+      return p && p.metadata.uid !== before1.get('dl-1')!.metadata.uid && specImage(p, 'sidecar') === SIDECAR_V2 ? p : undefined;
+    }, 'dl-1 recreated after its deadline', WAIT_MS);
+    assert.equal(updated.metadata.annotations?.[PENDING], undefined);
+    const events = await waitFor(async () => {
+      const es = (await setEvents(c, ns, 'dl')).filter((e) => e.reason === 'AllocatedUpdateDeadline');
+      return es.length ? es : undefined;
+    }, 'Warning AllocatedUpdateDeadline', WAIT_MS);
+    assert.equal(events.length, 1);
+    assert.equal(events[0].type, 'Warning');
+    assert.match(events[0].message, /^GameServer dl-1 waited \d+(\.\d+)?s in opsState Allocated, past hotpod.dev\/allocated-update-deadline 4s: its update goes ahead$/);
+    assert.ok(Date.parse(events[0].lastTimestamp ?? events[0].eventTime) >= since + 3000, 'not before the deadline (whole seconds)');
   });
 
   it('an unknown value is named in FieldsNotActedOn and read as Proceed', async () => {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ContainerRecord, type PlanInput, containerView, newRecord, planContainer } from '../../src/node/container-plan.js';
-import { backoffUntil, goDuration, nextBackoff } from '../../src/node/backoff.js';
+import { backoffUntil, nextBackoff } from '../../src/node/backoff.js';
+import { goDuration } from '../../src/util/duration.js';
 
 const policy = { baseMs: 10_000, maxMs: 300_000 };
 const NOW = Date.parse('2026-01-01T00:10:00Z');

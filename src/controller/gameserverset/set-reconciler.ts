@@ -28,7 +28,7 @@ import type { PodTemplate } from '../../update/in-place-diff.js';
 import { podImages, podRevision, templateImages, type PodUpdatePolicy, type PodUpdateTarget } from '../../update/pod-update-step.js';
 import { planRollout, type PodState } from '../../update/rollout-plan.js';
 import { initialLifecycleLabels, isHeldForUpdate, lifecycleState, preNormalGate } from '../../update/lifecycle.js';
-import { allocatedHold, allocatedUpdatePolicy, UPDATE_PENDING_ANNOTATION } from '../../update/allocation-gate.js';
+import { allocatedUpdateConfig, allocatedVerdict, UPDATE_PENDING_ANNOTATION, UPDATE_PENDING_SINCE_ANNOTATION, type AllocatedVerdict } from '../../update/allocation-gate.js';
 import { deepEqual } from '../../util/equal.js';
 import { type Expectations, type Reconciler, type ReconcileResult } from '../runtime/index.js';
 import { isConflict, isNotFound, keyString, MERGE_PATCH, type EventRecorder, type Informer, type KubeObject, type ObjectKey } from '../../kube/index.js';
@@ -63,6 +63,9 @@ type Json = Record<string, any>;
 
 /** Condition type on the set when InPlaceOnly meets a change that needs a recreate. */
 export const IN_PLACE_UPDATE_BLOCKED = 'InPlaceUpdateBlocked';
+/** Steps that start disrupting a server (the first of an update that restarts or recreates it). */
+const DISRUPTING_STEPS = new Set(['recreate', 'prepareUpdate', 'leaveService']);
+
 /** A condition saying how many servers' updates wait for them to leave Allocated. */
 const ALLOCATED_UPDATE_WAITING = 'AllocatedUpdateWaiting';
 /** A condition naming what the set asks that hotpod stores but does not act on. */
@@ -263,7 +266,7 @@ export class GameServerSetReconciler implements Reconciler {
       replicas: gss.spec.replicas,
       reserved,
       maxCreate: this.createBudget(view),
-      allocatedLast: allocatedUpdatePolicy(gss.metadata?.annotations).policy === 'Wait',
+      allocatedLast: allocatedUpdateConfig(gss.metadata?.annotations).policy === 'Wait',
     });
 
     const scaledDown = plan.remove.filter((r) => r.reason === 'scaleDown').map((r) => r.member.ordinal);
@@ -446,30 +449,31 @@ export class GameServerSetReconciler implements Reconciler {
 
   private async rollout(view: SetView, updateRevision: string, template: PodTemplate): Promise<{ requeueAfterMs?: number; refused: string[]; waiting: string[] }> {
     const { gss, owner } = view;
-    const allocated = allocatedUpdatePolicy(gss.metadata?.annotations).policy;
+    const allocated = allocatedUpdateConfig(gss.metadata?.annotations);
     const ru = gss.spec.updateStrategy?.rollingUpdate ?? {};
     const now = this.now();
     const minReady = ru.minReadySeconds ?? 0;
     const policy = (ru.podUpdatePolicy ?? 'ReCreate') as PodUpdatePolicy;
-    const live: { pod: KubeObject; rank: Member }[] = [];
+    const live: { pod: KubeObject; rank: Member; allocated: AllocatedVerdict }[] = [];
     for (const m of view.members) {
       const pod = view.pods.get(m.ordinal);
       // A pod waiting in PreDelete is leaving: no update, and no return to service (markPodNotReady).
-      if (pod && !pod.metadata?.deletionTimestamp && lifecycleState(pod) !== 'PreparingDelete') live.push({ pod, rank: m });
+      if (!pod || pod.metadata?.deletionTimestamp || lifecycleState(pod) === 'PreparingDelete') continue;
+      live.push({ pod, rank: m, allocated: allocatedVerdict(allocated, m.opsState, pod.metadata?.annotations?.[UPDATE_PENDING_SINCE_ANNOTATION], now) });
     }
 
     const frozen = gss.spec.updateStrategy?.type === 'OnDelete' || ru.paused === true;
     const selected = new Set<string>();
     if (!frozen) {
       type Candidate = PodState & Member;
-      const states: Candidate[] = live.map(({ pod, rank }) => ({
+      const states: Candidate[] = live.map(({ pod, rank, allocated: verdict }) => ({
         ...rank,
         name: pod.metadata!.name!,
         updated: podRevision(pod) === updateRevision,
         available: podIsAvailable(pod, minReady, now),
         terminating: false,
         // Held in service (a lifecycle hook, or an Allocated server that waits): no budget.
-        held: isHeldForUpdate(gss.spec.lifecycle?.inPlaceUpdate, pod) || (allocatedHold(allocated, rank.opsState) !== undefined && !podIsUpdating(pod)),
+        held: isHeldForUpdate(gss.spec.lifecycle?.inPlaceUpdate, pod) || (verdict.kind === 'hold' && !podIsUpdating(pod)),
       }));
       const plan = planRollout<Candidate>({
         pods: states,
@@ -485,15 +489,24 @@ export class GameServerSetReconciler implements Reconciler {
     const refused = new Set<string>();
     const waiting: string[] = [];
     let wait: number | undefined = nextAvailableInMs(live.map((l) => l.pod), minReady, now);
-    await forEachLimit(live, this.concurrency, async ({ pod, rank }) => {
-      const target = selected.has(pod.metadata!.name!) || podRevision(pod) === updateRevision
-        ? { ...this.rolloutTarget(view, pod, updateRevision, template, policy), holdDisruption: allocatedHold(allocated, rank.opsState) }
+    await forEachLimit(live, this.concurrency, async ({ pod, allocated: verdict }) => {
+      const name = pod.metadata!.name!;
+      const target = selected.has(name) || podRevision(pod) === updateRevision
+        ? { ...this.rolloutTarget(view, pod, updateRevision, template, policy), holdDisruption: verdict.kind === 'hold' ? verdict.reason : undefined }
         : this.stayTarget(view, pod);
       if (!target) return;
       const step = await this.o.updater.advance(owner, pod, target);
-      const pending = step.action === 'holdUpdate' ? updateRevision : undefined;
-      if (pending) waiting.push(pod.metadata!.name!);
-      await this.markUpdatePending(view, pod, pending);
+      if (step.action === 'holdUpdate') {
+        waiting.push(name);
+        if (verdict.kind === 'hold' && verdict.wakeAt !== undefined) wait = Math.min(wait ?? Infinity, Math.max(0, verdict.wakeAt - now));
+        await this.markUpdatePending(view, pod, updateRevision);
+      } else if (verdict.kind === 'expired' && podRevision(pod) !== updateRevision) {
+        // Past its deadline but not updated yet (it may wait for the budget): the pending marks
+        // stay, so the clock is not restarted; the Event comes once, as the disruption starts.
+        if (DISRUPTING_STEPS.has(step.action)) this.o.recorder.event(owner, 'Warning', 'AllocatedUpdateDeadline', `GameServer ${name} ${verdict.message}`);
+      } else {
+        await this.markUpdatePending(view, pod, undefined);
+      }
       if (step.action === 'refuse') {
         refused.add(`pods of revision ${podRevision(pod) ?? '(none)'} cannot be updated to ${updateRevision} in place: ${step.reason}`);
       } else if (step.action === 'waitGrace') {
@@ -510,8 +523,11 @@ export class GameServerSetReconciler implements Reconciler {
    */
   private async markUpdatePending(view: SetView, pod: KubeObject, revision: string | undefined): Promise<void> {
     const value = revision ?? null;
-    if ((pod.metadata?.annotations?.[UPDATE_PENDING_ANNOTATION] ?? null) !== value) {
-      await this.o.updater.patchMetadata(view.owner, pod, { annotations: { [UPDATE_PENDING_ANNOTATION]: value } }, 'updatePending');
+    const annotations = pod.metadata?.annotations ?? {};
+    if ((annotations[UPDATE_PENDING_ANNOTATION] ?? null) !== value) {
+      // The wait's clock (allocated-update-deadline) starts with the first pending revision.
+      const since = value === null ? null : (annotations[UPDATE_PENDING_SINCE_ANNOTATION] ?? rfc3339(this.now()));
+      await this.o.updater.patchMetadata(view.owner, pod, { annotations: { [UPDATE_PENDING_ANNOTATION]: value, [UPDATE_PENDING_SINCE_ANNOTATION]: since } }, 'updatePending');
     }
     const gs = this.gameServerOf(view, pod);
     if (!gs || gs.metadata?.deletionTimestamp || (gs.metadata?.annotations?.[UPDATE_PENDING_ANNOTATION] ?? null) === value) return;
@@ -673,8 +689,7 @@ function allocatedWaitCondition(existing: SetCondition[], waiting: string[] | un
 function notActedOn(gss: GameServerSet): string[] {
   const out: string[] = [];
   if (gss.spec.lifecycle?.preNormal?.markPodNotReady) out.push('spec.lifecycle.preNormal.markPodNotReady is not acted on yet (stored, and ignored)');
-  const invalid = allocatedUpdatePolicy(gss.metadata?.annotations).invalid;
-  if (invalid) out.push(`${invalid} (read as Proceed)`);
+  out.push(...allocatedUpdateConfig(gss.metadata?.annotations).invalid);
   return out;
 }
 
