@@ -73,3 +73,41 @@ export function allocatedVerdict(config: AllocatedUpdateConfig, opsState: string
     message: `waited ${goDuration(Math.max(0, now - since))} in opsState Allocated, past ${ALLOCATED_UPDATE_DEADLINE_ANNOTATION} ${goDuration(config.deadlineMs)}: its update goes ahead`,
   };
 }
+
+/** Steps of the update engine that start disrupting a server (the first of a restart or recreate). */
+const DISRUPTING = new Set(['recreate', 'prepareUpdate', 'leaveService']);
+
+/** Whether this step is where an expired wait's update begins (its Warning Event goes with it). */
+export function deadlineEnds(verdict: AllocatedVerdict, action: string): verdict is Extract<AllocatedVerdict, { kind: 'expired' }> {
+  return verdict.kind === 'expired' && DISRUPTING.has(action);
+}
+
+/**
+ * The pod's update-pending marks after this pass: set while its update waits (`waitingFor`, the
+ * revision), kept while a wait past its deadline has not reached the update yet (so the clock
+ * does not start again), removed otherwise. undefined: the pod's marks are already so.
+ */
+export function pendingMarksPatch(
+  annotations: Record<string, string> | undefined,
+  verdict: AllocatedVerdict,
+  waitingFor: string | undefined,
+  atUpdateRevision: boolean,
+  now: string,
+): Record<string, string | null> | undefined {
+  const current = annotations?.[UPDATE_PENDING_ANNOTATION];
+  const since = annotations?.[UPDATE_PENDING_SINCE_ANNOTATION];
+  if (waitingFor !== undefined) {
+    if (current === waitingFor && since !== undefined) return undefined;
+    // The wait's clock starts with the first pending revision, whichever comes after it.
+    return { [UPDATE_PENDING_ANNOTATION]: waitingFor, [UPDATE_PENDING_SINCE_ANNOTATION]: since ?? now };
+  }
+  if (verdict.kind === 'expired' && !atUpdateRevision) return undefined;
+  if (current === undefined && since === undefined) return undefined;
+  return { [UPDATE_PENDING_ANNOTATION]: null, [UPDATE_PENDING_SINCE_ANNOTATION]: null };
+}
+
+/** The message of a workload's AllocatedUpdateWaiting condition. */
+export function allocatedWaitingMessage(noun: 'GameServer' | 'pod', names: string[]): string {
+  const one = names.length === 1;
+  return `${names.length} ${noun}${one ? '' : 's'} wait${one ? 's' : ''} to leave opsState Allocated before ${one ? 'its' : 'their'} update: ${names.join(', ')}`;
+}

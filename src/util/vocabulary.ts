@@ -34,3 +34,10 @@ export const GAME_KRUISE_GROUP = 'game.kruise.io';
 
 /** The API group of GameDeployment (BCS's). */
 export const TKEX_GROUP = 'tkex.tencent.com';
+
+/**
+ * Pod label with a game server's opsState: a GameServerSet's pods mirror their GameServer's
+ * (OpenKruiseGame's name), a GameDeployment's pods carry it as the game or its allocator sets it.
+ * Both workloads' allocation-aware updates read it (src/update/allocation-gate.ts).
+ */
+export const GS_OPS_STATE_LABEL = 'game.kruise.io/gs-opsState';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allocatedUpdateConfig, allocatedVerdict } from '../../src/update/allocation-gate.js';
+import { allocatedUpdateConfig, allocatedVerdict, deadlineEnds, pendingMarksPatch } from '../../src/update/allocation-gate.js';
 
 const WAIT = { 'hotpod.dev/allocated-update': 'Wait' };
 const REASON = 'opsState Allocated (hotpod.dev/allocated-update: Wait)';
@@ -36,4 +36,26 @@ test('allocated-update-deadline: the wait ends that long after update-pending-si
   const bad = allocatedUpdateConfig({ ...WAIT, 'hotpod.dev/allocated-update-deadline': '10 minutes' });
   assert.equal(bad.deadlineMs, undefined);
   assert.deepEqual(bad.invalid, ['annotation hotpod.dev/allocated-update-deadline: "10 minutes" is not a duration such as 30s, 5m or 1h30m (no deadline)']);
+});
+
+test('update-pending marks: set while waiting (the clock kept across revisions), kept past a deadline until the update, removed otherwise', () => {
+  const hold = { kind: 'hold', reason: REASON } as const;
+  const expired = { kind: 'expired', message: 'm' } as const;
+  const open = { kind: 'open' } as const;
+  const NOW = '2026-01-01T00:00:10Z';
+  const marked = { 'hotpod.dev/update-pending': 'rev-1', 'hotpod.dev/update-pending-since': '2026-01-01T00:00:00Z' };
+  const cases: [string, Record<string, string> | undefined, Parameters<typeof pendingMarksPatch>[1], string | undefined, boolean, unknown][] = [
+    ['first wait', undefined, hold, 'rev-1', false, { 'hotpod.dev/update-pending': 'rev-1', 'hotpod.dev/update-pending-since': NOW }],
+    ['still waiting', marked, hold, 'rev-1', false, undefined],
+    ['a newer revision: the clock stays', marked, hold, 'rev-2', false, { 'hotpod.dev/update-pending': 'rev-2', 'hotpod.dev/update-pending-since': '2026-01-01T00:00:00Z' }],
+    ['past the deadline, not updated yet', marked, expired, undefined, false, undefined],
+    ['past the deadline, updated', marked, expired, undefined, true, { 'hotpod.dev/update-pending': null, 'hotpod.dev/update-pending-since': null }],
+    ['left Allocated', marked, open, undefined, false, { 'hotpod.dev/update-pending': null, 'hotpod.dev/update-pending-since': null }],
+    ['never marked', {}, open, undefined, false, undefined],
+  ];
+  for (const [what, annotations, verdict, waitingFor, at, want] of cases) assert.deepEqual(pendingMarksPatch(annotations, verdict, waitingFor, at, NOW), want, what);
+  assert.equal(deadlineEnds(expired, 'recreate'), true);
+  assert.equal(deadlineEnds(expired, 'leaveService'), true);
+  assert.equal(deadlineEnds(expired, 'waitGrace'), false);
+  assert.equal(deadlineEnds(hold, 'recreate'), false);
 });

@@ -71,6 +71,14 @@ test('scale-down takes podsToDelete first, then old pods while more than the par
   assert.deepEqual(choosePodsToDelete(pods, 0, opts), []);
 });
 
+test('scale-down takes Allocated pods (allocated-update Wait) last, after every other but the named', () => {
+  const pods = [pod('a', { revision: 'old' }), pod('b', { revision: 'new' }), pod('c', { revision: 'new', ready: false })];
+  const opts = { partition: 0, updateRevision: 'new', revisionOf: (p: Json) => p.metadata.labels['controller-revision-hash'], allocated: (p: Json) => p.metadata.name === 'a' };
+  assert.deepEqual(choosePodsToDelete(pods, 2, opts).map((p) => p.metadata.name), ['c', 'b'], 'the old pod would go first, but it has players');
+  assert.deepEqual(choosePodsToDelete(pods, 3, opts).map((p) => p.metadata.name), ['c', 'b', 'a']);
+  assert.deepEqual(choosePodsToDelete(pods, 1, { ...opts, podsToDelete: ['a'] }).map((p) => p.metadata.name), ['a']);
+});
+
 // ---- budgets -------------------------------------------------------------------------------
 
 test('maxUnavailable defaults to 20% rounded up; rounds down with maxSurge; never both zero', () => {
@@ -119,6 +127,16 @@ test('RollingUpdate without surge deletes up to maxUnavailable old pods, in upda
   assert.deepEqual(names(p.deleteForUpdate), ['d', 'b']);
   assert.equal(p.blocked, 2);
   assert.equal(p.createUpdated, 0, 'replacements come once the deletions are seen');
+});
+
+test('RollingUpdate does not replace a held pod (Allocated), nor spend budget on it; in place it stays selected at no cost', () => {
+  const pods = [{ ...planPod(pod('a', { cost: 0 })), held: true }, planPod(pod('b', { cost: 1 })), planPod(pod('c', { cost: 2 })), planPod(pod('d', { cost: 3 }))];
+  const rolling = planPods(base({ pods, maxUnavailable: 2 }));
+  assert.deepEqual(names(rolling.held), ['a']);
+  assert.deepEqual(names(rolling.deleteForUpdate), ['b', 'c']);
+  const inPlace = planPods(base({ pods, maxUnavailable: 2, type: 'InplaceUpdate' }));
+  assert.deepEqual(names(inPlace.updateInPlace), ['a', 'b', 'c']);
+  assert.deepEqual(inPlace.held, []);
 });
 
 test('RollingUpdate: unavailable old pods go for free, unavailable new ones use the budget', () => {

@@ -20,6 +20,10 @@ export const HOT_PATCH_FALLBACK_IN_PLACE = 'InplaceUpdate';
 
 /** BCS's condition types (FailedUpdate, with reason InvalidSpec, is shared with GameServerSet). */
 export const CONDITION_FAILED_SCALE = 'FailedScale';
+/** hotpod.dev/allocated-update Wait: how many pods' updates wait for them to leave Allocated. */
+export const CONDITION_ALLOCATED_UPDATE_WAITING = 'AllocatedUpdateWaiting';
+/** What the GameDeployment asks that hotpod does not act on (with a Warning Event of this reason). */
+export const CONDITION_NOT_ACTED_ON = 'FieldsNotActedOn';
 export { CONDITION_FAILED_UPDATE, REASON_INVALID_SPEC } from '../workload/invalid-spec.js';
 
 /** Reasons of the FailedUpdate condition. */

@@ -53,13 +53,15 @@ interface ScaleDownOptions {
   partition: number;
   updateRevision: string;
   revisionOf: (pod: Json) => string | undefined;
+  /** Servers with players (allocated-update Wait): removed only when nothing else can be. */
+  allocated?: (pod: Json) => boolean;
 }
 
 /**
  * The `count` pods to remove when scaling down: named ones first, then the old revision while
  * more old pods are left than the partition keeps (so that a scale-down moves towards the
  * rollout's target instead of away from it), then unscheduled/pending/unready, then the lower
- * deletion cost, then the newer pod.
+ * deletion cost, then the newer pod; Allocated servers (when they are to be kept) last.
  */
 export function choosePodsToDelete(pods: readonly Json[], count: number, o: ScaleDownOptions): Json[] {
   if (count <= 0) return [];
@@ -70,6 +72,7 @@ export function choosePodsToDelete(pods: readonly Json[], count: number, o: Scal
   const preferUpdated = oldCount < o.partition;
   const rank = (p: Json): number => {
     if (named.has(p.metadata?.name)) return 0;
+    if (o.allocated?.(p)) return 3;
     if (preferOld) return isOld(p) ? 1 : 2;
     if (preferUpdated) return isOld(p) ? 2 : 1;
     return 1;

@@ -25,6 +25,13 @@ export interface PlanPod {
   updated: boolean;
   /** Counts as available for the budget (ready, past minReadySeconds, no update in flight). */
   available: boolean;
+  /**
+   * Its update may not disrupt it yet (an Allocated server, allocation-gate.ts): RollingUpdate
+   * does not replace it, in place it stays selected but costs no budget (the engine holds it).
+   */
+  held?: boolean;
+  /** Allocated, with allocated-update Wait: a scale-down takes it last. */
+  allocated?: boolean;
 }
 
 export interface PlanInput {
@@ -57,6 +64,8 @@ export interface Plan {
   updateInPlace: PlanPod[];
   /** Pods that should be updated but wait for the availability budget. */
   blocked: number;
+  /** RollingUpdate: old pods not replaced because they are held (PlanPod.held). */
+  held: PlanPod[];
 }
 
 /**
@@ -80,7 +89,7 @@ export function planPods(input: PlanInput): Plan {
   const R = Math.max(0, input.replicas);
   const P = Math.min(Math.max(0, input.partition), R);
   const named = new Set(input.podsToDelete ?? []);
-  const plan: Plan = { deleteNamed: [], deleteExcess: [], deleteForUpdate: [], createUpdated: 0, createOld: 0, updateInPlace: [], blocked: 0 };
+  const plan: Plan = { deleteNamed: [], deleteExcess: [], deleteForUpdate: [], createUpdated: 0, createOld: 0, updateInPlace: [], blocked: 0, held: [] };
 
   plan.deleteNamed = input.pods.filter((p) => named.has(p.name));
   const rest = input.pods.filter((p) => !named.has(p.name));
@@ -96,7 +105,7 @@ export function planPods(input: PlanInput): Plan {
     const chosen = choosePodsToDelete(
       rest.map((p) => p.pod),
       excess,
-      { partition: P, updateRevision: 'updated', revisionOf: (pod) => (byName.get(pod)!.updated ? 'updated' : 'old') },
+      { partition: P, updateRevision: 'updated', revisionOf: (pod) => (byName.get(pod)!.updated ? 'updated' : 'old'), allocated: (pod) => byName.get(pod)!.allocated === true },
     );
     plan.deleteExcess = chosen.map((pod) => byName.get(pod)!);
     return plan;
@@ -113,7 +122,8 @@ export function planPods(input: PlanInput): Plan {
   if (rolling) {
     let budget = rest.filter((p) => p.available).length - (R - input.maxUnavailable);
     for (const p of old.slice(0, needReplace)) {
-      if (!p.available) plan.deleteForUpdate.push(p);
+      if (p.held) plan.held.push(p);
+      else if (!p.available) plan.deleteForUpdate.push(p);
       else if (budget > 0) {
         plan.deleteForUpdate.push(p);
         budget--;

@@ -20,7 +20,18 @@ import { defaultGameDeployment, validateGameDeployment, type GameDeployment } fr
 import type { PodTemplate } from '../../update/in-place-diff.js';
 import { podImages, podRevision, templateImages, type PodUpdatePolicy, type PodUpdateTarget } from '../../update/pod-update-step.js';
 import { deepEqual } from '../../util/equal.js';
-import { HOT_PATCH_LABEL } from '../../util/vocabulary.js';
+import { GS_OPS_STATE_LABEL, HOT_PATCH_LABEL } from '../../util/vocabulary.js';
+import { podIsUpdating } from '../../update/availability.js';
+import {
+  allocatedUpdateConfig,
+  allocatedVerdict,
+  allocatedWaitingMessage,
+  deadlineEnds,
+  pendingMarksPatch,
+  UPDATE_PENDING_SINCE_ANNOTATION,
+  type AllocatedUpdateConfig,
+  type AllocatedVerdict,
+} from '../../update/allocation-gate.js';
 import { type Expectations, type Reconciler, type ReconcileResult, resourceVersionAtLeast } from '../runtime/index.js';
 import { isConflict, isNotFound, keyString, MERGE_PATCH, type EventRecorder, type Informer, type KubeObject, type ObjectKey } from '../../kube/index.js';
 import {
@@ -43,8 +54,10 @@ import {
 } from '../workload/index.js';
 import { planCanary, type CanaryDecision } from './canary.js';
 import {
+  CONDITION_ALLOCATED_UPDATE_WAITING,
   CONDITION_FAILED_SCALE,
   CONDITION_FAILED_UPDATE,
+  CONDITION_NOT_ACTED_ON,
   EVENT,
   GAME_DEPLOYMENT_API_VERSION,
   GAME_DEPLOYMENT_KIND,
@@ -113,6 +126,11 @@ interface Pass {
   scaleError?: string;
   problems: UpdateProblem[];
   requeueAfterMs?: number;
+  /** hotpod.dev/allocated-update, and each live pod's verdict under it (by name). */
+  allocated: AllocatedUpdateConfig;
+  verdicts: Map<string, AllocatedVerdict>;
+  /** Pods whose update waits for them to leave Allocated (AllocatedUpdateWaiting). */
+  waiting: string[];
 }
 
 export class GameDeploymentReconciler implements Reconciler {
@@ -122,6 +140,7 @@ export class GameDeploymentReconciler implements Reconciler {
   /** Per GameDeployment, the status last written (and whether a pause went with it), until the cache has it. */
   private readonly written = new Map<string, { resourceVersion: string; status: Json; paused: boolean }>();
   private readonly problems: ProblemEvents;
+  private readonly notActedOn: ProblemEvents;
   private readonly creator: PodCreator;
 
   constructor(opts: GameDeploymentReconcilerOptions) {
@@ -129,6 +148,7 @@ export class GameDeploymentReconciler implements Reconciler {
     this.log = opts.logger.child({ controller: 'gamedeployment' });
     this.now = opts.now ?? Date.now;
     this.problems = new ProblemEvents(opts.recorder);
+    this.notActedOn = new ProblemEvents(opts.recorder);
     this.creator = new PodCreator({
       writer: opts.writer,
       expectations: opts.expectations,
@@ -154,7 +174,7 @@ export class GameDeploymentReconciler implements Reconciler {
     const canary = await this.canary(pass);
     const plan = this.plan(pass, canary);
     const deleted = await this.scale(pass, plan);
-    await this.rollOut(pass, new Set(plan.updateInPlace.map((p) => p.name)), deleted);
+    await this.rollOut(pass, new Set(plan.updateInPlace.map((p) => p.name)), deleted, new Set(plan.held.map((p) => p.name)));
     const conditions = this.conditions(pass);
     await this.writeStatus(gd, this.status(pass, canary, conditions), pass.paused);
     await this.trimPodsToDelete(pass);
@@ -169,6 +189,7 @@ export class GameDeploymentReconciler implements Reconciler {
   private forget(k: string): void {
     this.o.expectations.forget(k);
     this.problems.forget(k);
+    this.notActedOn.forget(k);
     this.written.delete(k);
   }
 
@@ -201,19 +222,26 @@ export class GameDeploymentReconciler implements Reconciler {
     // Revisions: the template as it is now; pods carry older ones as their own.
     const updateTemplate: PodTemplate = { metadata: gd.spec.template.metadata as PodTemplate['metadata'], spec: gd.spec.template.spec as Json };
     const updateRevision = await this.o.revisions.ensure(owner, updateTemplate, gd.spec.selector?.matchLabels ?? {});
+    const now = this.now();
+    const live = running.filter((p) => !isFinished(p));
+    const allocated = allocatedUpdateConfig(gd.metadata?.annotations);
+    const verdicts = new Map(live.map((p) => [p.metadata!.name!, allocatedVerdict(allocated, p.metadata?.labels?.[GS_OPS_STATE_LABEL], p.metadata?.annotations?.[UPDATE_PENDING_SINCE_ANNOTATION], now)]));
     return {
       key,
       gd,
       owner,
-      now: this.now(),
+      now,
       conditions: (((gd.status ?? {}) as Json).conditions ?? []).map((c: Condition) => ({ ...c })),
       owned,
-      live: running.filter((p) => !isFinished(p)),
+      live,
       finished: running.filter(isFinished),
       updateTemplate,
       updateRevision,
       paused,
       problems: [],
+      allocated,
+      verdicts,
+      waiting: [],
     };
   }
 
@@ -259,6 +287,8 @@ export class GameDeploymentReconciler implements Reconciler {
       name: pod.metadata!.name!,
       updated: podRevision(pod) === pass.updateRevision,
       available: podIsSettled(pod, minReadySeconds, pass.now),
+      held: pass.verdicts.get(pod.metadata!.name!)?.kind === 'hold' && !podIsUpdating(pod),
+      allocated: pass.allocated.policy === 'Wait' && pod.metadata?.labels?.[GS_OPS_STATE_LABEL] === 'Allocated',
     }));
     const oldRevision = mostCommon(pass.live.map(podRevision).filter((r): r is string => !!r && r !== pass.updateRevision));
     const oldTemplate = oldRevision ? this.o.revisions.templateOf(pass.owner, oldRevision) : undefined;
@@ -288,6 +318,7 @@ export class GameDeploymentReconciler implements Reconciler {
       ...[...plan.deleteNamed, ...plan.deleteExcess].map((p) => ({ pod: p.pod, reason: EVENT.SuccessfulDelete, message: `succeed to delete pod ${p.name}` })),
       ...plan.deleteForUpdate.map((p) => ({ pod: p.pod, reason: EVENT.SuccessfulUpdatePodReCreate, message: `successfully delete pod ${p.name} for update` })),
     ];
+    for (const p of plan.deleteForUpdate) this.reportDeadline(pass, p.pod, 'recreate');
     await this.deletePods(pass.owner, planned, true).catch(failed);
 
     // In growing batches, so that a create failing for every pod costs one request.
@@ -325,15 +356,20 @@ export class GameDeploymentReconciler implements Reconciler {
    * the pods planPods picked, its own revision for the rest (which finishes or calls off an
    * update under way). A pod at its target is brought into service if it is new.
    */
-  private async rollOut(pass: Pass, selected: Set<string>, deleted: Set<string>): Promise<void> {
+  private async rollOut(pass: Pass, selected: Set<string>, deleted: Set<string>, held: Set<string>): Promise<void> {
     const failures: string[] = [];
     const pods = pass.live.filter((p) => !deleted.has(p.metadata!.name!));
     await forEachLimit(pods, WRITE_CONCURRENCY, async (pod) => {
-      const update = selected.has(pod.metadata!.name!) ? this.updateTarget(pass, pod) : undefined;
+      const name = pod.metadata!.name!;
+      const update = selected.has(name) ? this.updateTarget(pass, pod) : undefined;
       const target = update ?? stayTarget(pass.gd, pod);
       // Without a revision label a pod has nothing to aim at: it is only brought into service.
       if (!target) return void (await this.o.updater.markInService(pass.owner, pod));
+      const verdict = pass.verdicts.get(name) ?? { kind: 'open' };
+      if (update && verdict.kind === 'hold') update.holdDisruption = verdict.reason;
       const step = await this.o.updater.advance(pass.owner, pod, target);
+      this.reportDeadline(pass, pod, step.action);
+      await this.markUpdatePending(pass, pod, step.action === 'holdUpdate' || held.has(name));
       if (step.action === 'refuse') pass.problems.push(refusal(pod, target.policy, step.reason));
       else if (step.action === 'waitGrace') wake(pass, step.ms);
       // The node restarted the container instead of hot-patching it: the pod stays as it is
@@ -372,6 +408,28 @@ export class GameDeploymentReconciler implements Reconciler {
     return { revision: pass.updateRevision, to, from, images: templateImages(to), policy, gracePeriodSeconds: gracePeriod(gd) };
   }
 
+  /** A wait past allocated-update-deadline ends as this step starts: a Warning Event says so. */
+  private reportDeadline(pass: Pass, pod: KubeObject, action: string): void {
+    const verdict = pass.verdicts.get(pod.metadata!.name!);
+    if (verdict && deadlineEnds(verdict, action)) this.o.recorder.event(pass.owner, 'Warning', 'AllocatedUpdateDeadline', `pod ${pod.metadata!.name} ${verdict.message}`);
+  }
+
+  /**
+   * `hotpod.dev/update-pending: <revision>` on a pod whose update waits for it to leave
+   * Allocated (the game reads it through a downwardAPI volume and drains), removed once it
+   * does not wait; and the pass's count for AllocatedUpdateWaiting.
+   */
+  private async markUpdatePending(pass: Pass, pod: KubeObject, waiting: boolean): Promise<void> {
+    const name = pod.metadata!.name!;
+    const verdict = pass.verdicts.get(name) ?? { kind: 'open' };
+    if (waiting) {
+      pass.waiting.push(name);
+      if (verdict.kind === 'hold' && verdict.wakeAt !== undefined) wake(pass, Math.max(0, verdict.wakeAt - pass.now));
+    }
+    const marks = pendingMarksPatch(pod.metadata?.annotations, verdict, waiting ? pass.updateRevision : undefined, podRevision(pod) === pass.updateRevision, rfc3339(pass.now));
+    if (marks) await this.o.updater.patchMetadata(pass.owner, pod, { annotations: marks }, 'updatePending');
+  }
+
   private nodeSupportsHotPatch(nodeName: string): boolean {
     return this.o.nodes.cache.get(nodeName)?.metadata?.labels?.[HOT_PATCH_LABEL] === 'true';
   }
@@ -389,6 +447,11 @@ export class GameDeploymentReconciler implements Reconciler {
     const prevScale = conditions.find((c) => c.type === CONDITION_FAILED_SCALE);
     const { scaleError } = pass;
     conditions = setCondition(conditions, CONDITION_FAILED_SCALE, scaleError ? { status: 'True', reason: 'FailedScale', message: scaleError } : undefined, nowIso);
+    const waiting = [...pass.waiting].sort();
+    conditions = setCondition(conditions, CONDITION_ALLOCATED_UPDATE_WAITING, waiting.length ? { status: 'True', reason: 'Allocated', message: allocatedWaitingMessage('pod', waiting) } : undefined, nowIso);
+    const unread = pass.allocated.invalid.join('; ');
+    this.notActedOn.report(pass.owner, unread ? [{ reason: CONDITION_NOT_ACTED_ON, message: unread }] : [], conditionProblems(pass.conditions, CONDITION_NOT_ACTED_ON));
+    conditions = setCondition(conditions, CONDITION_NOT_ACTED_ON, unread ? { status: 'True', reason: 'NotActedOn', message: unread } : undefined, nowIso);
     if (scaleError && prevScale?.message !== scaleError) this.log.warn({ gameDeployment: keyString(pass.key), err: scaleError }, 'scaling failed');
     return conditions;
   }

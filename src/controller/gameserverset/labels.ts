@@ -12,7 +12,7 @@ export const GS_KIND = GameServerResource.kind;
 /** On pods and GameServers: the name of their GameServerSet. */
 export const OWNER_GSS_LABEL = 'game.kruise.io/owner-gss';
 /** On pods, mirroring their GameServer. */
-export const GS_OPS_STATE_LABEL = 'game.kruise.io/gs-opsState';
+export { GS_OPS_STATE_LABEL } from '../../util/vocabulary.js';
 export const GS_UPDATE_PRIORITY_LABEL = 'game.kruise.io/gs-update-priority';
 export const GS_DELETE_PRIORITY_LABEL = 'game.kruise.io/gs-delete-priority';
 export const GS_STATE_LABEL = 'game.kruise.io/gs-state';

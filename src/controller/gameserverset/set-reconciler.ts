@@ -28,7 +28,7 @@ import type { PodTemplate } from '../../update/in-place-diff.js';
 import { podImages, podRevision, templateImages, type PodUpdatePolicy, type PodUpdateTarget } from '../../update/pod-update-step.js';
 import { planRollout, type PodState } from '../../update/rollout-plan.js';
 import { initialLifecycleLabels, isHeldForUpdate, lifecycleState, preNormalGate } from '../../update/lifecycle.js';
-import { allocatedUpdateConfig, allocatedVerdict, UPDATE_PENDING_ANNOTATION, UPDATE_PENDING_SINCE_ANNOTATION, type AllocatedVerdict } from '../../update/allocation-gate.js';
+import { allocatedUpdateConfig, allocatedVerdict, allocatedWaitingMessage, deadlineEnds, pendingMarksPatch, UPDATE_PENDING_ANNOTATION, UPDATE_PENDING_SINCE_ANNOTATION, type AllocatedVerdict } from '../../update/allocation-gate.js';
 import { deepEqual } from '../../util/equal.js';
 import { type Expectations, type Reconciler, type ReconcileResult } from '../runtime/index.js';
 import { isConflict, isNotFound, keyString, MERGE_PATCH, type EventRecorder, type Informer, type KubeObject, type ObjectKey } from '../../kube/index.js';
@@ -63,9 +63,6 @@ type Json = Record<string, any>;
 
 /** Condition type on the set when InPlaceOnly meets a change that needs a recreate. */
 export const IN_PLACE_UPDATE_BLOCKED = 'InPlaceUpdateBlocked';
-/** Steps that start disrupting a server (the first of an update that restarts or recreates it). */
-const DISRUPTING_STEPS = new Set(['recreate', 'prepareUpdate', 'leaveService']);
-
 /** A condition saying how many servers' updates wait for them to leave Allocated. */
 const ALLOCATED_UPDATE_WAITING = 'AllocatedUpdateWaiting';
 /** A condition naming what the set asks that hotpod stores but does not act on. */
@@ -496,17 +493,13 @@ export class GameServerSetReconciler implements Reconciler {
         : this.stayTarget(view, pod);
       if (!target) return;
       const step = await this.o.updater.advance(owner, pod, target);
-      if (step.action === 'holdUpdate') {
+      const held = step.action === 'holdUpdate';
+      if (held) {
         waiting.push(name);
         if (verdict.kind === 'hold' && verdict.wakeAt !== undefined) wait = Math.min(wait ?? Infinity, Math.max(0, verdict.wakeAt - now));
-        await this.markUpdatePending(view, pod, updateRevision);
-      } else if (verdict.kind === 'expired' && podRevision(pod) !== updateRevision) {
-        // Past its deadline but not updated yet (it may wait for the budget): the pending marks
-        // stay, so the clock is not restarted; the Event comes once, as the disruption starts.
-        if (DISRUPTING_STEPS.has(step.action)) this.o.recorder.event(owner, 'Warning', 'AllocatedUpdateDeadline', `GameServer ${name} ${verdict.message}`);
-      } else {
-        await this.markUpdatePending(view, pod, undefined);
       }
+      if (deadlineEnds(verdict, step.action)) this.o.recorder.event(owner, 'Warning', 'AllocatedUpdateDeadline', `GameServer ${name} ${verdict.message}`);
+      await this.markUpdatePending(view, pod, verdict, held ? updateRevision : undefined, podRevision(pod) === updateRevision);
       if (step.action === 'refuse') {
         refused.add(`pods of revision ${podRevision(pod) ?? '(none)'} cannot be updated to ${updateRevision} in place: ${step.reason}`);
       } else if (step.action === 'waitGrace') {
@@ -521,14 +514,10 @@ export class GameServerSetReconciler implements Reconciler {
    * waits for it to leave Allocated (the game reads it through the downward API and drains), and
    * removed once it does not wait.
    */
-  private async markUpdatePending(view: SetView, pod: KubeObject, revision: string | undefined): Promise<void> {
-    const value = revision ?? null;
-    const annotations = pod.metadata?.annotations ?? {};
-    if ((annotations[UPDATE_PENDING_ANNOTATION] ?? null) !== value) {
-      // The wait's clock (allocated-update-deadline) starts with the first pending revision.
-      const since = value === null ? null : (annotations[UPDATE_PENDING_SINCE_ANNOTATION] ?? rfc3339(this.now()));
-      await this.o.updater.patchMetadata(view.owner, pod, { annotations: { [UPDATE_PENDING_ANNOTATION]: value, [UPDATE_PENDING_SINCE_ANNOTATION]: since } }, 'updatePending');
-    }
+  private async markUpdatePending(view: SetView, pod: KubeObject, verdict: AllocatedVerdict, waitingFor: string | undefined, atUpdateRevision: boolean): Promise<void> {
+    const marks = pendingMarksPatch(pod.metadata?.annotations, verdict, waitingFor, atUpdateRevision, rfc3339(this.now()));
+    if (marks) await this.o.updater.patchMetadata(view.owner, pod, { annotations: marks }, 'updatePending');
+    const value = (marks ? marks[UPDATE_PENDING_ANNOTATION] : pod.metadata?.annotations?.[UPDATE_PENDING_ANNOTATION]) ?? null;
     const gs = this.gameServerOf(view, pod);
     if (!gs || gs.metadata?.deletionTimestamp || (gs.metadata?.annotations?.[UPDATE_PENDING_ANNOTATION] ?? null) === value) return;
     const child = { namespace: view.owner.metadata.namespace, name: gs.metadata!.name! };
@@ -676,7 +665,7 @@ function allocatedWaitCondition(existing: SetCondition[], waiting: string[] | un
   if (waiting === undefined) return existing;
   const others = existing.filter((c) => c.type !== ALLOCATED_UPDATE_WAITING);
   if (waiting.length === 0) return others;
-  const message = `${waiting.length} GameServer${waiting.length === 1 ? '' : 's'} wait${waiting.length === 1 ? 's' : ''} to leave opsState Allocated before ${waiting.length === 1 ? 'its' : 'their'} update: ${waiting.join(', ')}`;
+  const message = allocatedWaitingMessage('GameServer', waiting);
   const current = existing.find((c) => c.type === ALLOCATED_UPDATE_WAITING);
   if (current?.message === message) return [...others, current];
   return [...others, { type: ALLOCATED_UPDATE_WAITING, status: 'True', reason: 'Allocated', message, lastTransitionTime: rfc3339(now) }];
