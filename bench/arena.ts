@@ -8,7 +8,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ImageStore } from '../src/node/images/index.js';
-import { JSON_PATCH, type KubeClient } from '../src/kube/index.js';
+import { JSON_PATCH, MERGE_PATCH, type KubeClient } from '../src/kube/index.js';
 import { projectRoot } from './common.js';
 
 type Json = Record<string, any>;
@@ -31,10 +31,17 @@ export interface Policy {
   kind: 'GameServerSet' | 'GameDeployment';
   /** podUpdatePolicy of a GameServerSet, updateStrategy.type of a GameDeployment. */
   policy: string;
+  /**
+   * GameServerSet only: `hotpod.dev/allocated-update: Wait`, half the servers Allocated with
+   * every player on them (the other half empty), as a fleet mid-match: the rollout updates the
+   * empty half, and the Allocated ones once their matches end (players leave, opsState None).
+   */
+  allocated?: boolean;
 }
 
 export const POLICIES: Policy[] = [
   { label: 'GameServerSet ReCreate', kind: 'GameServerSet', policy: 'ReCreate' },
+  { label: 'GameServerSet ReCreate + Allocated wait', kind: 'GameServerSet', policy: 'ReCreate', allocated: true },
   { label: 'GameDeployment RollingUpdate', kind: 'GameDeployment', policy: 'RollingUpdate' },
   { label: 'GameServerSet InPlaceIfPossible', kind: 'GameServerSet', policy: 'InPlaceIfPossible' },
   { label: 'GameDeployment InplaceUpdate', kind: 'GameDeployment', policy: 'InplaceUpdate' },
@@ -58,7 +65,7 @@ function loadExample(file: string): Json {
 export function arenaWorkload(p: Policy, name: string, namespace: string, replicas: number, maxUnavailable: string): Workload {
   if (p.kind === 'GameServerSet') {
     const m = loadExample('gameserverset.yaml');
-    m.metadata = { name, namespace };
+    m.metadata = { name, namespace, ...(p.allocated ? { annotations: { 'hotpod.dev/allocated-update': 'Wait' } } : {}) };
     m.spec.replicas = replicas;
     m.spec.updateStrategy = { rollingUpdate: { podUpdatePolicy: p.policy, maxUnavailable } };
     const i = scriptsIndex(m.spec.gameServerTemplate.spec.containers);
@@ -192,6 +199,10 @@ export interface SessionsResult {
   /** Containers running afterwards that did not run before (a recreated pod counts both). */
   containersRestarted: number;
   containers: number;
+  /** Policy.allocated: sessions still connected and on v1 (their server's update waits). */
+  heldOnV1?: number;
+  /** Policy.allocated: from the release of the Allocated servers to every server updated. */
+  afterReleaseSeconds?: number;
 }
 
 export async function waitUntil(what: string, timeoutMs: number, fn: () => Promise<boolean> | boolean, intervalMs = 250): Promise<void> {
@@ -224,6 +235,15 @@ async function enginePorts(o: SessionsOptions, pods: Json[]): Promise<number[]> 
   return ports;
 }
 
+/** Sets the GameServers' opsState and waits until their pods carry it (the label the gate reads). */
+async function setOpsState(o: SessionsOptions, names: string[], opsState: string, w: Workload): Promise<void> {
+  for (const name of names) await o.objects.patchObject(GSS_API, 'GameServer', { namespace: o.namespace, name }, { spec: { opsState } }, { contentType: MERGE_PATCH });
+  await waitUntil(`${names.length} servers ${opsState}`, o.waitMs, async () => {
+    const pods = await livePods(o, w);
+    return names.every((n) => pods.find((p) => p.metadata.name === n)?.metadata.labels?.['game.kruise.io/gs-opsState'] === opsState);
+  });
+}
+
 function containerIds(pods: Json[]): Set<string> {
   const ids = new Set<string>();
   for (const p of pods) for (const c of p.status?.containerStatuses ?? []) if (c.containerID) ids.add(c.containerID);
@@ -242,7 +262,7 @@ function percentile(values: number[], q: number): number {
  * connected plays by the v2 rules; then removes the workload.
  */
 export async function measureSessions(o: SessionsOptions): Promise<SessionsResult> {
-  const name = `arena-${o.policy.kind === 'GameServerSet' ? 'gss' : 'gd'}-${o.policy.policy.toLowerCase()}`;
+  const name = `arena-${o.policy.kind === 'GameServerSet' ? 'gss' : 'gd'}-${o.policy.policy.toLowerCase()}${o.policy.allocated ? '-allocated' : ''}`;
   const w = arenaWorkload(o.policy, name, o.namespace, o.servers, o.maxUnavailable);
   const key = { namespace: o.namespace, name };
   const status = async (): Promise<Json> => (await o.objects.get(w.apiVersion, w.kind, key)).status ?? {};
@@ -252,7 +272,10 @@ export async function measureSessions(o: SessionsOptions): Promise<SessionsResul
   await o.objects.createObject(w.manifest);
   await waitUntil(`${name}: ${o.servers} servers ready`, o.waitMs, async () => allReady(await status()));
   const podsBefore = await livePods(o, w);
-  const ports = await enginePorts(o, podsBefore);
+  // Allocated: the first half of the servers hold every player; the rollout may update the rest.
+  const allocated = o.policy.allocated ? podsBefore.map((p) => p.metadata.name as string).sort().slice(0, Math.ceil(o.servers / 2)) : [];
+  if (allocated.length) await setOpsState(o, allocated, 'Allocated', w);
+  const ports = await enginePorts(o, allocated.length ? podsBefore.filter((p) => allocated.includes(p.metadata.name)) : podsBefore);
 
   o.progress(`${o.policy.label}: ${o.players} players joining`);
   const players: Player[] = [];
@@ -272,14 +295,17 @@ export async function measureSessions(o: SessionsOptions): Promise<SessionsResul
       o.waitMs,
       async () => {
         const st = await status();
-        return st.observedGeneration >= generation && st.updateRevision !== oldRevision && allReady(st);
+        if (st.observedGeneration < generation || st.updateRevision === oldRevision) return false;
+        if (!allocated.length) return allReady(st);
+        const waiting = (st.conditions ?? []).find((c: Json) => c.type === 'AllocatedUpdateWaiting');
+        return st.readyReplicas === o.servers && st.updatedReadyReplicas === o.servers - allocated.length && waiting?.message?.startsWith(`${allocated.length} GameServer`);
       },
       100,
     );
     const rolloutSeconds = (performance.now() - t0) / 1000;
     // The engines pick the new scripts up within a poll (250 ms) after the sidecar publishes them.
     const kept = () => players.filter((p) => !p.dropped);
-    await waitUntil(`${name}: connected players on v2 rules`, o.waitMs, () => kept().every((p) => p.rules === 'v2' && p.lastGainRules === 'v2'));
+    if (!allocated.length) await waitUntil(`${name}: connected players on v2 rules`, o.waitMs, () => kept().every((p) => p.rules === 'v2' && p.lastGainRules === 'v2'));
     for (const p of players) p.recording = false;
 
     const podsAfter = await livePods(o, w);
@@ -296,6 +322,15 @@ export async function measureSessions(o: SessionsOptions): Promise<SessionsResul
       containersRestarted: [...idsAfter].filter((id) => !idsBefore.has(id)).length,
       containers: idsAfter.size,
     };
+    if (allocated.length) {
+      result.heldOnV1 = kept().filter((p) => p.rules === 'v1').length;
+      // The matches end: players leave, the servers are no longer Allocated, and they update.
+      for (const p of players) p.leave();
+      const t1 = performance.now();
+      await setOpsState(o, allocated, 'None', w);
+      await waitUntil(`${name}: every server updated once released`, o.waitMs, async () => allReady(await status()), 100);
+      result.afterReleaseSeconds = (performance.now() - t1) / 1000;
+    }
     o.progress(`${o.policy.label}: ${JSON.stringify({ ...result, policy: undefined })}`);
     return result;
   } finally {

@@ -10,6 +10,10 @@
 //   - containers restarted: containers running afterwards that did not run before (a recreated
 //     pod counts both of its containers);
 //   - sessions on v2: connected sessions whose moves score by the v2 rules afterwards.
+// The row "GameServerSet ReCreate + Allocated wait" (hotpod.dev/allocated-update: Wait) puts every
+// player on half the servers, marked Allocated: its rollout time is until the empty half is
+// recreated, no session may drop, and "+N s once released" is from the matches' end (players
+// leave, opsState None) until the Allocated half is updated too.
 // Knobs (environment): BENCH_SERVERS, BENCH_PLAYERS, BENCH_SESSIONS_MAX_UNAVAILABLE (default
 // 25%), BENCH_SESSIONS_POLICIES (comma-separated labels or policy names, default all),
 // BENCH_VERBOSE=1.
@@ -32,7 +36,7 @@ function selectedPolicies(): typeof POLICIES {
   const wanted = (process.env.BENCH_SESSIONS_POLICIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   if (wanted.length === 0) return POLICIES;
   const chosen = POLICIES.filter((p) => wanted.some((w) => w === p.label || w === p.policy));
-  if (chosen.length !== wanted.length) throw new Error(`BENCH_SESSIONS_POLICIES: known are ${POLICIES.map((p) => p.policy).join(', ')}`);
+  if (!wanted.every((w) => POLICIES.some((p) => w === p.label || w === p.policy))) throw new Error(`BENCH_SESSIONS_POLICIES: known are ${POLICIES.map((p) => `"${p.label}"`).join(', ')}`);
   return chosen;
 }
 
@@ -45,12 +49,12 @@ function table(results: SessionsResult[]): string {
     ['policy', 'rollout time', 'sessions dropped', 'p99 tick gap', 'max tick gap', 'containers restarted', 'sessions on v2'],
     ...results.map((r) => [
       r.policy.label,
-      `${r.rolloutSeconds.toFixed(1)} s`,
+      `${r.rolloutSeconds.toFixed(1)} s${r.afterReleaseSeconds !== undefined ? ` (+${r.afterReleaseSeconds.toFixed(1)} s once released)` : ''}`,
       `${r.dropped} / ${r.players}`,
       `${r.p99TickGapMs.toFixed(0)} ms`,
       `${r.maxTickGapMs.toFixed(0)} ms`,
       `${r.containersRestarted} / ${r.containers}`,
-      `${r.onV2} / ${r.players}`,
+      `${r.onV2} / ${r.players}${r.heldOnV1 !== undefined ? ` (${r.heldOnV1} kept on v1 while Allocated)` : ''}`,
     ]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -78,6 +82,7 @@ async function main(): Promise<void> {
     for (const r of results) {
       const keeps = r.policy.policy !== 'ReCreate' && r.policy.policy !== 'RollingUpdate';
       if (keeps && (r.dropped !== 0 || r.onV2 !== r.players)) throw new Error(`${r.policy.label} dropped ${r.dropped} sessions and left ${r.players - r.onV2} off v2: it must drop none`);
+      if (r.policy.allocated && (r.dropped !== 0 || r.heldOnV1 !== r.players)) throw new Error(`${r.policy.label} dropped ${r.dropped} sessions of Allocated servers: it must drop none`);
     }
   } finally {
     await cluster.stop();
