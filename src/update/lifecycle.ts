@@ -67,9 +67,15 @@ export function preUpdateGate(hook: LifecycleHook | undefined, pod: PodLike, con
   return { kind: 'wait', holding };
 }
 
-/** A pod marked PreparingUpdate and still held: it waits in service. */
-export function isHeldForUpdate(hook: LifecycleHook | undefined, pod: PodLike): boolean {
-  return lifecycleState(pod) === 'PreparingUpdate' && hooksHolding(hook, pod).length > 0;
+/**
+ * A pod a hook still holds before its update: PreparingUpdate (inPlaceUpdate), or PreparingDelete
+ * for a recreate (preDelete). It waits in service unless the hook marks it not ready.
+ */
+export function isHeldForUpdate(lifecycle: { inPlaceUpdate?: LifecycleHook; preDelete?: LifecycleHook } | undefined, pod: PodLike): boolean {
+  const state = lifecycleState(pod);
+  if (state === 'PreparingUpdate') return hooksHolding(lifecycle?.inPlaceUpdate, pod).length > 0;
+  if (state === 'PreparingDelete') return hooksHolding(lifecycle?.preDelete, pod).length > 0;
+  return false;
 }
 
 /** Every handler of the hook is on the pod (each label with its value, each finalizer). */

@@ -48,6 +48,8 @@ export interface PodUpdateTarget {
   gracePeriodSeconds?: number;
   /** spec.lifecycle.inPlaceUpdate: holds an update that restarts containers until released. */
   preUpdate?: LifecycleHook;
+  /** spec.lifecycle.preDelete: holds a recreate (PreparingDelete) until released. */
+  preDelete?: LifecycleHook;
   /**
    * Why an update that restarts a container or recreates the pod must wait (an Allocated server,
    * allocation-gate.ts); changes that restart nothing go ahead.

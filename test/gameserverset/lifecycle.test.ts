@@ -74,6 +74,40 @@ describe('GameServerSet spec.lifecycle', { timeout: 600_000 }, () => {
     await waitFor(async () => !(await podsOf(c, ns, 'fin')).has('fin-1'), 'fin-1 deleted once its finalizer is gone', WAIT_MS);
   });
 
+  it('preDelete holds a ReCreate update too: the old pod waits in PreDelete, in service, and is recreated once released', async () => {
+    const ns = await namespace(c, 'gss-predelete-recreate');
+    const manifest = gss('rc', ns, { replicas: 2, policy: 'ReCreate', maxUnavailable: 1 });
+    manifest.spec.lifecycle = { preDelete: { labelsHandler: { [BLOCK]: 'true' } } };
+    await applyGss(c, manifest);
+    const before1 = await waitSettled(c, ns, 'rc', ['rc-0', 'rc-1']);
+    // Only rc-1 has a match on: the game holds it.
+    await kubectl(c, ns, ['label', 'gs', 'rc-1', `${BLOCK}=true`]);
+    await waitFor(async () => (await podsOf(c, ns, 'rc')).get('rc-1')?.metadata.labels[BLOCK] === 'true', 'the label reaches the pod', WAIT_MS);
+
+    await setSidecarImage(c, ns, 'rc', SIDECAR_V2);
+    // rc-0 is recreated; rc-1 waits, and costs no budget while in service, so both are reached.
+    const pods = await waitFor(async () => {
+      const ps = await podsOf(c, ns, 'rc');
+      const rc0 = ps.get('rc-0');
+      const rc1 = ps.get('rc-1');
+      const done = rc0 && rc0.metadata.uid !== before1.get('rc-0')!.metadata.uid && specImage(rc0, 'sidecar') === SIDECAR_V2 && rc1?.metadata.labels['lifecycle.apps.kruise.io/state'] === 'PreparingDelete';
+      return done ? ps : undefined;
+    }, 'rc-0 recreated, rc-1 PreparingDelete', WAIT_MS);
+    assert.equal(pods.get('rc-1')!.metadata.uid, before1.get('rc-1')!.metadata.uid, 'rc-1 not deleted');
+    assert.equal(specImage(pods.get('rc-1')!, 'sidecar'), SIDECAR_V1);
+    assert.equal(pods.get('rc-1')!.metadata.deletionTimestamp, undefined);
+    await waitFor(async () => (await row(ns, 'gs', 'rc-1')).STATE === 'PreDelete', 'kubectl get gs shows PreDelete', WAIT_MS, 200);
+    const event = await waitFor(async () => (await setEvents(c, ns, 'rc')).find((e: Json) => e.reason === 'PreDelete'), 'the PreDelete Event', WAIT_MS);
+    assert.match(event.message, /^pod rc-1 is PreDelete: held by label gs-sync\/delete-block=true/);
+
+    await kubectl(c, ns, ['label', 'gs', 'rc-1', `${BLOCK}=false`, '--overwrite']);
+    await waitFor(async () => {
+      const p = (await podsOf(c, ns, 'rc')).get('rc-1');
+      return p && p.metadata.uid !== before1.get('rc-1')!.metadata.uid && specImage(p, 'sidecar') === SIDECAR_V2 && !p.metadata.deletionTimestamp;
+    }, 'rc-1 recreated at the new revision once released', WAIT_MS);
+    await waitFor(async () => (await row(ns, 'gs', 'rc-1')).STATE !== 'PreDelete', 'rc-1 no longer PreDelete', WAIT_MS, 200);
+  });
+
   it('inPlaceUpdate.labelsHandler: each server waits in PreUpdate, in service, until released; the others go on', async () => {
     const UPDATE_BLOCK = 'gs-sync/update-block';
     const ns = await namespace(c, 'gss-preupdate');

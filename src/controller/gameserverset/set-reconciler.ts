@@ -149,14 +149,14 @@ export class GameServerSetReconciler implements Reconciler {
     const view = this.observe(owner, gss);
 
     if (await this.applyKill(view)) return;
-    const scaled = await this.scale(view, updateRevision);
+    const { wrote: scaled, removing } = await this.scale(view, updateRevision);
     await this.markNewPodsInService(view);
     await this.syncGameServerMetadata(view, template);
     let requeueAfterMs: number | undefined;
     const blocked: string[] = [];
     let waiting: string[] | undefined;
     if (!scaled) {
-      const rollout = await this.rollout(view, updateRevision, template);
+      const rollout = await this.rollout(view, updateRevision, template, removing);
       requeueAfterMs = rollout.requeueAfterMs;
       blocked.push(...rollout.refused);
       waiting = rollout.waiting;
@@ -253,8 +253,11 @@ export class GameServerSetReconciler implements Reconciler {
   // -------------------------------------------------------------------------------------------
   // scale
 
-  /** Adds and removes members, and gives each member its GameServer and pod. True if it wrote. */
-  private async scale(view: SetView, updateRevision: string): Promise<boolean> {
+  /**
+   * Adds and removes members, and gives each member its GameServer and pod. `wrote`: it wrote;
+   * `removing`: the ordinals it removes (some may wait in PreDelete), which the rollout leaves alone.
+   */
+  private async scale(view: SetView, updateRevision: string): Promise<{ wrote: boolean; removing: Set<number> }> {
     const { gss } = view;
     const reserved = new Set(reservedOrdinals(gss));
     const plan = planScale({
@@ -271,7 +274,7 @@ export class GameServerSetReconciler implements Reconciler {
       // Reserve first: the pass this patch triggers removes them as reserved ordinals, and a
       // crash in between loses nothing.
       await this.patchSpec(view, { reserveGameServerIds: reserveIdsWith(gss.spec.reserveGameServerIds, scaledDown) });
-      return true;
+      return { wrote: true, removing: new Set(scaledDown) };
     }
 
     let wrote = false;
@@ -282,12 +285,12 @@ export class GameServerSetReconciler implements Reconciler {
     const removed = new Set(plan.remove.map((r) => r.member.ordinal));
     const keep = view.members.filter((m) => !removed.has(m.ordinal)).map((m) => m.ordinal);
     const todo = [...keep, ...plan.create].filter((o) => this.needsCreate(view, o));
-    if (todo.length === 0) return wrote;
+    if (todo.length === 0) return { wrote, removing: removed };
     const revisions = this.revisionsForNewPods(view, updateRevision, todo);
     await slowStart(todo, this.concurrency, async (ordinal) => {
       await this.createMember(view, ordinal, revisions.get(ordinal)!);
     });
-    return true;
+    return { wrote: true, removing: removed };
   }
 
   /** scaleStrategy.maxUnavailable: new pods only while fewer than that many are unavailable. */
@@ -444,7 +447,7 @@ export class GameServerSetReconciler implements Reconciler {
   // -------------------------------------------------------------------------------------------
   // rollout
 
-  private async rollout(view: SetView, updateRevision: string, template: PodTemplate): Promise<{ requeueAfterMs?: number; refused: string[]; waiting: string[] }> {
+  private async rollout(view: SetView, updateRevision: string, template: PodTemplate, removing: Set<number>): Promise<{ requeueAfterMs?: number; refused: string[]; waiting: string[] }> {
     const { gss, owner } = view;
     const allocated = allocatedUpdateConfig(gss.metadata?.annotations);
     const ru = gss.spec.updateStrategy?.rollingUpdate ?? {};
@@ -454,8 +457,8 @@ export class GameServerSetReconciler implements Reconciler {
     const live: { pod: KubeObject; rank: Member; allocated: AllocatedVerdict }[] = [];
     for (const m of view.members) {
       const pod = view.pods.get(m.ordinal);
-      // A pod waiting in PreDelete is leaving: no update, and no return to service (markPodNotReady).
-      if (!pod || pod.metadata?.deletionTimestamp || lifecycleState(pod) === 'PreparingDelete') continue;
+      // A pod a scale-down removes is leaving: no update, and no return to service (markPodNotReady).
+      if (!pod || pod.metadata?.deletionTimestamp || removing.has(m.ordinal)) continue;
       live.push({ pod, rank: m, allocated: allocatedVerdict(allocated, m.opsState, pod.metadata?.annotations?.[UPDATE_PENDING_SINCE_ANNOTATION], now) });
     }
 
@@ -470,7 +473,7 @@ export class GameServerSetReconciler implements Reconciler {
         available: podIsAvailable(pod, minReady, now),
         terminating: false,
         // Held in service (a lifecycle hook, or an Allocated server that waits): no budget.
-        held: isHeldForUpdate(gss.spec.lifecycle?.inPlaceUpdate, pod) || (verdict.kind === 'hold' && !podIsUpdating(pod)),
+        held: isHeldForUpdate(gss.spec.lifecycle, pod) || (verdict.kind === 'hold' && !podIsUpdating(pod)),
       }));
       const plan = planRollout<Candidate>({
         pods: states,
@@ -488,7 +491,10 @@ export class GameServerSetReconciler implements Reconciler {
     let wait: number | undefined = nextAvailableInMs(live.map((l) => l.pod), minReady, now);
     await forEachLimit(live, this.concurrency, async ({ pod, allocated: verdict }) => {
       const name = pod.metadata!.name!;
-      const target = selected.has(name) || podRevision(pod) === updateRevision
+      const due = selected.has(name) || podRevision(pod) === updateRevision;
+      // PreDelete for a recreate: only its update moves it on (back to service would undo markPodNotReady).
+      if (!due && lifecycleState(pod) === 'PreparingDelete') return;
+      const target = due
         ? { ...this.rolloutTarget(view, pod, updateRevision, template, policy), holdDisruption: verdict.kind === 'hold' ? verdict.reason : undefined }
         : this.stayTarget(view, pod);
       if (!target) return;
@@ -540,6 +546,7 @@ export class GameServerSetReconciler implements Reconciler {
       policy,
       gracePeriodSeconds: ru?.inPlaceUpdateStrategy?.gracePeriodSeconds,
       preUpdate: view.gss.spec.lifecycle?.inPlaceUpdate,
+      preDelete: view.gss.spec.lifecycle?.preDelete,
     };
   }
 

@@ -113,11 +113,17 @@ export class PodUpdater {
       case 'confirm':
         await this.write(owner, pod, 'confirm hot-patch', () => this.writer.patch('v1', 'Pod', podKey(pod), step.patch, { contentType: STRATEGIC_MERGE_PATCH, purpose: 'confirmHotPatch' }));
         break;
-      case 'recreate':
-        if (!(await this.deletePod(owner, pod, 'recreate'))) break;
+      case 'recreate': {
+        // spec.lifecycle.preDelete holds a recreate as it holds a scale-down (as Kruise's do).
+        const gated = await this.deletePodGated(owner, pod, target.preDelete, 'recreate');
+        if (!gated.deleted) {
+          if (gated.wrote) this.recorder.event(owner, 'Normal', 'PreDelete', `pod ${name} is PreDelete: held by ${gated.holding.join(', ')} (spec.lifecycle.preDelete) until the game releases it, then recreated`);
+          break;
+        }
         this.metrics?.podUpdated(owner.kind, 'ReCreate');
         this.recorder.event(owner, 'Normal', 'SuccessfulUpdatePodReCreate', `${this.successMessage('recreate', name, target.revision)}: ${step.reason}`);
         break;
+      }
       default:
         // none, waitGrace, waitNode, refuse, failed: nothing to write. The caller reads waits,
         // refusals and failures: a failure lasts until a newer revision replaces it, so the
