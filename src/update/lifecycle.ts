@@ -55,6 +55,16 @@ export type UpdateGate =
 export const UPDATING_CONTAINERS_ANNOTATION = 'game.kruise.io/gs-updating-containers';
 
 /**
+ * A pod marked PreparingUpdate whose update is called off (the template went back to its
+ * revision, or a partition keeps it): back to Normal, as OpenKruise does, with the annotation
+ * naming containers that will not change removed. undefined: nothing to undo.
+ */
+export function calledOffUpdatePatch(pod: PodLike): { labels: Record<string, string>; annotations: Record<string, null> } | undefined {
+  if (lifecycleState(pod) !== 'PreparingUpdate') return undefined;
+  return { labels: { [LIFECYCLE_STATE_LABEL]: 'Normal' }, annotations: { [UPDATING_CONTAINERS_ANNOTATION]: null } };
+}
+
+/**
  * Before an in-place update that restarts containers (`containers`: those whose image changes):
  * go ahead, mark the pod PreparingUpdate, or keep waiting until the inPlaceUpdate hook lets go.
  */

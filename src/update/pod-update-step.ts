@@ -22,7 +22,7 @@ import {
   type UpdateMethod,
 } from './in-place.js';
 import { rfc3339 } from '../util/time.js';
-import { preUpdateGate, type LifecycleHook } from './lifecycle.js';
+import { calledOffUpdatePatch, preUpdateGate, type LifecycleHook } from './lifecycle.js';
 import { IN_PLACE_UPDATE_READY } from '../util/vocabulary.js';
 
 type Json = Record<string, any>;
@@ -68,6 +68,8 @@ export type PodUpdateStep =
   | { action: 'prepareUpdate'; patch: Json; holding: string[]; statusPatch?: Json }
   /** The lifecycle hook still holds the pod in PreparingUpdate; pod events bring it back. */
   | { action: 'waitHook'; holding: string[] }
+  /** Pod patch: PreparingUpdate for an update no longer wanted, back to Normal. */
+  | { action: 'callOffUpdate'; patch: Json }
   /** An update that would disrupt the server waits (target.holdDisruption); nothing is written. */
   | { action: 'holdUpdate'; reason: string }
   /** pods/status patch: InPlaceUpdateReady=False, the pod leaves service before it changes. */
@@ -159,6 +161,8 @@ export function nextPodUpdateStep(pod: Json, target: PodUpdateTarget, now: numbe
 
 /** The pod has the target's revision and images: wait for the node, then return to service. */
 function settle(pod: Json, updating: boolean, nowIso: string): PodUpdateStep {
+  const calledOff = calledOffUpdatePatch(pod);
+  if (calledOff) return { action: 'callOffUpdate', patch: { metadata: calledOff } };
   const state = readUpdateState(pod);
   if (state) {
     const done = checkCompletion(pod);

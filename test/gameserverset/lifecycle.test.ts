@@ -150,6 +150,29 @@ describe('GameServerSet spec.lifecycle', { timeout: 600_000 }, () => {
     await waitFor(async () => specImage((await podsOf(c, ns, 'up')).get('up-0')!, 'sidecar') === SIDECAR_V2, 'up-0 updated once released', WAIT_MS);
   });
 
+  it('inPlaceUpdate: an update called off (the template reverted) takes the held server back to Normal, untouched', async () => {
+    const UPDATE_BLOCK = 'gs-sync/update-block';
+    const ns = await namespace(c, 'gss-preupdate-revert');
+    const manifest = gss('rv', ns, { replicas: 1 });
+    manifest.spec.lifecycle = { inPlaceUpdate: { labelsHandler: { [UPDATE_BLOCK]: 'true' } } };
+    manifest.spec.gameServerTemplate.metadata = { labels: { [UPDATE_BLOCK]: 'true' } };
+    await applyGss(c, manifest);
+    const before1 = await waitSettled(c, ns, 'rv', ['rv-0']);
+    await setSidecarImage(c, ns, 'rv', SIDECAR_V2);
+    await waitFor(async () => (await podsOf(c, ns, 'rv')).get('rv-0')?.metadata.labels['lifecycle.apps.kruise.io/state'] === 'PreparingUpdate', 'rv-0 PreparingUpdate', WAIT_MS);
+
+    await setSidecarImage(c, ns, 'rv', SIDECAR_V1);
+    const back = await waitFor(async () => {
+      const p = (await podsOf(c, ns, 'rv')).get('rv-0');
+      return p?.metadata.labels['lifecycle.apps.kruise.io/state'] === 'Normal' ? p : undefined;
+    }, 'rv-0 back to Normal', WAIT_MS);
+    assert.equal(back.metadata.annotations['game.kruise.io/gs-updating-containers'], undefined);
+    assert.equal(back.metadata.uid, before1.get('rv-0')!.metadata.uid);
+    assert.equal(specImage(back, 'sidecar'), SIDECAR_V1);
+    assert.equal(container(back, 'sidecar')!.restartCount, 0);
+    await waitFor(async () => (await row(ns, 'gs', 'rv-0')).STATE === 'Ready', 'kubectl get gs shows Ready again', WAIT_MS, 200);
+  });
+
   it('preNormal: a new pod stays PreparingNormal until hooked; markPodNotReady on preDelete takes a held pod out of service', async () => {
     const READY = 'gs-sync/ready-for-players';
     const ns = await namespace(c, 'gss-prenormal');

@@ -206,6 +206,16 @@ test('inPlaceUpdate hook: a hooked pod is marked PreparingUpdate in service, wai
   assert.equal(nextPodUpdateStep(hooked, target({ preUpdate: hook, policy: 'HotPatch' }), NOW).action, 'patch');
 });
 
+test('inPlaceUpdate hook: an update called off (the pod is no longer due) takes a PreparingUpdate pod back to Normal, then back to service', () => {
+  const stay = target({ revision: 'mc-a', from: tpl(SIDECAR1), to: tpl(SIDECAR1), images: { engine: ENGINE, sidecar: SIDECAR1 } });
+  const marked = pod({ condition: { status: 'False' }, annotations: { 'game.kruise.io/gs-updating-containers': '["sidecar"]' } });
+  marked.metadata.labels['lifecycle.apps.kruise.io/state'] = 'PreparingUpdate';
+  const s1 = nextPodUpdateStep(marked, stay, NOW) as any;
+  assert.deepEqual(s1, { action: 'callOffUpdate', patch: { metadata: { labels: { 'lifecycle.apps.kruise.io/state': 'Normal' }, annotations: { 'game.kruise.io/gs-updating-containers': null } } } });
+  const normal = applyPatch(marked, s1.patch);
+  assert.equal(nextPodUpdateStep(normal, stay, NOW).action, 'returnToService', 'markPodNotReady undone next');
+});
+
 test('inPlaceUpdate hook with markPodNotReady: the held pod leaves service as it is marked, and waits out of service', () => {
   const hook = { labelsHandler: { 'gs-sync/update-block': 'true' }, markPodNotReady: true };
   const t = target({ preUpdate: hook });

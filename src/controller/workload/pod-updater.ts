@@ -110,6 +110,9 @@ export class PodUpdater {
         if (written) this.recorder.event(owner, 'Normal', 'PreUpdate', `pod ${name} is PreUpdate: held by ${step.holding.join(', ')} (spec.lifecycle.inPlaceUpdate) until the game releases it`);
         break;
       }
+      case 'callOffUpdate':
+        await this.write(owner, pod, 'call off PreparingUpdate', () => this.writer.patch('v1', 'Pod', podKey(pod), step.patch, { purpose: 'preUpdateCalledOff' }));
+        break;
       case 'confirm':
         await this.write(owner, pod, 'confirm hot-patch', () => this.writer.patch('v1', 'Pod', podKey(pod), step.patch, { contentType: STRATEGIC_MERGE_PATCH, purpose: 'confirmHotPatch' }));
         break;
