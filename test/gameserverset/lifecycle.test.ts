@@ -201,19 +201,31 @@ describe('GameServerSet spec.lifecycle', { timeout: 600_000 }, () => {
     await waitFor(async () => !(await podsOf(c, ns, 'pn')).has('pn-1'), 'pn-1 deleted once released', WAIT_MS);
   });
 
-  it('names the lifecycle fields it does not act on yet in a Warning Event and a condition', async () => {
-    const ns = await namespace(c, 'gss-lifecycle-ignored');
-    const manifest = gss('later', ns, { replicas: 1 });
-    manifest.spec.lifecycle = { preNormal: { markPodNotReady: true } };
+  it('preNormal.markPodNotReady: a new server stays out of service (not Ready) until hooked', async () => {
+    const READY = 'gs-sync/ready-for-players';
+    const ns = await namespace(c, 'gss-prenormal-notready');
+    const manifest = gss('nr', ns, { replicas: 1 });
+    manifest.spec.lifecycle = { preNormal: { labelsHandler: { [READY]: 'true' }, markPodNotReady: true } };
     await applyGss(c, manifest);
-    const condition = await waitFor(async () => (await getGss(c, ns, 'later')).status?.conditions?.find((x: Json) => x.type === 'FieldsNotActedOn'), 'condition FieldsNotActedOn', WAIT_MS);
-    assert.equal(condition.status, 'True');
-    assert.equal(condition.message, 'spec.lifecycle.preNormal.markPodNotReady is not acted on yet (stored, and ignored)');
-    const warning = await waitFor(async () => (await setEvents(c, ns, 'later')).find((e: Json) => e.reason === 'FieldsNotActedOn'), 'Warning Event', WAIT_MS);
-    assert.equal(warning.type, 'Warning');
-    assert.equal(warning.message, condition.message);
-    // Gone once the field is.
-    await kubectl(c, ns, ['patch', 'gss', 'later', '--type=json', '-p', '[{"op": "remove", "path": "/spec/lifecycle"}]']);
-    await waitFor(async () => !(await getGss(c, ns, 'later')).status?.conditions?.some((x: Json) => x.type === 'FieldsNotActedOn'), 'condition cleared', WAIT_MS);
+    // Its containers run and are ready; the pod is not, until the game hooks it.
+    const waiting = await waitFor(async () => {
+      const p = (await podsOf(c, ns, 'nr')).get('nr-0');
+      return p && (p.status?.containerStatuses ?? []).length > 0 && p.status.containerStatuses.every((x: Json) => x.ready) ? p : undefined;
+    }, 'nr-0 containers ready', WAIT_MS);
+    assert.equal(waiting.metadata.labels['lifecycle.apps.kruise.io/state'], 'PreparingNormal');
+    const s1 = await waitFor(async () => {
+      const s = await getGss(c, ns, 'nr');
+      return s.status?.observedGeneration === s.metadata.generation && s.status?.replicas === 1 ? s : undefined;
+    }, 'the set observed its pod', WAIT_MS);
+    assert.equal(s1.status.readyReplicas ?? 0, 0, 'not counted ready');
+    const p1 = (await podsOf(c, ns, 'nr')).get('nr-0')!;
+    assert.notEqual(p1.status.conditions.find((x: Json) => x.type === 'Ready')?.status, 'True', 'pod not Ready while PreparingNormal');
+    assert.equal(s1.status.conditions?.find((x: Json) => x.type === 'FieldsNotActedOn'), undefined, 'markPodNotReady is acted on');
+
+    await kubectl(c, ns, ['label', 'gs', 'nr-0', `${READY}=true`]);
+    await waitFor(async () => {
+      const p = (await podsOf(c, ns, 'nr')).get('nr-0');
+      return p?.metadata.labels['lifecycle.apps.kruise.io/state'] === 'Normal' && p.status?.conditions?.find((x: Json) => x.type === 'Ready')?.status === 'True';
+    }, 'nr-0 Normal and Ready once hooked', WAIT_MS);
   });
 });

@@ -438,8 +438,10 @@ export class GameServerSetReconciler implements Reconciler {
     const fresh = [...view.pods.values()];
     const preNormal = view.gss.spec.lifecycle?.preNormal;
     await forEachLimit(fresh, this.concurrency, async (pod) => {
-      await this.o.updater.markInService(view.owner, pod);
       const normal = preNormalGate(preNormal, pod);
+      // markPodNotReady: a new pod comes into service only once Normal (its readiness gate waits).
+      const outOfService = preNormal?.markPodNotReady && lifecycleState(pod) === 'PreparingNormal' && !normal;
+      if (!outOfService) await this.o.updater.markInService(view.owner, pod);
       if (normal) await this.o.updater.patchMetadata(view.owner, pod, { labels: normal }, 'preNormal');
     });
   }
@@ -678,13 +680,9 @@ function allocatedWaitCondition(existing: SetCondition[], waiting: string[] | un
   return [...others, { type: ALLOCATED_UPDATE_WAITING, status: 'True', reason: 'Allocated', message, lastTransitionTime: rfc3339(now) }];
 }
 
-/**
- * The spec.lifecycle fields set that hotpod does not act on: preNormal's markPodNotReady (a pod
- * PreparingNormal stays in service; OpenKruise's readiness-gate handling of it is not copied).
- */
+/** What the set asks that hotpod cannot read: annotation values it does not know. */
 function notActedOn(gss: GameServerSet): string[] {
   const out: string[] = [];
-  if (gss.spec.lifecycle?.preNormal?.markPodNotReady) out.push('spec.lifecycle.preNormal.markPodNotReady is not acted on yet (stored, and ignored)');
   out.push(...allocatedUpdateConfig(gss.metadata?.annotations).invalid);
   return out;
 }
