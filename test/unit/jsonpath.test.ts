@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evalJsonPath } from '../../src/apiserver/tables/jsonpath.js';
+import { evalJsonPath } from '../../src/util/jsonpath.js';
 
 const obj = {
   metadata: {

@@ -4,7 +4,7 @@ import { badRequest, invalid } from '../errors.js';
 import { PATCH_TYPES, type ObjectService, type WriteOptions, parseJsonBody } from '../objects.js';
 import { checkBodyDepth } from '../registry/decode.js';
 import type { KObject, ResourceDef } from '../types.js';
-import { evalJsonPath } from '../tables/jsonpath.js';
+import { evalJsonPath } from '../../util/jsonpath.js';
 
 type Json = Record<string, any>;
 

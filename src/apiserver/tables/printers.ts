@@ -3,7 +3,7 @@
 
 import type { KObject, PrinterColumn, ResourceDef } from '../types.js';
 import { humanDuration } from './duration.js';
-import { evalJsonPath } from './jsonpath.js';
+import { evalJsonPath } from '../../util/jsonpath.js';
 import { type Cell, type Printer, type Rec, AGE_DESCRIPTION, ageColumn, ageOf, column, nameColumn, num, parseTime, rec, recs, since, str } from './fields.js';
 import { podPrinter } from './pod.js';
 import { labelSelectorToString } from '../selectors/labels.js';

@@ -1,6 +1,7 @@
-// The subset of Kubernetes JSONPath that CRD additionalPrinterColumns use. Missing keys yield no
-// result rather than an error (the CRD table convertor enables AllowMissingKeys), and so do
-// out-of-range indexes and type mismatches: the column then shows <none>.
+// The subset of Kubernetes JSONPath that CRD additionalPrinterColumns and HookRun web metrics
+// (`jsonPath: "{$.age}"`) use. Missing keys yield no result rather than an error (the CRD table
+// convertor enables AllowMissingKeys), and so do out-of-range indexes and type mismatches: the
+// column then shows <none>.
 
 type Step =
   | { kind: 'field'; name: string }
