@@ -106,6 +106,8 @@ class Player {
   rules = '';
   lastGain = 0;
   lastGainRules = '';
+  /** What the last tick said about an update hotpod holds for the end of the match. */
+  updatePending: string | null = null;
   /** Gaps between consecutive ticks (ms), kept only while recording. */
   gaps: number[] = [];
   recording = false;
@@ -162,6 +164,7 @@ class Player {
       this.lastTickAt = now;
       this.ticks++;
       this.rules = msg.rules;
+      this.updatePending = msg.updatePending ?? null;
     } else if (msg.t === 'moved') {
       this.lastGain = msg.gain;
       this.lastGainRules = msg.rules;
@@ -201,6 +204,8 @@ export interface SessionsResult {
   containers: number;
   /** Policy.allocated: sessions still connected and on v1 (their server's update waits). */
   heldOnV1?: number;
+  /** Policy.allocated: sessions their server told, in its ticks, that an update is pending. */
+  toldPending?: number;
   /** Policy.allocated: from the release of the Allocated servers to every server updated. */
   afterReleaseSeconds?: number;
 }
@@ -324,6 +329,10 @@ export async function measureSessions(o: SessionsOptions): Promise<SessionsResul
     };
     if (allocated.length) {
       result.heldOnV1 = kept().filter((p) => p.rules === 'v1').length;
+      // The engine reads hotpod.dev/update-pending through its downwardAPI volume.
+      const pending = (await status()).updateRevision;
+      await waitUntil(`${name}: the Allocated servers tell their players an update is pending`, o.waitMs, () => kept().every((p) => p.updatePending === pending)).catch(() => undefined);
+      result.toldPending = kept().filter((p) => p.updatePending === pending).length;
       // The matches end: players leave, the servers are no longer Allocated, and they update.
       for (const p of players) p.leave();
       const t1 = performance.now();

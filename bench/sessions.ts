@@ -54,7 +54,7 @@ function table(results: SessionsResult[]): string {
       `${r.p99TickGapMs.toFixed(0)} ms`,
       `${r.maxTickGapMs.toFixed(0)} ms`,
       `${r.containersRestarted} / ${r.containers}`,
-      `${r.onV2} / ${r.players}${r.heldOnV1 !== undefined ? ` (${r.heldOnV1} kept on v1 while Allocated)` : ''}`,
+      `${r.onV2} / ${r.players}${r.heldOnV1 !== undefined ? ` (${r.heldOnV1} kept on v1 while Allocated, ${r.toldPending} told an update is pending)` : ''}`,
     ]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -82,7 +82,9 @@ async function main(): Promise<void> {
     for (const r of results) {
       const keeps = r.policy.policy !== 'ReCreate' && r.policy.policy !== 'RollingUpdate';
       if (keeps && (r.dropped !== 0 || r.onV2 !== r.players)) throw new Error(`${r.policy.label} dropped ${r.dropped} sessions and left ${r.players - r.onV2} off v2: it must drop none`);
-      if (r.policy.allocated && (r.dropped !== 0 || r.heldOnV1 !== r.players)) throw new Error(`${r.policy.label} dropped ${r.dropped} sessions of Allocated servers: it must drop none`);
+      if (r.policy.allocated && (r.dropped !== 0 || r.heldOnV1 !== r.players || r.toldPending !== r.players)) {
+        throw new Error(`${r.policy.label}: ${r.dropped} sessions of Allocated servers dropped (must be none), ${r.toldPending} of ${r.players} told an update is pending (must be all)`);
+      }
     }
   } finally {
     await cluster.stop();

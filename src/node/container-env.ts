@@ -25,7 +25,7 @@ export function podHostname(pod: Json): string {
 }
 
 /** `metadata.labels['app']` and the other fieldRef paths kubelet supports. */
-function podField(pod: Json, path: string, node: { name: string; hostIP: string; podIP: string }): string | undefined {
+export function podField(pod: Json, path: string, node: { name: string; hostIP: string; podIP: string }): string | undefined {
   const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
   if (m) return pod.metadata?.[m[1]!]?.[m[2]!] ?? '';
   switch (path) {
@@ -50,7 +50,7 @@ function podField(pod: Json, path: string, node: { name: string; hostIP: string;
   }
 }
 
-function resourceField(container: Json, ref: Json, allocatable: Json): string {
+export function resourceField(container: Json, ref: Json, allocatable: Json): string {
   const [kind, name] = String(ref.resource ?? '').split('.') as [string, string];
   const declared = container.resources?.[kind]?.[name];
   // An unset limit is the node's allocatable, as kubelet reports it.

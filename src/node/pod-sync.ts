@@ -10,6 +10,7 @@ import { deepEqual } from '../util/equal.js';
 import { type BackoffPolicy, nextBackoff } from './backoff.js';
 import { type ContainerAction, type ContainerRecord, containerView, newRecord, planContainer, seconds } from './container-plan.js';
 import { EnvResolver, podHostname } from './container-env.js';
+import { downwardFiles, syncDownwardDir } from './downward-volumes.js';
 import { containerField, errorCode, type EventRecorder, type KubeClient } from '../kube/index.js';
 import type { PodIpAllocator } from './pod-ips.js';
 import { type ContainerView, type PodView, type TerminatedState, podStatus, statusChanged } from './pod-status.js';
@@ -67,6 +68,8 @@ interface PodState {
   terminating?: Promise<void>;
   /** Something may be under ctx.podDir (volumes, or a runtime's files): remove it with the pod. */
   podDirUsed: boolean;
+  /** The pod's downwardAPI volumes, and the error each last gave (reported once). */
+  downward: { volume: Json; error?: string }[];
   /** Since when container operations have been in flight without a pause (Date.now()). */
   opsSince?: number;
   /** Our last status write and the resourceVersion it was based on. */
@@ -153,6 +156,7 @@ export class PodSync {
     }
     if (st.terminating) return;
     st.ctx.annotations = { ...(pod.metadata.annotations ?? {}) };
+    await this.refreshDownward(st, pod);
     const opsBefore = st.ops.size;
     let wake = finished ? undefined : this.reconcile(st, pod);
     // Operations just started usually end within milliseconds and sync the pod again: write
@@ -182,15 +186,17 @@ export class PodSync {
   private async admit(pod: Json): Promise<PodState> {
     const uid: string = pod.metadata.uid;
     const podDir = join(this.o.podsDir, uid);
-    const emptyDirs = ((pod.spec?.volumes ?? []) as Json[]).filter((v) => v?.emptyDir).map((v) => String(v.name));
-    // The pod directory exists once something goes in it: its emptyDir volumes here, or what a
-    // runtime puts there (the process runtime's containers). A simulated pod needs none.
-    for (const v of emptyDirs) await mkdir(join(podDir, 'volumes', v), { recursive: true });
+    const volumes = (pod.spec?.volumes ?? []) as Json[];
+    const downward = volumes.filter((v) => v?.downwardAPI).map((volume) => ({ volume }));
+    const volumeDirs = volumes.filter((v) => v?.emptyDir || v?.downwardAPI).map((v) => String(v.name));
+    // The pod directory exists once something goes in it: its volumes here, or what a runtime
+    // puts there (the process runtime's containers). A simulated pod needs none.
+    for (const v of volumeDirs) await mkdir(join(podDir, 'volumes', v), { recursive: true });
     const podIP = this.o.ips.allocate(uid, pod.status?.podIP);
     const st: PodState = {
       key: podKey(pod),
       uid,
-      ctx: { uid, namespace: pod.metadata.namespace, name: pod.metadata.name, hostname: podHostname(pod), annotations: { ...(pod.metadata.annotations ?? {}) }, podDir, emptyDirs, podIP },
+      ctx: { uid, namespace: pod.metadata.namespace, name: pod.metadata.name, hostname: podHostname(pod), annotations: { ...(pod.metadata.annotations ?? {}) }, podDir, volumeDirs, podIP },
       containers: new Map(),
       initContainers: new Map(),
       probers: new Map(),
@@ -198,11 +204,31 @@ export class PodSync {
       startTime: pod.status?.startTime ?? rfc3339(),
       lastPod: pod,
       // A pod that ran before hotpod restarted may have left files.
-      podDirUsed: emptyDirs.length > 0 || (pod.status?.containerStatuses ?? []).length > 0,
+      podDirUsed: volumeDirs.length > 0 || (pod.status?.containerStatuses ?? []).length > 0,
+      downward,
     };
     this.adoptPreviousStatus(st, pod);
     this.states.set(st.key, st);
     return st;
+  }
+
+  /**
+   * The downwardAPI volumes' files as the pod is now (kubelet rewrites them as its metadata
+   * changes). A volume that cannot be written is a Warning Event, once per distinct error; its
+   * other files and the pod go on.
+   */
+  private async refreshDownward(st: PodState, pod: Json): Promise<void> {
+    for (const d of st.downward) {
+      const node = { name: this.o.nodeName, hostIP: this.o.hostIP, podIP: st.ctx.podIP, allocatable: this.o.allocatable };
+      try {
+        await syncDownwardDir(join(st.ctx.podDir, 'volumes', String(d.volume.name)), downwardFiles(pod, d.volume, node));
+        d.error = undefined;
+      } catch (err) {
+        const message = (err as Error).message;
+        if (d.error !== message) this.o.events.event(pod, 'Warning', 'FailedMount', `MountVolume.SetUp failed for volume "${d.volume.name}" : ${message}`);
+        d.error = message;
+      }
+    }
   }
 
   /**

@@ -32,6 +32,15 @@ describe('arena example: sessions across a scripts rollout', { timeout: 900_000 
     await cluster?.cleanup();
   });
 
+  it('GameServerSet ReCreate with allocated-update Wait: the Allocated server keeps its players, who are told an update is pending', async () => {
+    const r = await run('GameServerSet ReCreate + Allocated wait');
+    assert.equal(r.dropped, 0, 'sessions dropped');
+    assert.equal(r.heldOnV1, PLAYERS, 'sessions kept on v1 while Allocated');
+    assert.equal(r.toldPending, PLAYERS, 'players told, from the pod annotation the engine reads in its downwardAPI volume');
+    assert.equal(r.containersRestarted, 2, 'the empty server recreated (2 containers), the Allocated one untouched');
+    assert.ok(r.afterReleaseSeconds !== undefined, 'updated once released');
+  });
+
   it('GameServerSet InPlaceIfPossible restarts only the sidecar: no session dropped, all on v2', async () => {
     const r = await run('GameServerSet InPlaceIfPossible');
     assert.equal(r.dropped, 0, 'sessions dropped');

@@ -18,7 +18,8 @@ import { runHotpod } from '../helpers/cli.js';
 
 const SERVER = `
 const net = require('net'), fs = require('fs');
-// One line in, one line out: "motd" answers what the sidecar published, "pid" this process' pid.
+// One line in, one line out: "motd" answers what the sidecar published, "pid" this process' pid,
+// "cat <path>" a file's contents as JSON (null when missing).
 net.createServer((socket) => {
   let buf = '';
   socket.on('data', (d) => {
@@ -28,6 +29,7 @@ net.createServer((socket) => {
       const cmd = buf.slice(0, i); buf = buf.slice(i + 1);
       if (cmd === 'motd') socket.write((fs.existsSync('shared/motd.txt') ? fs.readFileSync('shared/motd.txt', 'utf8').trim() : '-') + '\\n');
       else if (cmd === 'pid') socket.write(process.pid + '\\n');
+      else if (cmd.startsWith('cat ')) { const f = cmd.slice(4); socket.write(JSON.stringify(fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : null) + '\\n'); }
       else socket.write('?\\n');
     }
   });
@@ -221,6 +223,53 @@ describe('process runtime end to end (hotpod up --nodes 1)', { timeout: 300_000 
     assert.ok(line.startsWith(sidecarBefore.containerID.replace(/^\w+:\/\//, '').slice(0, 12)), line);
     assert.match(line, /\bmotd:2\b.*\bUp /);
     client.close();
+  });
+
+  it('a downwardAPI volume shows the pod\'s annotations in the container, and their changes while it runs', async () => {
+    const infoPort = await freePort();
+    const manifest = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'info-0', labels: { app: 'arena' }, annotations: { 'game.example.com/season': '1' } },
+      spec: {
+        terminationGracePeriodSeconds: 5,
+        volumes: [{ name: 'podinfo', downwardAPI: { items: [
+          { path: 'annotations', fieldRef: { fieldPath: 'metadata.annotations' } },
+          { path: 'meta/app', fieldRef: { fieldPath: "metadata.labels['app']" } },
+          { path: 'name', fieldRef: { fieldPath: 'metadata.name' } },
+        ] } }],
+        containers: [{
+          name: 'game',
+          image: 'game:1',
+          env: [{ name: 'PORT', value: String(infoPort) }],
+          ports: [{ name: 'game', containerPort: infoPort }],
+          readinessProbe: { tcpSocket: { port: 'game' }, periodSeconds: 1 },
+          volumeMounts: [{ name: 'podinfo', mountPath: '/etc/podinfo' }],
+        }],
+      },
+    };
+    await runKubectl(k, up.cluster, ['apply', '-f', '-'], { input: JSON.stringify(manifest) });
+    await waitFor(async () => / 1\/1 +Running +0 /.test(await kubectl(['get', 'pod', 'info-0', '--no-headers'])), 'info-0 is 1/1 Running', 60_000, 250);
+    const client = await Client.connect(infoPort);
+    const cat = async (f: string) => JSON.parse(await client.ask(`cat etc/podinfo/${f}`));
+    assert.equal(await cat('name'), 'info-0');
+    assert.equal(await cat('meta/app'), 'arena');
+    const first = await cat('annotations');
+    assert.match(first, /^game\.example\.com\/season="1"$/m);
+
+    // What an Allocated server waiting for its update is told: read while the server runs.
+    await kubectl(['annotate', 'pod', 'info-0', 'hotpod.dev/update-pending=info-rev-2', 'game.example.com/season=2', '--overwrite']);
+    const seen = await waitFor(async () => {
+      const text = await cat('annotations');
+      return /^hotpod\.dev\/update-pending="info-rev-2"$/m.test(text) ? text : undefined;
+    }, 'the container reads the new annotation', 30_000, 250);
+    assert.match(seen, /^game\.example\.com\/season="2"$/m);
+    const lines = seen.split('\n');
+    assert.deepEqual([...lines].sort(), lines, 'kubelet\'s format: sorted key="value" lines');
+    const pod = await getPod('info-0');
+    assert.equal(status(pod, 'game').restartCount, 0, 'no restart to see it');
+    client.close();
+    await kubectl(['delete', 'pod', 'info-0', '--wait=true', '--timeout=60s']);
   });
 
   it('deleting the pod stops the server gracefully', async () => {

@@ -94,7 +94,7 @@ export function podContext(dataDir: string, overrides: Partial<PodContext> = {})
     name,
     annotations: {},
     podDir: join(dataDir, 'pods', uid),
-    emptyDirs: [],
+    volumeDirs: [],
     podIP: '10.88.0.2',
     ...overrides,
   };

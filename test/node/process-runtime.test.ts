@@ -134,7 +134,7 @@ describe('ProcessRuntime', { timeout: 120_000 }, () => {
   });
 
   it('shares emptyDir volumes between the containers of a pod through a symlink at the mountPath', async () => {
-    const pod = podContext(images.dataDir, { name: 'shared', emptyDirs: ['scratch'] });
+    const pod = podContext(images.dataDir, { name: 'shared', volumeDirs: ['scratch'] });
     const mount = [{ name: 'scratch', mountPath: '/data' }];
     const writer = await start(pod, { name: 'writer', image: 'tools:1', command: ['node', 'writer.cjs'], volumeMounts: mount });
     const reader = await start(pod, { name: 'reader', image: 'tools:1', command: ['node', 'reader.cjs'], volumeMounts: mount });
@@ -145,7 +145,7 @@ describe('ProcessRuntime', { timeout: 120_000 }, () => {
   });
 
   it('volumes work when the pod dir is relative (hotpod up with its default data dir .hotpod)', async () => {
-    const ctx = podContext(images.dataDir, { emptyDirs: ['scratch'] });
+    const ctx = podContext(images.dataDir, { volumeDirs: ['scratch'] });
     const pod = { ...ctx, podDir: relative(process.cwd(), ctx.podDir) };
     const mount = [{ name: 'scratch', mountPath: '/data' }];
     const writer = await start(pod, { name: 'writer', image: 'tools:1', command: ['node', 'writer.cjs'], volumeMounts: mount });
@@ -226,7 +226,7 @@ describe('ProcessRuntime', { timeout: 120_000 }, () => {
   });
 
   it('hot-patch swaps the files in place, keeps pid, id and startedAt, and sends the reload signal', async () => {
-    const pod = podContext(images.dataDir, { emptyDirs: ['state'], annotations: { 'hotpod.dev/reload-signal.game': 'SIGHUP' } });
+    const pod = podContext(images.dataDir, { volumeDirs: ['state'], annotations: { 'hotpod.dev/reload-signal.game': 'SIGHUP' } });
     const c = await start(pod, { name: 'game', image: 'tools:1', command: ['node', 'reloader.cjs'], volumeMounts: [{ name: 'state', mountPath: '/state' }] });
     await waitFor(async () => /started: v1/.test(await readLog(rt, c.info.id)), 'started on v1', 10_000, 50);
     const rootfs = join(rt.logPath(c.info.id)!, '..', 'rootfs');

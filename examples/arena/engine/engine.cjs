@@ -1,7 +1,9 @@
 // The arena engine: a tiny dedicated game server. Players join over TCP with newline-delimited
 // JSON, send moves, and get a tick message 20 times a second. What a move is worth comes from
 // the rules script that the scripts sidecar publishes into the shared volume (scripts/rules.cjs);
-// the engine reloads it whenever the file changes, without dropping anyone.
+// the engine reloads it whenever the file changes, without dropping anyone. It also reads its
+// pod's annotations (a downwardAPI volume): `hotpod.dev/update-pending` says hotpod holds an
+// update until the match ends, and every tick tells the players so.
 'use strict';
 const fs = require('fs');
 const net = require('net');
@@ -10,6 +12,7 @@ const vm = require('vm');
 const RULES_FILE = process.env.RULES_FILE || 'scripts/rules.cjs';
 const TICK_HZ = Number(process.env.TICK_HZ || 20);
 const PORT = Number(process.env.PORT || 0);
+const PODINFO_FILE = process.env.PODINFO_FILE || 'podinfo/annotations';
 
 const log = (msg) => console.log(msg);
 const players = new Map();
@@ -17,6 +20,21 @@ let rules;
 let rulesStamp = '';
 let tick = 0;
 let nextId = 1;
+let updatePending = null;
+
+// kubelet writes `key="value"` lines; only the one annotation matters here.
+function readUpdatePending() {
+  let text;
+  try {
+    text = fs.readFileSync(PODINFO_FILE, 'utf8');
+  } catch {
+    return;
+  }
+  const m = /^hotpod\.dev\/update-pending=(".*")$/m.exec(text);
+  const next = m ? JSON.parse(m[1]) : null;
+  if (next !== updatePending) log(next ? `update ${next} pending: finish the match, then the server updates` : 'no update pending');
+  updatePending = next;
+}
 
 // Runs the script in a fresh context so a reload cannot see the previous version's leftovers.
 function loadRules() {
@@ -97,9 +115,10 @@ function serve() {
   setInterval(() => {
     tick++;
     const at = Date.now();
-    for (const p of players.values()) send(p, { t: 'tick', tick, at, rules: rules.version, score: p.score, players: players.size });
+    for (const p of players.values()) send(p, { t: 'tick', tick, at, rules: rules.version, score: p.score, players: players.size, updatePending });
   }, 1000 / TICK_HZ);
   setInterval(loadRules, 250);
+  setInterval(readUpdatePending, 250);
   process.on('SIGTERM', () => {
     log(`stopping, closing ${players.size} sessions`);
     server.close();

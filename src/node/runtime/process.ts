@@ -270,8 +270,8 @@ export class ProcessRuntime implements ContainerRuntime {
   private mountsOf(pod: PodContext, spec: ContainerSpec): { mountPath: string; target: string }[] {
     const mounts: { mountPath: string; target: string }[] = [];
     for (const m of spec.volumeMounts ?? []) {
-      if (!pod.emptyDirs.includes(m.name)) {
-        this.logger.warn({ pod: `${pod.namespace}/${pod.name}`, container: spec.name, volume: m.name }, 'only emptyDir volumes are mounted by the process runtime; skipped');
+      if (!pod.volumeDirs.includes(m.name)) {
+        this.logger.warn({ pod: `${pod.namespace}/${pod.name}`, container: spec.name, volume: m.name }, 'only emptyDir and downwardAPI volumes are mounted by the process runtime; skipped');
         continue;
       }
       const target = join(pod.podDir, 'volumes', m.name);

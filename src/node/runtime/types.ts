@@ -43,10 +43,10 @@ export interface PodContext {
   /** kubelet's hostname for the pod (podHostname in container-env.ts); the name when absent. */
   hostname?: string;
   annotations: Record<string, string>;
-  /** Directory of this pod on the node: emptyDir volumes live under `<podDir>/volumes/<name>`. */
+  /** Directory of this pod on the node: its volumes live under `<podDir>/volumes/<name>`. */
   podDir: string;
-  /** emptyDir volume names declared by the pod. */
-  emptyDirs: string[];
+  /** The pod's volumes the node provides as directories there (emptyDir, downwardAPI), by name. */
+  volumeDirs: string[];
   podIP: string;
 }
 
