@@ -187,6 +187,8 @@ async function main(): Promise<void> {
         (r) =>
           `${r.type.padEnd(18)} ${`${r.seconds.toFixed(1)} s`.padEnd(9)} ${r.podWrites.toFixed(2).padEnd(15)} ${r.allWrites.toFixed(2).padEnd(15)} ${String(r.restarted).padEnd(21)} ${r.replaced}`,
       ),
+      'writes per pod by purpose (any kind; unnamed ones not listed)',
+      ...results.map((r) => `  ${r.type.padEnd(18)} ${Object.entries(r.byPurpose).sort().map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`),
       'CPU ms per pod during the rollout: cluster (API server + nodes) / controller / other processes',
       ...results.map((r) => `  ${r.type.padEnd(18)} ${ms(r.cpu.byProcess.cluster!)} / ${ms(r.cpu.byProcess.controller!)} / ${ms(r.cpu.other)}`),
       `controller heap after the rollouts (this process, GameServerSets deleted): ${heapMiB.toFixed(1)} MiB`,

@@ -37,6 +37,8 @@ export interface RolloutResult {
   podWrites: number;
   /** Controller writes of any kind, per pod. */
   allWrites: number;
+  /** Controller writes per pod by what they were for (`leaveService`, `preUpdate`, ...), of any kind. */
+  byPurpose: Record<string, number>;
   restarted: number;
   replaced: number;
   sameContainer: number;
@@ -86,6 +88,7 @@ export async function measureRollout(s: RolloutSpec): Promise<RolloutResult> {
   await waitUntil(`${key.name}: ${PODS} pods ready`, async () => allReady(await status()));
   const before = new Map((await list()).map((p) => [p.metadata.uid as string, p]));
   const writesBefore = s.controller.writes().byKindVerb;
+  const purposesBefore = s.controller.writes().byPurpose;
 
   s.progress(`${key.name}: rolling out`);
   s.onRolloutStart?.();
@@ -105,6 +108,8 @@ export async function measureRollout(s: RolloutSpec): Promise<RolloutResult> {
   s.onRolloutEnd?.();
   const delta: Record<string, number> = {};
   for (const [k, v] of Object.entries(s.controller.writes().byKindVerb)) delta[k] = v - (writesBefore[k] ?? 0);
+  const byPurpose: Record<string, number> = {};
+  for (const [k, v] of Object.entries(s.controller.writes().byPurpose)) if (v > (purposesBefore[k] ?? 0)) byPurpose[k] = (v - (purposesBefore[k] ?? 0)) / PODS;
   s.progress(`${key.name}: writes ${JSON.stringify(delta)}`);
 
   let restarted = 0;
@@ -131,6 +136,7 @@ export async function measureRollout(s: RolloutSpec): Promise<RolloutResult> {
     seconds,
     podWrites: sum(entries.filter(([k]) => k.startsWith('Pod.'))) / PODS,
     allWrites: sum(entries) / PODS,
+    byPurpose,
     restarted,
     replaced,
     sameContainer,
