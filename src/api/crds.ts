@@ -4,9 +4,10 @@ import YAML from 'yaml';
 import { GameDeploymentResource } from './gamedeployment.js';
 import { GameServerResource } from './gameserver.js';
 import { GameServerSetResource } from './gameserverset.js';
+import { HookRunResource, HookTemplateResource } from './hooks.js';
 import { crdFor, type ResourceDefinition } from './resource.js';
 
-export const RESOURCES: readonly ResourceDefinition[] = [GameServerSetResource, GameServerResource, GameDeploymentResource];
+export const RESOURCES: readonly ResourceDefinition[] = [GameServerSetResource, GameServerResource, GameDeploymentResource, HookTemplateResource, HookRunResource];
 
 /** deploy/crds/<group>_<plural>.yaml, as controller-gen names them */
 function crdFileName(def: ResourceDefinition): string {
@@ -17,6 +18,8 @@ const SOURCES: Record<string, string> = {
   GameServerSet: 'src/api/gameserverset.ts',
   GameServer: 'src/api/gameserver.ts',
   GameDeployment: 'src/api/gamedeployment.ts',
+  HookTemplate: 'src/api/hooks.ts',
+  HookRun: 'src/api/hooks.ts',
 };
 
 /** The file's whole text: a header naming its source, then the CRD. */

@@ -1,5 +1,5 @@
 // src/api: the custom resources hotpod serves. One definition per kind (gameserverset.ts,
-// gameserver.ts, gamedeployment.ts) yields its TypeScript types, its schema, its CRD manifest
+// gameserver.ts, gamedeployment.ts, hooks.ts) yields its TypeScript types, its schema, its CRD manifest
 // (deploy/crds, `npm run gen:crds`), and the defaulting and validation the controller applies.
 
 export * from './causes.js';
@@ -7,6 +7,7 @@ export * from './crds.js';
 export * from './gamedeployment.js';
 export * from './gameserver.js';
 export * from './gameserverset.js';
+export * from './hooks.js';
 export * from './intstr.js';
 export * from './resource.js';
 export { applySchemaDefaults, type Infer, type InferInput, type Schema, type SchemaNode } from './schema.js';
