@@ -28,7 +28,7 @@ const GSS_FIXTURE = 'gameserverset-minecraft.yaml';
 const GD_FIXTURE = 'gamedeployment-hotpatch.yaml';
 const SEED_000 = join(projectRoot, '..', 'shared', 'seeds', '000_e6d4910f86b54047.txt');
 const NS = 'api-seed';
-const CRDS = ['gameservers.game.kruise.io', 'gameserversets.game.kruise.io', 'gamedeployments.tkex.tencent.com'];
+const CRDS = ['gameservers.game.kruise.io', 'gameserversets.game.kruise.io', 'gamedeployments.tkex.tencent.com', 'hooktemplates.tkex.tencent.com', 'hookruns.tkex.tencent.com'];
 
 const readFixture = (name: string): Obj => YAML.parse(readFileSync(fixturePath(name), 'utf8')) as Obj;
 

@@ -79,6 +79,8 @@ describe('deploy/', () => {
       'CustomResourceDefinition/gamedeployments.tkex.tencent.com',
       'CustomResourceDefinition/gameservers.game.kruise.io',
       'CustomResourceDefinition/gameserversets.game.kruise.io',
+      'CustomResourceDefinition/hookruns.tkex.tencent.com',
+      'CustomResourceDefinition/hooktemplates.tkex.tencent.com',
       'Deployment/hotpod-system/hotpod-controller',
       'Namespace/hotpod-system',
       'Role/hotpod-system/hotpod-leader-election',

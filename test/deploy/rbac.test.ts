@@ -154,6 +154,15 @@ describe('deploy/manifests RBAC against what the controller calls', { timeout: 9
     await waitFor(async () => (await revisionsOf(c, ns)).length === 1, 'old ControllerRevisions pruned', 120_000, 300);
   });
 
+  it('HookRun: a run driven to its verdict', async () => {
+    const ns = await namespace(c, 'rbac-hooks');
+    const path = `/apis/tkex.tencent.com/v1alpha1/namespaces/${ns}/hookruns`;
+    // A provider hotpod does not have: the run ends in Error after its retries, with no traffic.
+    const run = { apiVersion: 'tkex.tencent.com/v1alpha1', kind: 'HookRun', metadata: { name: 'r', namespace: ns }, spec: { metrics: [{ name: 'm', consecutiveErrorLimit: 0, provider: { exec: { container: 'main', command: ['true'] } } }] } };
+    await apiOk(c, 'POST', path, run);
+    await waitFor(async () => ((await apiOk(c, 'GET', `${path}/r`)).status?.phase === 'Error' ? true : undefined), 'HookRun Error', 60_000, 300);
+  });
+
   it('every request is allowed, and every ClusterRole grant is used', async () => {
     await controller!.stop();
     controller = undefined;
