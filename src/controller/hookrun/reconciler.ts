@@ -11,7 +11,8 @@ import type { Logger } from 'pino';
 import { resourceVersionAtLeast, type Reconciler, type ReconcileResult } from '../runtime/index.js';
 import { isConflict, isNotFound, keyString, type EventRecorder, type Informer, type KubeObject, type ObjectKey } from '../../kube/index.js';
 import { rfc3339 } from '../../util/time.js';
-import type { ApiWriter } from '../workload/index.js';
+import { invalidSpecMessage, type ApiWriter } from '../workload/index.js';
+import { validateHookRun, type HookRun } from '../../api/hooks.js';
 import { measure } from './providers.js';
 import { assessRun, completed, metricsDue, nextWake, recordMeasurement, validateRun, type HookPhase, type HookRunSpec, type HookRunStatus, type Measurement, type MetricResult } from './run-plan.js';
 
@@ -55,7 +56,8 @@ export class HookRunReconciler implements Reconciler {
     if (completed(status.phase)) return;
     const spec = (run.spec ?? { metrics: [] }) as HookRunSpec;
 
-    const invalid = validateRun(spec);
+    const causes = validateHookRun(run as unknown as HookRun);
+    const invalid = causes.length ? invalidSpecMessage(causes) : validateRun(spec);
     if (invalid) {
       const message = `HookRun: ${k}, hook spec invalid: ${invalid}`;
       await this.write(run, { ...status, phase: 'Error', message, startedAt: status.startedAt ?? rfc3339(this.now()) });
