@@ -82,14 +82,14 @@ describe('controller metrics', { timeout: 300_000 }, () => {
         assert.ok(rec.namespace !== undefined && rec.name, 'the failure names the object');
       }
     }
-    for (const controller of ['gameserverset', 'gameserver', 'gamedeployment']) {
+    for (const controller of ['gameserverset', 'gameserver', 'gamedeployment', 'hookrun']) {
       const total = sum(m, 'hotpod_reconcile_total', { controller });
-      if (controller !== 'gamedeployment') assert.ok(total > 0, `${controller} reconciled`);
+      if (controller === 'gameserverset' || controller === 'gameserver') assert.ok(total > 0, `${controller} reconciled`);
       assert.equal(sum(m, 'hotpod_reconcile_duration_seconds_count', { controller }), total, `${controller}: one duration per reconcile`);
       assert.equal(sum(m, 'hotpod_reconcile_errors_total', { controller }), logged.get(controller) ?? 0, `${controller}: errors as logged`);
       assert.equal(sum(m, 'hotpod_reconcile_total', { controller, result: 'error' }), logged.get(controller) ?? 0);
     }
-    assert.equal(series(m, 'hotpod_reconcile_errors_total').length, 3, 'every controller has an error series, 0 included');
+    assert.equal(series(m, 'hotpod_reconcile_errors_total').length, 4, 'every controller has an error series, 0 included');
 
     // Reads come from the caches: the only list requests are the informers' lists.
     const lists = series(m, 'hotpod_api_requests_total', { verb: 'list' });
