@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { type BackoffPolicy, KUBELET_BACKOFF } from './backoff.js';
 import { EventRecorder, Informer, processQueue, WorkQueue, type IndexedCache, type KubeClient } from '../kube/index.js';
 import { DEFAULT_HEARTBEAT, type HeartbeatOptions, NodeHeartbeat } from './node-heartbeat.js';
-import { type NodeResources, podCIDRFor } from './node-object.js';
+import { hostIPFor, type NodeResources, podCIDRFor } from './node-object.js';
 import { PodIpAllocator } from './pod-ips.js';
 import { PodSync, podKey } from './pod-sync.js';
 import { SYNC_TIMEOUT_MS, type PodFeed } from './pod-feed.js';
@@ -74,7 +74,7 @@ export class NodeAgent {
     this.pods = new PodSync({
       client: o.client,
       nodeName: o.name,
-      hostIP: '127.0.0.1',
+      hostIP: hostIPFor(o.index),
       hotPatch: o.hotPatch,
       podsDir,
       runtimes: o.runtimes,
@@ -102,10 +102,11 @@ export class NodeAgent {
     this.kubelet = await startKubeletServer((namespace, pod, container, previous) => this.pods.logPath(namespace, pod, container, previous), {
       containers: () => this.o.runtimes.flatMap((r) => r.list().map((c) => ({ ...c, runtime: r.name }))),
       auth: webhookAuth(this.o.client, this.o.name),
+      address: hostIPFor(this.o.index),
     });
     this.heartbeat = new NodeHeartbeat(
       this.o.client,
-      { name: this.o.name, index: this.o.index, hotPatch: this.o.hotPatch, podCIDR: this.podCIDR, resources: this.o.resources, kubeletPort: this.kubelet.port, bootID: randomUUID() },
+      { name: this.o.name, index: this.o.index, hotPatch: this.o.hotPatch, podCIDR: this.podCIDR, hostIP: hostIPFor(this.o.index), resources: this.o.resources, kubeletPort: this.kubelet.port, bootID: randomUUID() },
       this.o.heartbeat ?? DEFAULT_HEARTBEAT,
       this.logger,
     );

@@ -29,6 +29,8 @@ export interface NodeDescription {
   index: number;
   hotPatch: boolean;
   podCIDR: string;
+  /** The node's address (hostIPFor). */
+  hostIP: string;
   resources: NodeResources;
   kubeletPort: number;
   /** Random per agent start, as a boot ID is per boot. */
@@ -110,7 +112,7 @@ export function nodeStatus(d: NodeDescription, now: string, previous?: Json): Js
     },
     conditions,
     addresses: [
-      { type: 'InternalIP', address: '127.0.0.1' },
+      { type: 'InternalIP', address: d.hostIP },
       { type: 'Hostname', address: d.name },
     ],
     daemonEndpoints: { kubeletEndpoint: { Port: d.kubeletPort } },
@@ -133,13 +135,22 @@ function formatUuid(h: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-/** `10.244.<i>.0/24` for the default 110 pods; larger blocks when a node may hold more. */
+/**
+ * `127.100.<i>.0/24` for the default 110 pods; larger blocks when a node may hold more. Inside
+ * loopback, so that a server a pod binds to its IP is reachable there from this machine (hooks,
+ * players, tests), and nothing ever routes to an address outside it.
+ */
 export function podCIDRFor(index: number, maxPods: number): { cidr: string; first: number; size: number } {
   let size = 256;
   while (size < maxPods + 2) size *= 2;
-  const base = (10 << 24) + (244 << 16);
+  const base = ((127 << 24) >>> 0) + (100 << 16);
   const first = base + index * size;
   return { cidr: `${ipText(first)}/${32 - Math.log2(size)}`, first, size };
+}
+
+/** node-<i>'s address (InternalIP, its pods' hostIP, where its kubelet listens): `127.0.<i>.1`. */
+export function hostIPFor(index: number): string {
+  return `127.0.${index % 256}.1`;
 }
 
 export function ipText(n: number): string {

@@ -28,7 +28,7 @@ describe('embedded nodes and scheduler', { timeout: 180_000 }, () => {
     for (const r of t.rows) {
       assert.equal(r.STATUS, 'Ready');
       assert.equal(r.VERSION, 'v1.35.0-hotpod');
-      assert.equal(r['INTERNAL-IP'], '127.0.0.1');
+      assert.equal(r['INTERNAL-IP'], `127.0.${r.NAME!.slice('node-'.length)}.1`, 'each node its own loopback address');
       assert.equal(r['CONTAINER-RUNTIME'], 'hotpod://0.1.0');
     }
     const node = await apiOk(c, 'GET', '/api/v1/nodes/node-2');
@@ -40,14 +40,14 @@ describe('embedded nodes and scheduler', { timeout: 180_000 }, () => {
       assert.equal((node.status.conditions as Json[]).find((x) => x.type === type)?.status, 'False', type);
     }
     assert.deepEqual(node.status.addresses, [
-      { type: 'InternalIP', address: '127.0.0.1' },
+      { type: 'InternalIP', address: '127.0.2.1' },
       { type: 'Hostname', address: 'node-2' },
     ]);
     assert.equal(node.status.capacity.pods, '110');
     assert.ok(node.status.allocatable.cpu && node.status.allocatable.memory);
     assert.equal(node.status.nodeInfo.kubeletVersion, 'v1.35.0-hotpod');
     assert.ok(node.status.daemonEndpoints.kubeletEndpoint.Port > 0);
-    assert.equal(node.spec.podCIDR, '10.244.2.0/24');
+    assert.equal(node.spec.podCIDR, '127.100.2.0/24');
 
     const leases = await apiOk(c, 'GET', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases');
     const byName = new Map((leases.items as Json[]).map((l) => [l.metadata.name, l]));

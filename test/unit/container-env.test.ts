@@ -19,7 +19,7 @@ function fakeClient(objects: Record<string, Json>): KubeClient {
 }
 
 const pod = { metadata: { name: 'web', namespace: 'games', uid: 'u1', labels: { app: 'arena' } }, spec: { serviceAccountName: 'default' } };
-const node = { name: 'node-2', hostIP: '127.0.0.1', podIP: '10.244.2.7', allocatable: { cpu: '4', memory: '8092Mi' } };
+const node = { name: 'node-2', hostIP: '127.0.0.1', podIP: '127.100.2.7', allocatable: { cpu: '4', memory: '8092Mi' } };
 
 test('env: values, downward API, resources, ConfigMap and Secret keys, envFrom with prefix', async () => {
   const client = fakeClient({
@@ -52,7 +52,7 @@ test('env: values, downward API, resources, ConfigMap and Secret keys, envFrom w
     CFG_MAP: 'dust',
     PLAIN: 'x',
     POD_NAME: 'web',
-    POD_IP: '10.244.2.7',
+    POD_IP: '127.100.2.7',
     NODE: 'node-2',
     APP: 'arena',
     MEM_MI: '256',

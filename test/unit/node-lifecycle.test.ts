@@ -10,7 +10,7 @@ const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
 function node(ready = 'True', taints?: Json[]): Json {
   return {
     metadata: { name: 'node-3', creationTimestamp: iso(NOW - 3_600_000) },
-    spec: { podCIDR: '10.244.3.0/24', taints },
+    spec: { podCIDR: '127.100.3.0/24', taints },
     status: {
       conditions: [
         { type: 'MemoryPressure', status: 'False', lastHeartbeatTime: iso(NOW - 100_000) },
@@ -34,7 +34,7 @@ test('a lease older than its duration: conditions Unknown and unreachable taints
     [UNREACHABLE_TAINT, 'NoSchedule'],
     [UNREACHABLE_TAINT, 'NoExecute'],
   ]);
-  assert.equal(next.spec.podCIDR, '10.244.3.0/24');
+  assert.equal(next.spec.podCIDR, '127.100.3.0/24');
   assert.equal(nodeLifecycleUpdate(next, lease(60_000), NOW + 5000), undefined, 'written once');
 });
 

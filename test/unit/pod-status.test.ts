@@ -11,7 +11,7 @@ function running(name: string, extra: Partial<ContainerView> = {}): ContainerVie
 }
 
 function view(containers: ContainerView[], extra: Partial<PodView> = {}): PodView {
-  return { containers, initContainers: [], podIP: '10.244.1.2', hostIP: '127.0.0.1', startTime: T0, sandboxReady: true, ...extra };
+  return { containers, initContainers: [], podIP: '127.100.1.2', hostIP: '127.0.0.1', startTime: T0, sandboxReady: true, ...extra };
 }
 
 function pod(extra: Json = {}): Json {
@@ -54,7 +54,7 @@ test('two running ready containers: Running, all conditions True, sorted statuse
   });
   assert.equal(s.qosClass, 'BestEffort');
   assert.equal(s.observedGeneration, 2);
-  assert.deepEqual([s.podIP, s.podIPs, s.hostIP, s.hostIPs, s.startTime], ['10.244.1.2', [{ ip: '10.244.1.2' }], '127.0.0.1', [{ ip: '127.0.0.1' }], T0]);
+  assert.deepEqual([s.podIP, s.podIPs, s.hostIP, s.hostIPs, s.startTime], ['127.100.1.2', [{ ip: '127.100.1.2' }], '127.0.0.1', [{ ip: '127.0.0.1' }], T0]);
 });
 
 test('an unready container: ContainersReady and Ready False with kubelet message', () => {

@@ -5,7 +5,7 @@ import { ImagePullError, type ExitInfo, type PodContext } from '../../src/node/r
 import { cpuMilli, memoryBytes } from '../../src/node/quantity.js';
 
 function ctx(annotations: Record<string, string> = {}, uid = 'u1'): PodContext {
-  return { uid, namespace: 'default', name: 'web', annotations, podDir: '/nonexistent', volumeDirs: [], podIP: '10.244.1.2' };
+  return { uid, namespace: 'default', name: 'web', annotations, podDir: '/nonexistent', volumeDirs: [], podIP: '127.100.1.2' };
 }
 
 test('behaviour: per-container annotation over pod-wide over node default', () => {

@@ -26,6 +26,8 @@ export function containerEnv(spec: ContainerSpec, config: ImageConfig, pod: PodC
   const env: Record<string, string> = { ...(config.env ?? {}) };
   for (const e of spec.env ?? []) env[e.name] = expandVars(e.value ?? '', env);
   env.HOSTNAME = pod.hostname ?? pod.name;
+  // The pod's own address (loopback), so a server can bind it and be reached there.
+  env.POD_IP ??= pod.podIP;
   env.HOME ??= rootfs;
   env.HOTPOD_ROOTFS = rootfs;
   const entries = (env.PATH ?? DEFAULT_PATH).split(':').filter(Boolean);
