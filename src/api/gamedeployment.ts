@@ -22,6 +22,9 @@ const hookStep = obj(
   { required: ['templateName'], description: 'HookStep defines the step of hook' },
 );
 
+const hookCondition = (description: string) =>
+  obj({ podName: str(), startTime: time(), phase: str({ description: 'The phase of the pod\'s HookRun: Pending, Running, Failed, Error or Inconclusive.' }) }, { required: ['podName', 'startTime', 'phase'], description });
+
 const hookStrategy = (description: string) => obj({ hook: hookStep, retry: bool() }, { description });
 
 const canaryStep = obj(
@@ -132,6 +135,9 @@ const gameDeploymentStatus = obj(
       { revision: str(), pauseStartTime: time(), currentStepHookRun: str() },
       { description: 'CanaryStatus defines the status of canary update' },
     ),
+    preDeleteHookCondition: arr(hookCondition('PreDeleteHookCondition defines the condition of predelete hook')),
+    preInplaceHookCondition: arr(hookCondition('PreInplaceHookCondition defines the condition of preinplace hook')),
+    postInplaceHookCondition: arr(hookCondition('PostInplaceHookCondition defines condition of post inplace hook')),
   },
   { description: 'GameDeploymentStatus defines the observed state of GameDeployment' },
 );

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { startController } from '../controller/index.js';
+import { HookEgress, LOOPBACK_NETWORKS } from '../controller/hookrun/index.js';
 import { parseBindAddress, validateLeaderElection } from '../controller/runtime/index.js';
 import { parseGoDuration } from '../util/duration.js';
 
@@ -22,6 +23,17 @@ function positiveNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number above 0');
   return n;
+}
+
+/** `127.0.0.0/8,::1/128`: each a CIDR (checked by HookEgress). */
+function networks(value: string): string[] {
+  const list = value.split(',').map((n) => n.trim()).filter(Boolean);
+  try {
+    new HookEgress(list);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return list;
 }
 
 /** A Go duration (`15s`, `1m30s`, `500ms`), in ms. */
@@ -72,6 +84,7 @@ interface ControllerFlags {
   healthProbeBindAddress: string;
   kubeApiQps: number;
   kubeApiBurst: number;
+  hookNetworks: string[];
 }
 
 export function registerControllerCommand(program: Command): void {
@@ -90,7 +103,8 @@ export function registerControllerCommand(program: Command): void {
     .addOption(new Option('--metrics-bind-address <address>', 'where /metrics is served (host:port or :port; 0 turns it off)').argParser(bindAddress).default(':8080'))
     .addOption(new Option('--health-probe-bind-address <address>', 'where /healthz and /readyz are served (0 turns them off)').argParser(bindAddress).default(':8081'))
     .addOption(new Option('--kube-api-qps <n>', 'client-side limit on API requests per second (watches not counted)').argParser(positiveNumber).default(50))
-    .addOption(new Option('--kube-api-burst <n>', 'requests allowed above --kube-api-qps in a burst').argParser(positive).default(100));
+    .addOption(new Option('--kube-api-burst <n>', 'requests allowed above --kube-api-qps in a burst').argParser(positive).default(100))
+    .addOption(new Option('--hook-networks <cidrs>', 'comma-separated networks HookRun measurements (web, prometheus) may connect to').argParser(networks).default(LOOPBACK_NETWORKS, LOOPBACK_NETWORKS.join(',')));
   // A bad flag value is a usage error: one line, exit code 2.
   cmd.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   cmd.action(async (opts: ControllerFlags) => {
@@ -115,6 +129,7 @@ export function registerControllerCommand(program: Command): void {
       burst: opts.kubeApiBurst,
       metricsBindAddress: opts.metricsBindAddress,
       healthProbeBindAddress: opts.healthProbeBindAddress,
+      hookNetworks: opts.hookNetworks,
       leaderElection: opts.leaderElect ? { namespace: opts.leaderElectNamespace ?? defaultLeaseNamespace(), name: opts.leaderElectId, ...election } : undefined,
     });
     // Lines on stdout for scripts: where the endpoints are, then that the caches are filled (a

@@ -10,7 +10,7 @@ import { KubeClient, type ApiRequest } from '../kube/index.js';
 import { createWorkloadContext, type WriteCounts } from './workload/index.js';
 import { gameServerSetControllers } from './gameserverset/index.js';
 import { gameDeploymentController } from './gamedeployment/index.js';
-import { hookRunController } from './hookrun/index.js';
+import { HookEgress, hookRunController, LOOPBACK_NETWORKS } from './hookrun/index.js';
 import { GSS_API_VERSION, GSS_KIND } from './gameserverset/labels.js';
 import { GAME_DEPLOYMENT_API_VERSION, GAME_DEPLOYMENT_KIND } from './gamedeployment/names.js';
 
@@ -39,6 +39,8 @@ export interface StartControllerOptions {
   metricsBindAddress?: string;
   /** `/healthz` and `/readyz` on this address; absent or `0`: not served. */
   healthProbeBindAddress?: string;
+  /** Networks (CIDR) hook measurements may connect to; default loopback only. */
+  hookNetworks?: readonly string[];
 }
 
 export interface RunningController {
@@ -87,7 +89,7 @@ export async function startController(opts: StartControllerOptions): Promise<Run
   const ctx = createWorkloadContext({ manager, workers: opts.workers });
   for (const c of gameServerSetControllers(ctx, { transientStateDelayMs: opts.transientStateDelayMs })) manager.add(c);
   manager.add(gameDeploymentController(ctx));
-  manager.add(hookRunController(ctx));
+  manager.add(hookRunController(ctx, new HookEgress(opts.hookNetworks ?? LOOPBACK_NETWORKS)));
   for (const [apiVersion, kind] of [
     [GSS_API_VERSION, GSS_KIND],
     [GAME_DEPLOYMENT_API_VERSION, GAME_DEPLOYMENT_KIND],

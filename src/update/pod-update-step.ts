@@ -24,6 +24,7 @@ import {
 import { rfc3339 } from '../util/time.js';
 import { calledOffUpdatePatch, preUpdateGate, type LifecycleHook } from './lifecycle.js';
 import { IN_PLACE_UPDATE_READY } from '../util/vocabulary.js';
+import type { HookGate } from './hook-gate.js';
 
 type Json = Record<string, any>;
 
@@ -55,6 +56,12 @@ export interface PodUpdateTarget {
    * allocation-gate.ts); changes that restart nothing go ahead.
    */
   holdDisruption?: string;
+  /**
+   * A BCS hook that must pass first (hook-gate.ts): the pre-inplace run before an in-place or
+   * hot-patch update, the pre-delete run before a recreate. The caller reads the run; the gate
+   * says whether to start it, wait for it, or go.
+   */
+  hook?: HookGate;
 }
 
 export type PodUpdateStep =
@@ -70,6 +77,10 @@ export type PodUpdateStep =
   | { action: 'waitHook'; holding: string[] }
   /** Pod patch: PreparingUpdate for an update no longer wanted, back to Normal. */
   | { action: 'callOffUpdate'; patch: Json }
+  /** Start the pod's HookRun for the gate's moment (target.hook), then wait for its verdict. */
+  | { action: 'startHook'; gate: Extract<HookGate, { kind: 'start' }> }
+  /** The pod's HookRun has no Successful verdict yet (or failed): the pod stays as it is. */
+  | { action: 'waitHookRun'; gate: Extract<HookGate, { kind: 'wait' }> }
   /** An update that would disrupt the server waits (target.holdDisruption); nothing is written. */
   | { action: 'holdUpdate'; reason: string }
   /** pods/status patch: InPlaceUpdateReady=False, the pod leaves service before it changes. */
@@ -126,7 +137,7 @@ export function nextPodUpdateStep(pod: Json, target: PodUpdateTarget, now: numbe
 
   let labels: Record<string, string | null> = {};
   let annotations: Record<string, string | null> = {};
-  const disrupt = (step: PodUpdateStep): PodUpdateStep => (target.holdDisruption && !updating ? { action: 'holdUpdate', reason: target.holdDisruption } : step);
+  const disrupt = (step: PodUpdateStep): PodUpdateStep => (target.holdDisruption && !updating ? { action: 'holdUpdate', reason: target.holdDisruption } : (hookStep(target, updating) ?? step));
   if (!atRevision) {
     if (target.policy === 'ReCreate') return disrupt({ action: 'recreate', reason: 'podUpdatePolicy is ReCreate' });
     const plan = target.from
@@ -143,6 +154,8 @@ export function nextPodUpdateStep(pod: Json, target: PodUpdateTarget, now: numbe
   const inPlacePlan = { inPlace: true as const, images, labels, annotations };
   // Metadata alone, or a hot-patch: nothing restarts, so the pod never leaves service.
   if (Object.keys(images).length === 0 || method === 'HotPatch') {
+    const hook = hookStep(target, updating);
+    if (hook) return hook;
     return { action: 'patch', method, patch: updatePodPatch(pod, inPlacePlan, target.revision, method, nowIso), images };
   }
   if (target.holdDisruption && !updating) return { action: 'holdUpdate', reason: target.holdDisruption };
@@ -153,10 +166,19 @@ export function nextPodUpdateStep(pod: Json, target: PodUpdateTarget, now: numbe
     return { action: 'prepareUpdate', patch: { metadata: { labels: gate.labels, annotations: gate.annotations } }, holding: gate.holding, ...leave };
   }
   if (gate.kind === 'wait') return { action: 'waitHook', holding: gate.holding };
+  const hook = hookStep(target, updating);
+  if (hook) return hook;
   if (!updating) return { action: 'leaveService', statusPatch: startInPlacePatch(nowIso) };
   const wait = graceRemainingMs(pod, target.gracePeriodSeconds ?? 0, now);
   if (wait > 0) return { action: 'waitGrace', ms: wait };
   return { action: 'patch', method, patch: updatePodPatch(pod, inPlacePlan, target.revision, method, nowIso), images };
+}
+
+/** The hook's step, unless it lets the pod go (or the pod has already left service for this update). */
+function hookStep(target: PodUpdateTarget, updating: boolean): PodUpdateStep | undefined {
+  const gate = target.hook;
+  if (!gate || gate.kind === 'open' || updating) return undefined;
+  return gate.kind === 'start' ? { action: 'startHook', gate } : { action: 'waitHookRun', gate };
 }
 
 /** The pod has the target's revision and images: wait for the node, then return to service. */

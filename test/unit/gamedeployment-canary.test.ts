@@ -91,12 +91,44 @@ test('a timed pause holds, asks to be looked at when it runs out, then resumes b
   assert.equal(midway.requeueAfterMs, 15_000);
 
   const after = planCanary(input({ status: held, updatedReadyReplicas: 2, now: T0 + 60_000 }));
-  // Step 4 is a hook: hotpod pauses there for the user, as BCS does for a failed hook.
+  // Step 4 is a hook: its run is started (no pause), and the step waits for its verdict.
   assert.equal(after.state.currentStepIndex, 4);
-  assert.deepEqual(after.state.pauseConditions, [{ reason: 'PausedByStepBasedHook', startTime: '2024-05-01T10:01:00Z' }]);
-  assert.equal(after.pause, true);
-  assert.equal(after.state.canary?.pauseStartTime, '2024-05-01T10:01:00Z');
-  assert.ok(after.events.some((e) => e.type === 'Warning' && /hook/.test(e.message)));
+  assert.deepEqual(after.state.pauseConditions, []);
+  assert.equal(after.pause, false);
+  assert.deepEqual(after.startHook, { index: 4, step: STEPS[4], runName: 'canary-gd-b-4-test' });
+  assert.equal(after.state.canary?.currentStepHookRun, 'canary-gd-b-4-test');
+});
+
+test('a hook step: waits while its run runs, goes on when it is Successful, pauses when it fails', () => {
+  const at4 = { updateRevision: 'gd-b', currentStepIndex: 4, currentStepHash: stepsHash(STEPS) };
+  const run = (phase: string) => new Map([[4, { name: 'canary-gd-b-4-test', phase }]]);
+
+  const running = planCanary(input({ status: at4, updatedReadyReplicas: 2, stepRuns: run('Running') }));
+  assert.equal(running.state.currentStepIndex, 4);
+  assert.equal(running.startHook, undefined, 'a run that exists is not started again');
+  assert.equal(running.pause, false);
+  assert.equal(running.state.canary?.currentStepHookRun, 'canary-gd-b-4-test');
+  assert.equal(running.partition, 2, 'the last partition step holds while the hook runs');
+
+  const passed = planCanary(input({ status: at4, updatedReadyReplicas: 2, stepRuns: run('Successful') }));
+  assert.equal(passed.state.currentStepIndex, 5);
+  assert.equal(passed.partition, 0, 'after the last step the spec partition applies');
+  assert.equal(passed.state.canary?.currentStepHookRun, undefined);
+  assert.ok(passed.events.some((e) => e.reason === 'SetStepIndex' && /Successful/.test(e.message)));
+
+  for (const phase of ['Failed', 'Error', 'Inconclusive']) {
+    const failed = planCanary(input({ status: at4, updatedReadyReplicas: 2, stepRuns: run(phase) }));
+    assert.equal(failed.state.currentStepIndex, 4, phase);
+    assert.equal(failed.pause, true, `${phase}: spec.updateStrategy.paused is set`);
+    assert.deepEqual(failed.state.pauseConditions, [{ reason: 'PausedByStepBasedHook', startTime: '2024-05-01T10:00:00Z' }]);
+    assert.ok(failed.events.some((e) => e.type === 'Warning' && e.message.includes(`is ${phase}`)));
+  }
+
+  // A person sets paused: false again: the failed step is passed over.
+  const held = { ...at4, pauseConditions: [{ reason: 'PausedByStepBasedHook', startTime: '2024-05-01T10:00:00Z' }] };
+  const resumed = planCanary(input({ status: held, paused: false, updatedReadyReplicas: 2, stepRuns: run('Failed') }));
+  assert.equal(resumed.state.currentStepIndex, 5);
+  assert.deepEqual(resumed.state.pauseConditions, []);
 });
 
 test('after the last step the spec partition applies', () => {

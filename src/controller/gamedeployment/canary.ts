@@ -9,9 +9,10 @@
 // - `pause: {duration: s}` records PausedByCanaryPauseStep and resumes by itself after s seconds.
 // - `pause: {}` records the same condition, sets spec.updateStrategy.paused: true, and moves on
 //   when the user sets it false again.
-// - `hook` steps need BCS's hook operator (HookTemplate/HookRun), which hotpod does not run: such
-//   a step pauses as a failed hook does in BCS (PausedByStepBasedHook, paused: true) and the
-//   user continues with paused: false.
+// - `hook: {templateName}` runs a HookRun made from that template (`canary-<revision>-<index>-
+//   <template>`, status.canary.currentStepHookRun): Successful moves to the next step; Failed,
+//   Error or Inconclusive records PausedByStepBasedHook and sets paused: true, and the user goes
+//   on (skipping the step) with paused: false, as BCS.
 // - Until the first partition step the rollout updates nothing; after the last step the spec's
 //   own partition applies.
 // - Edited steps (a new currentStepHash) start over at 0 unless the rollout had already reached
@@ -55,6 +56,8 @@ export interface CanaryInput {
   updatedReplicas: number;
   updatedReadyReplicas: number;
   now: number;
+  /** The update revision's canary-step runs, by step index: name and phase. */
+  stepRuns?: ReadonlyMap<number, { name: string; phase: string }>;
 }
 
 interface CanaryEvent {
@@ -73,6 +76,13 @@ export interface CanaryDecision {
   events: CanaryEvent[];
   /** Look again after this long (a timed pause runs out). */
   requeueAfterMs?: number;
+  /** A hook step was reached and has no run yet: start it (named runName). */
+  startHook?: { index: number; step: CanaryStepSpec; runName: string };
+}
+
+/** BCS's name of a canary step's run. */
+export function canaryRunName(revision: string, index: number, templateName: string): string {
+  return ['canary', revision, String(index), templateName].join('-');
 }
 
 /** A short stable hash of the steps (32 bits, in Kubernetes' safe-encoded alphabet). */
@@ -154,6 +164,7 @@ export function planCanary(input: CanaryInput): CanaryDecision {
   let index = Math.min(Math.max(0, state.currentStepIndex ?? 0), steps.length);
   let requeueAfterMs: number | undefined;
   let pause = false;
+  let startHook: CanaryDecision['startHook'];
   const conditions = state.pauseConditions ?? [];
   const pausedBy = (reason: string) => conditions.find((c) => c.reason === reason);
 
@@ -189,23 +200,41 @@ export function planCanary(input: CanaryInput): CanaryDecision {
       setIndex(index, `paused ${step.pause.duration}s`);
       continue;
     }
-    // An untimed pause, or a hook (which hotpod cannot run): wait for the user.
     const reason = kind === 'pause' ? PAUSED_BY_CANARY_STEP : PAUSED_BY_HOOK_STEP;
     const held = pausedBy(reason);
+    if (!held && kind === 'hook') {
+      // The step's run: start it, wait for it, go on when it passes, pause when it does not.
+      if (input.paused) break;
+      const template = String(step.hook?.templateName ?? '');
+      const runName = canaryRunName(input.updateRevision, index, template);
+      const run = input.stepRuns?.get(index);
+      state.canary!.currentStepHookRun = run?.name ?? runName;
+      if (!run) {
+        startHook = { index, step, runName };
+        break;
+      }
+      if (run.phase === 'Successful') {
+        delete state.canary!.currentStepHookRun;
+        index++;
+        setIndex(index, `hook ${run.name} Successful`);
+        continue;
+      }
+      if (run.phase === 'Failed' || run.phase === 'Error' || run.phase === 'Inconclusive') {
+        const start = rfc3339(input.now);
+        conditions.push({ reason, startTime: start });
+        state.canary!.pauseStartTime = start;
+        pause = true;
+        events.push({ type: 'Warning', reason: 'SetPaused', message: `canary step ${index}: HookRun ${run.name} is ${run.phase}, so the rollout pauses here: set spec.updateStrategy.paused to false to go on` });
+      }
+      break;
+    }
+    // An untimed pause: wait for the user.
     if (!held) {
       const start = rfc3339(input.now);
       conditions.push({ reason, startTime: start });
       state.canary!.pauseStartTime = start;
       pause = !input.paused;
-      if (kind === 'hook') {
-        events.push({
-          type: 'Warning',
-          reason: 'SetPaused',
-          message: `canary step ${index} is a hook (${step.hook?.templateName ?? '?'}); hotpod does not run BCS hooks, so the rollout pauses here: set spec.updateStrategy.paused to false to go on`,
-        });
-      } else {
-        events.push({ type: 'Normal', reason: 'SetPaused', message: `canary step ${index} pauses the rollout until spec.updateStrategy.paused is set to false` });
-      }
+      events.push({ type: 'Normal', reason: 'SetPaused', message: `canary step ${index} pauses the rollout until spec.updateStrategy.paused is set to false` });
       break;
     }
     if (input.paused) break;
@@ -217,7 +246,8 @@ export function planCanary(input: CanaryInput): CanaryDecision {
 
   state.pauseConditions = conditions;
   state.currentStepIndex = index;
-  return { partition: stepPartition(steps, index, input.replicas, specPartition), state, pause, events, requeueAfterMs };
+  if (index >= steps.length || stepKind(steps[index]!) !== 'hook') delete state.canary!.currentStepHookRun;
+  return { partition: stepPartition(steps, index, input.replicas, specPartition), state, pause, events, requeueAfterMs, startHook };
 }
 
 /** The partition in force at step `index`: the last partition step reached, or the spec's after the last step. */

@@ -3,8 +3,11 @@
 import { Controller, Expectations } from '../runtime/index.js';
 import { keyOf, type KubeObject, type ObjectKey } from '../../kube/index.js';
 import { PodUpdater, Revisions, type WorkloadContext } from '../workload/index.js';
-import { CONDITION_FAILED_UPDATE, GAME_DEPLOYMENT_API_VERSION, GAME_DEPLOYMENT_KIND, REASON_HOT_PATCH_UNSUPPORTED } from './names.js';
+import { CONDITION_FAILED_HOOK, CONDITION_FAILED_UPDATE, GAME_DEPLOYMENT_API_VERSION, GAME_DEPLOYMENT_KIND, REASON_HOT_PATCH_UNSUPPORTED } from './names.js';
 import { GameDeploymentReconciler } from './reconciler.js';
+import { HOOK_RUN_API_VERSION, HOOK_RUN_KIND } from '../hookrun/index.js';
+import { HOOK_TEMPLATE_KIND, PodHooks } from '../hookrun/pod-hooks.js';
+import { INSTANCE_ID_LABEL } from './names.js';
 
 export { GameDeploymentReconciler } from './reconciler.js';
 export { planCanary, stepPartition, stepsHash } from './canary.js';
@@ -21,6 +24,8 @@ export function gameDeploymentController(ctx: WorkloadContext): Controller {
   const log = ctx.logger;
   const gameDeployments = ctx.factory.informerFor({ apiVersion: GAME_DEPLOYMENT_API_VERSION, kind: GAME_DEPLOYMENT_KIND });
   const nodes = ctx.factory.informerFor({ apiVersion: 'v1', kind: 'Node' });
+  const hookRuns = ctx.factory.informerFor({ apiVersion: HOOK_RUN_API_VERSION, kind: HOOK_RUN_KIND });
+  const templates = ctx.factory.informerFor({ apiVersion: HOOK_RUN_API_VERSION, kind: HOOK_TEMPLATE_KIND });
   const expectations = new Expectations({
     cache: ctx.pods.cache,
     onTimeout: (owner, p) => log.warn({ owner, child: p.key, kind: p.kind, ageMs: p.ageMs }, 'expected write never showed in the cache; acting again'),
@@ -35,6 +40,7 @@ export function gameDeploymentController(ctx: WorkloadContext): Controller {
     writer: ctx.writer,
     recorder: ctx.recorder,
     logger: log,
+    hooks: new PodHooks({ writer: ctx.writer, templates, hookRuns, instanceLabel: INSTANCE_ID_LABEL }),
   });
   const owner = { apiVersion: GAME_DEPLOYMENT_API_VERSION, kind: GAME_DEPLOYMENT_KIND };
   // A node that gains (or loses) hot-patch support matters to GameDeployments stopped on it.
@@ -43,9 +49,17 @@ export function gameDeploymentController(ctx: WorkloadContext): Controller {
       .list()
       .filter((gd) => ((gd.status?.conditions ?? []) as { type: string; status: string; reason?: string }[]).some((c) => c.type === CONDITION_FAILED_UPDATE && c.status === 'True' && c.reason === REASON_HOT_PATCH_UNSUPPORTED))
       .map(keyOf);
+  // A HookTemplate that appears (or changes) matters to the GameDeployments of its namespace waiting on it.
+  const waitingOnTemplates = (t: KubeObject): ObjectKey[] =>
+    gameDeployments.cache
+      .list()
+      .filter((gd) => gd.metadata?.namespace === t.metadata?.namespace && ((gd.status?.conditions ?? []) as { type: string; status: string }[]).some((c) => c.type === CONDITION_FAILED_HOOK && c.status === 'True'))
+      .map(keyOf);
   return new Controller({ name: 'gamedeployment', reconciler, workers: ctx.workers, logger: log })
     .watchObjects(gameDeployments)
     .watchOwned(ctx.pods, owner)
     .watchOwned(ctx.revisions, owner)
-    .watchMapped(nodes, stoppedOnNodes);
+    .watchOwned(hookRuns, owner)
+    .watchMapped(nodes, stoppedOnNodes)
+    .watchMapped(templates, waitingOnTemplates);
 }

@@ -20,6 +20,8 @@ export const HOT_PATCH_FALLBACK_IN_PLACE = 'InplaceUpdate';
 
 /** BCS's condition types (FailedUpdate, with reason InvalidSpec, is shared with GameServerSet). */
 export const CONDITION_FAILED_SCALE = 'FailedScale';
+/** A pod hook (pre-delete, pre-inplace, post-inplace) or canary hook step that holds the rollout and needs a person. */
+export const CONDITION_FAILED_HOOK = 'FailedHook';
 /** hotpod.dev/allocated-update Wait: how many pods' updates wait for them to leave Allocated. */
 export const CONDITION_ALLOCATED_UPDATE_WAITING = 'AllocatedUpdateWaiting';
 /** What the GameDeployment asks that hotpod does not act on (with a Warning Event of this reason). */

@@ -53,8 +53,12 @@ import {
   type WorkloadOwner,
 } from '../workload/index.js';
 import { planCanary, type CanaryDecision } from './canary.js';
+import { COMPLETED_PHASES, HOOK_RUN_REVISION_LABEL, HOOK_RUN_TYPE_LABEL, hookConditions, hookGate, postInplaceDue, runsToPrune, type HookGate, type HookMoment } from '../../update/hook-gate.js';
+import { readUpdateState } from '../../update/in-place.js';
+import { HOOK_FIELD, HookNotStarted, type PodHooks } from '../hookrun/pod-hooks.js';
 import {
   CONDITION_ALLOCATED_UPDATE_WAITING,
+  CONDITION_FAILED_HOOK,
   CONDITION_FAILED_SCALE,
   CONDITION_FAILED_UPDATE,
   CONDITION_NOT_ACTED_ON,
@@ -91,8 +95,16 @@ export interface GameDeploymentReconcilerOptions {
   writer: ApiWriter;
   recorder: EventRecorder;
   logger: Logger;
+  /** BCS hooks: the runs of the GameDeployment's pods and canary steps. */
+  hooks: PodHooks;
   now?: () => number;
 }
+
+/** BCS's labels on a canary step's run. */
+const CANARY_STEP_TYPE = 'canary-step';
+const CANARY_STEP_INDEX_LABEL = 'canary-step-index';
+/** How each moment reads in messages. */
+const MOMENT_TEXT: Record<HookMoment, string> = { preDelete: 'pre-delete', preInplace: 'pre-inplace', postInplace: 'post-inplace' };
 
 /** What stopped pods from updating in this pass, for the FailedUpdate condition. */
 interface UpdateProblem {
@@ -131,6 +143,10 @@ interface Pass {
   verdicts: Map<string, AllocatedVerdict>;
   /** Pods whose update waits for them to leave Allocated (AllocatedUpdateWaiting). */
   waiting: string[];
+  /** The HookRuns the GameDeployment owns (pods' and canary steps'). */
+  runs: KubeObject[];
+  /** Hooks that hold pods and need a person: a run that failed, a template that is missing. */
+  hookProblems: string[];
 }
 
 export class GameDeploymentReconciler implements Reconciler {
@@ -141,6 +157,7 @@ export class GameDeploymentReconciler implements Reconciler {
   private readonly written = new Map<string, { resourceVersion: string; status: Json; paused: boolean }>();
   private readonly problems: ProblemEvents;
   private readonly notActedOn: ProblemEvents;
+  private readonly hookEvents: ProblemEvents;
   private readonly creator: PodCreator;
 
   constructor(opts: GameDeploymentReconcilerOptions) {
@@ -149,6 +166,7 @@ export class GameDeploymentReconciler implements Reconciler {
     this.now = opts.now ?? Date.now;
     this.problems = new ProblemEvents(opts.recorder);
     this.notActedOn = new ProblemEvents(opts.recorder);
+    this.hookEvents = new ProblemEvents(opts.recorder);
     this.creator = new PodCreator({
       writer: opts.writer,
       expectations: opts.expectations,
@@ -179,6 +197,7 @@ export class GameDeploymentReconciler implements Reconciler {
     await this.writeStatus(gd, this.status(pass, canary, conditions), pass.paused);
     await this.trimPodsToDelete(pass);
     await this.pruneRevisions(pass);
+    await this.pruneHookRuns(pass);
 
     if (pass.scaleError) throw new Error(`GameDeployment ${k}: ${pass.scaleError}`);
     wake(pass, nextAvailableInMs(pass.live, gd.spec.minReadySeconds ?? 0, pass.now));
@@ -190,6 +209,7 @@ export class GameDeploymentReconciler implements Reconciler {
     this.o.expectations.forget(k);
     this.problems.forget(k);
     this.notActedOn.forget(k);
+    this.hookEvents.forget(k);
     this.written.delete(k);
   }
 
@@ -242,6 +262,8 @@ export class GameDeploymentReconciler implements Reconciler {
       allocated,
       verdicts,
       waiting: [],
+      runs: this.o.hooks.runsOf(owner),
+      hookProblems: [],
     };
   }
 
@@ -263,7 +285,9 @@ export class GameDeploymentReconciler implements Reconciler {
       updatedReplicas: counts.updated,
       updatedReadyReplicas: counts.updatedReady,
       now: pass.now,
+      stepRuns: this.stepRuns(pass),
     });
+    if (canary.startHook) await this.startStepHook(pass, canary.startHook);
     for (const e of canary.events) this.o.recorder.event(pass.owner, e.type, e.reason, e.message);
     // The first reason of the pass to look again (a timed pause), taken as it is.
     pass.requeueAfterMs = canary.requeueAfterMs;
@@ -271,6 +295,72 @@ export class GameDeploymentReconciler implements Reconciler {
     await this.o.writer.patch(GAME_DEPLOYMENT_API_VERSION, GAME_DEPLOYMENT_KIND, pass.key, { spec: { updateStrategy: { paused: true } } }, { contentType: MERGE_PATCH });
     pass.paused = true;
     return { ...canary, paused: true };
+  }
+
+  /** The update revision's canary-step runs, by step index. */
+  private stepRuns(pass: Pass): Map<number, { name: string; phase: string }> {
+    const out = new Map<number, { name: string; phase: string }>();
+    for (const r of pass.runs) {
+      const l = r.metadata?.labels ?? {};
+      if (l[HOOK_RUN_TYPE_LABEL] !== CANARY_STEP_TYPE || l[HOOK_RUN_REVISION_LABEL] !== pass.updateRevision || r.metadata?.deletionTimestamp) continue;
+      out.set(Number(l[CANARY_STEP_INDEX_LABEL]), { name: r.metadata!.name!, phase: (r.status?.phase as string) || 'Pending' });
+    }
+    return out;
+  }
+
+  private async startStepHook(pass: Pass, start: NonNullable<CanaryDecision['startHook']>): Promise<void> {
+    const labels = { [HOOK_RUN_REVISION_LABEL]: pass.updateRevision, [HOOK_RUN_TYPE_LABEL]: CANARY_STEP_TYPE, [CANARY_STEP_INDEX_LABEL]: String(start.index) };
+    try {
+      const created = await this.o.hooks.startStep(pass.owner, start.runName, labels, start.step.hook as { templateName: string });
+      if (created) this.o.recorder.event(pass.owner, 'Normal', 'SuccessfulCreateHookRun', `created HookRun ${start.runName} for canary step ${start.index}`);
+    } catch (err) {
+      if (!(err instanceof HookNotStarted)) throw err;
+      pass.hookProblems.push(`canary step ${start.index}: ${err.message}`);
+    }
+  }
+
+  /**
+   * A pod's hook that is not open yet: start its run, start a failed one over (retry), or note a
+   * failed one for the FailedHook condition. The pod is left as it is in every case.
+   */
+  private async actOnHook(pass: Pass, pod: KubeObject, gate: Exclude<HookGate, { kind: 'open' }>): Promise<void> {
+    const name = pod.metadata!.name!;
+    if (gate.kind === 'start') {
+      try {
+        if (await this.o.hooks.start(pass.owner, pod, gate.moment, gate.step)) {
+          this.o.recorder.event(pass.owner, 'Normal', 'SuccessfulCreateHookRun', `created the ${MOMENT_TEXT[gate.moment]} HookRun of pod ${name} (${HOOK_FIELD[gate.moment]})`);
+        }
+      } catch (err) {
+        if (!(err instanceof HookNotStarted)) throw err;
+        pass.hookProblems.push(`pod ${name}: ${err.message}`);
+      }
+      return;
+    }
+    if (gate.retry) {
+      await this.o.hooks.deleteRuns([{ metadata: { name: gate.run } }], pass.owner.metadata.namespace, 'hookRun.retry');
+      this.o.recorder.event(pass.owner, 'Normal', 'RetryHookRun', `the ${MOMENT_TEXT[gate.moment]} HookRun ${gate.run} of pod ${name} is ${gate.phase}: deleted, to run again (retry: true)`);
+      return;
+    }
+    if (COMPLETED_PHASES.has(gate.phase) && gate.moment !== 'postInplace') {
+      const field = HOOK_FIELD[gate.moment].replace(/\.hook$/, '');
+      pass.hookProblems.push(`pod ${name}: the ${MOMENT_TEXT[gate.moment]} HookRun ${gate.run} is ${gate.phase}, so the pod is left as it is: delete the HookRun to run it again, or set ${field}.retry: true`);
+    }
+  }
+
+  /** Which hook an update of the pod waits for: pre-inplace if set (hot-patch: only that), else pre-delete (BCS). */
+  private updateHook(pass: Pass, pod: KubeObject): HookGate {
+    const { spec } = pass.gd as Json;
+    const preInplace = spec.preInplaceUpdateStrategy;
+    if (spec.updateStrategy.type === 'HotPatchUpdate' || preInplace?.hook) return hookGate('preInplace', preInplace, pod, INSTANCE_ID_LABEL, pass.runs);
+    return hookGate('preDelete', spec.preDeleteUpdateStrategy, pod, INSTANCE_ID_LABEL, pass.runs);
+  }
+
+  /** A pod's post-inplace run, once it is back in service after an in-place or hot-patch update. */
+  private async postInplace(pass: Pass, pod: KubeObject): Promise<void> {
+    const strategy = (pass.gd.spec as Json).postInplaceUpdateStrategy;
+    if (!strategy?.hook || !postInplaceDue(pod, readUpdateState(pod)?.revision, podIsUpdating(pod))) return;
+    const gate = hookGate('postInplace', strategy, pod, INSTANCE_ID_LABEL, pass.runs);
+    if (gate.kind !== 'open') await this.actOnHook(pass, pod, gate);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -319,7 +409,14 @@ export class GameDeploymentReconciler implements Reconciler {
       ...plan.deleteForUpdate.map((p) => ({ pod: p.pod, reason: EVENT.SuccessfulUpdatePodReCreate, message: `successfully delete pod ${p.name} for update` })),
     ];
     for (const p of plan.deleteForUpdate) this.reportDeadline(pass, p.pod, 'recreate');
-    await this.deletePods(pass.owner, planned, true).catch(failed);
+    // The pre-delete hook: a pod goes once its run is Successful; until then it stays, running.
+    const cleared: typeof planned = [];
+    for (const d of planned) {
+      const gate = hookGate('preDelete', (pass.gd.spec as Json).preDeleteUpdateStrategy, d.pod, INSTANCE_ID_LABEL, pass.runs);
+      if (gate.kind === 'open') cleared.push(d);
+      else await this.actOnHook(pass, d.pod, gate);
+    }
+    await this.deletePods(pass.owner, cleared, true).catch(failed);
 
     // In growing batches, so that a create failing for every pod costs one request.
     const taken = new Set(pass.owned.map((p) => p.metadata!.name!));
@@ -333,7 +430,7 @@ export class GameDeploymentReconciler implements Reconciler {
       const pod = podFromTemplate({ owner: pass.owner, name, template: c.template, revision: c.revision, labels: { [INSTANCE_ID_LABEL]: instanceId } });
       await this.creator.create(pass.owner, pod);
     }).catch(failed);
-    return new Set(planned.map((d) => d.pod.metadata!.name!));
+    return new Set(cleared.map((d) => d.pod.metadata!.name!));
   }
 
   /** `warn`: a delete that fails also gets a FailedDelete Event (a finished pod's shows in FailedScale only). */
@@ -367,7 +464,10 @@ export class GameDeploymentReconciler implements Reconciler {
       if (!target) return void (await this.o.updater.markInService(pass.owner, pod));
       const verdict = pass.verdicts.get(name) ?? { kind: 'open' };
       if (update && verdict.kind === 'hold') update.holdDisruption = verdict.reason;
+      if (update) update.hook = this.updateHook(pass, pod);
       const step = await this.o.updater.advance(pass.owner, pod, target);
+      if (step.action === 'startHook' || step.action === 'waitHookRun') await this.actOnHook(pass, pod, step.gate);
+      await this.postInplace(pass, pod);
       this.reportDeadline(pass, pod, step.action);
       await this.markUpdatePending(pass, pod, step.action === 'holdUpdate' || held.has(name));
       if (step.action === 'refuse') pass.problems.push(refusal(pod, target.policy, step.reason));
@@ -449,6 +549,9 @@ export class GameDeploymentReconciler implements Reconciler {
     conditions = setCondition(conditions, CONDITION_FAILED_SCALE, scaleError ? { status: 'True', reason: 'FailedScale', message: scaleError } : undefined, nowIso);
     const waiting = [...pass.waiting].sort();
     conditions = setCondition(conditions, CONDITION_ALLOCATED_UPDATE_WAITING, waiting.length ? { status: 'True', reason: 'Allocated', message: allocatedWaitingMessage('pod', waiting) } : undefined, nowIso);
+    const hookProblems = [...new Set(pass.hookProblems)].sort();
+    this.hookEvents.report(pass.owner, hookProblems.map((message) => ({ reason: CONDITION_FAILED_HOOK, message })), conditionProblems(pass.conditions, CONDITION_FAILED_HOOK));
+    conditions = setCondition(conditions, CONDITION_FAILED_HOOK, hookProblems.length ? { status: 'True', reason: 'HookNotPassed', message: hookProblems.join('\n') } : undefined, nowIso);
     const unread = pass.allocated.invalid.join('; ');
     this.notActedOn.report(pass.owner, unread ? [{ reason: CONDITION_NOT_ACTED_ON, message: unread }] : [], conditionProblems(pass.conditions, CONDITION_NOT_ACTED_ON));
     conditions = setCondition(conditions, CONDITION_NOT_ACTED_ON, unread ? { status: 'True', reason: 'NotActedOn', message: unread } : undefined, nowIso);
@@ -469,6 +572,11 @@ export class GameDeploymentReconciler implements Reconciler {
       collisionCount: ((gd.status ?? {}) as Json).collisionCount,
       canary: canary.state,
       conditions,
+      hooks: {
+        preDelete: hookConditions('preDelete', pass.live, INSTANCE_ID_LABEL, pass.runs),
+        preInplace: hookConditions('preInplace', pass.live, INSTANCE_ID_LABEL, pass.runs),
+        postInplace: hookConditions('postInplace', pass.live, INSTANCE_ID_LABEL, pass.runs),
+      },
     });
   }
 
@@ -517,6 +625,16 @@ export class GameDeploymentReconciler implements Reconciler {
       // The user changed the GameDeployment meanwhile: the next pass sees the new list.
       if (!isConflict(err) && !isNotFound(err)) throw err;
     }
+  }
+
+  /** Runs no pod needs (pod gone, or moved to another revision), and canary runs of older revisions (BCS truncates both). */
+  private async pruneHookRuns(pass: Pass): Promise<void> {
+    const stale = runsToPrune(pass.owned, INSTANCE_ID_LABEL, pass.runs);
+    for (const r of pass.runs) {
+      const l = r.metadata?.labels ?? {};
+      if (l[HOOK_RUN_TYPE_LABEL] === CANARY_STEP_TYPE && l[HOOK_RUN_REVISION_LABEL] !== pass.updateRevision && !r.metadata?.deletionTimestamp) stale.push(r);
+    }
+    if (stale.length) await this.o.hooks.deleteRuns(stale, pass.owner.metadata.namespace, 'hookRun.prune');
   }
 
   private async pruneRevisions(pass: Pass): Promise<void> {

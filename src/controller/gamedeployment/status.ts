@@ -8,6 +8,7 @@
 import { countPods } from '../workload/index.js';
 import { labelSelectorString, type LabelSelector } from '../../util/label-selector.js';
 import type { CanaryState } from './canary.js';
+import type { HookCondition } from '../../update/hook-gate.js';
 
 type Json = Record<string, any>;
 
@@ -30,6 +31,8 @@ interface StatusInput {
   collisionCount?: number;
   canary: CanaryState;
   conditions: Condition[];
+  /** The pods whose pre-delete, pre-inplace and post-inplace runs have no Successful verdict. */
+  hooks?: { preDelete: HookCondition[]; preInplace: HookCondition[]; postInplace: HookCondition[] };
 }
 
 export function computeStatus(input: StatusInput): Json {
@@ -51,6 +54,9 @@ export function computeStatus(input: StatusInput): Json {
   if (input.canary.currentStepHash) status.currentStepHash = input.canary.currentStepHash;
   const canary = Object.fromEntries(Object.entries(input.canary.canary ?? {}).filter(([, v]) => v !== undefined && v !== ''));
   if (Object.keys(canary).length) status.canary = canary;
+  if (input.hooks?.preDelete.length) status.preDeleteHookCondition = input.hooks.preDelete;
+  if (input.hooks?.preInplace.length) status.preInplaceHookCondition = input.hooks.preInplace;
+  if (input.hooks?.postInplace.length) status.postInplaceHookCondition = input.hooks.postInplace;
   return status;
 }
 

@@ -8,6 +8,9 @@ import { evalJsonPath } from '../../util/jsonpath.js';
 import { rfc3339 } from '../../util/time.js';
 import { evaluateResult } from './conditions.js';
 import type { HookRunSpec, Measurement, Metric } from './run-plan.js';
+import { HookEgress } from './egress.js';
+
+const LOOPBACK_ONLY = new HookEgress();
 
 type Json = Record<string, any>;
 
@@ -30,11 +33,11 @@ export function resolveArgs(template: string, args: HookRunSpec['args']): string
   });
 }
 
-export async function measure(spec: HookRunSpec, metric: Metric, now: () => number = Date.now): Promise<Measurement> {
+export async function measure(spec: HookRunSpec, metric: Metric, now: () => number = Date.now, egress: HookEgress = LOOPBACK_ONLY): Promise<Measurement> {
   const startedAt = rfc3339(now());
   try {
     const provider = metric.provider as Json;
-    const taken = provider.web ? await web(spec, metric, provider.web) : provider.prometheus ? await prometheus(spec, metric, provider.prometheus) : unsupported(provider);
+    const taken = provider.web ? await web(spec, metric, provider.web, egress) : provider.prometheus ? await prometheus(spec, metric, provider.prometheus, egress) : unsupported(provider);
     return { ...taken, startedAt, finishedAt: rfc3339(now()) };
   } catch (err) {
     return { phase: 'Error', message: (err as Error).message, startedAt, finishedAt: rfc3339(now()) };
@@ -46,12 +49,14 @@ function unsupported(provider: Json): never {
   throw new Error(`provider ${names.join(', ') || '(none)'} is not supported by hotpod yet (supported: ${SUPPORTED_PROVIDERS.join(', ')})`);
 }
 
-async function web(spec: HookRunSpec, metric: Metric, conf: Json): Promise<Omit<Measurement, 'startedAt' | 'finishedAt'>> {
+async function web(spec: HookRunSpec, metric: Metric, conf: Json, egress: HookEgress): Promise<Omit<Measurement, 'startedAt' | 'finishedAt'>> {
   const url = resolveArgs(String(conf.url ?? ''), spec.args);
+  await egress.check(url);
   const headers: Record<string, string> = {};
   for (const h of (conf.headers ?? []) as Json[]) headers[String(h.key)] = resolveArgs(String(h.value ?? ''), spec.args);
   const timeoutS = Number(conf.timeoutSeconds) > 0 ? Number(conf.timeoutSeconds) : WEB_TIMEOUT_S;
-  const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutS * 1000) }).catch((err: Error) => {
+  // Redirects are not followed: a redirect could lead outside the networks hooks may reach.
+  const res = await fetch(url, { headers, redirect: 'manual', signal: AbortSignal.timeout(timeoutS * 1000) }).catch((err: Error) => {
     throw new Error(`GET ${url}: ${err.name === 'TimeoutError' ? `no answer within ${timeoutS} s` : (err.cause as Error)?.message ?? err.message}`);
   });
   const body = await res.text();
@@ -74,11 +79,12 @@ function jsonPathText(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-async function prometheus(spec: HookRunSpec, metric: Metric, conf: Json): Promise<Omit<Measurement, 'startedAt' | 'finishedAt'>> {
+async function prometheus(spec: HookRunSpec, metric: Metric, conf: Json, egress: HookEgress): Promise<Omit<Measurement, 'startedAt' | 'finishedAt'>> {
   const query = resolveArgs(String(conf.query ?? ''), spec.args);
   const base = String(conf.address ?? '').replace(/\/+$/, '');
+  await egress.check(base);
   const url = `${base}/api/v1/query?${new URLSearchParams({ query })}`;
-  const res = await fetch(url, { signal: AbortSignal.timeout(PROMETHEUS_TIMEOUT_MS) }).catch((err: Error) => {
+  const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(PROMETHEUS_TIMEOUT_MS) }).catch((err: Error) => {
     throw new Error(`prometheus ${base}: ${(err.cause as Error)?.message ?? err.message}`);
   });
   const answer = (await res.json().catch(() => ({}))) as Json;

@@ -14,6 +14,7 @@ import { rfc3339 } from '../../util/time.js';
 import { invalidSpecMessage, type ApiWriter } from '../workload/index.js';
 import { validateHookRun, type HookRun } from '../../api/hooks.js';
 import { measure } from './providers.js';
+import type { HookEgress } from './egress.js';
 import { assessRun, completed, metricsDue, nextWake, recordMeasurement, validateRun, type HookPhase, type HookRunSpec, type HookRunStatus, type Measurement, type MetricResult } from './run-plan.js';
 
 export const HOOK_RUN_API_VERSION = 'tkex.tencent.com/v1alpha1';
@@ -30,6 +31,8 @@ export interface HookRunReconcilerOptions {
   now?: () => number;
   /** Takes one measurement (tests and benches may count them). */
   measure?: typeof measure;
+  /** Where measurements may connect (default: loopback only). */
+  egress?: HookEgress;
 }
 
 export class HookRunReconciler implements Reconciler {
@@ -67,7 +70,7 @@ export class HookRunReconciler implements Reconciler {
 
     const startedAt = status.startedAt ?? rfc3339(this.now());
     const due = metricsDue(spec, { ...status, startedAt }, this.now());
-    const taken = await Promise.all(due.map(async (metric) => ({ metric, m: await this.measure(spec, metric, this.now) })));
+    const taken = await Promise.all(due.map(async (metric) => ({ metric, m: await this.measure(spec, metric, this.now, this.o.egress) })));
     const results = [...(status.metricResults ?? [])];
     for (const { metric, m } of taken) {
       const i = results.findIndex((r) => r.name === metric.name);
