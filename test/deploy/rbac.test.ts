@@ -161,6 +161,17 @@ describe('deploy/manifests RBAC against what the controller calls', { timeout: 9
     const run = { apiVersion: 'tkex.tencent.com/v1alpha1', kind: 'HookRun', metadata: { name: 'r', namespace: ns }, spec: { metrics: [{ name: 'm', consecutiveErrorLimit: 0, provider: { exec: { container: 'main', command: ['true'] } } }] } };
     await apiOk(c, 'POST', path, run);
     await waitFor(async () => ((await apiOk(c, 'GET', `${path}/r`)).status?.phase === 'Error' ? true : undefined), 'HookRun Error', 60_000, 300);
+
+    // A GameDeployment's pre-delete hook, a kubernetes metric that marks the pod: the run made
+    // from its template (HookTemplates listed), the pod read and patched, the run deleted once
+    // its pod is gone.
+    const template = { apiVersion: 'tkex.tencent.com/v1alpha1', kind: 'HookTemplate', metadata: { name: 'mark', namespace: ns }, spec: { metrics: [{ name: 'mark', provider: { kubernetes: { function: 'patch', fields: [{ path: 'metadata.annotations.drained', value: 'yes' }] } } }] } };
+    await apiOk(c, 'POST', `/apis/tkex.tencent.com/v1alpha1/namespaces/${ns}/hooktemplates`, template);
+    await createGd(c, gdManifest('hooked', ns, { replicas: 1, spec: { preDeleteUpdateStrategy: { hook: { templateName: 'mark' } } } }));
+    await waitGdSettled(c, ns, 'hooked', 1);
+    await mergePatchGd(c, ns, 'hooked', { spec: { replicas: 0 } });
+    await waitGdSettled(c, ns, 'hooked', 0);
+    await waitFor(async () => (((await apiOk(c, 'GET', path)).items as unknown[]).length === 1 ? true : undefined), 'the pre-delete run pruned', 60_000, 300);
   });
 
   it('every request is allowed, and every ClusterRole grant is used', async () => {

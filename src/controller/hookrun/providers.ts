@@ -1,6 +1,7 @@
 // Taking one measurement of a HookRun metric, by its provider, as BCS's hook operator does:
 // `web` (a GET, its JSON body cut by a Kubernetes JSONPath template), `prometheus` (an instant
-// query against the server's HTTP API: a scalar or a vector of numbers). `{{ args.X }}` in the
+// query against the server's HTTP API: a scalar or a vector of numbers), `kubernetes` (get or
+// patch annotations of the run's pod, or of the object its Group/Version/Kind args name). `{{ args.X }}` in the
 // URL, headers and query is filled from the run's args. A measurement that cannot be taken is
 // Error, with the reason as its message; it never throws.
 
@@ -9,6 +10,8 @@ import { rfc3339 } from '../../util/time.js';
 import { evaluateResult } from './conditions.js';
 import type { HookRunSpec, Measurement, Metric } from './run-plan.js';
 import { HookEgress } from './egress.js';
+import type { ApiWriter } from '../workload/api-writer.js';
+import { JSON_PATCH } from '../../kube/index.js';
 
 const LOOPBACK_ONLY = new HookEgress();
 
@@ -18,7 +21,13 @@ const WEB_TIMEOUT_S = 10;
 const PROMETHEUS_TIMEOUT_MS = 30_000;
 
 /** The providers this runner has; the others are named in the measurement's Error. */
-export const SUPPORTED_PROVIDERS = ['web', 'prometheus'] as const;
+export const SUPPORTED_PROVIDERS = ['web', 'prometheus', 'kubernetes'] as const;
+
+/** What a measurement may reach: the networks (web, prometheus) and the API (kubernetes). */
+export interface MeasureContext {
+  egress: HookEgress;
+  writer?: ApiWriter;
+}
 
 /** `{{ args.name }}` filled from the run's args; an arg without a value, or an unknown one, is an error. */
 export function resolveArgs(template: string, args: HookRunSpec['args']): string {
@@ -33,11 +42,17 @@ export function resolveArgs(template: string, args: HookRunSpec['args']): string
   });
 }
 
-export async function measure(spec: HookRunSpec, metric: Metric, now: () => number = Date.now, egress: HookEgress = LOOPBACK_ONLY): Promise<Measurement> {
+export async function measure(spec: HookRunSpec, metric: Metric, now: () => number = Date.now, ctx: MeasureContext = { egress: LOOPBACK_ONLY }): Promise<Measurement> {
   const startedAt = rfc3339(now());
   try {
     const provider = metric.provider as Json;
-    const taken = provider.web ? await web(spec, metric, provider.web, egress) : provider.prometheus ? await prometheus(spec, metric, provider.prometheus, egress) : unsupported(provider);
+    const taken = provider.web
+      ? await web(spec, metric, provider.web, ctx.egress)
+      : provider.prometheus
+        ? await prometheus(spec, metric, provider.prometheus, ctx.egress)
+        : provider.kubernetes
+          ? await kubernetes(spec, provider.kubernetes, ctx.writer)
+          : unsupported(provider);
     return { ...taken, startedAt, finishedAt: rfc3339(now()) };
   } catch (err) {
     return { phase: 'Error', message: (err as Error).message, startedAt, finishedAt: rfc3339(now()) };
@@ -108,4 +123,49 @@ async function prometheus(spec: HookRunSpec, metric: Metric, conf: Json, egress:
   if (numbers.some((n) => Number.isNaN(n))) return { phase: 'Inconclusive', value };
   const verdict = evaluateResult(metric, result);
   return { phase: verdict.phase, value, ...(verdict.message ? { message: verdict.message } : {}) };
+}
+
+/**
+ * BCS's kubernetes provider: the object is the run's pod (args PodNamespace, PodName) unless
+ * args Group, Version and Kind name another kind; each field is `metadata.annotations.<key>`.
+ * `get`: every annotation has its value (else the measurement is Error, and is taken again);
+ * `patch`: every annotation is set. Either way a measurement that completes is Successful.
+ */
+async function kubernetes(spec: HookRunSpec, conf: Json, writer: ApiWriter | undefined): Promise<Omit<Measurement, 'startedAt' | 'finishedAt'>> {
+  if (!writer) throw new Error('the kubernetes provider needs the API, which this runner was not given');
+  const arg = (name: string) => (spec.args ?? []).find((a) => a.name === name)?.value ?? '';
+  const [group, version, kind] = [arg('Group'), arg('Version'), arg('Kind')];
+  const apiVersion = group || version || kind ? (group ? `${group}/${version}` : version) : 'v1';
+  const objectKind = group || version || kind ? kind : 'Pod';
+  const key = { namespace: arg('PodNamespace'), name: arg('PodName') };
+  if (!key.namespace) throw new Error('Namespace must be provided (arg PodNamespace)');
+  if (!key.name) throw new Error('Name must be provided (arg PodName)');
+  const fields = (conf.fields ?? []) as { path?: string; value?: string }[];
+  if (fields.length === 0) throw new Error('Fields are empty');
+  const keys = fields.map((f) => {
+    const path = String(f.path ?? '');
+    if (!path.startsWith('metadata.annotations.') || path.length === 'metadata.annotations.'.length) throw new Error(`Path only supports format: <metadata.annotations.xxx>. Now is ${path}`);
+    return { key: path.slice('metadata.annotations.'.length), path, value: String(f.value ?? '') };
+  });
+  const object = await writer.client.get(apiVersion, objectKind, key).catch((err: Error) => {
+    throw new Error(`Failed to get Kubernetes object ${objectKind} ${key.namespace}/${key.name}: ${err.message}`);
+  });
+  if (conf.function === 'get') {
+    const annotations = (object.metadata?.annotations ?? {}) as Record<string, string>;
+    for (const k of keys) {
+      if (!(k.key in annotations)) throw new Error(`Get failed. Path: ${k.path} is not exist`);
+      if (annotations[k.key] !== k.value) throw new Error(`Get failed. Path: ${k.path}, want: ${k.value}, now: ${annotations[k.key]}`);
+    }
+    return { phase: 'Successful', value: keys.map((k) => annotations[k.key]).join(' ') };
+  }
+  if (conf.function === 'patch') {
+    // One JSON patch, "add" per annotation (BCS's operation); the map is made first when absent.
+    const ops: Json[] = object.metadata?.annotations ? [] : [{ op: 'add', path: '/metadata/annotations', value: {} }];
+    for (const k of keys) ops.push({ op: 'add', path: `/metadata/annotations/${k.key.replace(/~/g, '~0').replace(/\//g, '~1')}`, value: k.value });
+    await writer.patch(apiVersion, objectKind, key, ops, { contentType: JSON_PATCH, purpose: 'hookKubernetesPatch' }).catch((err: Error) => {
+      throw new Error(`Failed to patch ${objectKind} ${key.namespace}/${key.name}: ${err.message}`);
+    });
+    return { phase: 'Successful', value: keys.map((k) => `${k.key}=${k.value}`).join(' ') };
+  }
+  throw new Error(`Function ${conf.function} is not supported by kubernetes provider (get or patch)`);
 }

@@ -14,7 +14,7 @@ import { rfc3339 } from '../../util/time.js';
 import { invalidSpecMessage, type ApiWriter } from '../workload/index.js';
 import { validateHookRun, type HookRun } from '../../api/hooks.js';
 import { measure } from './providers.js';
-import type { HookEgress } from './egress.js';
+import { HookEgress } from './egress.js';
 import { assessRun, completed, metricsDue, nextWake, recordMeasurement, validateRun, type HookPhase, type HookRunSpec, type HookRunStatus, type Measurement, type MetricResult } from './run-plan.js';
 
 export const HOOK_RUN_API_VERSION = 'tkex.tencent.com/v1alpha1';
@@ -38,6 +38,7 @@ export interface HookRunReconcilerOptions {
 export class HookRunReconciler implements Reconciler {
   private readonly now: () => number;
   private readonly measure: typeof measure;
+  private readonly egress: HookEgress;
   private readonly log: Logger;
   /** Per run, the resourceVersion of our last status write, until the cache has it. */
   private readonly written = new Map<string, string>();
@@ -45,6 +46,7 @@ export class HookRunReconciler implements Reconciler {
   constructor(private readonly o: HookRunReconcilerOptions) {
     this.now = o.now ?? Date.now;
     this.measure = o.measure ?? measure;
+    this.egress = o.egress ?? new HookEgress();
     this.log = o.logger.child({ controller: 'hookrun' });
   }
 
@@ -70,7 +72,7 @@ export class HookRunReconciler implements Reconciler {
 
     const startedAt = status.startedAt ?? rfc3339(this.now());
     const due = metricsDue(spec, { ...status, startedAt }, this.now());
-    const taken = await Promise.all(due.map(async (metric) => ({ metric, m: await this.measure(spec, metric, this.now, this.o.egress) })));
+    const taken = await Promise.all(due.map(async (metric) => ({ metric, m: await this.measure(spec, metric, this.now, { egress: this.egress, writer: this.o.writer }) })));
     const results = [...(status.metricResults ?? [])];
     for (const { metric, m } of taken) {
       const i = results.findIndex((r) => r.name === metric.name);
