@@ -9,6 +9,7 @@ import { invalid, required, type FieldCause } from './causes.js';
 import { defineResource, type Resource, type ResourceInput } from './resource.js';
 import { arr, bool, enumOf, int, obj, str, time } from './schema.js';
 import { schemaValueErrors } from './validation.js';
+import { conditionSyntaxError } from '../util/hook-expression.js';
 import { TKEX_GROUP } from '../util/vocabulary.js';
 
 export const HOOK_PHASES = ['Pending', 'Running', 'Successful', 'Failed', 'Error', 'Inconclusive'] as const;
@@ -49,7 +50,8 @@ const provider = obj(
       { required: ['command', 'container'] },
     ),
   },
-  { description: 'Provider configuration for the metric: exactly one of web, prometheus, kubernetes, exec.' },
+  // Exactly one: an unknown provider is pruned away, and the empty object is refused.
+  { minProperties: 1, maxProperties: 1, description: 'Provider configuration for the metric: exactly one of web, prometheus, kubernetes, exec.' },
 );
 
 const metric = obj(
@@ -187,6 +189,11 @@ export function validateHookMetrics(metrics: readonly Record<string, any>[] | un
     for (const field of ['interval', 'initialDelay'] as const) {
       const v = m?.[field];
       if (v !== undefined && v !== '' && !/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(String(v))) causes.push(invalid(`${p}.${field}`, v, 'must be a duration such as 30s, 5m or 1h30m'));
+    }
+    for (const field of ['successCondition', 'failureCondition'] as const) {
+      const expr = m?.[field];
+      const err = typeof expr === 'string' && expr.trim() !== '' ? conditionSyntaxError(expr) : undefined;
+      if (err) causes.push(invalid(`${p}.${field}`, expr, `does not parse: ${err}`));
     }
     if ((m?.count ?? 0) > 1 && !m?.interval) causes.push(invalid(`${p}.count`, m.count, 'count > 1 needs an interval'));
   });

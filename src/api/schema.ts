@@ -158,6 +158,8 @@ type Props = Record<string, Schema>;
 
 interface ObjectOpts<K extends string> extends Common<Record<string, unknown>> {
   required?: readonly K[];
+  minProperties?: number;
+  maxProperties?: number;
   /** keep fields the schema does not declare (x-kubernetes-preserve-unknown-fields) */
   preserveUnknownFields?: boolean;
 }

@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { apiOk, waitFor, type Cluster } from '../helpers/cluster.js';
+import { api, apiOk, waitFor, type Cluster } from '../helpers/cluster.js';
 import { createGd, ensureNs, gdEvents, gdManifest, getGd, isReady, kubectl, listPods, live, mainStatus, mergePatchGd, revisionOf, startGdCluster, waitGd, waitPods, type Json } from './helpers.js';
 
 const NS = 'pod-hooks';
@@ -180,7 +180,7 @@ describe('GameDeployment hooks', { timeout: 600_000 }, () => {
     await waitFor(async () => (await runsOf('canary-step')).every((r) => r.metadata.labels['workload-revision'] !== rev), 'old canary run pruned', 30_000);
   });
 
-  it('bad input: a template that does not exist holds the pod with a Warning Event and a condition; a missing templateName is a 422', async () => {
+  it('bad input: a missing template or one with a condition that does not parse holds the pod (Warning Event, condition); a missing templateName or an unknown provider is a 422', async () => {
     const bad = gdManifest('nohook', NS, { replicas: 1, spec: { preDeleteUpdateStrategy: { hook: { templateName: 'no-such-template' } } } });
     await createGd(c, bad);
     await waitPods(c, NS, 'nohook', (ps) => live(ps).length === 1 && live(ps).every(isReady), '1 ready');
@@ -203,5 +203,25 @@ describe('GameDeployment hooks', { timeout: 600_000 }, () => {
     const r = await kubectl(c, ['apply', '-f', '-'], { input: JSON.stringify(gdManifest('notemplate', NS, { spec: { preDeleteUpdateStrategy: { hook: { args: [] } } } })) }).catch((e: Error) => e.message);
     assert.match(r, /spec\.preDeleteUpdateStrategy\.hook\.templateName: Required value/);
     assert.equal((await getGd(c, NS, 'nohook')).metadata.name, 'nohook');
+
+    // A provider hotpod does not know: pruned, and the empty provider refused by the schema.
+    const unknown = { ...template('unknown', {}), spec: { metrics: [{ name: 'm', provider: { carrierPigeon: { to: 'x' } } }] } };
+    const e2 = await kubectl(c, ['apply', '-f', '-'], { input: JSON.stringify(unknown) }).catch((e: Error) => e.message);
+    assert.match(e2, /unknown field "spec\.metrics\[0\]\.provider\.carrierPigeon"/, 'kubectl validates strictly');
+    const r2 = await api(c, 'POST', TEMPLATES, unknown);
+    assert.equal(r2.status, 422, 'without strict validation the field is pruned and the empty provider refused');
+    assert.match(r2.text, /spec\.metrics\[0\]\.provider.*should have at least 1 properties/);
+    // A condition that does not parse (no schema can say so): the GameDeployment that uses the
+    // template says why, with a Warning Event, and deletes nothing.
+    await apiOk(c, 'POST', TEMPLATES, template('unparsable', { count: 1, successCondition: 'asInt(result) <' }));
+    await createGd(c, gdManifest('badcond', NS, { replicas: 1, spec: { preDeleteUpdateStrategy: { hook: hook('unparsable') } } }));
+    const [held] = live(await waitPods(c, NS, 'badcond', (ps) => live(ps).length === 1 && live(ps).every(isReady), '1 ready'));
+    await mergePatchGd(c, NS, 'badcond', { spec: { replicas: 0 } });
+    const refused = await waitGd(c, NS, 'badcond', (g) => (g.status?.conditions ?? []).some((x: Json) => x.type === 'FailedHook'), 'FailedHook');
+    assert.match(refused.status.conditions.find((x: Json) => x.type === 'FailedHook').message, /HookTemplate "unparsable" is invalid: .*successCondition.*does not parse/);
+    assert.ok((await gdEvents(c, NS, 'badcond')).some((e) => e.type === 'Warning' && e.reason === 'FailedHook' && /does not parse/.test(e.message)));
+    assert.ok(!(await listPods(c, NS, 'badcond')).find((p) => p.metadata.name === held!.metadata.name)?.metadata.deletionTimestamp, 'nothing deleted');
+    assert.equal((await runsOf('pre-delete-step')).filter((r) => r.metadata.ownerReferences[0].name === 'badcond').length, 0, 'no run made');
+    assert.equal((await apiOk(c, 'GET', TEMPLATES)).items.filter((t: Json) => t.metadata.name === 'unknown').length, 0, 'not stored');
   });
 });

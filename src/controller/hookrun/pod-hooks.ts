@@ -7,6 +7,8 @@
 import { isAlreadyExists, isNotFound, type Informer, type KubeObject } from '../../kube/index.js';
 import { hookRunLabels, hookRunName, POD_DELETING_ANNOTATION, type HookMoment, type HookStep, type RunLike } from '../../update/hook-gate.js';
 import type { ApiWriter } from '../workload/api-writer.js';
+import { invalidSpecMessage } from '../workload/invalid-spec.js';
+import { validateHookTemplate, type HookTemplate } from '../../api/hooks.js';
 import type { WorkloadOwner } from '../workload/owner.js';
 import { hookRunFromTemplate, podArgs, type Arg } from './from-template.js';
 import { HOOK_RUN_API_VERSION, HOOK_RUN_KIND } from './reconciler.js';
@@ -95,6 +97,9 @@ export class PodHooks {
   private template(owner: WorkloadOwner, step: HookStep, field: string): Record<string, any> {
     const t = this.o.templates.cache.get(`${owner.metadata.namespace}/${step.templateName}`);
     if (!t) throw new HookNotStarted(`${field}: HookTemplate "${step.templateName}" not found in namespace ${owner.metadata.namespace}`);
+    // A cluster without hotpod's admission checks can hold a template no run can be made of.
+    const causes = validateHookTemplate(t as unknown as HookTemplate);
+    if (causes.length) throw new HookNotStarted(`${field}: HookTemplate "${step.templateName}" is invalid: ${invalidSpecMessage(causes)}`);
     return t;
   }
 }
