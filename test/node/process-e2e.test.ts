@@ -118,6 +118,18 @@ class Client {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
+// A game server that serves its own state on its pod IP only: {"players": n}, one player
+// leaving on every request, so that it is empty after a few.
+const ROOMS = `
+let players = 3;
+require('http').createServer((req, res) => {
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify({ players, ip: process.env.POD_IP }));
+  if (players > 0) players--;
+}).listen(Number(process.env.PORT), process.env.POD_IP, () => console.log('serving on ' + process.env.POD_IP + ':' + process.env.PORT));
+setInterval(() => {}, 1000);
+`;
+
 describe('process runtime end to end (hotpod up --nodes 1)', { timeout: 300_000 }, () => {
   let up: Up;
   let root: string;
@@ -143,6 +155,7 @@ describe('process runtime end to end (hotpod up --nodes 1)', { timeout: 300_000 
     build('game:1', { 'server.cjs': SERVER }, ['node', 'server.cjs']);
     build('motd:1', { 'sidecar.cjs': SIDECAR, 'motd.txt': 'welcome to season 1\n' }, ['node', 'sidecar.cjs']);
     build('motd:2', { 'sidecar.cjs': SIDECAR, 'motd.txt': 'welcome to season 2\n' }, ['node', 'sidecar.cjs']);
+    build('rooms:1', { 'rooms.cjs': ROOMS }, ['node', 'rooms.cjs']);
     port = await freePort();
     up = await hotpodUp(dataDir, home);
     await waitFor(async () => (await apiOk(up.cluster, 'GET', '/api/v1/nodes')).items.length === 1, 'one node registered', 30_000);
@@ -270,6 +283,54 @@ describe('process runtime end to end (hotpod up --nodes 1)', { timeout: 300_000 
     assert.equal(status(pod, 'game').restartCount, 0, 'no restart to see it');
     client.close();
     await kubectl(['delete', 'pod', 'info-0', '--wait=true', '--timeout=60s']);
+  });
+
+  it("a GameDeployment's pre-delete web hook asks the pod itself, on its loopback pod IP, and the pod goes once it is empty", async () => {
+    const roomsPort = await freePort();
+    const template = {
+      apiVersion: 'tkex.tencent.com/v1alpha1',
+      kind: 'HookTemplate',
+      metadata: { name: 'empty', namespace: 'default' },
+      spec: {
+        args: [{ name: 'PodIP' }, { name: 'port' }],
+        metrics: [{ name: 'players', interval: '2s', failureLimit: 100, successfulLimit: 1, successCondition: 'asInt(result) == 0', provider: { web: { url: 'http://{{ args.PodIP }}:{{ args.port }}/', jsonPath: '{$.players}' } } }],
+      },
+    };
+    const gd = {
+      apiVersion: 'tkex.tencent.com/v1alpha1',
+      kind: 'GameDeployment',
+      metadata: { name: 'rooms', namespace: 'default' },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'rooms' } },
+        template: { metadata: { labels: { app: 'rooms' } }, spec: { containers: [{ name: 'rooms', image: 'rooms:1', env: [{ name: 'PORT', value: String(roomsPort) }] }] } },
+        preDeleteUpdateStrategy: { hook: { templateName: 'empty', args: [{ name: 'port', value: String(roomsPort) }] } },
+      },
+    };
+    await runKubectl(k, up.cluster, ['apply', '-f', '-'], { input: JSON.stringify(template) });
+    await runKubectl(k, up.cluster, ['apply', '-f', '-'], { input: JSON.stringify(gd) });
+    const pods = () => apiOk(up.cluster, 'GET', '/api/v1/namespaces/default/pods?labelSelector=app%3Drooms');
+    const pod = await waitFor(async () => {
+      const p = (await pods()).items[0];
+      return p?.status?.phase === 'Running' && /^127\./.test(p.status.podIP ?? '') ? p : undefined;
+    }, 'the rooms pod running with a loopback IP', 60_000, 250);
+    assert.match(pod.status.podIP, /^127\.100\.1\.\d+$/, "node-1's pod CIDR");
+    assert.equal(pod.status.hostIP, '127.0.1.1');
+    await waitFor(async () => (/serving on 127\.100\./.test(await kubectl(['logs', pod.metadata.name])) ? true : undefined), 'the server bound its pod IP', 30_000, 250);
+
+    await kubectl(['scale', 'gamedeployment', 'rooms', '--replicas=0']);
+    // The run is pruned as soon as its pod is gone: look at it while the pod waits.
+    const run = await waitFor(async () => {
+      const r = (await apiOk(up.cluster, 'GET', '/apis/tkex.tencent.com/v1alpha1/namespaces/default/hookruns')).items.find((x: Json) => x.metadata.labels?.['hookrun-type'] === 'pre-delete-step');
+      return r?.status?.metricResults?.[0]?.measurements?.length ? r : undefined;
+    }, 'the pre-delete run measured', 60_000, 100);
+    assert.equal(run.spec.args.find((a: Json) => a.name === 'PodIP').value, pod.status.podIP);
+    const first = run.status.metricResults[0].measurements[0];
+    assert.deepEqual([first.phase, first.value], ['Failed', '3'], 'the pod itself answered: 3 players');
+    assert.equal((await pods()).items.length, 1, 'the pod waits while it has players');
+    await waitFor(async () => ((await pods()).items.length === 0 ? true : undefined), 'the pod deleted', 60_000, 250);
+    const events = (await apiOk(up.cluster, 'GET', '/api/v1/namespaces/default/events')).items as Json[];
+    assert.ok(events.some((e) => e.involvedObject.name === run.metadata.name && /hook completed Successful/.test(e.message)), 'its run passed first');
   });
 
   it('deleting the pod stops the server gracefully', async () => {
