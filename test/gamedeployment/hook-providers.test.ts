@@ -39,6 +39,11 @@ describe('GameDeployment hooks: prometheus and kubernetes providers', { timeout:
     await apiOk(c, 'POST', TEMPLATES, template('prom-errors', { successCondition: 'result[0] < 1', provider: { prometheus: { address: prom.url, query: 'sum(game_errors)' } } }));
     const get = { kubernetes: { function: 'get', fields: [{ path: `metadata.annotations.${DRAINED}`, value: 'true' }] } };
     await apiOk(c, 'POST', TEMPLATES, template('kube-once', { consecutiveErrorLimit: 0, provider: get }));
+    const approved = { kubernetes: { function: 'get', fields: [{ path: 'metadata.annotations.release/approved', value: 'true' }] } };
+    // The object's kind comes in through args the template declares (BCS keeps only those and the built-ins).
+    const gateTemplate = template('kube-approved', { consecutiveErrorLimit: 0, provider: approved });
+    gateTemplate.spec.args = [{ name: 'Version' }, { name: 'Kind' }, { name: 'PodNamespace' }, { name: 'PodName' }];
+    await apiOk(c, 'POST', TEMPLATES, gateTemplate);
     await apiOk(c, 'POST', TEMPLATES, template('kube-drained', { interval: '1s', consecutiveErrorLimit: 100000, successfulLimit: 1, provider: get }));
   });
   after(async () => {
@@ -132,5 +137,26 @@ describe('GameDeployment hooks: prometheus and kubernetes providers', { timeout:
     };
     await preInplaceHolds('kube-inp', 'InplaceUpdate', 'kube-drained', mark);
     await preInplaceHolds('kube-hot', 'HotPatchUpdate', 'kube-drained', mark);
+  });
+
+  it('kubernetes: a canary hook step reads a release gate (a ConfigMap named by its args): on to the end when approved, paused when not', async () => {
+    await apiOk(c, 'POST', `/api/v1/namespaces/${NS}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'release-gate', namespace: NS, annotations: { 'release/approved': 'true' } } });
+    const gate = { templateName: 'kube-approved', args: [{ name: 'Version', value: 'v1' }, { name: 'Kind', value: 'ConfigMap' }, { name: 'PodNamespace', value: NS }, { name: 'PodName', value: 'release-gate' }] };
+    const steps = [{ partition: 1 }, { pause: { duration: 1 } }, { hook: gate }];
+    await createGd(c, gdManifest('kube-canary', NS, { replicas: 2, type: 'HotPatchUpdate', updateStrategy: { maxUnavailable: 2, canary: { steps } } }));
+    await waitPods(c, NS, 'kube-canary', (ps) => live(ps).length === 2 && live(ps).every(isReady), '2 ready');
+    const first = (await waitGd(c, NS, 'kube-canary', (g) => !!g.status?.updateRevision, 'a revision')).status.updateRevision;
+    const setImage = (image: string) => mergePatchGd(c, NS, 'kube-canary', { spec: { template: { spec: { containers: [{ name: 'main', image }] } } } });
+    await setImage('game/main:v2');
+    await waitGd(c, NS, 'kube-canary', (g) => g.status?.updateRevision !== first && g.status?.currentStepIndex === 3 && g.status?.updatedReadyReplicas === 2, 'through to the end');
+
+    await kubectl(c, ['annotate', 'configmap', 'release-gate', '-n', NS, '--overwrite', 'release/approved=false']);
+    await setImage('game/main:v3');
+    const paused = await waitGd(c, NS, 'kube-canary', (g) => (g.status?.pauseConditions ?? []).some((p: Json) => p.reason === 'PausedByStepBasedHook'), 'paused by the hook');
+    assert.equal(paused.status.currentStepIndex, 2);
+    const run = await apiOk(c, 'GET', `${RUNS}/${paused.status.canary.currentStepHookRun}`);
+    assert.equal(run.status.phase, 'Error');
+    assert.match(run.status.metricResults[0].measurements[0].message, /want: true, now: false/);
+    assert.equal(live(await listPods(c, NS, 'kube-canary')).filter((p) => mainStatus(p).image === 'game/main:v3').length, 1, 'the partition holds');
   });
 });
