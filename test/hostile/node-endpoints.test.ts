@@ -15,11 +15,14 @@ import { assertControllerBecomesReady, assertStillServes, snapshot, type StoreSn
 
 const NS = 'hostile-node';
 
+/** The node's kubelet endpoint: its InternalIP (a loopback address of its own) and port. */
+let host = '';
+
 function kubeletGet(port: number, path: string, token?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const headers = token === undefined ? {} : { Authorization: `Bearer ${token}` };
     http
-      .get({ host: '127.0.0.1', port, path, headers, timeout: 10_000 }, (res) => {
+      .get({ host, port, path, headers, timeout: 10_000 }, (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (d: string) => (body += d));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -43,6 +46,8 @@ describe('node kubelet endpoints need the API server credentials', { timeout: 18
     await waitPod(c, NS, 'p', isReady, 'Ready');
     const node: Json = await apiOk(c, 'GET', '/api/v1/nodes/node-1');
     port = node.status.daemonEndpoints.kubeletEndpoint.Port;
+    host = node.status.addresses.find((a: Json) => a.type === 'InternalIP').address;
+    assert.equal(host, '127.0.1.1');
     nobody = (await serviceAccountKubeconfig(c, NS, 'nobody')).token;
     before0 = await snapshot(c);
   });
