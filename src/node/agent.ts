@@ -103,6 +103,7 @@ export class NodeAgent {
       containers: () => this.o.runtimes.flatMap((r) => r.list().map((c) => ({ ...c, runtime: r.name }))),
       auth: webhookAuth(this.o.client, this.o.name),
       address: hostIPFor(this.o.index),
+      exec: (namespace, pod, container, command, stdin) => this.pods.exec(namespace, pod, container, command, stdin),
     });
     this.heartbeat = new NodeHeartbeat(
       this.o.client,

@@ -10,12 +10,20 @@
 //       &sinceSeconds=&sinceTime=&limitBytes=     text/plain, streamed while following
 //   GET /containers                               JSON array of ContainerInfo
 //   GET /healthz
+//   GET /exec/<namespace>/<pod>/<container>?command=..&command=..&stdin=&stdout=&stderr=
+//       an upgrade to a WebSocket in the channel protocol (kubelet-exec.ts)
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ContainerInfo } from './runtime/types.js';
 import { readContainerLog, type LogReadOptions } from './container-logs.js';
 import type { KubeletAuth } from './kubelet-auth.js';
+import type { Duplex } from 'node:stream';
+import type { ExecSession } from './runtime/types.js';
+import { ExecUpgrades } from './kubelet-exec.js';
+
+/** Runs a command in a pod's container, or says why not. */
+type ExecStarter = (namespace: string, pod: string, container: string, command: string[], stdin: boolean) => ExecSession | string;
 
 /** The log file of a pod's container (the previous one when `previous`), if it has one. */
 /** The container's log file; null when it exists but has no log (an empty log); undefined when it does not exist. */
@@ -26,6 +34,8 @@ interface KubeletServerOptions {
   auth: KubeletAuth;
   /** Every container of the node's runtimes, for `hotpod node ps`. */
   containers?: () => ContainerInfo[];
+  /** `kubectl exec` (absent: exec is answered 404). */
+  exec?: ExecStarter;
   address?: string;
   /** 0 (default) picks a free port. */
   port?: number;
@@ -44,6 +54,10 @@ export async function startKubeletServer(logs: LogLookup, opts: KubeletServerOpt
       else res.end();
     });
   });
+  const upgrades = new ExecUpgrades();
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgrade(req, socket, head, upgrades, opts).catch((err: unknown) => refuse(socket, 500, `internal error: ${(err as Error).message}`));
+  });
   const address = opts.address ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -54,6 +68,7 @@ export async function startKubeletServer(logs: LogLookup, opts: KubeletServerOpt
     address,
     close: () =>
       new Promise((resolve) => {
+        upgrades.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
@@ -91,21 +106,43 @@ async function handle(req: IncomingMessage, res: ServerResponse, logs: LogLookup
   res.end();
 }
 
+/** `kubectl exec` through the API server: authorized as every request here, then upgraded. */
+async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, upgrades: ExecUpgrades, opts: KubeletServerOptions): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://kubelet');
+  const denied = await denial(req, url, opts.auth);
+  if (denied) return refuse(socket, denied.code, denied.message);
+  const m = /^\/exec\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+  if (!m || !opts.exec) return refuse(socket, 404, `not found: ${url.pathname}`);
+  if (!upgrades.speaks(req)) return refuse(socket, 400, 'exec is served over WebSocket (v5.channel.k8s.io or v4.channel.k8s.io) only');
+  const [namespace, pod, container] = m.slice(1).map(decodeURIComponent) as [string, string, string];
+  const command = url.searchParams.getAll('command');
+  const stdin = flag(url.searchParams.get('stdin'));
+  upgrades.serve(req, socket, head, command, () => opts.exec!(namespace, pod, container, command, stdin));
+}
+
+/** A plain HTTP answer on a socket that asked for an upgrade. */
+function refuse(socket: Duplex, code: number, message: string): void {
+  const body = Buffer.from(message);
+  socket.end(`HTTP/1.1 ${code} ${http.STATUS_CODES[code] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${message}`);
+}
+
 const VERBS: Record<string, string> = { GET: 'get', HEAD: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
 
 /** kubelet's auth filter: 401 without a known token, 403 without the right; answered here. */
 async function allowed(req: IncomingMessage, res: ServerResponse, url: URL, auth: KubeletAuth): Promise<boolean> {
+  const denied = await denial(req, url, auth);
+  if (denied) text(res, denied.code, denied.message);
+  return !denied;
+}
+
+async function denial(req: IncomingMessage, url: URL, auth: KubeletAuth): Promise<{ code: number; message: string } | undefined> {
   const header = req.headers.authorization ?? '';
   const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
   const user = token ? await auth.authenticate(token) : undefined;
-  if (!user) {
-    text(res, 401, 'Unauthorized');
-    return false;
-  }
+  if (!user) return { code: 401, message: 'Unauthorized' };
   const request = { verb: VERBS[req.method ?? ''] ?? (req.method ?? '').toLowerCase(), subresource: url.pathname === '/healthz' ? 'healthz' : 'proxy' };
-  if (await auth.authorize(user, request)) return true;
-  text(res, 403, `Forbidden (user=${user.username}, verb=${request.verb}, resource=nodes, subresource(s)=[${request.subresource}])`);
-  return false;
+  if (await auth.authorize(user, request)) return undefined;
+  return { code: 403, message: `Forbidden (user=${user.username}, verb=${request.verb}, resource=nodes, subresource(s)=[${request.subresource}])` };
 }
 
 function logOptions(q: URLSearchParams): LogReadOptions {

@@ -16,7 +16,7 @@ import type { PodIpAllocator } from './pod-ips.js';
 import { type ContainerView, type PodView, type TerminatedState, podStatus, statusChanged } from './pod-status.js';
 import { Prober } from './prober.js';
 import { runtimeChoiceMessage, runtimeFor } from './runtimes.js';
-import { type ContainerInfo, type ContainerRuntime, type ContainerSpec, ContainerStartError, type ExitInfo, ImagePullError, type PodContext } from './runtime/types.js';
+import { type ContainerInfo, type ContainerRuntime, type ContainerSpec, ContainerStartError, type ExecSession, type ExitInfo, ImagePullError, type PodContext } from './runtime/types.js';
 import { invalidImageMessage, parseImageReference } from '../util/image-reference.js';
 import { rfc3339 } from '../util/time.js';
 import { HOT_PATCH_ANNOTATION } from '../util/vocabulary.js';
@@ -128,6 +128,27 @@ export class PodSync {
     const runtime = this.o.runtimes.find((r) => r.name === runtimeName);
     if (!runtime || !raw) return undefined;
     return runtime.logPath(raw) ?? null;
+  }
+
+  /**
+   * Runs a command in the pod's running container (kubectl exec), or says why it cannot, with
+   * kubelet's words.
+   */
+  exec(namespace: string, name: string, container: string, command: string[], stdin: boolean): ExecSession | string {
+    const st = this.states.get(`${namespace}/${name}`);
+    const rec = st?.containers.get(container);
+    if (!st || !rec) return `container ${container} is not valid for pod ${name}`;
+    const v = containerView(rec, '');
+    const [runtimeName, raw] = (v.containerID ?? '').split('://');
+    const runtime = this.o.runtimes.find((r) => r.name === runtimeName);
+    if (!('running' in (v.state ?? {})) || !runtime || !raw) return `container ${container} is not running`;
+    if (!runtime.exec) return `the ${runtime.name} runtime cannot run commands in containers`;
+    const annotations = this.o.getPod(st.key)?.metadata?.annotations ?? {};
+    try {
+      return runtime.exec(raw, command, { stdin, annotations });
+    } catch (err) {
+      return (err as Error).message;
+    }
   }
 
   async sync(key: string): Promise<void> {

@@ -4,7 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -236,6 +236,26 @@ describe('process runtime end to end (hotpod up --nodes 1)', { timeout: 300_000 
     assert.ok(line.startsWith(sidecarBefore.containerID.replace(/^\w+:\/\//, '').slice(0, 12)), line);
     assert.match(line, /\bmotd:2\b.*\bUp /);
     client.close();
+  });
+
+  it('kubectl exec runs a command in the game container: its files, its env, stdin, the exit code', async () => {
+    const sdk130 = '/usr/lib/google-cloud-sdk/bin/kubectl.1.30';
+    const clients = [k, ...(existsSync(sdk130) ? [{ version: '1.30', path: sdk130 }] : [])];
+    for (const kc of clients) {
+      const run = (args: string[], input?: string) => runKubectl(kc, up.cluster, ['exec', ...(input !== undefined ? ['-i'] : []), 'arena-0', '-c', 'game', '--', ...args], input !== undefined ? { input } : {});
+      const file = await run(['cat', 'server.cjs']);
+      assert.equal(file.code, 0, `${kc.version}: ${file.stderr}`);
+      assert.equal(file.stdout, SERVER, `kubectl ${kc.version}: the container's own files, from its working directory`);
+      const env = await run(['node', '-e', 'console.log(process.env.PORT, process.env.HOSTNAME, /^127\\./.test(process.env.POD_IP))']);
+      assert.equal(env.stdout, `${port} arena-0 true\n`, `kubectl ${kc.version}: the container's environment`);
+      const echo = await run(['node', '-e', 'process.stdin.on("data", (d) => process.stdout.write(String(d).toUpperCase()))'], 'hello game\n');
+      assert.equal(echo.stdout, 'HELLO GAME\n', `kubectl ${kc.version}: stdin, to its end`);
+      const exit = await run(['node', '-e', 'console.error("bye"); process.exit(7)']);
+      assert.deepEqual([exit.code, exit.stderr.split('\n')[0]], [7, 'bye'], `kubectl ${kc.version}: the exit code`);
+      const missing = await run(['no-such-tool']);
+      assert.equal(missing.code, 127);
+      assert.match(missing.stderr, /no-such-tool.*not found/);
+    }
   });
 
   it('a downwardAPI volume shows the pod\'s annotations in the container, and their changes while it runs', async () => {

@@ -27,12 +27,7 @@ export async function proxyPodLog(objects: ObjectService, res: ServerResponse, p
   if (!spec.nodeName) return void res.writeHead(200, { 'Content-Type': 'text/plain' }).end();
   checkLogStatus(pod, container, q.get('previous') === 'true');
 
-  const nodeDef = objects.registry.lookup('', 'v1', 'nodes')!;
-  const node = objects.get(nodeDef, undefined, spec.nodeName);
-  const status = (node.status ?? {}) as { addresses?: { type: string; address: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } };
-  const port = status.daemonEndpoints?.kubeletEndpoint?.Port;
-  const host = status.addresses?.find((a) => a.type === 'InternalIP')?.address;
-  if (!port || !host) throw badRequest(`node "${spec.nodeName}" does not advertise a kubelet endpoint (status.daemonEndpoints.kubeletEndpoint.Port and an InternalIP address)`);
+  const { host, port } = kubeletEndpoint(objects, spec.nodeName);
 
   const upstreamQuery = new URLSearchParams();
   for (const p of PASSED_PARAMS) if (q.has(p)) upstreamQuery.set(p, q.get(p)!);
@@ -68,8 +63,19 @@ export async function proxyPodLog(objects: ObjectService, res: ServerResponse, p
   });
 }
 
+/** Where the node's kubelet endpoint listens: its InternalIP and status.daemonEndpoints.kubeletEndpoint.Port. */
+export function kubeletEndpoint(objects: ObjectService, nodeName: string): { host: string; port: number } {
+  const nodeDef = objects.registry.lookup('', 'v1', 'nodes')!;
+  const node = objects.get(nodeDef, undefined, nodeName);
+  const status = (node.status ?? {}) as { addresses?: { type: string; address: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } };
+  const port = status.daemonEndpoints?.kubeletEndpoint?.Port;
+  const host = status.addresses?.find((a) => a.type === 'InternalIP')?.address;
+  if (!port || !host) throw badRequest(`node "${nodeName}" does not advertise a kubelet endpoint (status.daemonEndpoints.kubeletEndpoint.Port and an InternalIP address)`);
+  return { host, port };
+}
+
 /** kube-apiserver's validateContainer: the named container, or the only one. */
-function chooseContainer(spec: { containers?: { name: string }[]; initContainers?: { name: string }[]; ephemeralContainers?: { name: string }[] }, pod: string, container: string): string {
+export function chooseContainer(spec: { containers?: { name: string }[]; initContainers?: { name: string }[]; ephemeralContainers?: { name: string }[] }, pod: string, container: string): string {
   const all = [...(spec.containers ?? []), ...(spec.initContainers ?? []), ...(spec.ephemeralContainers ?? [])].map((c) => c.name);
   if (!container) {
     const main = (spec.containers ?? []).map((c) => c.name);

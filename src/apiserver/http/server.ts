@@ -20,6 +20,7 @@ import { apiVersionOf } from '../types.js';
 import { getScale, scaleUpdate } from './scale.js';
 import { bindPod } from './binding.js';
 import { proxyPodLog } from './pod-log.js';
+import { answerStatus, execTarget, proxyExec } from './pod-exec.js';
 import { decodeProtobufDeleteOptions, decodeProtobufObject } from './protobuf.js';
 import { checkBodyDepth } from '../registry/decode.js';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -54,7 +55,7 @@ const MAX_HEADER_BYTES = 16 * 1024;
 const DRAIN_MS = 2_000;
 const DRAIN_MAX_BYTES = 2 * MAX_BODY_BYTES;
 const OPEN_PATHS = new Set(['/healthz', '/readyz', '/livez', '/version']);
-/** Pod subresources that stream a terminal or a port; the embedded nodes serve neither. */
+/** Pod subresources that stream a terminal or a port; exec is served through a connection upgrade (handleUpgrade). */
 const STREAMING_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
 const REVIEWS = new Set([
   'authentication.k8s.io/selfsubjectreviews',
@@ -74,6 +75,7 @@ export class HttpServer {
     this.server = opts.tls ? https.createServer({ ...options, key: opts.tls.key, cert: opts.tls.cert }, handler) : http.createServer(options, handler);
     this.server.keepAliveTimeout = 65_000;
     this.server.on('clientError', answerClientError);
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
     if (opts.tls) this.server.on('secureConnection', parseFromTheStream);
   }
 
@@ -113,6 +115,32 @@ export class HttpServer {
       if (this.opts.logger.isLevelEnabled('debug')) {
         this.opts.logger.debug({ method: req.method, url: req.url, code: res.statusCode, ms }, 'request');
       }
+    }
+  }
+
+  /**
+   * A connection upgrade: only pods/exec takes one. Authenticated and authorized as any request,
+   * with `create` on pods/exec (kube-apiserver asks create of a WebSocket exec too, since 1.31).
+   */
+  private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      let user = this.opts.authenticator.authenticate(req.headers.authorization);
+      if (!user) throw unauthorized();
+      if (wantsImpersonation(req.headers)) user = this.impersonate(user, req);
+      if (!isSuperuser(user)) this.authorize(user, 'POST', url);
+      const r = parseRequestPath(url.pathname);
+      if (r?.kind !== 'resource' || r.group !== '' || r.resource !== 'pods' || !STREAMING_SUBRESOURCES.has(r.subresource ?? '') || !r.name) {
+        throw badRequest(`${url.pathname} does not take a connection upgrade (only pods/exec does)`);
+      }
+      const pod = this.opts.objects.get(this.opts.objects.registry.lookup('', 'v1', 'pods')!, r.namespace, r.name);
+      if (r.subresource !== 'exec') throw badRequest(`pods/${r.subresource} is not supported by hotpod's embedded nodes (kubectl logs and exec are)`);
+      proxyExec(req, socket, head, execTarget(this.opts.objects, pod, req, url.searchParams), this.opts.authenticator.kubeletClientToken);
+    } catch (err) {
+      const apiErr = err instanceof ApiError ? err : internalError(err);
+      if (!(err instanceof ApiError)) this.opts.logger.error({ err, url: req.url }, 'upgrade failed');
+      answerStatus(socket, apiErr);
     }
   }
 
@@ -264,9 +292,10 @@ export class HttpServer {
       return proxyPodLog(objects, res, objects.get(def, namespace, name), q, this.opts.authenticator.kubeletClientToken);
     }
     if (def.group === '' && def.resource === 'pods' && STREAMING_SUBRESOURCES.has(r.subresource ?? '')) {
-      // kubectl exec, attach and port-forward print this instead of a bare 404.
+      // kubectl attach and port-forward print this instead of a bare 404; exec comes as an upgrade.
       objects.get(def, namespace, name);
-      throw badRequest(`pods/${r.subresource} is not supported by hotpod's embedded nodes (kubectl logs is)`);
+      if (r.subresource === 'exec') throw badRequest('pods/exec takes a connection upgrade to WebSocket (v5.channel.k8s.io), as kubectl 1.30 and later and client-node ask');
+      throw badRequest(`pods/${r.subresource} is not supported by hotpod's embedded nodes (kubectl logs and exec are)`);
     }
     if (r.subresource !== undefined && !(r.subresource === 'status' && def.subresources.includes('status'))) {
       throw pathNotFound(url.pathname);

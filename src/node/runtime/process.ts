@@ -17,10 +17,13 @@ import {
   type ContainerInfo,
   type ContainerRuntime,
   type ContainerSpec,
+  type ExecOptions,
+  type ExecSession,
   type ExitInfo,
   type PodContext,
   type ProbeSpec,
 } from './types.js';
+import { execInContainer } from './process/exec.js';
 import { containerArgv, containerEnv, resolveExecutable } from './process/command.js';
 import { copyImage, hostPath, linkMounts, patchRootfs, relativePath } from './process/rootfs.js';
 import { runProbe } from './process/probes.js';
@@ -236,6 +239,12 @@ export class ProcessRuntime implements ContainerRuntime {
     const c = this.containers.get(id);
     if (!c || c.info.exit || c.info.pid === undefined) return false;
     return runProbe(probe, { spec: c.spec, rootfs: c.rootfs, cwd: c.cwd, env: c.env });
+  }
+
+  exec(id: string, command: string[], opts: ExecOptions): ExecSession {
+    const c = this.containers.get(id);
+    if (!c || c.info.exit || c.info.pid === undefined) throw new Error(`container ${id.slice(0, 12)} is not running`);
+    return execInContainer({ rootfs: c.rootfs, cwd: c.cwd, env: c.env }, command, opts.stdin);
   }
 
   logPath(id: string): string | undefined {

@@ -13,6 +13,10 @@
 //   sim.hotpod.dev/liveness-fail-after-ms[.<c>]  the liveness probe fails from then on
 //   sim.hotpod.dev/stop-delay-ms[.<c>]           time the container takes to exit after SIGTERM
 //                                                (default 0); past the grace period it is killed
+//   sim.hotpod.dev/exec[.<c>]                    what a command run in the container (kubectl
+//                                                exec, an exec probe) answers, read when it runs:
+//                                                JSON {"stdout","stderr","exitCode"} for every
+//                                                command, or {"<command line>": {...}, "*": {...}}
 //
 // Images: any syntactically valid reference can be pulled, except those of the reserved
 // registry `missing.hotpod.dev/...`, which fail like an image that does not exist (ErrImagePull).
@@ -21,7 +25,8 @@
 
 import { createHash } from 'node:crypto';
 import { parseImageReference, repositoryOf } from '../../util/image-reference.js';
-import type { ContainerInfo, ContainerRuntime, ContainerSpec, ExitInfo, PodContext, ProbeKind, ProbeSpec } from './types.js';
+import { PassThrough } from 'node:stream';
+import type { ContainerInfo, ContainerRuntime, ContainerSpec, ExecOptions, ExecSession, ExitInfo, PodContext, ProbeKind, ProbeSpec } from './types.js';
 import { ImagePullError } from './types.js';
 import { rfc3339 } from '../../util/time.js';
 
@@ -211,6 +216,19 @@ export class SimulatedRuntime implements ContainerRuntime {
     return undefined;
   }
 
+  exec(id: string, command: string[], opts: ExecOptions): ExecSession {
+    const c = this.containers.get(id);
+    if (!c || c.exit) throw new Error(`container ${id.slice(0, 12)} is not running`);
+    const answer = scriptedExec(opts.annotations, c.info.name, command);
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    stdout.end(answer.stdout ?? '');
+    stderr.end(answer.stderr ?? '');
+    // Whatever is sent to stdin is read and dropped, as by a command that ignores it.
+    const stdin = opts.stdin ? new PassThrough().resume() : undefined;
+    return { stdout, stderr, stdin, exit: Promise.resolve({ exitCode: answer.exitCode ?? 0 }), kill: () => {} };
+  }
+
   list(): ContainerInfo[] {
     return [...this.containers.values()].map((c) => ({ ...c.info }));
   }
@@ -256,4 +274,30 @@ export class SimulatedRuntime implements ContainerRuntime {
       ids!.delete(old.info.id);
     }
   }
+}
+
+interface ScriptedAnswer {
+  stdout?: string;
+  stderr?: string;
+  exitCode?: number;
+}
+
+/** The answer sim.hotpod.dev/exec[.<container>] scripts for the command (see the header). */
+export function scriptedExec(annotations: Record<string, string>, container: string, command: string[]): ScriptedAnswer {
+  const raw = annotations[`${SIM_ANNOTATION_PREFIX}exec.${container}`] ?? annotations[`${SIM_ANNOTATION_PREFIX}exec`];
+  const line = command.join(' ');
+  const none = { stderr: `sim: nothing scripted for "${line}" (annotation ${SIM_ANNOTATION_PREFIX}exec[.${container}])\n`, exitCode: 127 };
+  if (raw === undefined) return none;
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    return { stderr: `sim: ${SIM_ANNOTATION_PREFIX}exec is not JSON: ${raw}\n`, exitCode: 126 };
+  }
+  if (!data || typeof data !== 'object') return none;
+  const d = data as Record<string, unknown>;
+  const isAnswer = (v: unknown): v is ScriptedAnswer => !!v && typeof v === 'object' && ['stdout', 'stderr', 'exitCode'].some((k) => k in (v as object));
+  if (isAnswer(d)) return d;
+  const found = d[line] ?? d['*'];
+  return isAnswer(found) ? found : none;
 }

@@ -50,6 +50,22 @@ export interface PodContext {
   podIP: string;
 }
 
+export interface ExecOptions {
+  /** The command reads stdin (kubectl exec -i). */
+  stdin: boolean;
+  annotations: Record<string, string>;
+}
+
+/** A command running in a container: its output streams, its stdin, and how it ended. */
+export interface ExecSession {
+  stdout: NodeJS.ReadableStream;
+  stderr: NodeJS.ReadableStream;
+  stdin?: NodeJS.WritableStream;
+  /** The exit code, or why the command could not run (an exit code of 126/127 goes with it). */
+  exit: Promise<{ exitCode: number; error?: string }>;
+  kill(): void;
+}
+
 export interface ContainerInfo {
   /** Like docker's: 64 hex characters; status shows `<runtime>://<id>`. */
   id: string;
@@ -130,6 +146,12 @@ export interface ContainerRuntime {
   readinessWithoutProbe?(id: string): { ready: boolean; recheckInMs?: number };
   /** Log file of a container (kept after exit for `kubectl logs --previous`). */
   logPath(id: string): string | undefined;
+  /**
+   * Optional. Runs a command in a running container (kubectl exec, exec probes of service
+   * qualities): in its environment, with its pod's current annotations (the simulated runtime
+   * answers from them).
+   */
+  exec?(id: string, command: string[], opts: ExecOptions): ExecSession;
   /** All containers it knows, for `hotpod node ps`. */
   list(): ContainerInfo[];
   /**
