@@ -30,10 +30,14 @@ export const gameServerContainer = obj(
   { required: ['name'] },
 );
 
-const OPS_STATE_DESCRIPTION = 'The operations state of the GameServer: None, Allocated, WaitToBeDeleted, Maintaining or Kill.';
+const OPS_STATE_DESCRIPTION =
+  'The operations state of the GameServer: None, Allocated, WaitToBeDeleted, Maintaining or Kill; any other value (OpenKruiseGame\'s CRD has no enum) is kept and ranks as None.';
 
-/** opsState without a default, for service-quality actions. */
-export const opsState = enumOf(OPS_STATES, { description: OPS_STATE_DESCRIPTION });
+/** The opsStates that mean something to the controllers. */
+export const NAMED_OPS_STATES = OPS_STATES;
+
+/** opsState without a default, for service-quality actions (a Go template over .Result is allowed). */
+export const opsState = str({ description: OPS_STATE_DESCRIPTION });
 
 const networkAddress = obj(
   {
@@ -47,7 +51,7 @@ const networkAddress = obj(
 
 const gameServerSpec = obj(
   {
-    opsState: enumOf(OPS_STATES, { default: 'None', description: OPS_STATE_DESCRIPTION }),
+    opsState: str({ default: 'None', description: OPS_STATE_DESCRIPTION }),
     updatePriority: intOrString({
       default: 0,
       description: 'Servers with a higher updatePriority are updated first.',

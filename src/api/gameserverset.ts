@@ -262,7 +262,10 @@ export function validateGameServerSet(gss: GameServerSetInput | GameServerSet): 
   (spec.serviceQualities ?? []).forEach((q, i) =>
     (q.serviceQualityAction ?? []).forEach((a, j) => {
       const at = `spec.serviceQualities[${i}].serviceQualityAction[${j}]`;
-      causes.push(...priorityErrors(a.updatePriority, `${at}.updatePriority`), ...priorityErrors(a.deletionPriority, `${at}.deletionPriority`));
+      // A Go template over the probe's result ({{.Result}}) is rendered when the action runs.
+      const templated = (v: number | string | undefined) => typeof v === 'string' && v.includes('{{');
+      if (!templated(a.updatePriority)) causes.push(...priorityErrors(a.updatePriority, `${at}.updatePriority`));
+      if (!templated(a.deletionPriority)) causes.push(...priorityErrors(a.deletionPriority, `${at}.deletionPriority`));
     }),
   );
   return causes;

@@ -55,6 +55,8 @@ export interface PodView {
   startTime: string;
   /** The sandbox (IP, pod directory) exists. */
   sandboxReady: boolean;
+  /** Conditions of the node's own probes beyond kubelet's (service qualities): type, status, message. */
+  probeConditions?: { type: string; status: string; message: string; lastProbeTime: string }[];
 }
 
 /** Condition types kubelet writes; all others are left to whoever wrote them. */
@@ -193,9 +195,14 @@ export function podStatus(pod: Json, view: PodView, now: string, terminal = fals
   const existing: Json[] = Array.isArray(previous.conditions) ? previous.conditions : [];
   const phase = podPhase(pod.spec?.restartPolicy ?? 'Always', view, previous.phase, terminal);
   const generation: number | undefined = typeof pod.metadata?.generation === 'number' ? pod.metadata.generation : undefined;
-  const owned = new Set<string>(KUBELET_CONDITIONS);
+  const owned = new Set<string>([...KUBELET_CONDITIONS, ...(view.probeConditions ?? []).map((c) => c.type)]);
+  const probed = (view.probeConditions ?? []).map((c) => {
+    const prev = existing.find((x) => x?.type === c.type);
+    return { ...c, lastTransitionTime: prev?.status === c.status && prev?.lastTransitionTime ? prev.lastTransitionTime : c.lastProbeTime };
+  });
   const conditions = [
     ...kubeletConditions(pod, view, phase, existing).map((c) => withTimes(c, existing.find((x) => x?.type === c.type), now, c.type === 'PodScheduled' ? undefined : generation)),
+    ...probed,
     ...existing.filter((c) => !owned.has(c?.type)),
   ];
   const status: Json = {};

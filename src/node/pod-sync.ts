@@ -15,6 +15,7 @@ import { containerField, errorCode, type EventRecorder, type KubeClient } from '
 import type { PodIpAllocator } from './pod-ips.js';
 import { type ContainerView, type PodView, type TerminatedState, podStatus, statusChanged } from './pod-status.js';
 import { Prober } from './prober.js';
+import { parseQualityProbes, QualityProber } from './quality-prober.js';
 import { runtimeChoiceMessage, runtimeFor } from './runtimes.js';
 import { type ContainerInfo, type ContainerRuntime, type ContainerSpec, ContainerStartError, type ExecSession, type ExitInfo, ImagePullError, type PodContext } from './runtime/types.js';
 import { invalidImageMessage, parseImageReference } from '../util/image-reference.js';
@@ -74,6 +75,8 @@ interface PodState {
   opsSince?: number;
   /** Our last status write and the resourceVersion it was based on. */
   lastWrite?: { baseRV: string; status: Json };
+  /** The service-quality probes of the pod's annotation, running. */
+  quality?: QualityProber;
 }
 
 /**
@@ -177,6 +180,7 @@ export class PodSync {
     }
     if (st.terminating) return;
     st.ctx.annotations = { ...(pod.metadata.annotations ?? {}) };
+    this.syncQualities(st, pod);
     await this.refreshDownward(st, pod);
     const opsBefore = st.ops.size;
     let wake = finished ? undefined : this.reconcile(st, pod);
@@ -290,7 +294,25 @@ export class PodSync {
     if (this.states.get(st.key) === st) this.states.delete(st.key);
   }
 
+  /** (Re)starts the service-quality probes when the pod's annotation names others than those running. */
+  private syncQualities(st: PodState, pod: Json): void {
+    const { key, probes } = parseQualityProbes(pod.metadata?.annotations);
+    if ((st.quality?.key ?? '') === key) return;
+    st.quality?.stop();
+    st.quality = undefined;
+    if (!probes.length) return;
+    const lookup = (name: string | undefined) => {
+      const rec = name ? st.containers.get(name) : st.containers.values().next().value;
+      if (!rec?.running || !rec.current) return undefined;
+      const runtime = this.o.runtimes.find((r) => r.name === rec.current!.runtime);
+      return runtime ? { runtime, id: rec.current.info.id } : undefined;
+    };
+    st.quality = new QualityProber(key, probes, lookup, () => this.o.getPod(st.key)?.metadata?.annotations ?? {}, () => this.o.enqueue(st.key));
+    st.quality.start();
+  }
+
   private async stopAll(st: PodState, graceSeconds: number): Promise<void> {
+    st.quality?.stop();
     const records = [...st.initContainers.values(), ...st.containers.values()];
     await Promise.allSettled(records.map((rec) => this.stopContainer(st, st.lastPod, rec, graceSeconds)));
   }
@@ -635,6 +657,9 @@ export class PodSync {
       startTime: st.startTime,
       sandboxReady: !terminal,
     };
+    if (st.quality?.results.size && !terminal) {
+      view.probeConditions = [...st.quality.results].map(([name, r]) => ({ type: `game.kruise.io/${name}`, status: r.status, message: r.message, lastProbeTime: r.lastProbeTime }));
+    }
     return { view, wake };
   }
 

@@ -10,6 +10,11 @@ export const HOT_PATCH_LABEL = 'hotpod.dev/hot-patch';
 
 /** Pod annotation `"true"` (BCS's kubelet contract): change container images without restarts. */
 export const HOT_PATCH_ANNOTATION = 'io.kubernetes.hotpatch.container';
+/**
+ * On a GameServer's pod: the probes of its set's serviceQualities (JSON), which the node agent
+ * runs and reports as the pod conditions game.kruise.io/<name>.
+ */
+export const SERVICE_QUALITY_PROBES_ANNOTATION = 'hotpod.dev/service-quality-probes';
 
 /**
  * Pod readiness gate and condition type of in-place and hot-patch updates (OpenKruise's): the

@@ -4,13 +4,18 @@
 //   removed: the template may have put it there).
 // - pod → GameServer: status.currentState (see gameserver-state.ts), desiredState, the
 //   priorities in effect (the DP and UP columns), and the pod's phase, IPs and start time.
+// - the set's serviceQualities: a probe result that changed (the pod's game.kruise.io/<name>
+//   condition) runs its actions on the GameServer, and status.serviceQualitiesConditions
+//   records it (service-quality.ts).
 // The GameServerSet reconcile creates and deletes GameServers; this one only keeps them in sync.
 
 import type { Logger } from 'pino';
 import { defaultGameServer, type GameServer, type GameServerState } from '../../api/index.js';
 import { deepEqual } from '../../util/equal.js';
 import { type Expectations, type Reconciler, type ReconcileResult } from '../runtime/index.js';
-import { controllerRef, isNotFound, keyString, MERGE_PATCH, type Informer, type KubeObject, type ObjectKey } from '../../kube/index.js';
+import { controllerRef, isNotFound, keyString, MERGE_PATCH, type EventRecorder, type Informer, type KubeObject, type ObjectKey } from '../../kube/index.js';
+import { qualityProbesAnnotation, syncServiceQualities, type ServiceQuality, type ServiceQualityCondition } from './service-quality.js';
+import { SERVICE_QUALITY_PROBES_ANNOTATION } from '../../util/vocabulary.js';
 import type { ApiWriter } from '../workload/index.js';
 import { desiredStatus, observedState, podMirrorPatch, stateToReport } from './gameserver-state.js';
 import { GS_KIND, GSS_API_VERSION } from './labels.js';
@@ -20,7 +25,9 @@ type Json = Record<string, any>;
 
 interface GameServerReconcilerOptions {
   gameServers: Informer;
+  gameServerSets: Informer;
   pods: Informer;
+  recorder: EventRecorder;
   writer: ApiWriter;
   /** Pod label writes, keyed by GameServer. */
   podExpectations: Expectations;
@@ -66,13 +73,18 @@ export class GameServerReconciler implements Reconciler {
     if (pod && controllerRef(pod)?.uid !== controllerRef(cached)?.uid) pod = undefined;
 
     const now = this.now();
+    const qualities = this.serviceQualities(cached);
+    const quality = qualities.length && pod ? syncServiceQualities(qualities, (pod.status?.conditions ?? []) as never[], (gs.status?.serviceQualitiesConditions ?? []) as ServiceQualityCondition[], rfc3339(now)) : undefined;
+    if (quality) await this.applyActions(key, gs, quality);
     const observed = observedState(pod);
     let seen = this.firstSeen.get(k);
     if (!seen || seen.state !== observed) this.firstSeen.set(k, (seen = { state: observed, at: now }));
     const report = stateToReport(gs.status?.currentState, observed, seen.at, now, this.delayMs);
 
     if (pod && !pod.metadata?.deletionTimestamp) {
-      const mirror = podMirrorPatch(gs, report.state, pod);
+      const mirror: { labels: Record<string, string>; annotations: Record<string, string | null> } = podMirrorPatch(gs, report.state, pod);
+      const probes = qualityProbesAnnotation(qualities);
+      if ((pod.metadata?.annotations?.[SERVICE_QUALITY_PROBES_ANNOTATION] ?? '') !== probes) mirror.annotations[SERVICE_QUALITY_PROBES_ANNOTATION] = probes || null;
       if (Object.keys(mirror.labels).length || Object.keys(mirror.annotations).length) {
         const metadata: Json = {};
         if (Object.keys(mirror.labels).length) metadata.labels = mirror.labels;
@@ -88,6 +100,7 @@ export class GameServerReconciler implements Reconciler {
 
     const nowIso = rfc3339(now);
     const want = desiredStatus(gs.spec, gs.status, report.state, pod, nowIso);
+    if (quality) want.serviceQualitiesConditions = quality.conditions;
     const have = (gs.status ?? {}) as Json;
     if (Object.keys(want).some((f) => !deepEqual(want[f], have[f])) || (have.podStatus && !want.podStatus)) {
       // A merge patch keeps keys it does not name: spell out the podStatus keys that went away.
@@ -101,6 +114,39 @@ export class GameServerReconciler implements Reconciler {
     }
     return report.recheckInMs ? { requeueAfterMs: report.recheckInMs } : undefined;
   }
+
+  /** The serviceQualities of the GameServer's set. */
+  private serviceQualities(gs: KubeObject): ServiceQuality[] {
+    const owner = controllerRef(gs);
+    if (!owner) return [];
+    const set = this.o.gameServerSets.cache.get({ namespace: gs.metadata?.namespace ?? '', name: owner.name });
+    return ((set?.spec as Json | undefined)?.serviceQualities ?? []) as ServiceQuality[];
+  }
+
+  /** What the actions of changed probe results set on the GameServer: one patch, and the copy in hand updated. */
+  private async applyActions(key: ObjectKey, gs: GameServer, q: ReturnType<typeof syncServiceQualities>): Promise<void> {
+    const k = keyString(key);
+    for (const w of q.warnings) this.o.recorder.event(gs as unknown as KubeObject, 'Warning', w.reason, w.message);
+    const spec = differs(q.spec, gs.spec as Json) ? q.spec : undefined;
+    const labels = differs(q.labels, gs.metadata?.labels) ? q.labels : undefined;
+    const annotations = differs(q.annotations, gs.metadata?.annotations) ? q.annotations : undefined;
+    if (!spec && !labels && !annotations) return;
+    const patch: Json = {};
+    if (spec) patch.spec = spec;
+    if (labels || annotations) patch.metadata = { ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) };
+    try {
+      const written = await this.o.writer.patch(GSS_API_VERSION, GS_KIND, key, patch, { contentType: MERGE_PATCH, purpose: 'serviceQualityAction' });
+      this.o.gameServerExpectations.expectUpdate(k, written);
+      Object.assign(gs.spec as Json, spec ?? {});
+      gs.metadata = { ...gs.metadata, labels: { ...(gs.metadata?.labels ?? {}), ...(labels ?? {}) }, annotations: { ...(gs.metadata?.annotations ?? {}), ...(annotations ?? {}) } } as typeof gs.metadata;
+    } catch (err) {
+      if (!isNotFound(err)) throw new Error(`GameServer ${k}: service-quality action failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+function differs(want: Record<string, unknown>, have: Record<string, unknown> | undefined): boolean {
+  return Object.entries(want).some(([k, v]) => !deepEqual(v, have?.[k]));
 }
 
 function nulls(o: Json | undefined): Json {

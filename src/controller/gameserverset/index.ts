@@ -2,7 +2,7 @@
 // one per kind. See ../README.md.
 
 import { Controller, Expectations } from '../runtime/index.js';
-import { controllerRef, type KubeObject, type ObjectKey } from '../../kube/index.js';
+import { controllerRef, keyOf, type KubeObject, type ObjectKey } from '../../kube/index.js';
 import { PodUpdater, Revisions, type WorkloadContext } from '../workload/index.js';
 import { GameServerReconciler } from './gameserver-reconciler.js';
 import { GS_KIND, GSS_API_VERSION, GSS_KIND } from './labels.js';
@@ -47,6 +47,8 @@ export function gameServerSetControllers(ctx: WorkloadContext, opts: GameServerS
 
   const serverReconciler = new GameServerReconciler({
     gameServers,
+    gameServerSets: sets,
+    recorder: ctx.recorder,
     pods: ctx.pods,
     writer: ctx.writer,
     podExpectations: new Expectations({ cache: ctx.pods.cache, onTimeout }),
@@ -56,7 +58,9 @@ export function gameServerSetControllers(ctx: WorkloadContext, opts: GameServerS
   });
   const serverController = new Controller({ name: 'gameserver', reconciler: serverReconciler, workers: ctx.workers, logger: log })
     .watchObjects(gameServers)
-    .watchMapped(ctx.pods, gameServerOfPod);
+    .watchMapped(ctx.pods, gameServerOfPod)
+    // A set's serviceQualities reach its pods through their GameServers.
+    .watchMapped(sets, (set) => gameServers.cache.byController(set.metadata?.uid ?? '').map(keyOf));
   return [setController, serverController];
 }
 
