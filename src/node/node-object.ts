@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { release } from 'node:os';
-import { HOT_PATCH_LABEL } from '../util/vocabulary.js';
+import { HOT_PATCH_LABEL, SERVICE_QUALITY_NODE_LABEL } from '../util/vocabulary.js';
 
 type Json = Record<string, any>;
 
@@ -55,6 +55,7 @@ export function nodeObject(d: NodeDescription): Json {
     'kubernetes.io/os': 'linux',
   };
   if (d.hotPatch) labels[HOT_PATCH_LABEL] = 'true';
+  labels[SERVICE_QUALITY_NODE_LABEL] = 'true';
   return {
     apiVersion: 'v1',
     kind: 'Node',

@@ -15,6 +15,8 @@ export const HOT_PATCH_ANNOTATION = 'io.kubernetes.hotpatch.container';
  * runs and reports as the pod conditions game.kruise.io/<name>.
  */
 export const SERVICE_QUALITY_PROBES_ANNOTATION = 'hotpod.dev/service-quality-probes';
+/** On a Node: its agent runs the service-quality probes of the pods on it (hotpod's embedded nodes do). */
+export const SERVICE_QUALITY_NODE_LABEL = 'hotpod.dev/runs-service-qualities';
 
 /**
  * Pod readiness gate and condition type of in-place and hot-patch updates (OpenKruise's): the

@@ -15,7 +15,10 @@ import { deepEqual } from '../../util/equal.js';
 import { type Expectations, type Reconciler, type ReconcileResult } from '../runtime/index.js';
 import { controllerRef, isNotFound, keyString, MERGE_PATCH, type EventRecorder, type Informer, type KubeObject, type ObjectKey } from '../../kube/index.js';
 import { qualityProbesAnnotation, syncServiceQualities, type ServiceQuality, type ServiceQualityCondition } from './service-quality.js';
-import { SERVICE_QUALITY_PROBES_ANNOTATION } from '../../util/vocabulary.js';
+import { SERVICE_QUALITY_NODE_LABEL, SERVICE_QUALITY_PROBES_ANNOTATION } from '../../util/vocabulary.js';
+
+/** A GameServer condition: its serviceQualities are not probed where its pod runs. */
+export const CONDITION_SERVICE_QUALITIES_NOT_PROBED = 'ServiceQualitiesNotProbed';
 import type { ApiWriter } from '../workload/index.js';
 import { desiredStatus, observedState, podMirrorPatch, stateToReport } from './gameserver-state.js';
 import { GS_KIND, GSS_API_VERSION } from './labels.js';
@@ -27,6 +30,8 @@ interface GameServerReconcilerOptions {
   gameServers: Informer;
   gameServerSets: Informer;
   pods: Informer;
+  /** Whether a pod's node runs service-quality probes (SERVICE_QUALITY_NODE_LABEL). */
+  nodes: Informer;
   recorder: EventRecorder;
   writer: ApiWriter;
   /** Pod label writes, keyed by GameServer. */
@@ -101,6 +106,7 @@ export class GameServerReconciler implements Reconciler {
     const nowIso = rfc3339(now);
     const want = desiredStatus(gs.spec, gs.status, report.state, pod, nowIso);
     if (quality) want.serviceQualitiesConditions = quality.conditions;
+    this.reportUnprobed(gs, want, qualities, pod, nowIso);
     const have = (gs.status ?? {}) as Json;
     if (Object.keys(want).some((f) => !deepEqual(want[f], have[f])) || (have.podStatus && !want.podStatus)) {
       // A merge patch keeps keys it does not name: spell out the podStatus keys that went away.
@@ -113,6 +119,26 @@ export class GameServerReconciler implements Reconciler {
       }
     }
     return report.recheckInMs ? { requeueAfterMs: report.recheckInMs } : undefined;
+  }
+
+  /**
+   * serviceQualities on a node whose agent does not run their probes (a cluster without
+   * hotpod's node agents) are not acted on: the GameServer says so in a condition, with a
+   * Warning Event when it starts to.
+   */
+  private reportUnprobed(gs: GameServer, want: Json, qualities: ServiceQuality[], pod: KubeObject | undefined, nowIso: string): void {
+    const node = pod?.spec?.nodeName as string | undefined;
+    const unprobed = qualities.length > 0 && !!node && this.o.nodes.cache.get(node)?.metadata?.labels?.[SERVICE_QUALITY_NODE_LABEL] !== 'true';
+    const have = ((gs.status as Json | undefined)?.conditions ?? []) as Json[];
+    const prev = have.find((c) => c.type === CONDITION_SERVICE_QUALITIES_NOT_PROBED);
+    const rest = have.filter((c) => c.type !== CONDITION_SERVICE_QUALITIES_NOT_PROBED);
+    if (!unprobed) {
+      if (prev) want.conditions = rest;
+      return;
+    }
+    const message = `node ${node} does not run hotpod's service-quality probes (no label ${SERVICE_QUALITY_NODE_LABEL}=true): the serviceQualities ${qualities.map((q) => q.name).join(', ')} are not probed and their actions never run`;
+    want.conditions = [...rest, { type: CONDITION_SERVICE_QUALITIES_NOT_PROBED, status: 'True', reason: 'NoProbeRunner', message, lastTransitionTime: prev?.lastTransitionTime ?? nowIso }];
+    if (!prev || prev.message !== message) this.o.recorder.event(gs as unknown as KubeObject, 'Warning', CONDITION_SERVICE_QUALITIES_NOT_PROBED, message);
   }
 
   /** The serviceQualities of the GameServer's set. */

@@ -48,6 +48,7 @@ export function gameServerSetControllers(ctx: WorkloadContext, opts: GameServerS
   const serverReconciler = new GameServerReconciler({
     gameServers,
     gameServerSets: sets,
+    nodes: ctx.factory.informerFor({ apiVersion: 'v1', kind: 'Node' }),
     recorder: ctx.recorder,
     pods: ctx.pods,
     writer: ctx.writer,
