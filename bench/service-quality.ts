@@ -26,6 +26,8 @@ const PODS = envInt('BENCH_SQ_PODS', 1000);
 const PERIOD_S = envInt('BENCH_SQ_PERIOD_S', 10);
 const STEADY_S = envInt('BENCH_SQ_STEADY_S', 60);
 const CHANGES = envInt('BENCH_SQ_CHANGES', 20);
+/** Seconds without a write before the steady window starts (more than one probe period). */
+const QUIET_S = envInt('BENCH_SQ_QUIET_S', 15);
 const NS = 'bench-sq';
 const API = 'game.kruise.io/v1alpha1';
 const SCRIPT = 'sim.hotpod.dev/exec.engine';
@@ -84,6 +86,15 @@ async function main(): Promise<void> {
     for (const inf of watched) inf.start();
     await Promise.all(watched.map((inf) => inf.waitForSync()));
     watched.forEach((inf, i) => inf.onChange(count(kinds[i]!)));
+    // The window starts once the creation wave is over: no pod, GameServer or Event write for QUIET_S.
+    let seen = -1;
+    let quietSince = Date.now();
+    await waitUntil('the fleet to settle', async () => {
+      const n = (counts.Pod ?? 0) + (counts.GameServer ?? 0) + (counts.Event ?? 0);
+      if (n !== seen) [seen, quietSince] = [n, Date.now()];
+      return Date.now() - quietSince >= QUIET_S * 1000;
+    }, 500);
+    for (const k of Object.keys(counts)) delete counts[k];
     const cpu0 = processCpuSeconds(cluster.pid);
     await new Promise((r) => setTimeout(r, STEADY_S * 1000));
     const cpuSeconds = processCpuSeconds(cluster.pid) - cpu0;
