@@ -11,6 +11,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
+import { WebSocket } from 'ws';
 import { resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { TokenBucket } from '../util/token-bucket.js';
@@ -109,6 +110,16 @@ interface Connection {
   agent: http.Agent;
   /** for watches, which hold their connection for as long as they run */
   watchAgent: http.Agent;
+}
+
+/** How long a pods/exec upgrade may take. */
+const EXEC_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** What a command run through pods/exec printed, and its exit code. */
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
 }
 
 export class KubeClient {
@@ -270,6 +281,69 @@ export class KubeClient {
     if (opts.preconditions) body.preconditions = opts.preconditions;
     if (opts.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = opts.gracePeriodSeconds;
     return this.request<KubeObject>('DELETE', await this.objectPath(apiVersion, kind, key), { body });
+  }
+
+  /**
+   * Runs a command in a pod's container through pods/exec (WebSocket, v5.channel.k8s.io, with
+   * this client's credentials and TLS): what it printed and how it ended. `input` goes to its
+   * stdin, which is then closed.
+   */
+  async exec(namespace: string, pod: string, container: string, command: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+    await this.takeToken();
+    const conn = await this.connectionNow();
+    const q = new URLSearchParams({ container, stdout: 'true', stderr: 'true', stdin: opts.input !== undefined ? 'true' : 'false' });
+    for (const c of command) q.append('command', c);
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/exec`;
+    // Authorized as `create` on pods/exec, as the API server checks an exec upgrade.
+    this.opts.onRequest?.({ method: 'POST', path, query: Object.fromEntries(q) });
+    const scheme = this.endpoint.protocol === 'http:' ? 'ws' : 'wss';
+    const host = this.endpoint.host.includes(':') ? `[${this.endpoint.host}]` : this.endpoint.host;
+    const url = `${scheme}://${host}:${this.endpoint.port}${this.serverPath}${path}?${q}`;
+    // A connection of its own: an upgraded socket never goes back to the pool.
+    const agent = this.endpoint.protocol === 'http:' ? undefined : new https.Agent({ ...(conn.agent as https.Agent).options, keepAlive: false });
+    return new Promise<ExecResult>((resolve, reject) => {
+      const ws = new WebSocket(url, ['v5.channel.k8s.io'], { headers: conn.headers, agent, handshakeTimeout: EXEC_HANDSHAKE_TIMEOUT_MS });
+      let stdout = '';
+      let stderr = '';
+      let status: Record<string, any> | undefined;
+      const timer = setTimeout(() => ws.terminate(), opts.timeoutMs ?? this.requestTimeoutMs);
+      ws.on('unexpected-response', (_req, res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => (body += d));
+        res.on('end', () => {
+          clearTimeout(timer);
+          let parsed: StatusBody | string = body;
+          try {
+            parsed = JSON.parse(body) as StatusBody;
+          } catch {
+            /* not a Status */
+          }
+          reject(new KubeApiError('GET', url, res.statusCode ?? 0, parsed));
+        });
+      });
+      ws.on('open', () => {
+        if (opts.input === undefined) return;
+        ws.send(Buffer.concat([Buffer.from([0]), Buffer.from(opts.input)]));
+        ws.send(Buffer.from([255, 0]));
+      });
+      ws.on('message', (data: Buffer) => {
+        const body = data.subarray(1).toString();
+        if (data[0] === 1) stdout += body;
+        else if (data[0] === 2) stderr += body;
+        else if (data[0] === 3) status = JSON.parse(body);
+      });
+      ws.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      ws.on('close', () => {
+        clearTimeout(timer);
+        if (!status) return reject(new Error(`exec ${namespace}/${pod}: the connection closed before the command ended`));
+        const code = status.status === 'Success' ? 0 : Number(status.details?.causes?.find((c: { reason?: string }) => c.reason === 'ExitCode')?.message ?? NaN);
+        if (!Number.isFinite(code)) return reject(new Error(`exec ${namespace}/${pod}: ${status.message ?? 'failed'}`));
+        resolve({ stdout, stderr, exitCode: code });
+      });
+    });
   }
 
   /** Closes the kept-alive connections (the process is stopping). */

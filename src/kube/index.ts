@@ -3,7 +3,7 @@
 // HTTPS, paged lists, watches, typed errors), one informer with its indexed cache, one work queue
 // with client-go's rate limiters, one event recorder with client-go's correlation. See README.md.
 
-export { KubeClient, loadKubeConfig, apiVersionPath, MERGE_PATCH, JSON_PATCH, STRATEGIC_MERGE_PATCH } from './client.js';
+export { KubeClient, loadKubeConfig, apiVersionPath, MERGE_PATCH, JSON_PATCH, STRATEGIC_MERGE_PATCH, type ExecResult } from './client.js';
 export type { KubeClientOptions, RequestOptions, ListOptions, ObjectList, ResourceInfo, RequestObserver } from './client.js';
 export { KubeApiError, errorCode, isNotFound, isConflict, isAlreadyExists, isExpired, type StatusBody } from './errors.js';
 export { describeRequest, requestAttributes, type ApiRequest, type RequestAttributes, type ResourceAttributes, type NonResourceAttributes } from './request-attributes.js';

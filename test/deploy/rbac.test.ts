@@ -157,7 +157,7 @@ describe('deploy/manifests RBAC against what the controller calls', { timeout: 9
   it('HookRun: a run driven to its verdict', async () => {
     const ns = await namespace(c, 'rbac-hooks');
     const path = `/apis/tkex.tencent.com/v1alpha1/namespaces/${ns}/hookruns`;
-    // A provider hotpod does not have: the run ends in Error after its retries, with no traffic.
+    // An exec metric without the pod to run in: the run ends in Error after its retries, with no traffic.
     const run = { apiVersion: 'tkex.tencent.com/v1alpha1', kind: 'HookRun', metadata: { name: 'r', namespace: ns }, spec: { metrics: [{ name: 'm', consecutiveErrorLimit: 0, provider: { exec: { container: 'main', command: ['true'] } } }] } };
     await apiOk(c, 'POST', path, run);
     await waitFor(async () => ((await apiOk(c, 'GET', `${path}/r`)).status?.phase === 'Error' ? true : undefined), 'HookRun Error', 60_000, 300);
@@ -165,9 +165,14 @@ describe('deploy/manifests RBAC against what the controller calls', { timeout: 9
     // A GameDeployment's pre-delete hook, a kubernetes metric that marks the pod: the run made
     // from its template (HookTemplates listed), the pod read and patched, the run deleted once
     // its pod is gone.
-    const template = { apiVersion: 'tkex.tencent.com/v1alpha1', kind: 'HookTemplate', metadata: { name: 'mark', namespace: ns }, spec: { metrics: [{ name: 'mark', provider: { kubernetes: { function: 'patch', fields: [{ path: 'metadata.annotations.drained', value: 'yes' }] } } }] } };
+    const metrics = [
+      { name: 'mark', provider: { kubernetes: { function: 'patch', fields: [{ path: 'metadata.annotations.drained', value: 'yes' }] } } },
+      // And a command in the pod (pods/exec), which the simulated container answers with exit 0.
+      { name: 'empty', provider: { exec: { container: 'main', command: ['/bin/players-left'] } } },
+    ];
+    const template = { apiVersion: 'tkex.tencent.com/v1alpha1', kind: 'HookTemplate', metadata: { name: 'mark', namespace: ns }, spec: { metrics } };
     await apiOk(c, 'POST', `/apis/tkex.tencent.com/v1alpha1/namespaces/${ns}/hooktemplates`, template);
-    await createGd(c, gdManifest('hooked', ns, { replicas: 1, spec: { preDeleteUpdateStrategy: { hook: { templateName: 'mark' } } } }));
+    await createGd(c, gdManifest('hooked', ns, { replicas: 1, podAnnotations: { 'sim.hotpod.dev/exec.main': JSON.stringify({ stdout: '0', exitCode: 0 }) }, spec: { preDeleteUpdateStrategy: { hook: { templateName: 'mark' } } } }));
     await waitGdSettled(c, ns, 'hooked', 1);
     await mergePatchGd(c, ns, 'hooked', { spec: { replicas: 0 } });
     await waitGdSettled(c, ns, 'hooked', 0);

@@ -44,6 +44,7 @@ describe('GameDeployment hooks: prometheus and kubernetes providers', { timeout:
     const gateTemplate = template('kube-approved', { consecutiveErrorLimit: 0, provider: approved });
     gateTemplate.spec.args = [{ name: 'Version' }, { name: 'Kind' }, { name: 'PodNamespace' }, { name: 'PodName' }];
     await apiOk(c, 'POST', TEMPLATES, gateTemplate);
+    await apiOk(c, 'POST', TEMPLATES, template('exec-empty', { interval: '1s', failureLimit: 100000, successfulLimit: 1, successCondition: 'asInt(result) == 0', provider: { exec: { container: 'main', command: ['/players'] } } }));
     await apiOk(c, 'POST', TEMPLATES, template('kube-drained', { interval: '1s', consecutiveErrorLimit: 100000, successfulLimit: 1, provider: get }));
   });
   after(async () => {
@@ -158,5 +159,18 @@ describe('GameDeployment hooks: prometheus and kubernetes providers', { timeout:
     assert.equal(run.status.phase, 'Error');
     assert.match(run.status.metricResults[0].measurements[0].message, /want: true, now: false/);
     assert.equal(live(await listPods(c, NS, 'kube-canary')).filter((p) => mainStatus(p).image === 'game/main:v3').length, 1, 'the partition holds');
+  });
+
+  it('exec: a pre-delete hook runs a command in the pod (pods/exec) until it reports no players', async () => {
+    const players = (n: number) => JSON.stringify({ stdout: `${n}\n`, exitCode: 0 });
+    await createGd(c, gdManifest('exec-del', NS, { replicas: 1, podAnnotations: { 'sim.hotpod.dev/exec.main': players(2) }, spec: { preDeleteUpdateStrategy: { hook: { templateName: 'exec-empty' } } } }));
+    const [pod] = await waitPods(c, NS, 'exec-del', (ps) => live(ps).length === 1 && live(ps).every(isReady), '1 ready');
+    await mergePatchGd(c, NS, 'exec-del', { spec: { replicas: 0 } });
+    await waitFor(async () => ((await runsOf('exec-del', 'pre-delete-step'))[0]?.status?.metricResults?.[0]?.measurements?.length >= 2 ? true : undefined), 'measured twice', 60_000);
+    const [run] = await runsOf('exec-del', 'pre-delete-step');
+    assert.deepEqual(run!.status.metricResults[0].measurements.slice(0, 2).map((m: Json) => [m.phase, m.value]), [['Failed', '2'], ['Failed', '2']], 'the command ran in the pod');
+    assert.ok(live(await listPods(c, NS, 'exec-del')).length === 1, 'the pod waits');
+    await kubectl(c, ['annotate', 'pod', pod!.metadata.name, '-n', NS, '--overwrite', `sim.hotpod.dev/exec.main=${players(0)}`]);
+    await waitPods(c, NS, 'exec-del', (ps) => ps.length === 0, 'the pod deleted once it is empty');
   });
 });

@@ -1,7 +1,8 @@
 // Taking one measurement of a HookRun metric, by its provider, as BCS's hook operator does:
 // `web` (a GET, its JSON body cut by a Kubernetes JSONPath template), `prometheus` (an instant
 // query against the server's HTTP API: a scalar or a vector of numbers), `kubernetes` (get or
-// patch annotations of the run's pod, or of the object its Group/Version/Kind args name). `{{ args.X }}` in the
+// patch annotations of the run's pod, or of the object its Group/Version/Kind args name),
+// `exec` (a command in a container of the run's pod, through pods/exec). `{{ args.X }}` in the
 // URL, headers and query is filled from the run's args. A measurement that cannot be taken is
 // Error, with the reason as its message; it never throws.
 
@@ -19,9 +20,10 @@ type Json = Record<string, any>;
 
 const WEB_TIMEOUT_S = 10;
 const PROMETHEUS_TIMEOUT_MS = 30_000;
+const EXEC_TIMEOUT_MS = 30_000;
 
 /** The providers this runner has; the others are named in the measurement's Error. */
-export const SUPPORTED_PROVIDERS = ['web', 'prometheus', 'kubernetes'] as const;
+export const SUPPORTED_PROVIDERS = ['web', 'prometheus', 'kubernetes', 'exec'] as const;
 
 /** What a measurement may reach: the networks (web, prometheus) and the API (kubernetes). */
 export interface MeasureContext {
@@ -52,7 +54,9 @@ export async function measure(spec: HookRunSpec, metric: Metric, now: () => numb
         ? await prometheus(spec, metric, provider.prometheus, ctx.egress)
         : provider.kubernetes
           ? await kubernetes(spec, provider.kubernetes, ctx.writer)
-          : unsupported(provider);
+          : provider.exec
+            ? await exec(spec, metric, provider.exec, ctx.writer)
+            : unsupported(provider);
     return { ...taken, startedAt, finishedAt: rfc3339(now()) };
   } catch (err) {
     return { phase: 'Error', message: (err as Error).message, startedAt, finishedAt: rfc3339(now()) };
@@ -168,4 +172,23 @@ async function kubernetes(spec: HookRunSpec, conf: Json, writer: ApiWriter | und
     return { phase: 'Successful', value: keys.map((k) => `${k.key}=${k.value}`).join(' ') };
   }
   throw new Error(`Function ${conf.function} is not supported by kubernetes provider (get or patch)`);
+}
+
+/**
+ * BCS's exec provider: the command, exec'd (no shell), in the container of the run's pod (args
+ * PodNamespace, PodName). Exit code 0 is healthy: Successful, or what the conditions say of its
+ * output when the metric has conditions; any other exit code is Failed.
+ */
+async function exec(spec: HookRunSpec, metric: Metric, conf: Json, writer: ApiWriter | undefined): Promise<Omit<Measurement, 'startedAt' | 'finishedAt'>> {
+  if (!writer) throw new Error('the exec provider needs the API, which this runner was not given');
+  const arg = (name: string) => (spec.args ?? []).find((a) => a.name === name)?.value ?? '';
+  const [namespace, pod] = [arg('PodNamespace'), arg('PodName')];
+  if (!namespace || !pod) throw new Error('the exec provider runs in the run\'s pod: args PodNamespace and PodName must be set');
+  const command = ((conf.command ?? []) as unknown[]).map(String);
+  if (!command.length) throw new Error('exec: no command');
+  const r = await writer.client.exec(namespace, pod, String(conf.container ?? ''), command, { timeoutMs: EXEC_TIMEOUT_MS });
+  const value = r.stdout.trim();
+  if (r.exitCode !== 0) return { phase: 'Failed', value, message: `command exited ${r.exitCode}${r.stderr.trim() ? `: ${r.stderr.trim().slice(0, 200)}` : ''}` };
+  const verdict = metric.successCondition || metric.failureCondition ? evaluateResult(metric, value) : { phase: 'Successful' as const };
+  return { phase: verdict.phase, value, ...('message' in verdict && verdict.message ? { message: verdict.message } : {}) };
 }
