@@ -15,9 +15,9 @@ import { containerField, errorCode, type EventRecorder, type KubeClient } from '
 import type { PodIpAllocator } from './pod-ips.js';
 import { type ContainerView, type PodView, type TerminatedState, podStatus, statusChanged } from './pod-status.js';
 import { Prober } from './prober.js';
-import { parseQualityProbes, QualityProber } from './quality-prober.js';
+import { parseQualityProbes, QualityProber, type ProbeTarget } from '../util/quality-prober.js';
 import { runtimeChoiceMessage, runtimeFor } from './runtimes.js';
-import { type ContainerInfo, type ContainerRuntime, type ContainerSpec, ContainerStartError, type ExecSession, type ExitInfo, ImagePullError, type PodContext } from './runtime/types.js';
+import { type ContainerInfo, type ContainerRuntime, type ContainerSpec, ContainerStartError, type ExecSession, type ExitInfo, ImagePullError, type PodContext, type ProbeSpec } from './runtime/types.js';
 import { invalidImageMessage, parseImageReference } from '../util/image-reference.js';
 import { rfc3339 } from '../util/time.js';
 import { HOT_PATCH_ANNOTATION } from '../util/vocabulary.js';
@@ -85,6 +85,22 @@ interface PodState {
  */
 function statusBody(pod: Json, status: Json): Json {
   return { apiVersion: 'v1', kind: 'Pod', metadata: pod.metadata, status };
+}
+
+/** A command through the runtime, its stdout kept, killed past its timeout (exit -1). */
+async function runtimeExec(runtime: ContainerRuntime, id: string, command: string[], annotations: Record<string, string>, timeoutMs: number): Promise<{ exitCode: number; stdout: string }> {
+  if (!runtime.exec) return { exitCode: 126, stdout: '' };
+  const session = runtime.exec(id, command, { stdin: false, annotations });
+  let stdout = '';
+  session.stdout.on('data', (d: Buffer | string) => (stdout += String(d)));
+  session.stderr.resume();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<{ exitCode: number }>((resolve) => (timer = setTimeout(() => (session.kill(), resolve({ exitCode: -1 })), timeoutMs)));
+  const exit = await Promise.race([session.exit, timedOut]);
+  clearTimeout(timer);
+  // The last of the output arrives after the exit.
+  await new Promise<void>((r) => setImmediate(r));
+  return { exitCode: exit.exitCode, stdout };
 }
 
 export function podKey(pod: Json): string {
@@ -301,13 +317,19 @@ export class PodSync {
     st.quality?.stop();
     st.quality = undefined;
     if (!probes.length) return;
-    const lookup = (name: string | undefined) => {
+    const annotations = () => this.o.getPod(st.key)?.metadata?.annotations ?? {};
+    const lookup = (name: string | undefined): ProbeTarget | undefined => {
       const rec = name ? st.containers.get(name) : st.containers.values().next().value;
       if (!rec?.running || !rec.current) return undefined;
       const runtime = this.o.runtimes.find((r) => r.name === rec.current!.runtime);
-      return runtime ? { runtime, id: rec.current.info.id } : undefined;
+      const id = rec.current.info.id;
+      if (!runtime) return undefined;
+      return {
+        exec: (command, timeoutMs) => runtimeExec(runtime, id, command, annotations(), timeoutMs),
+        check: (probe) => runtime.probe(id, probe as ProbeSpec, { ...st.ctx, annotations: annotations() }, 'readiness'),
+      };
     };
-    st.quality = new QualityProber(key, probes, lookup, () => this.o.getPod(st.key)?.metadata?.annotations ?? {}, () => this.o.enqueue(st.key));
+    st.quality = new QualityProber(key, probes, lookup, () => this.o.enqueue(st.key));
     st.quality.start();
   }
 

@@ -154,39 +154,38 @@ describe('serviceQualities', { timeout: 300_000 }, () => {
     await waitSettled(c, ns, 'room', ['room-0'], 'room-1 released by its service quality');
   });
 
-  it('on nodes that do not run the probes (a cluster without hotpod node agents), the GameServer says its qualities are not acted on', async () => {
-    const ns = await namespace(c, 'sq-unprobed');
+  it('on nodes that do not run the probes (a cluster without hotpod node agents), the controller runs them through pods/exec', async () => {
+    const ns = await namespace(c, 'sq-controller');
     const manifest = {
       apiVersion: 'game.kruise.io/v1alpha1',
       kind: 'GameServerSet',
       metadata: { name: 'far', namespace: ns },
       spec: {
-        replicas: 1,
+        replicas: 2,
         gameServerTemplate: { spec: { containers: [{ name: 'engine', image: 'registry.example.com/game/engine:1.0' }] } },
-        serviceQualities: [{ name: 'idle', containerName: 'engine', permanent: false, exec: { command: ['/idle.sh'] }, serviceQualityAction: [{ state: true, opsState: 'WaitToBeDeleted' }] }],
+        serviceQualities: [
+          { name: 'idle', containerName: 'engine', permanent: false, periodSeconds: 1, exec: { command: ['/idle.sh'] }, serviceQualityAction: [{ state: true, opsState: 'WaitToBeDeleted' }, { state: false, opsState: 'None' }] },
+        ],
       },
     };
     const nodes = ['node-1', 'node-2', 'node-3'];
     for (const n of nodes) await kubectl(c, ns, ['label', 'node', n, 'hotpod.dev/runs-service-qualities-']);
     try {
       await kubectl(c, ns, ['apply', '-f', '-'], { input: JSON.stringify(manifest) });
-      const gs = await waitFor(async () => {
-        const g = await getGs(c, ns, 'far-0').catch(() => undefined);
-        return (g?.status?.conditions ?? []).find((x: Json) => x.type === 'ServiceQualitiesNotProbed') ? g : undefined;
-      }, 'ServiceQualitiesNotProbed', WAIT_MS, 500);
-      const condition = gs.status.conditions.find((x: Json) => x.type === 'ServiceQualitiesNotProbed');
-      assert.equal(condition.status, 'True');
-      assert.match(condition.message, /does not run hotpod's service-quality probes .* the serviceQualities idle are not probed and their actions never run/);
+      await waitSettled(c, ns, 'far', ['far-0', 'far-1']);
+      await script(ns, 'far-0', 'engine', { exitCode: 0 });
+      await script(ns, 'far-1', 'engine', { exitCode: 1 });
+      await waitFor(async () => {
+        const s = await opsStates(ns);
+        return s['far-0'] === 'WaitToBeDeleted' && s['far-1'] === 'None' ? true : undefined;
+      }, 'probed by the controller', WAIT_MS, 500);
+      const pods = await podsOf(c, ns, 'far');
+      for (const p of pods.values()) assert.equal(p.metadata.annotations?.['hotpod.dev/service-quality-probes'], undefined, 'the node is not asked to probe');
+      assert.equal((pods.get('far-0')!.status.conditions as Json[]).find((x) => x.type === 'game.kruise.io/idle')?.status, 'True');
       const events = JSON.parse(await kubectl(c, ns, ['get', 'events', '-o', 'json'])).items as Json[];
-      assert.ok(events.some((e) => e.type === 'Warning' && e.reason === 'ServiceQualitiesNotProbed' && e.involvedObject.name === 'far-0'));
+      assert.ok(!events.some((e) => e.type === 'Warning' && e.involvedObject.kind === 'GameServer'), 'no warnings');
     } finally {
       for (const n of nodes) await kubectl(c, ns, ['label', 'node', n, 'hotpod.dev/runs-service-qualities=true', '--overwrite']);
     }
-    // The GameServer is looked at again when its pod changes; the scripted probe result is such a change.
-    await script(ns, 'far-0', 'engine', { exitCode: 0 });
-    await waitFor(async () => {
-      const g = await getGs(c, ns, 'far-0');
-      return g.spec.opsState === 'WaitToBeDeleted' && !(g.status?.conditions ?? []).some((x: Json) => x.type === 'ServiceQualitiesNotProbed') ? true : undefined;
-    }, 'probed again, the condition gone', WAIT_MS, 500);
   });
 });

@@ -17,8 +17,8 @@ import { controllerRef, isNotFound, keyString, MERGE_PATCH, type EventRecorder, 
 import { qualityProbesAnnotation, syncServiceQualities, type ServiceQuality, type ServiceQualityCondition } from './service-quality.js';
 import { SERVICE_QUALITY_NODE_LABEL, SERVICE_QUALITY_PROBES_ANNOTATION } from '../../util/vocabulary.js';
 
-/** A GameServer condition: its serviceQualities are not probed where its pod runs. */
-export const CONDITION_SERVICE_QUALITIES_NOT_PROBED = 'ServiceQualitiesNotProbed';
+import { ServiceQualityRunner } from './quality-runner.js';
+import type { QualityProbe } from '../../util/quality-prober.js';
 import type { ApiWriter } from '../workload/index.js';
 import { desiredStatus, observedState, podMirrorPatch, stateToReport } from './gameserver-state.js';
 import { GS_KIND, GSS_API_VERSION } from './labels.js';
@@ -32,6 +32,8 @@ interface GameServerReconcilerOptions {
   pods: Informer;
   /** Whether a pod's node runs service-quality probes (SERVICE_QUALITY_NODE_LABEL). */
   nodes: Informer;
+  /** Runs the probes of pods whose node does not. */
+  qualityRunner: ServiceQualityRunner;
   recorder: EventRecorder;
   writer: ApiWriter;
   /** Pod label writes, keyed by GameServer. */
@@ -64,6 +66,7 @@ export class GameServerReconciler implements Reconciler {
     const k = keyString(key);
     const cached = this.o.gameServers.cache.get(key);
     if (!cached) {
+      this.o.qualityRunner.forget(k);
       this.firstSeen.delete(k);
       this.o.podExpectations.forget(k);
       this.o.gameServerExpectations.forget(k);
@@ -88,7 +91,7 @@ export class GameServerReconciler implements Reconciler {
 
     if (pod && !pod.metadata?.deletionTimestamp) {
       const mirror: { labels: Record<string, string>; annotations: Record<string, string | null> } = podMirrorPatch(gs, report.state, pod);
-      const probes = qualityProbesAnnotation(qualities);
+      const probes = this.probeRunner(k, qualities, pod);
       if ((pod.metadata?.annotations?.[SERVICE_QUALITY_PROBES_ANNOTATION] ?? '') !== probes) mirror.annotations[SERVICE_QUALITY_PROBES_ANNOTATION] = probes || null;
       if (Object.keys(mirror.labels).length || Object.keys(mirror.annotations).length) {
         const metadata: Json = {};
@@ -106,7 +109,6 @@ export class GameServerReconciler implements Reconciler {
     const nowIso = rfc3339(now);
     const want = desiredStatus(gs.spec, gs.status, report.state, pod, nowIso);
     if (quality) want.serviceQualitiesConditions = quality.conditions;
-    this.reportUnprobed(gs, want, qualities, pod, nowIso);
     const have = (gs.status ?? {}) as Json;
     if (Object.keys(want).some((f) => !deepEqual(want[f], have[f])) || (have.podStatus && !want.podStatus)) {
       // A merge patch keeps keys it does not name: spell out the podStatus keys that went away.
@@ -122,23 +124,17 @@ export class GameServerReconciler implements Reconciler {
   }
 
   /**
-   * serviceQualities on a node whose agent does not run their probes (a cluster without
-   * hotpod's node agents) are not acted on: the GameServer says so in a condition, with a
-   * Warning Event when it starts to.
+   * Who probes the qualities: a node whose agent runs them (SERVICE_QUALITY_NODE_LABEL) gets them
+   * in the pod's annotation; on any other node this controller runs them (quality-runner.ts).
    */
-  private reportUnprobed(gs: GameServer, want: Json, qualities: ServiceQuality[], pod: KubeObject | undefined, nowIso: string): void {
+  private probeRunner(k: string, qualities: ServiceQuality[], pod: KubeObject | undefined): string {
     const node = pod?.spec?.nodeName as string | undefined;
-    const unprobed = qualities.length > 0 && !!node && this.o.nodes.cache.get(node)?.metadata?.labels?.[SERVICE_QUALITY_NODE_LABEL] !== 'true';
-    const have = ((gs.status as Json | undefined)?.conditions ?? []) as Json[];
-    const prev = have.find((c) => c.type === CONDITION_SERVICE_QUALITIES_NOT_PROBED);
-    const rest = have.filter((c) => c.type !== CONDITION_SERVICE_QUALITIES_NOT_PROBED);
-    if (!unprobed) {
-      if (prev) want.conditions = rest;
-      return;
-    }
-    const message = `node ${node} does not run hotpod's service-quality probes (no label ${SERVICE_QUALITY_NODE_LABEL}=true): the serviceQualities ${qualities.map((q) => q.name).join(', ')} are not probed and their actions never run`;
-    want.conditions = [...rest, { type: CONDITION_SERVICE_QUALITIES_NOT_PROBED, status: 'True', reason: 'NoProbeRunner', message, lastTransitionTime: prev?.lastTransitionTime ?? nowIso }];
-    if (!prev || prev.message !== message) this.o.recorder.event(gs as unknown as KubeObject, 'Warning', CONDITION_SERVICE_QUALITIES_NOT_PROBED, message);
+    const nodeRuns = !!node && this.o.nodes.cache.get(node)?.metadata?.labels?.[SERVICE_QUALITY_NODE_LABEL] === 'true';
+    const probes = qualityProbesAnnotation(qualities);
+    const running = pod && !pod.metadata?.deletionTimestamp && pod.status?.phase === 'Running';
+    if (probes && running && node && !nodeRuns) this.o.qualityRunner.ensure(pod, JSON.parse(probes) as QualityProbe[], probes);
+    else this.o.qualityRunner.forget(k);
+    return nodeRuns ? probes : '';
   }
 
   /** The serviceQualities of the GameServer's set. */

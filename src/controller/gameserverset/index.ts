@@ -5,6 +5,7 @@ import { Controller, Expectations } from '../runtime/index.js';
 import { controllerRef, keyOf, type KubeObject, type ObjectKey } from '../../kube/index.js';
 import { PodUpdater, Revisions, type WorkloadContext } from '../workload/index.js';
 import { GameServerReconciler } from './gameserver-reconciler.js';
+import { ServiceQualityRunner } from './quality-runner.js';
 import { GS_KIND, GSS_API_VERSION, GSS_KIND } from './labels.js';
 import { GameServerSetReconciler } from './set-reconciler.js';
 import { GAME_KRUISE_GROUP } from '../../util/vocabulary.js';
@@ -49,6 +50,7 @@ export function gameServerSetControllers(ctx: WorkloadContext, opts: GameServerS
     gameServers,
     gameServerSets: sets,
     nodes: ctx.factory.informerFor({ apiVersion: 'v1', kind: 'Node' }),
+    qualityRunner: new ServiceQualityRunner({ client: ctx.client, writer: ctx.writer, logger: log }),
     recorder: ctx.recorder,
     pods: ctx.pods,
     writer: ctx.writer,

@@ -1,14 +1,23 @@
-// Service-quality probes on the node, as kruise-daemon runs OpenKruise's PodProbeMarker probes
-// for OpenKruiseGame: the pod's annotation hotpod.dev/service-quality-probes (kept by the
-// GameServer controller from its set's serviceQualities) names each probe and its container;
-// each runs on its period, and its result is the pod condition `game.kruise.io/<name>`:
-// status True when the probe passed (an exec probe: exit code 0) after successThreshold
-// passes in a row, False after failureThreshold failures, message the command's output. The
-// condition changes only when the status or the output does, so a steady server costs no
-// write at all (the pod status writer compares before it writes).
+// Service-quality probes, as kruise-daemon runs OpenKruise's PodProbeMarker probes for
+// OpenKruiseGame: each probe of a pod runs on its period against a target (the embedded node
+// agent's runtime, or the controller through pods/exec on a cluster without hotpod's node
+// agents), and its result is what the pod condition `game.kruise.io/<name>` says: status True
+// when the probe passed (an exec probe: exit code 0) after successThreshold passes in a row,
+// False after failureThreshold failures, message the command's output. A result changes only
+// when the status or the output does, so a steady server costs no write at all.
 
-import type { ContainerRuntime, ProbeSpec } from './runtime/types.js';
-import { SERVICE_QUALITY_PROBES_ANNOTATION } from '../util/vocabulary.js';
+import { SERVICE_QUALITY_PROBES_ANNOTATION } from './vocabulary.js';
+
+interface ProbeSpec {
+  exec?: { command: string[] };
+  tcpSocket?: { port: number | string; host?: string };
+  httpGet?: { path?: string; port: number | string; host?: string; scheme?: string };
+  initialDelaySeconds?: number;
+  periodSeconds?: number;
+  timeoutSeconds?: number;
+  successThreshold?: number;
+  failureThreshold?: number;
+}
 
 /** How much of a probe's output is kept (kubelet keeps about as much of an exec probe's). */
 const MAX_OUTPUT_BYTES = 1024;
@@ -25,8 +34,15 @@ export interface QualityResult {
   lastProbeTime: string;
 }
 
-/** The running container a probe targets, looked up when it runs (containers restart). */
-export type ContainerLookup = (name: string | undefined) => { runtime: ContainerRuntime; id: string } | undefined;
+/** Where a probe runs: the container it names, looked up when it runs (containers restart). */
+export interface ProbeTarget {
+  /** An exec probe: the command's exit code and stdout. */
+  exec(command: string[], timeoutMs: number): Promise<{ exitCode: number; stdout: string }>;
+  /** httpGet / tcpSocket: passed or not. */
+  check(probe: QualityProbe, timeoutMs: number): Promise<boolean>;
+}
+
+export type ContainerLookup = (name: string | undefined) => ProbeTarget | undefined;
 
 export function parseQualityProbes(annotations: Record<string, string> | undefined): { key: string; probes: QualityProbe[] } {
   const raw = annotations?.[SERVICE_QUALITY_PROBES_ANNOTATION] ?? '';
@@ -48,9 +64,12 @@ export class QualityProber {
     readonly key: string,
     private readonly probes: readonly QualityProbe[],
     private readonly container: ContainerLookup,
-    private readonly annotations: () => Record<string, string>,
     private readonly onChange: () => void,
-  ) {}
+    /** Results already reported (a restarted prober does not report them again). */
+    seed?: Map<string, QualityResult>,
+  ) {
+    for (const [k, v] of seed ?? []) this.results.set(k, v);
+  }
 
   start(): void {
     for (const p of this.probes) this.later(Math.max(0, p.initialDelaySeconds ?? 0) * 1000, () => void this.loop(p, { passes: 0, failures: 0 }));
@@ -68,6 +87,8 @@ export class QualityProber {
       this.timers.delete(t);
       if (!this.stopped) fn();
     }, ms);
+    // Probes never keep a process alive on their own.
+    t.unref();
     this.timers.add(t);
   }
 
@@ -96,30 +117,16 @@ export class QualityProber {
     this.later(Math.max(1, p.periodSeconds ?? 10) * 1000, () => void this.loop(p, run));
   }
 
-  private async once(p: QualityProbe, t: { runtime: ContainerRuntime; id: string }): Promise<{ ok: boolean; output: string }> {
+  private async once(p: QualityProbe, t: ProbeTarget): Promise<{ ok: boolean; output: string }> {
     const timeoutMs = Math.max(1, p.timeoutSeconds ?? 1) * 1000;
-    if (p.exec?.command?.length && t.runtime.exec) {
-      let session;
-      try {
-        session = t.runtime.exec(t.id, p.exec.command, { stdin: false, annotations: this.annotations() });
-      } catch {
-        return { ok: false, output: '' };
+    try {
+      if (p.exec?.command?.length) {
+        const r = await t.exec(p.exec.command, timeoutMs);
+        return { ok: r.exitCode === 0, output: r.stdout.slice(0, MAX_OUTPUT_BYTES) };
       }
-      let output = '';
-      const take = (d: Buffer | string) => {
-        if (output.length < MAX_OUTPUT_BYTES) output = (output + String(d)).slice(0, MAX_OUTPUT_BYTES);
-      };
-      session.stdout.on('data', take);
-      session.stderr.on('data', () => {});
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<{ exitCode: number }>((resolve) => (timer = setTimeout(() => (session.kill(), resolve({ exitCode: -1 })), timeoutMs)));
-      const exit = await Promise.race([session.exit, timedOut]);
-      clearTimeout(timer);
-      // Let the last of the output arrive.
-      await new Promise<void>((r) => setImmediate(r));
-      return { ok: exit.exitCode === 0, output };
+      return { ok: await t.check(p, timeoutMs), output: '' };
+    } catch {
+      return { ok: false, output: '' };
     }
-    const ok = await t.runtime.probe(t.id, p, { uid: '', namespace: '', name: '', annotations: this.annotations(), podDir: '', volumeDirs: [], podIP: '' }, 'readiness').catch(() => false);
-    return { ok, output: '' };
   }
 }

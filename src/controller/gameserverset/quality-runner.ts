@@ -1,0 +1,104 @@
+// Service-quality probes run by the controller, for GameServer pods on nodes whose agent does
+// not run them (a cluster without hotpod's node agents; hotpod's embedded nodes do, and carry
+// hotpod.dev/runs-service-qualities=true). Exec probes go through pods/exec (the API server to
+// the node's kubelet), httpGet and tcpSocket to the pod's IP. Each result is written as the pod
+// condition game.kruise.io/<name> only when it changes, as a node would write it; after a
+// restart the conditions on the pods are where the probers start from, so nothing is written
+// twice. Why the controller and not a DaemonSet: see src/controller/README.md.
+
+import http from 'node:http';
+import net from 'node:net';
+import type { Logger } from 'pino';
+import { keyString, STRATEGIC_MERGE_PATCH, type KubeClient, type KubeObject } from '../../kube/index.js';
+import type { ApiWriter } from '../workload/index.js';
+import { QualityProber, type QualityProbe, type QualityResult } from '../../util/quality-prober.js';
+import { serviceQualityConditionType } from './service-quality.js';
+
+type Json = Record<string, any>;
+
+export class ServiceQualityRunner {
+  private readonly probers = new Map<string, QualityProber>();
+
+  constructor(private readonly o: { client: KubeClient; writer: ApiWriter; logger: Logger }) {}
+
+  /** Probes the pod's qualities from here (`key`: their JSON, so a change restarts them). */
+  ensure(pod: KubeObject, probes: QualityProbe[], key: string): void {
+    const k = keyString({ namespace: pod.metadata!.namespace!, name: pod.metadata!.name! });
+    const running = this.probers.get(k);
+    if (running?.key === key) return;
+    running?.stop();
+    const ns = pod.metadata!.namespace!;
+    const name = pod.metadata!.name!;
+    const seed = new Map<string, QualityResult>();
+    for (const c of (pod.status?.conditions ?? []) as Json[]) {
+      const q = probes.find((p) => serviceQualityConditionType(p.name) === c.type);
+      if (q) seed.set(q.name, { status: c.status, message: c.message ?? '', lastProbeTime: c.lastProbeTime ?? '' });
+    }
+    const containers = (pod.spec?.containers ?? []) as Json[];
+    const prober: QualityProber = new QualityProber(
+      key,
+      probes,
+      (container) => {
+        const c = container ?? containers[0]?.name;
+        if (!c) return undefined;
+        return {
+          exec: async (command, timeoutMs) => {
+            const r = await this.o.client.exec(ns, name, c, command, { timeoutMs });
+            return { exitCode: r.exitCode, stdout: r.stdout };
+          },
+          check: (probe, timeoutMs) => reach(pod, containers.find((x) => x.name === c), probe, timeoutMs),
+        };
+      },
+      () => void this.report(ns, name, prober, pod).catch((err: Error) => this.o.logger.warn({ pod: k, err: err.message }, 'service-quality result not written')),
+      seed,
+    );
+    this.probers.set(k, prober);
+    prober.start();
+  }
+
+  forget(key: string): void {
+    this.probers.get(key)?.stop();
+    this.probers.delete(key);
+  }
+
+  has(key: string): boolean {
+    return this.probers.has(key);
+  }
+
+  private async report(ns: string, name: string, prober: QualityProber, pod: KubeObject): Promise<void> {
+    const existing = (pod.status?.conditions ?? []) as Json[];
+    const conditions = [...prober.results].map(([q, r]) => {
+      const type = serviceQualityConditionType(q);
+      const prev = existing.find((c) => c.type === type);
+      return { type, status: r.status, message: r.message, lastProbeTime: r.lastProbeTime, lastTransitionTime: prev?.status === r.status && prev?.lastTransitionTime ? prev.lastTransitionTime : r.lastProbeTime };
+    });
+    // Conditions merge by type: the node's own and the others stay as they are.
+    await this.o.writer.patch('v1', 'Pod', { namespace: ns, name }, { status: { conditions } }, { contentType: STRATEGIC_MERGE_PATCH, status: true, purpose: 'serviceQualityProbe' });
+  }
+}
+
+/** httpGet or tcpSocket against the pod's IP, as kubelet probes. */
+function reach(pod: KubeObject, container: Json | undefined, probe: QualityProbe, timeoutMs: number): Promise<boolean> {
+  const ip = pod.status?.podIP as string | undefined;
+  const handler = probe.httpGet ?? probe.tcpSocket;
+  if (!ip || !handler) return Promise.resolve(false);
+  const named = ((container?.ports ?? []) as Json[]).find((p) => p.name === handler.port)?.containerPort;
+  const port = Number(typeof handler.port === 'number' || /^\d+$/.test(String(handler.port)) ? handler.port : named);
+  if (!Number.isInteger(port)) return Promise.resolve(false);
+  const host = handler.host || ip;
+  return new Promise((resolve) => {
+    if (probe.httpGet) {
+      const req = http.get({ host, port, path: probe.httpGet.path || '/', timeout: timeoutMs }, (res) => {
+        res.resume();
+        resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 400);
+      });
+      req.on('timeout', () => req.destroy());
+      req.on('error', () => resolve(false));
+      return;
+    }
+    const s = net.connect({ host, port, timeout: timeoutMs });
+    s.on('connect', () => (s.destroy(), resolve(true)));
+    s.on('timeout', () => (s.destroy(), resolve(false)));
+    s.on('error', () => resolve(false));
+  });
+}
