@@ -119,6 +119,9 @@ describe('serviceQualities', { timeout: 300_000 }, () => {
       return events.some((e) => e.reason === 'InvalidUpdatePriority' && e.involvedObject.name === 'arena-0') ? true : undefined;
     }, 'InvalidUpdatePriority', WAIT_MS, 500);
     assert.equal((await getGs(c, ns, 'arena-0')).spec.updatePriority, 12);
+    // Any opsState is kept, as upstream's CRD has no enum (a template may render one of its own).
+    await kubectl(c, ns, ['patch', 'gs', 'arena-1', '--type=merge', '-p', '{"spec":{"opsState":"Draining"}}']);
+    assert.equal((await getGs(c, ns, 'arena-1')).spec.opsState, 'Draining');
   });
 
   it("a service quality flips the label that releases the preDelete gate", async () => {
