@@ -3,6 +3,7 @@
 // success and failure thresholds. The runtime answers each probe; this only counts.
 
 import type { ContainerRuntime, ContainerSpec, PodContext, ProbeKind, ProbeSpec } from './runtime/types.js';
+import { StoppableTimers } from '../util/timers.js';
 
 interface ProbeChange {
   started?: boolean;
@@ -23,8 +24,7 @@ function probeTiming(p: ProbeSpec) {
 }
 
 export class Prober {
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private stopped = false;
+  private readonly timers = new StoppableTimers();
 
   constructor(
     private readonly runtime: ContainerRuntime,
@@ -40,24 +40,13 @@ export class Prober {
   }
 
   stop(): void {
-    this.stopped = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    this.timers.stop();
   }
 
   private afterStarted(): void {
     this.onChange({ started: true });
     if (this.spec.readinessProbe) this.loop('readiness', this.spec.readinessProbe);
     if (this.spec.livenessProbe) this.loop('liveness', this.spec.livenessProbe);
-  }
-
-  private later(ms: number, fn: () => void): void {
-    if (this.stopped) return;
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      if (!this.stopped) fn();
-    }, ms);
-    this.timers.add(t);
   }
 
   private loop(kind: ProbeKind, probe: ProbeSpec): void {
@@ -67,7 +56,7 @@ export class Prober {
     let ready: boolean | undefined;
     const once = async () => {
       const ok = await this.probeOnce(kind, probe, t.timeoutMs);
-      if (this.stopped) return;
+      if (this.timers.stopped) return;
       if (ok) {
         successes++;
         failures = 0;
@@ -90,9 +79,9 @@ export class Prober {
           this.onChange({ ready: false });
         }
       }
-      this.later(t.periodMs, () => void once());
+      this.timers.later(t.periodMs, () => void once());
     };
-    this.later(t.initialDelayMs, () => void once());
+    this.timers.later(t.initialDelayMs, () => void once());
   }
 
   private async probeOnce(kind: ProbeKind, probe: ProbeSpec, timeoutMs: number): Promise<boolean> {

@@ -7,17 +7,9 @@
 // when the status or the output does, so a steady server costs no write at all.
 
 import { SERVICE_QUALITY_PROBES_ANNOTATION } from './vocabulary.js';
+import type { ProbeSpec } from '../node/runtime/types.js';
+import { StoppableTimers } from './timers.js';
 
-interface ProbeSpec {
-  exec?: { command: string[] };
-  tcpSocket?: { port: number | string; host?: string };
-  httpGet?: { path?: string; port: number | string; host?: string; scheme?: string };
-  initialDelaySeconds?: number;
-  periodSeconds?: number;
-  timeoutSeconds?: number;
-  successThreshold?: number;
-  failureThreshold?: number;
-}
 
 /** How much of a probe's output is kept (kubelet keeps about as much of an exec probe's). */
 const MAX_OUTPUT_BYTES = 1024;
@@ -56,8 +48,7 @@ export function parseQualityProbes(annotations: Record<string, string> | undefin
 }
 
 export class QualityProber {
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private stopped = false;
+  private readonly timers = new StoppableTimers(true);
   readonly results = new Map<string, QualityResult>();
 
   constructor(
@@ -72,24 +63,11 @@ export class QualityProber {
   }
 
   start(): void {
-    for (const p of this.probes) this.later(Math.max(0, p.initialDelaySeconds ?? 0) * 1000, () => void this.loop(p, { passes: 0, failures: 0 }));
+    for (const p of this.probes) this.timers.later(Math.max(0, p.initialDelaySeconds ?? 0) * 1000, () => void this.loop(p, { passes: 0, failures: 0 }));
   }
 
   stop(): void {
-    this.stopped = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-  }
-
-  private later(ms: number, fn: () => void): void {
-    if (this.stopped) return;
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      if (!this.stopped) fn();
-    }, ms);
-    // Probes never keep a process alive on their own.
-    t.unref();
-    this.timers.add(t);
+    this.timers.stop();
   }
 
   private async loop(p: QualityProbe, run: { passes: number; failures: number }): Promise<void> {
@@ -109,12 +87,12 @@ export class QualityProber {
       if (!ok && run.failures >= Math.max(1, p.failureThreshold ?? 3)) status = 'False';
       // Before a threshold is reached the first time, the first answer is taken as it is.
       if (!status) status = ok ? 'True' : 'False';
-      if (!this.stopped && (status !== prev?.status || output !== prev?.message)) {
+      if (!this.timers.stopped && (status !== prev?.status || output !== prev?.message)) {
         this.results.set(p.name, { status, message: output, lastProbeTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') });
         this.onChange();
       }
     }
-    this.later(Math.max(1, p.periodSeconds ?? 10) * 1000, () => void this.loop(p, run));
+    this.timers.later(Math.max(1, p.periodSeconds ?? 10) * 1000, () => void this.loop(p, run));
   }
 
   private async once(p: QualityProbe, t: ProbeTarget): Promise<{ ok: boolean; output: string }> {
