@@ -89,9 +89,10 @@ export class GameServerReconciler implements Reconciler {
     if (!seen || seen.state !== observed) this.firstSeen.set(k, (seen = { state: observed, at: now }));
     const report = stateToReport(gs.status?.currentState, observed, seen.at, now, this.delayMs);
 
+    // Decided for every pod, so that a terminating or vanished one stops being probed from here.
+    const probes = this.probeRunner(k, qualities, pod);
     if (pod && !pod.metadata?.deletionTimestamp) {
       const mirror: { labels: Record<string, string>; annotations: Record<string, string | null> } = podMirrorPatch(gs, report.state, pod);
-      const probes = this.probeRunner(k, qualities, pod);
       if ((pod.metadata?.annotations?.[SERVICE_QUALITY_PROBES_ANNOTATION] ?? '') !== probes) mirror.annotations[SERVICE_QUALITY_PROBES_ANNOTATION] = probes || null;
       if (Object.keys(mirror.labels).length || Object.keys(mirror.annotations).length) {
         const metadata: Json = {};
@@ -132,7 +133,7 @@ export class GameServerReconciler implements Reconciler {
     const nodeRuns = !!node && this.o.nodes.cache.get(node)?.metadata?.labels?.[SERVICE_QUALITY_NODE_LABEL] === 'true';
     const probes = qualityProbesAnnotation(qualities);
     const running = pod && !pod.metadata?.deletionTimestamp && pod.status?.phase === 'Running';
-    if (probes && running && node && !nodeRuns) this.o.qualityRunner.ensure(pod, JSON.parse(probes) as QualityProbe[], probes);
+    if (probes && running && node && !nodeRuns) this.o.qualityRunner.ensure(pod, JSON.parse(probes) as QualityProbe[], `${pod.metadata?.uid}/${probes}`);
     else this.o.qualityRunner.forget(k);
     return nodeRuns ? probes : '';
   }
