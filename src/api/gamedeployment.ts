@@ -10,7 +10,7 @@ import { applySchemaDefaults, arr, immutable, bool, enumOf, int, intOrString, ob
 import { containerErrors, isEmptySelector, labelSelectorErrors, schemaValueErrors, selectorMatches } from './validation.js';
 import { TKEX_GROUP } from '../util/vocabulary.js';
 
-const GAME_DEPLOYMENT_UPDATE_TYPES = ['RollingUpdate', 'InplaceUpdate', 'HotPatchUpdate'] as const;
+const GAME_DEPLOYMENT_UPDATE_TYPES = ['OnDelete', 'RollingUpdate', 'InplaceUpdate', 'HotPatchUpdate'] as const;
 
 const PAUSE_REASONS = ['PausedByCanaryPauseStep', 'PausedByStepBasedHook'] as const;
 
@@ -61,7 +61,7 @@ const gameDeploymentSpec = obj(
       {
         type: enumOf(GAME_DEPLOYMENT_UPDATE_TYPES, {
           default: 'RollingUpdate',
-          description: 'Type indicates the type of the GameDeploymentUpdateStrategy: RollingUpdate, InplaceUpdate or HotPatchUpdate. Default is RollingUpdate.',
+          description: 'Type indicates the type of the GameDeploymentUpdateStrategy: OnDelete (a pod is updated only when it is deleted, by hand), RollingUpdate, InplaceUpdate or HotPatchUpdate. Default is RollingUpdate.',
         }),
         partition: intOrString({
           default: 0,

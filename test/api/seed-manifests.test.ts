@@ -291,7 +291,7 @@ describe('seed manifests on hotpod up', { timeout: 300_000 }, () => {
         kind: 'GameDeployment',
         fixture: GD_FIXTURE,
         edit: (o) => (o.spec.updateStrategy.type = 'Foo'),
-        causes: ['spec.updateStrategy.type: Unsupported value: "Foo": supported values: "RollingUpdate", "InplaceUpdate", "HotPatchUpdate"'],
+        causes: ['spec.updateStrategy.type: Unsupported value: "Foo": supported values: "OnDelete", "RollingUpdate", "InplaceUpdate", "HotPatchUpdate"'],
       },
       {
         name: 'bad-gd-selector',

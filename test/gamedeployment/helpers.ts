@@ -65,7 +65,7 @@ export async function ensureNs(c: Cluster, ns: string): Promise<void> {
 
 export interface GdOptions {
   replicas?: number;
-  type?: 'RollingUpdate' | 'InplaceUpdate' | 'HotPatchUpdate';
+  type?: 'OnDelete' | 'RollingUpdate' | 'InplaceUpdate' | 'HotPatchUpdate';
   image?: string;
   updateStrategy?: Json;
   annotations?: Record<string, string>;

@@ -16,7 +16,7 @@ import { choosePodsToDelete, compareForUpdate } from './ordering.js';
 
 type Json = Record<string, any>;
 
-export type UpdateType = 'RollingUpdate' | 'InplaceUpdate' | 'HotPatchUpdate';
+export type UpdateType = 'OnDelete' | 'RollingUpdate' | 'InplaceUpdate' | 'HotPatchUpdate';
 
 export interface PlanPod {
   pod: Json;
@@ -117,7 +117,8 @@ export function planPods(input: PlanInput): Plan {
     plan.createOld = input.canCreateOld ? Math.min(missing, Math.max(0, P - old.length)) : 0;
     plan.createUpdated = missing - plan.createOld;
   }
-  if (input.paused) return plan;
+  // OnDelete: pods move to the update revision only by being deleted (by hand) and made again.
+  if (input.paused || input.type === 'OnDelete') return plan;
 
   if (rolling) {
     let budget = rest.filter((p) => p.available).length - (R - input.maxUnavailable);
