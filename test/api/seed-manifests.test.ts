@@ -231,7 +231,7 @@ describe('seed manifests on hotpod up', { timeout: 300_000 }, () => {
     assert.match(out, /^  maxUnavailable\t</m);
     assert.match(out, /enum: ReCreate, InPlaceIfPossible, InPlaceOnly/);
     const gd = await ok(['explain', 'gamedeployment.spec.updateStrategy.type']);
-    assert.match(gd, /FIELD: type <string>\nENUM:\n\s+RollingUpdate\n\s+InplaceUpdate\n\s+HotPatchUpdate\n/);
+    assert.match(gd, /FIELD: type <string>\nENUM:\n\s+OnDelete\n\s+RollingUpdate\n\s+InplaceUpdate\n\s+HotPatchUpdate\n/);
   });
 
   describe('refuses bad values with their field causes', () => {
