@@ -26,6 +26,9 @@ export const HOOK_RUN_TYPE: Record<HookMoment, string> = {
   preInplace: 'pre-inplace-step',
   postInplace: 'post-inplace-step',
 };
+/** A canary step's run: its type, and the label with the step's index (BCS's StepLabels). */
+export const HOOK_RUN_CANARY_STEP = 'canary-step';
+export const HOOK_RUN_STEP_INDEX_LABEL = 'canary-step-index';
 /** The first word of a run's name, as BCS names them: `predelete-<revision>-<instance>-<template>`. */
 const NAME_PREFIX: Record<HookMoment, string> = { preDelete: 'predelete', preInplace: 'preinplace', postInplace: 'postinplace' };
 /** BCS marks a pod whose pre-delete or pre-inplace run has started (the game may read it). */

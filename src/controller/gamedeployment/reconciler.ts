@@ -53,7 +53,7 @@ import {
   type WorkloadOwner,
 } from '../workload/index.js';
 import { planCanary, type CanaryDecision } from './canary.js';
-import { COMPLETED_PHASES, HOOK_RUN_REVISION_LABEL, HOOK_RUN_TYPE_LABEL, hookConditions, hookGate, postInplaceDue, runsToPrune, type HookGate, type HookMoment } from '../../update/hook-gate.js';
+import { COMPLETED_PHASES, HOOK_RUN_CANARY_STEP, HOOK_RUN_REVISION_LABEL, HOOK_RUN_STEP_INDEX_LABEL, HOOK_RUN_TYPE_LABEL, hookConditions, hookGate, postInplaceDue, runsToPrune, type HookGate, type HookMoment } from '../../update/hook-gate.js';
 import { readUpdateState } from '../../update/in-place.js';
 import { HOOK_FIELD, HookNotStarted, type PodHooks } from '../hookrun/pod-hooks.js';
 import {
@@ -100,9 +100,6 @@ export interface GameDeploymentReconcilerOptions {
   now?: () => number;
 }
 
-/** BCS's labels on a canary step's run. */
-const CANARY_STEP_TYPE = 'canary-step';
-const CANARY_STEP_INDEX_LABEL = 'canary-step-index';
 /** How each moment reads in messages. */
 const MOMENT_TEXT: Record<HookMoment, string> = { preDelete: 'pre-delete', preInplace: 'pre-inplace', postInplace: 'post-inplace' };
 
@@ -302,14 +299,14 @@ export class GameDeploymentReconciler implements Reconciler {
     const out = new Map<number, { name: string; phase: string }>();
     for (const r of pass.runs) {
       const l = r.metadata?.labels ?? {};
-      if (l[HOOK_RUN_TYPE_LABEL] !== CANARY_STEP_TYPE || l[HOOK_RUN_REVISION_LABEL] !== pass.updateRevision || r.metadata?.deletionTimestamp) continue;
-      out.set(Number(l[CANARY_STEP_INDEX_LABEL]), { name: r.metadata!.name!, phase: (r.status?.phase as string) || 'Pending' });
+      if (l[HOOK_RUN_TYPE_LABEL] !== HOOK_RUN_CANARY_STEP || l[HOOK_RUN_REVISION_LABEL] !== pass.updateRevision || r.metadata?.deletionTimestamp) continue;
+      out.set(Number(l[HOOK_RUN_STEP_INDEX_LABEL]), { name: r.metadata!.name!, phase: (r.status?.phase as string) || 'Pending' });
     }
     return out;
   }
 
   private async startStepHook(pass: Pass, start: NonNullable<CanaryDecision['startHook']>): Promise<void> {
-    const labels = { [HOOK_RUN_REVISION_LABEL]: pass.updateRevision, [HOOK_RUN_TYPE_LABEL]: CANARY_STEP_TYPE, [CANARY_STEP_INDEX_LABEL]: String(start.index) };
+    const labels = { [HOOK_RUN_REVISION_LABEL]: pass.updateRevision, [HOOK_RUN_TYPE_LABEL]: HOOK_RUN_CANARY_STEP, [HOOK_RUN_STEP_INDEX_LABEL]: String(start.index) };
     try {
       const created = await this.o.hooks.startStep(pass.owner, start.runName, labels, start.step.hook as { templateName: string });
       if (created) this.o.recorder.event(pass.owner, 'Normal', 'SuccessfulCreateHookRun', `created HookRun ${start.runName} for canary step ${start.index}`);
@@ -632,7 +629,7 @@ export class GameDeploymentReconciler implements Reconciler {
     const stale = runsToPrune(pass.owned, INSTANCE_ID_LABEL, pass.runs);
     for (const r of pass.runs) {
       const l = r.metadata?.labels ?? {};
-      if (l[HOOK_RUN_TYPE_LABEL] === CANARY_STEP_TYPE && l[HOOK_RUN_REVISION_LABEL] !== pass.updateRevision && !r.metadata?.deletionTimestamp) stale.push(r);
+      if (l[HOOK_RUN_TYPE_LABEL] === HOOK_RUN_CANARY_STEP && l[HOOK_RUN_REVISION_LABEL] !== pass.updateRevision && !r.metadata?.deletionTimestamp) stale.push(r);
     }
     if (stale.length) await this.o.hooks.deleteRuns(stale, pass.owner.metadata.namespace, 'hookRun.prune');
   }
