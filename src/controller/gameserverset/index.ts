@@ -50,7 +50,7 @@ export function gameServerSetControllers(ctx: WorkloadContext, opts: GameServerS
     gameServers,
     gameServerSets: sets,
     nodes: ctx.factory.informerFor({ apiVersion: 'v1', kind: 'Node' }),
-    qualityRunner: new ServiceQualityRunner({ client: ctx.client, writer: ctx.writer, logger: log }),
+    qualityRunner: new ServiceQualityRunner({ client: ctx.client, writer: ctx.writer, logger: log, pods: ctx.pods }),
     recorder: ctx.recorder,
     pods: ctx.pods,
     writer: ctx.writer,

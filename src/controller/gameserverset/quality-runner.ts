@@ -9,7 +9,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { Logger } from 'pino';
-import { keyString, STRATEGIC_MERGE_PATCH, type KubeClient, type KubeObject } from '../../kube/index.js';
+import { keyString, STRATEGIC_MERGE_PATCH, type Informer, type KubeClient, type KubeObject } from '../../kube/index.js';
 import type { ApiWriter } from '../workload/index.js';
 import { QualityProber, type QualityProbe, type QualityResult } from '../../util/quality-prober.js';
 import { serviceQualityConditionType } from './service-quality.js';
@@ -19,7 +19,7 @@ type Json = Record<string, any>;
 export class ServiceQualityRunner {
   private readonly probers = new Map<string, QualityProber>();
 
-  constructor(private readonly o: { client: KubeClient; writer: ApiWriter; logger: Logger }) {}
+  constructor(private readonly o: { client: KubeClient; writer: ApiWriter; logger: Logger; pods: Informer }) {}
 
   /** Probes the pod's qualities from here (`key`: their JSON, so a change restarts them). */
   ensure(pod: KubeObject, probes: QualityProbe[], key: string): void {
@@ -49,7 +49,7 @@ export class ServiceQualityRunner {
           check: (probe, timeoutMs) => reach(pod, containers.find((x) => x.name === c), probe, timeoutMs),
         };
       },
-      () => void this.report(ns, name, prober, pod).catch((err: Error) => this.o.logger.warn({ pod: k, err: err.message }, 'service-quality result not written')),
+      () => void this.report(ns, name, prober).catch((err: Error) => this.o.logger.warn({ pod: k, err: err.message }, 'service-quality result not written')),
       seed,
     );
     this.probers.set(k, prober);
@@ -61,12 +61,9 @@ export class ServiceQualityRunner {
     this.probers.delete(key);
   }
 
-  has(key: string): boolean {
-    return this.probers.has(key);
-  }
-
-  private async report(ns: string, name: string, prober: QualityProber, pod: KubeObject): Promise<void> {
-    const existing = (pod.status?.conditions ?? []) as Json[];
+  private async report(ns: string, name: string, prober: QualityProber): Promise<void> {
+    // The pod as it is now (not as it was when probing began): a transition time moves only when the status does.
+    const existing = (this.o.pods.cache.get({ namespace: ns, name })?.status?.conditions ?? []) as Json[];
     const conditions = [...prober.results].map(([q, r]) => {
       const type = serviceQualityConditionType(q);
       const prev = existing.find((c) => c.type === type);
