@@ -75,7 +75,7 @@ describe('leader election', { timeout: 420_000 }, () => {
     assert.equal((await getLease(c, leaseNs, 'taken'))?.spec.holderIdentity, 'intruder', 'it did not take the Lease back');
   });
 
-  it('bad leader election timings and bind addresses: one line, exit code 2', async () => {
+  it('bad leader election timings, bind addresses and hook networks: one line, exit code 2', async () => {
     const { spawnSync } = await import('node:child_process');
     const { cliPath } = await import('../helpers/cluster.js');
     for (const args of [
@@ -83,6 +83,8 @@ describe('leader election', { timeout: 420_000 }, () => {
       ['--leader-elect-retry-period=soon'],
       ['--metrics-bind-address=8080'],
       ['--kube-api-qps=0'],
+      ['--hook-networks=10.0.0.0/40'],
+      ['--hook-networks=loopback'],
     ]) {
       const r = spawnSync(process.execPath, [cliPath(), 'controller', '--kubeconfig', c.kubeconfigPath, ...args], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' }, timeout: 60_000 });
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
