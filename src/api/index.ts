@@ -4,6 +4,7 @@
 
 export * from './causes.js';
 export * from './crds.js';
+export { fieldsNotActedOn, supportGaps, supportOf, type FieldSupport, type FieldVerdict } from './field-support.js';
 export * from './gamedeployment.js';
 export * from './gameserver.js';
 export * from './gameserverset.js';

@@ -17,6 +17,7 @@
 import type { LabelSelector } from '../../util/label-selector.js';
 import type { Logger } from 'pino';
 import { defaultGameDeployment, validateGameDeployment, type GameDeployment } from '../../api/gamedeployment.js';
+import { fieldsNotActedOn } from '../../api/field-support.js';
 import type { PodTemplate } from '../../update/in-place-diff.js';
 import { podImages, podRevision, templateImages, type PodUpdatePolicy, type PodUpdateTarget } from '../../update/pod-update-step.js';
 import { deepEqual } from '../../util/equal.js';
@@ -549,7 +550,7 @@ export class GameDeploymentReconciler implements Reconciler {
     const hookProblems = [...new Set(pass.hookProblems)].sort();
     this.hookEvents.report(pass.owner, hookProblems.map((message) => ({ reason: CONDITION_FAILED_HOOK, message })), conditionProblems(pass.conditions, CONDITION_FAILED_HOOK));
     conditions = setCondition(conditions, CONDITION_FAILED_HOOK, hookProblems.length ? { status: 'True', reason: 'HookNotPassed', message: hookProblems.join('\n') } : undefined, nowIso);
-    const unread = pass.allocated.invalid.join('; ');
+    const unread = [...pass.allocated.invalid, ...fieldsNotActedOn('GameDeployment', pass.gd)].join('; ');
     this.notActedOn.report(pass.owner, unread ? [{ reason: CONDITION_NOT_ACTED_ON, message: unread }] : [], conditionProblems(pass.conditions, CONDITION_NOT_ACTED_ON));
     conditions = setCondition(conditions, CONDITION_NOT_ACTED_ON, unread ? { status: 'True', reason: 'NotActedOn', message: unread } : undefined, nowIso);
     if (scaleError && prevScale?.message !== scaleError) this.log.warn({ gameDeployment: keyString(pass.key), err: scaleError }, 'scaling failed');

@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import {
   defaultGameServer,
   defaultGameServerSet,
+  fieldsNotActedOn,
   priorityValue,
   reservedOrdinals,
   validateGameServerSet,
@@ -680,11 +681,9 @@ function allocatedWaitCondition(existing: SetCondition[], waiting: string[] | un
   return [...others, { type: ALLOCATED_UPDATE_WAITING, status: 'True', reason: 'Allocated', message, lastTransitionTime: rfc3339(now) }];
 }
 
-/** What the set asks that hotpod cannot read: annotation values it does not know. */
+/** What the set asks that hotpod does not do: annotation values it cannot read, fields it does not act on. */
 function notActedOn(gss: GameServerSet): string[] {
-  const out: string[] = [];
-  out.push(...allocatedUpdateConfig(gss.metadata?.annotations).invalid);
-  return out;
+  return [...allocatedUpdateConfig(gss.metadata?.annotations).invalid, ...fieldsNotActedOn('GameServerSet', gss)];
 }
 
 /** The pod template part of gameServerTemplate (what revisions hash and pods are made from). */
