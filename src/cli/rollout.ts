@@ -5,9 +5,10 @@
 // rollout is done, 1 on a timeout, a deletion or an error.
 
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { type KubeClient } from '../kube/index.js';
+import type { KubeClient } from '../kube/index.js';
 import { parseGoDuration } from '../util/duration.js';
 import { progressBar, rolloutProgress, type RolloutProgress, type Workload, type WorkloadKind } from './rollout-progress.js';
+import { rolloutHistory, rolloutPause, rolloutUndo } from './rollout-history.js';
 import { CliError, connect, resolveType, runCommand, type WorkloadType } from './workloads.js';
 
 interface RolloutStatusOptions {
@@ -24,7 +25,7 @@ interface ProgressOutput {
 }
 
 export function registerRolloutCommands(program: Command): void {
-  const rollout = program.command('rollout').description('follow the rollout of a GameServerSet or GameDeployment');
+  const rollout = program.command('rollout').description('follow, pause, resume or undo the rollout of a GameServerSet or GameDeployment');
   rollout
     .command('status')
     .description('wait until a GameServerSet or GameDeployment is rolled out, as kubectl rollout status')
@@ -40,11 +41,38 @@ export function registerRolloutCommands(program: Command): void {
         await rolloutStatus(type, objectName, { ...opts, timeoutMs: opts.timeout }, { tty: process.stdout.isTTY === true, write: (t) => process.stdout.write(t) });
       }),
     );
+  const common = (cmd: Command) =>
+    cmd
+      .argument('<type/name>', 'gss/NAME or gd/NAME (also "gss NAME")')
+      .argument('[name]')
+      .option('-n, --namespace <ns>', 'namespace (default: the kubeconfig context’s, else default)')
+      .option('--kubeconfig <path>', 'kubeconfig file (default: KUBECONFIG or ~/.kube/config)');
+  const act = (verb: string, body: (client: KubeClient, type: WorkloadType, namespace: string, name: string, opts: Record<string, any>) => Promise<string>) =>
+    (target: string, name: string | undefined, opts: { namespace?: string; kubeconfig?: string } & Record<string, any>) =>
+      runCommand(async () => {
+        const [type, objectName] = parseTarget(target, name, verb);
+        const { client, namespace } = connect(opts);
+        process.stdout.write(`${(await body(client, type, namespace, objectName, opts)).replace(/\n?$/, '\n')}`);
+      });
+  common(rollout.command('history').description('list the recorded revisions (ControllerRevisions), as kubectl rollout history'))
+    .addOption(new Option('--revision <n>', 'show the pod template of this revision').argParser(revisionNumber))
+    .action(act('history', (client, type, ns, name, opts) => rolloutHistory(client, type, ns, name, opts.revision)));
+  common(rollout.command('undo').description('write a recorded revision\'s pod template back (pods already on it are not touched)'))
+    .addOption(new Option('--to-revision <n>', 'the revision to return to (default: the one before the newest)').argParser(revisionNumber).default(0))
+    .action(act('undo', (client, type, ns, name, opts) => rolloutUndo(client, type, ns, name, opts.toRevision)));
+  common(rollout.command('pause').description('stop the rollout where it is (updateStrategy paused)')).action(act('pause', (client, type, ns, name) => rolloutPause(client, type, ns, name, true)));
+  common(rollout.command('resume').description('go on with a paused rollout')).action(act('resume', (client, type, ns, name) => rolloutPause(client, type, ns, name, false)));
 }
 
-function parseTarget(target: string, name: string | undefined): [WorkloadType, string] {
+function revisionNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a revision number, 0 or more');
+  return n;
+}
+
+function parseTarget(target: string, name: string | undefined, verb = 'status'): [WorkloadType, string] {
   const [typeName, objectName] = target.includes('/') ? [target.slice(0, target.indexOf('/')), target.slice(target.indexOf('/') + 1)] : [target, name];
-  if (!objectName) throw new CliError('error: rollout status needs TYPE/NAME, e.g. hotpod rollout status gss/arena');
+  if (!objectName) throw new CliError(`error: rollout ${verb} needs TYPE/NAME, e.g. hotpod rollout ${verb} gss/arena`);
   const type = resolveType(typeName);
   if (type.kind === 'GameServer') throw new CliError(`error: no rollout for ${type.plural}: give the GameServerSet (gss/NAME) or GameDeployment (gd/NAME)`);
   return [type, objectName];

@@ -48,3 +48,9 @@ export const TKEX_GROUP = 'tkex.tencent.com';
  * Both workloads' allocation-aware updates read it (src/update/allocation-gate.ts).
  */
 export const GS_OPS_STATE_LABEL = 'game.kruise.io/gs-opsState';
+
+/**
+ * Why a revision was made: the controller copies it from the workload onto each new
+ * ControllerRevision, and `hotpod rollout history` shows it (as kubectl does for StatefulSets).
+ */
+export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause';

@@ -13,6 +13,9 @@ import { GameServerSetResource } from '../../src/api/gameserverset.js';
 import { obj, str } from '../../src/api/schema.js';
 import { projectRoot } from '../helpers/cluster.js';
 
+/** Upstream CRDs' field paths (scripts/upstream-field-paths.mjs, from the upstream repositories). */
+const upstream = JSON.parse(readFileSync(join(projectRoot, 'test/fixtures/upstream-fields.json'), 'utf8')) as { sources: Record<string, string>; kinds: Record<string, string[]> };
+
 /** An object holding `value` at `path` (one array item for each `[]`, one key for each `{}`). */
 function objectWith(path: string, value: unknown): Record<string, unknown> {
   const steps = path.split('.').flatMap((s) => {
@@ -30,6 +33,13 @@ describe('field support list', () => {
       const { missing, unknown } = supportGaps(def);
       assert.deepEqual(missing, [], `${def.kind} fields without an entry in src/api/field-support.ts`);
       assert.deepEqual(unknown, [], `entries of src/api/field-support.ts naming no ${def.kind} field`);
+    });
+
+    it(`${def.kind}: every field of the upstream CRD is in hotpod's`, () => {
+      const ours = new Set(fieldPaths(def).map((p) => p.path));
+      const paths = upstream.kinds[def.kind] ?? [];
+      assert.ok(paths.length > 10, `upstream fields of ${def.kind} in test/fixtures/upstream-fields.json`);
+      assert.deepEqual(paths.filter((p) => !ours.has(p)), [], `fields of ${upstream.sources[def.kind]} hotpod's CRD lacks (a manifest using them fails strict validation)`);
     });
 
     it(`${def.kind}: each not-acted-on spec field set in a manifest is named`, () => {

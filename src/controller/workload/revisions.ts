@@ -5,6 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import { deepEqual } from '../../util/equal.js';
+import { CHANGE_CAUSE_ANNOTATION } from '../../util/vocabulary.js';
 import { REVISION_LABEL } from '../../update/in-place.js';
 import type { PodTemplate } from '../../update/in-place-diff.js';
 import { isAlreadyExists, isNotFound, keyString, type IndexedCache, type KubeObject } from '../../kube/index.js';
@@ -48,6 +49,15 @@ export function revisionName(ownerName: string, template: PodTemplate, collision
 export function revisionTemplate(rev: KubeObject): PodTemplate | undefined {
   const t = rev.data?.template;
   return t && typeof t === 'object' ? (t as PodTemplate) : undefined;
+}
+
+/**
+ * The owner's kubernetes.io/change-cause, kept with the revision it made, as StatefulSet's
+ * controller keeps its annotations: `rollout history` shows why each revision was made.
+ */
+function changeCause(owner: WorkloadOwner): { annotations?: Record<string, string> } {
+  const cause = owner.metadata.annotations?.[CHANGE_CAUSE_ANNOTATION];
+  return cause ? { annotations: { [CHANGE_CAUSE_ANNOTATION]: cause } } : {};
 }
 
 function revisionNumber(rev: KubeObject): number {
@@ -100,7 +110,7 @@ export class Revisions {
         const rev: KubeObject = {
           apiVersion: REVISION_API_VERSION,
           kind: REVISION_KIND,
-          metadata: { name, namespace: ns, labels: { ...labels, [REVISION_LABEL]: name }, ownerReferences: [controllerRefTo(owner)] },
+          metadata: { name, namespace: ns, labels: { ...labels, [REVISION_LABEL]: name }, ...changeCause(owner), ownerReferences: [controllerRefTo(owner)] },
           data: { template },
           revision: newest + 1,
         };
