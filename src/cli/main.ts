@@ -8,6 +8,7 @@ import { registerNodeCommands } from './node-ps.js';
 import { bindAddress, registerControllerCommand } from './controller.js';
 import { registerGetCommand } from './get.js';
 import { registerRolloutCommands } from './rollout.js';
+import { registerDashboardCommand } from './dashboard.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -41,6 +42,7 @@ program
   .option('--no-controller', 'start without the controller (run `hotpod controller` separately; env HOTPOD_NO_CONTROLLER=true)')
   .addOption(new Option('--metrics-bind-address <address>', "the in-process controller's /metrics (host:port or :port; 0: off)").argParser(bindAddress).default('0'))
   .addOption(new Option('--health-probe-bind-address <address>', "the in-process controller's /healthz and /readyz (0: off)").argParser(bindAddress).default('0'))
+  .addOption(new Option('--dashboard-port <n>', 'also serve `hotpod dashboard` on --address at this port, with the admin kubeconfig (0 picks a free one)').argParser(port))
   .action(async (opts) => {
     // commander would take any value of a boolean's env var as "set", `false` included.
     if (envTrue('HOTPOD_NO_HOT_PATCH')) opts.hotPatch = false;
@@ -57,6 +59,7 @@ registerNodeCommands(program);
 registerControllerCommand(program);
 registerGetCommand(program);
 registerRolloutCommands(program);
+registerDashboardCommand(program, port);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`hotpod: ${err instanceof Error ? err.message : String(err)}\n`);

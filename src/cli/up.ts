@@ -7,6 +7,7 @@ import { startNodesThread, type NodesThread } from '../node/thread.js';
 import { startController, type RunningController } from '../controller/index.js';
 import { installCrds } from '../controller/install-crds.js';
 import { KubeClient } from '../kube/index.js';
+import { startDashboard, type Dashboard } from '../dashboard/server.js';
 import { lockDataDir } from './data-dir-lock.js';
 
 interface UpOptions {
@@ -26,6 +27,8 @@ interface UpOptions {
   simReadyDelayMs: number;
   /** Start the controller in this process (`--no-controller`: run `hotpod controller` yourself). */
   controller: boolean;
+  /** Serve the dashboard too, on this port of `address` (undefined: no dashboard). */
+  dashboardPort?: number;
   /** The in-process controller's /metrics and probe endpoints ('0': none, the default). */
   metricsBindAddress?: string;
   healthProbeBindAddress?: string;
@@ -83,6 +86,7 @@ export async function up(opts: UpOptions): Promise<void> {
   // The CRDs, then the controller, both through the kubeconfig as any client would: KUBECONFIG=
   // is printed once a GameServerSet can be applied and will be acted on.
   let controller: RunningController | undefined;
+  let dashboard: Dashboard | undefined;
   try {
     await installCrds({ client: new KubeClient({ kubeconfig: plane.kubeconfigPath }), logger });
     if (opts.controller) {
@@ -94,7 +98,12 @@ export async function up(opts: UpOptions): Promise<void> {
       });
       if (controller.metricsUrl) process.stdout.write(`metrics listening on ${controller.metricsUrl}/metrics\n`);
     }
+    if (opts.dashboardPort !== undefined) {
+      dashboard = await startDashboard({ client: new KubeClient({ kubeconfig: plane.kubeconfigPath }), address: opts.address, port: opts.dashboardPort, logger });
+      process.stdout.write(`dashboard listening on ${dashboard.url}\n`);
+    }
   } catch (err) {
+    await controller?.stop();
     await nodes.close();
     await plane.close();
     throw new Error(`controller did not start: ${err instanceof Error ? err.message : String(err)}`);
@@ -106,6 +115,7 @@ export async function up(opts: UpOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    await dashboard?.stop();
     await controller?.stop();
     await nodes.close();
     await plane.close();

@@ -1,0 +1,85 @@
+// The page's copy of the fleet: the dashboard's event stream (a snapshot, then deltas) applied
+// to three maps, and listeners told at most once per frame.
+
+import type { EventSummary, ServerTile, SetSummary } from '../model.js';
+
+interface Delta {
+  sets?: Record<string, SetSummary | null>;
+  tiles?: Record<string, ServerTile | null>;
+  events?: Record<string, EventSummary | null>;
+}
+
+export const fleet = {
+  sets: new Map<string, SetSummary>(),
+  tiles: new Map<string, ServerTile>(),
+  events: new Map<string, EventSummary>(),
+  connected: false,
+  /** bumped on every change: components compare it to know they are stale */
+  version: 0,
+};
+
+const listeners = new Set<() => void>();
+let scheduled = false;
+
+export function onFleetChange(fn: () => void): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+function changed(): void {
+  fleet.version++;
+  if (scheduled) return;
+  scheduled = true;
+  requestAnimationFrame(() => {
+    scheduled = false;
+    for (const fn of listeners) fn();
+  });
+}
+
+function apply<T>(map: Map<string, T>, records: Record<string, T | null> | undefined): void {
+  for (const [key, value] of Object.entries(records ?? {})) {
+    if (value === null) map.delete(key);
+    else map.set(key, value);
+  }
+}
+
+export function connect(): void {
+  const source = new EventSource('/api/stream');
+  source.addEventListener('snapshot', (e) => {
+    const s = JSON.parse((e as MessageEvent<string>).data) as Required<Delta>;
+    for (const [map, records] of [
+      [fleet.sets, s.sets],
+      [fleet.tiles, s.tiles],
+      [fleet.events, s.events],
+    ] as const) {
+      (map as Map<string, unknown>).clear();
+      apply(map as Map<string, unknown>, records as Record<string, unknown>);
+    }
+    fleet.connected = true;
+    changed();
+  });
+  source.addEventListener('delta', (e) => {
+    const d = JSON.parse((e as MessageEvent<string>).data) as Delta;
+    apply(fleet.sets, d.sets);
+    apply(fleet.tiles, d.tiles);
+    apply(fleet.events, d.events);
+    changed();
+  });
+  source.addEventListener('error', () => {
+    // EventSource reconnects by itself; the next snapshot replaces everything.
+    fleet.connected = false;
+    changed();
+  });
+}
+
+export interface ActionOutcome {
+  ok: boolean;
+  status: number;
+  message: string;
+  reason?: string;
+}
+
+export async function act(body: { action: string; kind: string; namespace: string; name: string; value?: string }): Promise<ActionOutcome> {
+  const res = await fetch('/api/actions', { method: 'POST', headers: { 'content-type': 'application/json', 'x-hotpod-dashboard': '1' }, body: JSON.stringify(body) });
+  return (await res.json()) as ActionOutcome;
+}
