@@ -171,3 +171,22 @@ test("markers: BCS's inplace-update-state grows with each container; Kruise's re
   ]);
   assert.equal(ks.updateTimestamp, '2026-12-03T09:00:10Z', 'the start of the update, as Kruise keeps it');
 });
+
+test('a newer revision mid-sequence replaces the containers still waiting', () => {
+  const p = restarted(apply(pod(), nextPodUpdateStep(pod(), target('OrderedReady'), NOW)), 'c1', true);
+  const v3: PodUpdateTarget = {
+    revision: 'gd-c',
+    from: { spec: { containers: NAMES.map((n) => ({ name: n, image: v(n, 'v2') })) } },
+    to: tpl('v3'),
+    images: Object.fromEntries(NAMES.map((n) => [n, v(n, 'v3')])),
+    policy: 'InPlaceOnly',
+    containerOrder: 'OrderedReady',
+    markers: 'bcs',
+  };
+  const s = nextPodUpdateStep(p, v3, NOW);
+  assert.deepEqual(patchedImages(s), ['c1']);
+  assert.equal((s as any).nextContainer, undefined, 'a new update, not the next container of the old one');
+  const q = apply(p, s);
+  assert.equal(state(q).revision, 'gd-c');
+  assert.deepEqual(state(q).nextContainerImages, { c2: v('c2', 'v3'), c3: v('c3', 'v3') });
+});
