@@ -98,6 +98,11 @@ async function created(c: Cluster, name: string): Promise<Json> {
   return podJson(c, name);
 }
 
+/** The status of the current generation, its one pod updated and ready (not the status before the change). */
+function updatedGd(c: Cluster, name: string): Promise<Json> {
+  return waitGd(c, NS, name, (g) => g.status?.observedGeneration === g.metadata.generation && g.status.updatedReadyReplicas === 1 && g.status.updatedReplicas === 1, 'updated and ready');
+}
+
 describe('GameDeployment inPlaceUpdateStrategy.policy', { timeout: 900_000 }, () => {
   let c: Cluster;
   let ctl: ControllerProcess | undefined;
@@ -154,7 +159,7 @@ describe('GameDeployment inPlaceUpdateStrategy.policy', { timeout: 900_000 }, ()
     const mid = parseBcsState(versions[at[1]! - 1]!.metadata.annotations?.[IN_PLACE_STATE]);
     assert.deepEqual(Object.keys(mid.lastContainerStatuses), ['c1']);
 
-    const gd = await getGd(c, NS, name);
+    const gd = await updatedGd(c, name);
     const final = await podJson(c, name);
     for (const n of CONTAINERS) {
       assert.equal(status(final, n).restartCount, 1, `${n} restarted once`);
@@ -205,7 +210,7 @@ describe('GameDeployment inPlaceUpdateStrategy.policy', { timeout: 900_000 }, ()
     const before0 = await created(c, name);
     const watch = await podVersions(c, name);
     await setImages(c, name);
-    const gd = await waitGd(c, NS, name, (g) => g.status?.updatedReadyReplicas === 1 && g.status?.updatedReplicas === 1, 'hot-patched');
+    const gd = await updatedGd(c, name);
     const [p] = await waitPods(c, NS, name, (ps) => CONTAINERS.every((n) => status(ps[0]!, n).image === image(n, 'v2')), 'the node runs v2');
     watch.stop();
     const at = CONTAINERS.map((n) => firstPatched(watch.versions(), n));
