@@ -2,7 +2,7 @@
 
 import type { V1PodSpec, V1PersistentVolumeClaim, V1PodStatus } from '@kubernetes/client-node';
 import type { ObjectMeta } from './resource.js';
-import { arr, int, looseObject, map, obj, str, time } from './schema.js';
+import { arr, enumOf, int, looseObject, map, obj, str, time } from './schema.js';
 
 
 /** metav1.LabelSelector */
@@ -88,6 +88,26 @@ export const inPlaceUpdateStrategy = obj(
       minimum: 0,
       description:
         'GracePeriodSeconds is the timespan between set Pod status to not-ready and update images in Pod spec when in-place update a Pod.',
+    }),
+  },
+  { description: 'InPlaceUpdateStrategy contains strategies for in-place update.' },
+);
+
+/** BCS's InplaceUpdatePolicy: the order in which an in-place update restarts a pod's containers. */
+export const IN_PLACE_UPDATE_POLICIES = ['DisOrdered', 'OrderedReady', 'OrderedUpdated'] as const;
+
+/** inPlaceUpdateStrategy of BCS's GameDeployment: Kruise's, plus the container order (policy). */
+export const gameDeploymentInPlaceUpdateStrategy = obj(
+  {
+    gracePeriodSeconds: int({
+      minimum: 0,
+      description:
+        'GracePeriodSeconds is the timespan between set Pod status to not-ready and update images in Pod spec when in-place update a Pod.',
+    }),
+    policy: enumOf(IN_PLACE_UPDATE_POLICIES, {
+      default: 'DisOrdered',
+      description:
+        "Policy is the policy when in-place updating a pod. Defaults to DisOrdered. DisOrdered: all changed containers at once. OrderedReady: the containers in the template's order, each only when the previous one runs its new image and is ready. OrderedUpdated: the same, each only when the previous one runs its new image.",
     }),
   },
   { description: 'InPlaceUpdateStrategy contains strategies for in-place update.' },

@@ -3,7 +3,7 @@
 // defaults and printer columns as BCS's CRD (which declares no short name).
 
 import { invalid, required, type FieldCause } from './causes.js';
-import { condition, inPlaceUpdateStrategy, labelSelector, podSpec, podTemplateMetadata } from './common.js';
+import { condition, gameDeploymentInPlaceUpdateStrategy, labelSelector, podSpec, podTemplateMetadata } from './common.js';
 import { intOrPercentErrors, PERCENT_PATTERN, PERCENT_UP_TO_100_PATTERN } from './intstr.js';
 import { defineResource, type Resource, type ResourceInput } from './resource.js';
 import { applySchemaDefaults, arr, immutable, bool, enumOf, int, intOrString, obj, str, time } from './schema.js';
@@ -85,7 +85,7 @@ const gameDeploymentSpec = obj(
             'The maximum number of pods that can be scheduled above the desired replicas during the update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding up. Defaults to 0.',
         }),
         paused: bool({ default: false, description: 'Paused indicates that the GameDeployment is paused. Default value is false' }),
-        inPlaceUpdateStrategy,
+        inPlaceUpdateStrategy: gameDeploymentInPlaceUpdateStrategy,
         canary: obj({ steps: arr(canaryStep) }, { required: ['steps'], description: 'CanaryStrategy defines the strategy of canary update' }),
       },
       {

@@ -4,6 +4,11 @@
 //
 // In place costs three pod writes: InPlaceUpdateReady=False (status), revision label + state
 // annotation + images (spec), InPlaceUpdateReady=True once the node reports the new images.
+// Container by container (BCS's inPlaceUpdateStrategy.policy OrderedReady / OrderedUpdated) adds
+// one spec write per further container: the first write patches the first changed container in
+// template order and records the rest in the state (nextContainerImages, as Kruise's batches);
+// each later one patches the next once the previous has its new image (and, OrderedReady, is
+// ready). The pod stays out of service until the last one is done.
 // Hot-patch costs two: label, state, hot-patch annotation and images together, then the state
 // marked confirmed once the node reports the new image in the same container. The mark is what
 // tells a later restart (a crash, a node reboot, a liveness failure) from a hot-patch that
@@ -14,6 +19,7 @@ import { condition } from './availability.js';
 import { LIFECYCLE_STATE_LABEL, lifecycleState, UPDATING_CONTAINERS_ANNOTATION } from './lifecycle.js';
 import type { InPlacePlan } from './in-place-diff.js';
 import { HOT_PATCH_ANNOTATION, IN_PLACE_UPDATE_READY } from '../util/vocabulary.js';
+import { upstreamMarkers, type MarkerDialect } from './upstream-markers.js';
 
 type Json = Record<string, any>;
 
@@ -22,12 +28,32 @@ export const UPDATE_STATE_ANNOTATION = 'hotpod.dev/inplace-update-state';
 
 export type UpdateMethod = 'InPlace' | 'HotPatch';
 
+/**
+ * The order in which an in-place update restarts a pod's changed containers (BCS's
+ * inPlaceUpdateStrategy.policy). DisOrdered: all in one write. OrderedReady: one at a time in
+ * template order, each once the previous runs its new image and is ready. OrderedUpdated: each
+ * once the previous runs its new image.
+ */
+export type ContainerOrder = 'DisOrdered' | 'OrderedReady' | 'OrderedUpdated';
+
+/** How the patches are written: container order and the reference controller's markers. */
+export interface PatchOptions {
+  order?: ContainerOrder;
+  markers?: MarkerDialect;
+}
+
 interface UpdateState {
   revision: string;
   method: UpdateMethod;
   updateTimestamp: string;
-  /** New image per changed container. */
+  /** New image per container patched so far. */
   images: Record<string, string>;
+  /** Container by container: the containers still to patch, name → image. */
+  nextContainerImages?: Record<string, string>;
+  /** Container by container: the order the next patch waits on. */
+  order?: Exclude<ContainerOrder, 'DisOrdered'>;
+  /** One entry per write that patched images: when, and which containers. */
+  containerBatchesRecord?: { timestamp: string; containers: string[] }[];
   /** What each changed container was before: completion means these changed as expected. */
   lastContainerStatuses: Record<string, { imageID?: string; containerID?: string; restartCount?: number }>;
   /**
@@ -75,18 +101,30 @@ export function graceRemainingMs(pod: Json, graceSeconds: number, now: number): 
 
 /**
  * The pod patch (strategic merge) that moves a pod to `revision`: images, revision label,
- * template label/annotation changes and the state annotation; plus the hot-patch annotation
- * for the hot-patch method.
+ * template label/annotation changes and the state annotation (hotpod's and the reference
+ * controller's); plus the hot-patch annotation for the hot-patch method. Container by container
+ * (options.order), only the first changed container's image; the state records the rest.
  */
-export function updatePodPatch(pod: Json, plan: Extract<InPlacePlan, { inPlace: true }>, revision: string, method: UpdateMethod, now: string): Json {
-  const statuses = (pod.status?.containerStatuses ?? []) as Json[];
-  const last: UpdateState['lastContainerStatuses'] = {};
-  for (const name of Object.keys(plan.images)) {
-    const s = statuses.find((c) => c.name === name);
-    last[name] = { imageID: s?.imageID, containerID: s?.containerID, restartCount: s?.restartCount };
-  }
-  const state: UpdateState = { revision, method, updateTimestamp: now, images: plan.images, lastContainerStatuses: last };
-  const annotations: Json = { ...plan.annotations, [UPDATE_STATE_ANNOTATION]: JSON.stringify(state) };
+export function updatePodPatch(
+  pod: Json,
+  plan: Extract<InPlacePlan, { inPlace: true }>,
+  revision: string,
+  method: UpdateMethod,
+  now: string,
+  options: PatchOptions = {},
+): Json {
+  const ordered = method === 'InPlace' && options.order && options.order !== 'DisOrdered' ? options.order : undefined;
+  const [first, next] = ordered ? splitFirstBatch(pod, plan.images) : [plan.images, {}];
+  const state: UpdateState = {
+    revision,
+    method,
+    updateTimestamp: now,
+    images: first,
+    lastContainerStatuses: lastStatuses(pod, first),
+    ...(Object.keys(next).length ? { nextContainerImages: next, order: ordered } : {}),
+    ...(Object.keys(first).length ? { containerBatchesRecord: [{ timestamp: now, containers: Object.keys(first) }] } : {}),
+  };
+  const annotations: Json = { ...plan.annotations, ...stateAnnotations(state, options.markers) };
   if (method === 'HotPatch') annotations[HOT_PATCH_ANNOTATION] = 'true';
   else if (pod.metadata?.annotations?.[HOT_PATCH_ANNOTATION] !== undefined) annotations[HOT_PATCH_ANNOTATION] = null;
   const labels: Json = { ...plan.labels, [REVISION_LABEL]: revision };
@@ -95,10 +133,75 @@ export function updatePodPatch(pod: Json, plan: Extract<InPlacePlan, { inPlace: 
     labels[LIFECYCLE_STATE_LABEL] = 'Updated';
     annotations[UPDATING_CONTAINERS_ANNOTATION] = null;
   }
-  const containers = Object.entries(plan.images).map(([name, image]) => ({ name, image }));
+  return { metadata: { labels, annotations }, ...imagesPatch(first) };
+}
+
+/**
+ * Container by container, the next patch once the previous container is where the order wants
+ * it: the next container's image and the state that records it. `waitingFor` says what the
+ * next patch waits on; undefined when the state has no containers left to patch.
+ */
+export function nextContainerPatch(pod: Json, now: string, markers?: MarkerDialect): { patch: Json; images: Record<string, string> } | { waitingFor: string } | undefined {
+  const state = readUpdateState(pod);
+  if (!state?.nextContainerImages || Object.keys(state.nextContainerImages).length === 0) return undefined;
+  const waiting = patchedContainersWaiting(pod, state);
+  if (waiting) return { waitingFor: waiting };
+  const [batch, rest] = splitFirstBatch(pod, state.nextContainerImages);
+  const next: UpdateState = {
+    ...state,
+    images: { ...state.images, ...batch },
+    lastContainerStatuses: { ...state.lastContainerStatuses, ...lastStatuses(pod, batch) },
+    nextContainerImages: Object.keys(rest).length ? rest : undefined,
+    containerBatchesRecord: [...(state.containerBatchesRecord ?? []), { timestamp: now, containers: Object.keys(batch) }],
+  };
+  if (!next.nextContainerImages) delete next.order;
+  return { patch: { metadata: { annotations: stateAnnotations(next, markers) }, ...imagesPatch(batch) }, images: batch };
+}
+
+/** The first changed container in the pod's (the template's) order, and the others. */
+function splitFirstBatch(pod: Json, images: Record<string, string>): [Record<string, string>, Record<string, string>] {
+  const names = ((pod.spec?.containers ?? []) as Json[]).map((c) => c.name as string).filter((n) => n in images);
+  const firstName = names[0] ?? Object.keys(images)[0];
+  const first: Record<string, string> = {};
+  const rest: Record<string, string> = {};
+  for (const name of [...names, ...Object.keys(images).filter((n) => !names.includes(n))]) {
+    if (name === firstName) first[name] = images[name]!;
+    else rest[name] = images[name]!;
+  }
+  return [first, rest];
+}
+
+function lastStatuses(pod: Json, images: Record<string, string>): UpdateState['lastContainerStatuses'] {
+  const statuses = (pod.status?.containerStatuses ?? []) as Json[];
+  const last: UpdateState['lastContainerStatuses'] = {};
+  for (const name of Object.keys(images)) {
+    const s = statuses.find((c) => c.name === name);
+    last[name] = { imageID: s?.imageID, containerID: s?.containerID, restartCount: s?.restartCount };
+  }
+  return last;
+}
+
+function imagesPatch(images: Record<string, string>): Json {
+  const containers = Object.entries(images).map(([name, image]) => ({ name, image }));
+  return containers.length ? { spec: { containers } } : {};
+}
+
+/** hotpod's state annotation and, beside it, the reference controller's marker made from it. */
+function stateAnnotations(state: UpdateState, markers: MarkerDialect | undefined): Record<string, string> {
+  const out: Record<string, string> = { [UPDATE_STATE_ANNOTATION]: JSON.stringify(state) };
+  if (!markers) return out;
   return {
-    metadata: { labels, annotations },
-    ...(containers.length ? { spec: { containers } } : {}),
+    ...out,
+    ...upstreamMarkers(markers, {
+      revision: state.revision,
+      method: state.method,
+      updateTimestamp: state.updateTimestamp,
+      lastContainerStatuses: state.lastContainerStatuses,
+      nextContainerImages: state.nextContainerImages,
+      containersRequiredReady: state.order === 'OrderedReady' ? state.containerBatchesRecord?.at(-1)?.containers : undefined,
+      containerBatchesRecord: state.containerBatchesRecord,
+      updateImages: Object.keys(state.images).length > 0,
+    }),
   };
 }
 
@@ -117,12 +220,21 @@ export function confirmPatch(pod: Json): Json | undefined {
 /**
  * Has the node finished the update recorded in the pod's state? In place: each changed
  * container runs the new image (a new imageID, or the new image name: a retag with the same
- * digest never changes the imageID). Hot-patch: the same, and the container ID did not change
- * — a restart there means the node did not hot-patch — until the patch is confirmed.
+ * digest never changes the imageID), and none is left to patch (container by container).
+ * Hot-patch: the same, and the container ID did not change — a restart there means the node did
+ * not hot-patch — until the patch is confirmed.
  */
 export function checkCompletion(pod: Json): Completion {
   const state = readUpdateState(pod);
   if (!state || state.confirmed) return { done: true };
+  const patched = containersCompletion(pod, state);
+  if (!patched.done) return patched;
+  const next = Object.keys(state.nextContainerImages ?? {});
+  if (next.length) return { done: false, waitingFor: `containers ${next.join(', ')} wait for their turn (${state.order})` };
+  return { done: true };
+}
+
+function containersCompletion(pod: Json, state: UpdateState): Completion {
   const statuses = (pod.status?.containerStatuses ?? []) as Json[];
   for (const [name, image] of Object.entries(state.images)) {
     const s = statuses.find((c) => c.name === name);
@@ -136,6 +248,21 @@ export function checkCompletion(pod: Json): Completion {
     if (!s.state?.running) return { done: false, waitingFor: `container ${name} is not running` };
   }
   return { done: true };
+}
+
+/**
+ * What the next container's patch waits on, or undefined when it may go: every container patched
+ * so far runs its new image, and under OrderedReady the last patched ones are ready too.
+ */
+function patchedContainersWaiting(pod: Json, state: UpdateState): string | undefined {
+  const patched = containersCompletion(pod, state);
+  if (!patched.done) return 'failed' in patched ? patched.failed : patched.waitingFor;
+  if (state.order !== 'OrderedReady') return undefined;
+  const statuses = (pod.status?.containerStatuses ?? []) as Json[];
+  for (const name of state.containerBatchesRecord?.at(-1)?.containers ?? []) {
+    if (statuses.find((c) => c.name === name)?.ready !== true) return `container ${name} is not ready (OrderedReady)`;
+  }
+  return undefined;
 }
 
 function sameRepository(a: unknown, b: string): boolean {

@@ -16,11 +16,14 @@ import {
   confirmPatch,
   finishInPlacePatch,
   graceRemainingMs,
+  nextContainerPatch,
   readUpdateState,
   startInPlacePatch,
   updatePodPatch,
+  type ContainerOrder,
   type UpdateMethod,
 } from './in-place.js';
+import type { MarkerDialect } from './upstream-markers.js';
 import { rfc3339 } from '../util/time.js';
 import { calledOffUpdatePatch, preUpdateGate, type LifecycleHook } from './lifecycle.js';
 import { IN_PLACE_UPDATE_READY } from '../util/vocabulary.js';
@@ -47,6 +50,14 @@ export interface PodUpdateTarget {
   policy: PodUpdatePolicy;
   /** In place: seconds between leaving service and patching the images. */
   gracePeriodSeconds?: number;
+  /**
+   * In place: restart the changed containers all at once (DisOrdered, the default) or one at a
+   * time in template order (BCS's inPlaceUpdateStrategy.policy). An update under way follows the
+   * order its first patch recorded, whatever the target says now.
+   */
+  containerOrder?: ContainerOrder;
+  /** The reference controller whose pod markers the patches also write (upstream-markers.ts). */
+  markers?: MarkerDialect;
   /** spec.lifecycle.inPlaceUpdate: holds an update that restarts containers until released. */
   preUpdate?: LifecycleHook;
   /** spec.lifecycle.preDelete: holds a recreate (PreparingDelete) until released. */
@@ -87,8 +98,11 @@ export type PodUpdateStep =
   | { action: 'leaveService'; statusPatch: Json }
   /** Look again after `ms`: the grace period after leaving service is not over. */
   | { action: 'waitGrace'; ms: number }
-  /** Pod patch: revision label, template metadata, state annotation, new images. */
-  | { action: 'patch'; method: UpdateMethod; patch: Json; images: Record<string, string> }
+  /**
+   * Pod patch: revision label, template metadata, state annotation, new images. `nextContainer`:
+   * a later patch of a container-by-container update (the next container's image and the state).
+   */
+  | { action: 'patch'; method: UpdateMethod; patch: Json; images: Record<string, string>; nextContainer?: true }
   /** Pod patch: the node hot-patched the containers; mark the update state confirmed. */
   | { action: 'confirm'; patch: Json }
   /** The node has not reported the new images yet; pod events bring the pod back. */
@@ -133,6 +147,11 @@ export function nextPodUpdateStep(pod: Json, target: PodUpdateTarget, now: numbe
   const images = imagesToChange(pod, target.images);
   const method: UpdateMethod = target.policy === 'HotPatch' ? 'HotPatch' : 'InPlace';
 
+  if (atRevision) {
+    // Container by container: the next container's turn comes before anything else.
+    const next = nextContainerPatch(pod, nowIso, target.markers);
+    if (next) return 'waitingFor' in next ? { action: 'waitNode', waitingFor: next.waitingFor } : { action: 'patch', method: 'InPlace', patch: next.patch, images: next.images, nextContainer: true };
+  }
   if (atRevision && Object.keys(images).length === 0) return settle(pod, updating, nowIso);
 
   let labels: Record<string, string | null> = {};
@@ -152,11 +171,12 @@ export function nextPodUpdateStep(pod: Json, target: PodUpdateTarget, now: numbe
   }
 
   const inPlacePlan = { inPlace: true as const, images, labels, annotations };
+  const patchOptions = { order: target.containerOrder, markers: target.markers };
   // Metadata alone, or a hot-patch: nothing restarts, so the pod never leaves service.
   if (Object.keys(images).length === 0 || method === 'HotPatch') {
     const hook = hookStep(target, updating);
     if (hook) return hook;
-    return { action: 'patch', method, patch: updatePodPatch(pod, inPlacePlan, target.revision, method, nowIso), images };
+    return { action: 'patch', method, patch: updatePodPatch(pod, inPlacePlan, target.revision, method, nowIso, patchOptions), images };
   }
   if (target.holdDisruption && !updating) return { action: 'holdUpdate', reason: target.holdDisruption };
   const gate = preUpdateGate(target.preUpdate, pod, Object.keys(images));
@@ -171,7 +191,7 @@ export function nextPodUpdateStep(pod: Json, target: PodUpdateTarget, now: numbe
   if (!updating) return { action: 'leaveService', statusPatch: startInPlacePatch(nowIso) };
   const wait = graceRemainingMs(pod, target.gracePeriodSeconds ?? 0, now);
   if (wait > 0) return { action: 'waitGrace', ms: wait };
-  return { action: 'patch', method, patch: updatePodPatch(pod, inPlacePlan, target.revision, method, nowIso), images };
+  return { action: 'patch', method, patch: updatePodPatch(pod, inPlacePlan, target.revision, method, nowIso, patchOptions), images };
 }
 
 /** The hook's step, unless it lets the pod go (or the pod has already left service for this update). */

@@ -168,7 +168,7 @@ describe('seed manifests on hotpod up', { timeout: 300_000 }, () => {
           maxUnavailable: 2,
           maxSurge: '25%',
           paused: true,
-          inPlaceUpdateStrategy: { gracePeriodSeconds: 30 },
+          inPlaceUpdateStrategy: { gracePeriodSeconds: 30, policy: 'OrderedReady' },
           canary: { steps: [{ partition: 3 }, { pause: {} }, { partition: 2 }, { pause: { duration: 60 } }, { hook: { templateName: 'test' } }] },
         },
         preDeleteUpdateStrategy: { hook: { templateName: 'drain', args: [{ name: 'grace', value: '30' }] }, retry: true },

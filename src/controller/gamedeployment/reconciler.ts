@@ -503,7 +503,7 @@ export class GameDeploymentReconciler implements Reconciler {
     }
     const to = pass.updateTemplate;
     const from = this.o.revisions.templateOf(owner, podRevision(pod));
-    return { revision: pass.updateRevision, to, from, images: templateImages(to), policy, gracePeriodSeconds: gracePeriod(gd) };
+    return { revision: pass.updateRevision, to, from, images: templateImages(to), policy, ...inPlaceOptions(gd) };
   }
 
   /** A wait past allocated-update-deadline ends as this step starts: a Warning Event says so. */
@@ -653,7 +653,7 @@ function wake(pass: Pass, ms: number | undefined): void {
 function stayTarget(gd: Defaulted, pod: KubeObject): PodUpdateTarget | undefined {
   const revision = podRevision(pod);
   if (!revision) return undefined;
-  return { revision, to: {}, images: podImages(pod), policy: 'InPlaceOnly', gracePeriodSeconds: gracePeriod(gd) };
+  return { revision, to: {}, images: podImages(pod), policy: 'InPlaceOnly', ...inPlaceOptions(gd) };
 }
 
 function refusal(pod: KubeObject, policy: PodUpdatePolicy, reason: string): UpdateProblem {
@@ -663,8 +663,10 @@ function refusal(pod: KubeObject, policy: PodUpdatePolicy, reason: string): Upda
     : { reason: REASON_NOT_IN_PLACE, message: `find Pod ${name} update strategy is InPlace but can not update in-place: ${reason}` };
 }
 
-function gracePeriod(gd: GameDeployment): number {
-  return gd.spec.updateStrategy.inPlaceUpdateStrategy?.gracePeriodSeconds ?? 0;
+/** inPlaceUpdateStrategy as the engine takes it, and BCS's pod markers. */
+function inPlaceOptions(gd: GameDeployment): Pick<PodUpdateTarget, 'gracePeriodSeconds' | 'containerOrder' | 'markers'> {
+  const s = gd.spec.updateStrategy.inPlaceUpdateStrategy;
+  return { gracePeriodSeconds: s?.gracePeriodSeconds ?? 0, containerOrder: s?.policy ?? 'DisOrdered', markers: 'bcs' };
 }
 
 /** One condition for several problems: the first kind found, every message. */

@@ -550,6 +550,7 @@ export class GameServerSetReconciler implements Reconciler {
       gracePeriodSeconds: ru?.inPlaceUpdateStrategy?.gracePeriodSeconds,
       preUpdate: view.gss.spec.lifecycle?.inPlaceUpdate,
       preDelete: view.gss.spec.lifecycle?.preDelete,
+      markers: 'kruise',
     };
   }
 
@@ -570,6 +571,7 @@ export class GameServerSetReconciler implements Reconciler {
       // An override is always applied in place, whatever the set's policy (it changes images only).
       policy: 'InPlaceIfPossible',
       gracePeriodSeconds: view.gss.spec.updateStrategy?.rollingUpdate?.inPlaceUpdateStrategy?.gracePeriodSeconds,
+      markers: 'kruise',
     };
   }
 

@@ -5,6 +5,8 @@
 //   ReCreate:  delete (the workload creates the pod again at its target)
 //   InPlace:   status InPlaceUpdateReady=False → [grace period] → patch images, revision label,
 //              state annotation → node reports the new images → status InPlaceUpdateReady=True
+//              (container by container: one image patch per container, each once the previous
+//              one has its new image, and is ready under OrderedReady)
 //   HotPatch:  patch images, revision label, state and hot-patch annotations → node reports the
 //              new images in the same containers → state marked confirmed
 //
@@ -89,12 +91,14 @@ export class PodUpdater {
         const what = hot ? 'hot-patch' : 'in-place';
         let written: KubeObject | undefined;
         try {
-          written = await this.write(owner, pod, `${what} update`, () => this.writer.patch('v1', 'Pod', podKey(pod), step.patch, { contentType: STRATEGIC_MERGE_PATCH, purpose: hot ? 'hotPatch' : 'inPlace' }));
+          written = await this.write(owner, pod, `${what} update`, () => this.writer.patch('v1', 'Pod', podKey(pod), step.patch, { contentType: STRATEGIC_MERGE_PATCH, purpose: hot ? 'hotPatch' : step.nextContainer ? 'inPlaceNextContainer' : 'inPlace' }));
         } catch (err) {
           this.recorder.event(owner, 'Warning', hot ? 'FailedUpdatePodHotPatch' : 'FailedUpdatePodInPlace', `failed to update pod ${name} ${what}(revision ${target.revision}): ${(err as Error).message}`);
           throw err;
         }
-        if (!written) break;
+        // The next container of a container-by-container update: the update was counted and
+        // announced with its first patch (as Kruise's Refresh, which patches later batches silently).
+        if (!written || step.nextContainer) break;
         this.metrics?.podUpdated(owner.kind, step.method);
         this.recorder.event(
           owner,
