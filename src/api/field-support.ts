@@ -153,6 +153,7 @@ const SUPPORT: Record<string, Record<string, FieldSupport>> = {
     'spec.updateStrategy.maxSurge': partial('extra pods during a RollingUpdate; default 0 (the latest BCS types say 25%)'),
     'spec.updateStrategy.paused': honoured('stops the rollout; canary pauses write it'),
     'spec.updateStrategy.inPlaceUpdateStrategy.gracePeriodSeconds': honoured('pod out of service for this long before its images change'),
+    'spec.updateStrategy.inPlaceUpdateStrategy.policy': honoured('DisOrdered (all containers at once), OrderedReady (one by one in template order, each once the previous runs its new image and is ready), OrderedUpdated (once the previous runs its new image); no effect on a hot-patch, which restarts nothing'),
     'spec.updateStrategy.canary.steps[].partition': honoured('a canary step: the partition to reach'),
     'spec.updateStrategy.canary.steps[].pause': honoured('a canary step: pause (duration seconds, or until resumed)', { subtree: true }),
     'spec.updateStrategy.canary.steps[].hook': honoured('a canary step: a HookRun; Successful goes on, else PausedByStepBasedHook', { subtree: true }),
