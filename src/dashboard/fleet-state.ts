@@ -10,7 +10,19 @@ import { serverTiles, setKey, summarizeEvent, summarizeSet, type EventSummary, t
 
 const FLUSH_MS = 50;
 const OWNER_GSS_LABEL = 'game.kruise.io/owner-gss';
-const WORKLOAD_KINDS = new Set(['GameServerSet', 'GameServer', 'GameDeployment', 'Pod', 'HookRun']);
+const WORKLOAD_KINDS = new Set(['GameServerSet', 'GameServer', 'GameDeployment', 'HookRun']);
+/** Events kept for the pages, newest first: a fleet's pods make thousands of routine ones. */
+const MAX_EVENTS = 2000;
+
+/**
+ * The Events a set page lists: those of the workloads, their GameServers and HookRuns, and a
+ * pod's Warnings (its Normal ones, Scheduled, Pulled, Created, Started, are routine).
+ */
+function shownEvent(e: KubeObject): boolean {
+  const ev = e as { involvedObject?: { kind?: string }; type?: string };
+  const kind = ev.involvedObject?.kind ?? '';
+  return WORKLOAD_KINDS.has(kind) || (kind === 'Pod' && ev.type === 'Warning');
+}
 
 export interface Snapshot {
   sets: Record<string, SetSummary>;
@@ -57,7 +69,7 @@ export class FleetState {
     this.gameServers.onChange((o) => this.markMember(o));
     this.pods.onChange((o) => this.markMember(o));
     this.eventsInformer.onChange((e) => {
-      if (!WORKLOAD_KINDS.has(((e as { involvedObject?: { kind?: string } }).involvedObject?.kind ?? '') as string)) return;
+      if (!shownEvent(e)) return;
       this.dirtyEvents.add(`${e.metadata!.namespace}/${e.metadata!.name}`);
       this.schedule();
     });
@@ -119,6 +131,13 @@ export class FleetState {
       delta.events[key] = next ?? null;
     }
     this.dirtyEvents.clear();
+    if (this.events.size > MAX_EVENTS) {
+      const oldest = [...this.events.values()].sort((a, b) => a.last.localeCompare(b.last)).slice(0, this.events.size - MAX_EVENTS);
+      for (const e of oldest) {
+        this.events.delete(e.key);
+        delta.events[e.key] = null;
+      }
+    }
     const d: Delta = {};
     if (Object.keys(delta.sets).length) d.sets = delta.sets;
     if (Object.keys(delta.tiles).length) d.tiles = delta.tiles;

@@ -1,7 +1,9 @@
 // A workload: one tile per server (colour: state; border: revision old, updating or new;
 // underline: opsState), its rollout controls, and its Events as they arrive.
 
+import { memo } from 'preact/compat';
 import { useState } from 'preact/hooks';
+import type { ServerTile } from '../model.js';
 import { Bar, Counts, Outcome, serverHref } from './parts.js';
 import { act, fleet, type ActionOutcome } from './store.js';
 
@@ -11,7 +13,7 @@ export function SetPage({ kind, namespace, name }: { kind: string; namespace: st
   const [outcome, setOutcome] = useState<ActionOutcome>();
   const [partition, setPartition] = useState('');
   if (!s) return <p class="dim">{fleet.connected ? `${kind} ${namespace}/${name} not found` : 'connecting…'}</p>;
-  const tiles = [...fleet.tiles.values()].filter((t) => t.set === key).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+  const tiles = fleet.tilesBySet.get(key) ?? [];
   const members = new Set(tiles.map((t) => t.name));
   const events = [...fleet.events.values()]
     .filter((e) => e.namespace === namespace && ((e.kind === kind && e.name === name) || members.has(e.name)))
@@ -62,20 +64,7 @@ export function SetPage({ kind, namespace, name }: { kind: string; namespace: st
       </div>
       <div class="tiles" data-testid="tiles">
         {tiles.map((t) => (
-          <a
-            key={t.key}
-            href={serverHref(t.namespace, t.name)}
-            class={`tile s-${t.state} r-${t.revision} o-${t.opsState}`}
-            data-testid="tile"
-            data-name={t.name}
-            data-state={t.state}
-            data-opsstate={t.opsState}
-            data-revision={t.revision}
-            title={`${t.name}: ${t.state}, opsState ${t.opsState}, revision ${t.revision}${t.held ? `, held: ${t.held}` : ''}, ${t.restarts} restarts`}
-          >
-            <div class="n">{t.name}</div>
-            <div>{t.opsState === 'None' ? t.state : t.opsState}</div>
-          </a>
+          <Tile key={t.key} t={t} />
         ))}
       </div>
       <h2>Events</h2>
@@ -100,3 +89,22 @@ export function SetPage({ kind, namespace, name }: { kind: string; namespace: st
     </>
   );
 }
+
+/** One server; re-rendered only when its record changed (the store replaces changed records). */
+const Tile = memo(function Tile({ t }: { t: ServerTile }) {
+  return (
+    <a
+      href={serverHref(t.namespace, t.name)}
+      class={`tile s-${t.state} r-${t.revision} o-${t.opsState}`}
+      data-testid="tile"
+      data-name={t.name}
+      data-state={t.state}
+      data-opsstate={t.opsState}
+      data-revision={t.revision}
+      title={`${t.name}: ${t.state}, opsState ${t.opsState}, revision ${t.revision}${t.held ? `, held: ${t.held}` : ''}, ${t.restarts} restarts`}
+    >
+      <div class="n">{t.name}</div>
+      <div>{t.opsState === 'None' ? t.state : t.opsState}</div>
+    </a>
+  );
+});

@@ -12,6 +12,8 @@ interface Delta {
 export const fleet = {
   sets: new Map<string, SetSummary>(),
   tiles: new Map<string, ServerTile>(),
+  /** each workload's tiles in name order (ordinal order), made again only when members come or go */
+  tilesBySet: new Map<string, ServerTile[]>(),
   events: new Map<string, EventSummary>(),
   connected: false,
   /** bumped on every change: components compare it to know they are stale */
@@ -19,6 +21,25 @@ export const fleet = {
 };
 
 const listeners = new Set<() => void>();
+const byName = new Intl.Collator('en', { numeric: true });
+let membersChanged = true;
+
+function indexTiles(): void {
+  if (!membersChanged) {
+    // Same members: swap the changed records in place, keeping the order.
+    for (const [set, list] of fleet.tilesBySet) fleet.tilesBySet.set(set, list.map((t) => fleet.tiles.get(t.key) ?? t));
+    return;
+  }
+  membersChanged = false;
+  const by = new Map<string, ServerTile[]>();
+  for (const t of fleet.tiles.values()) {
+    let list = by.get(t.set);
+    if (!list) by.set(t.set, (list = []));
+    list.push(t);
+  }
+  for (const list of by.values()) list.sort((a, b) => byName.compare(a.name, b.name));
+  fleet.tilesBySet = by;
+}
 let scheduled = false;
 
 export function onFleetChange(fn: () => void): () => void {
@@ -27,6 +48,7 @@ export function onFleetChange(fn: () => void): () => void {
 }
 
 function changed(): void {
+  indexTiles();
   fleet.version++;
   if (scheduled) return;
   scheduled = true;
@@ -38,8 +60,12 @@ function changed(): void {
 
 function apply<T>(map: Map<string, T>, records: Record<string, T | null> | undefined): void {
   for (const [key, value] of Object.entries(records ?? {})) {
-    if (value === null) map.delete(key);
-    else map.set(key, value);
+    if (value === null) {
+      if (map.delete(key) && map === (fleet.tiles as Map<string, unknown>)) membersChanged = true;
+    } else {
+      if (!map.has(key) && map === (fleet.tiles as Map<string, unknown>)) membersChanged = true;
+      map.set(key, value);
+    }
   }
 }
 
@@ -56,6 +82,7 @@ export function connect(): void {
       apply(map as Map<string, unknown>, records as Record<string, unknown>);
     }
     fleet.connected = true;
+    membersChanged = true;
     changed();
   });
   source.addEventListener('delta', (e) => {

@@ -1,0 +1,132 @@
+// `npm run bench` (last part), `npm run bench:dashboard`: the dashboard in a real browser
+// (Debian's headless Chromium through playwright-core) showing a GameServerSet of BENCH_DASH_PODS
+// (1,000) servers on the embedded plane (`hotpod up --in-memory --nodes 3 --no-controller`, the
+// controller in this process, `hotpod dashboard` in its own):
+//   - first render: from the page's navigation to every tile of the set on screen;
+//   - a sidecar image rollout in place (maxUnavailable 100%): for every pod, the time from this
+//     process's watch seeing it Ready on the new revision to the page showing its tile as new
+//     (the page's own clock, read by a MutationObserver; both clocks are this machine's).
+// Targets (issue 19): first render under 1 s, every update shown within 1 s.
+// Knobs (environment): BENCH_DASH_PODS, BENCH_VERBOSE=1.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { startController } from '../src/controller/index.js';
+import { Informer, KubeClient } from '../src/kube/index.js';
+import { launchBrowser } from '../test/helpers/browser.js';
+import { envInt, projectRoot } from './common.js';
+import { startRolloutCluster, waitUntil } from './rollout.js';
+
+type Json = Record<string, any>;
+
+const PODS = envInt('BENCH_DASH_PODS', 1000);
+const NS = 'bench-dash';
+const SET = 'fleet';
+const VERBOSE = process.env.BENCH_VERBOSE === '1';
+
+const progress = (msg: string) => VERBOSE && process.stderr.write(`[bench-dashboard] ${msg}\n`);
+
+function startDashboardProcess(kubeconfig: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const proc = spawn(process.execPath, [join(projectRoot, 'dist', 'src', 'cli', 'main.js'), 'dashboard', '--kubeconfig', kubeconfig, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const m = /dashboard listening on (\S+)/.exec(out);
+      if (m) resolve({ url: m[1]!, stop: () => new Promise<void>((r) => (proc.once('exit', () => r()), proc.kill('SIGTERM'))) });
+    });
+    proc.once('exit', (code) => reject(new Error(`hotpod dashboard exited ${code}: ${out}`)));
+  });
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hotpod-bench-dash-'));
+  const cluster = await startRolloutCluster(dataDir, PODS);
+  const logger = pino({ level: 'warn' }, pino.destination(2));
+  const controller = await startController({ kubeconfig: cluster.kubeconfigPath, logger });
+  const client = new KubeClient({ kubeconfig: cluster.kubeconfigPath });
+  const dashboard = await startDashboardProcess(cluster.kubeconfigPath);
+  const browser = await launchBrowser();
+  try {
+    await client.createObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+    await client.createObject({
+      apiVersion: 'game.kruise.io/v1alpha1',
+      kind: 'GameServerSet',
+      metadata: { name: SET, namespace: NS },
+      spec: {
+        replicas: PODS,
+        updateStrategy: { rollingUpdate: { podUpdatePolicy: 'InPlaceIfPossible', maxUnavailable: '100%' } },
+        gameServerTemplate: { spec: { containers: [{ name: 'engine', image: 'registry.example.com/game/engine:1.0' }, { name: 'sidecar', image: 'registry.example.com/game/scripts:v1' }] } },
+      },
+    });
+    await waitUntil(`${PODS} servers ready`, async () => ((await client.get('game.kruise.io/v1alpha1', 'GameServerSet', { namespace: NS, name: SET })).status as Json | undefined)?.readyReplicas === PODS, 500);
+    progress('set ready');
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const started = Date.now();
+    await page.goto(`${dashboard.url}#/set/GameServerSet/${NS}/${SET}`);
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=tile]').length === n, PODS, { polling: 'raf', timeout: 60_000 });
+    const firstRender = Date.now() - started;
+    progress(`first render ${firstRender} ms`);
+
+    // The page notes when each tile turns "new".
+    await page.evaluate(() => {
+      const seen: Record<string, number> = {};
+      (window as unknown as { seen: Record<string, number> }).seen = seen;
+      new MutationObserver((records) => {
+        const now = Date.now();
+        for (const r of records) {
+          const t = r.target as HTMLElement;
+          if (t.dataset?.revision === 'new' && t.dataset.name && r.oldValue !== 'new') seen[t.dataset.name] ??= now;
+        }
+      }).observe(document.querySelector('[data-testid=tiles]')!, { subtree: true, attributes: true, attributeFilter: ['data-revision'], attributeOldValue: true });
+    });
+
+    // This process's view: when each pod is Ready with the new sidecar image.
+    const readyOnNew = new Map<string, number>();
+    const pods = new Informer<Json>(client, { apiVersion: 'v1', kind: 'Pod', namespace: NS, labelSelector: `game.kruise.io/owner-gss=${SET}`, namespaceIndexOnly: true });
+    pods.onChange((p) => {
+      const onNew = p.spec?.containers?.[1]?.image === 'registry.example.com/game/scripts:v2';
+      const ready = (p.status?.conditions ?? []).some((c: Json) => c.type === 'Ready' && c.status === 'True');
+      if (onNew && ready && !readyOnNew.has(p.metadata.name)) readyOnNew.set(p.metadata.name, Date.now());
+    });
+    pods.start();
+    await pods.waitForSync();
+    const patched = Date.now();
+    await client.patchObject('game.kruise.io/v1alpha1', 'GameServerSet', { namespace: NS, name: SET }, [{ op: 'replace', path: '/spec/gameServerTemplate/spec/containers/1/image', value: 'registry.example.com/game/scripts:v2' }], { contentType: 'application/json-patch+json' });
+    await waitUntil('every pod ready on the new revision', async () => readyOnNew.size === PODS, 250);
+    const rolloutMs = Date.now() - patched;
+    await page.waitForFunction((n) => Object.keys((window as unknown as { seen: Record<string, number> }).seen).length === n, PODS, { timeout: 60_000 });
+    const seen = await page.evaluate(() => (window as unknown as { seen: Record<string, number> }).seen);
+    await pods.stop();
+    const lags = [...readyOnNew].map(([name, at]) => Math.max(0, (seen[name] ?? Infinity) - at)).sort((a, b) => a - b);
+    const within = lags.filter((l) => l <= 1000).length;
+    const lines = [
+      `dashboard, ${PODS} servers (GameServerSet, 3 simulated nodes), Chromium ${browser.version()}`,
+      `| figure | value | target |`,
+      `|---|---|---|`,
+      `| first render of the set page (navigation → ${PODS} tiles) | ${firstRender} ms | < 1000 ms |`,
+      `| in-place rollout of ${PODS} pods (patch → all Ready on the new image) | ${(rolloutMs / 1000).toFixed(1)} s | |`,
+      `| tile shown as new after the pod is Ready on it: p50 / p99 / max | ${percentile(lags, 50)} / ${percentile(lags, 99)} / ${lags.at(-1)} ms | max < 1000 ms |`,
+      `| updates shown within 1 s | ${within} of ${lags.length} | all |`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    if (firstRender >= 1000 || within < lags.length) process.stdout.write('WARNING: a dashboard target was missed\n');
+  } finally {
+    await browser.close();
+    await dashboard.stop();
+    await controller.stop();
+    await cluster.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench dashboard: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
