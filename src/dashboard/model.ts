@@ -121,7 +121,8 @@ export function serverTiles(kind: WorkloadKindName, obj: KubeObject, members: Me
   const hooked = hookHolds(status);
   const tiles = members.pods.map((pod) => tileFor(set, pod, members.gameServers.get(pod.metadata!.name!), updateRevision, hooked));
   // GameServers whose pod is gone (being recreated) still show, as the servers they are.
-  for (const [name, gs] of members.gameServers) if (!members.pods.some((p) => p.metadata!.name === name)) tiles.push(tileFor(set, undefined, gs, updateRevision, hooked));
+  const withPods = new Set(members.pods.map((p) => p.metadata!.name!));
+  for (const [name, gs] of members.gameServers) if (!withPods.has(name)) tiles.push(tileFor(set, undefined, gs, updateRevision, hooked));
   return tiles.sort((a, b) => naturalCompare(a.name, b.name));
 }
 
@@ -193,7 +194,11 @@ export function summarizeEvent(e: KubeObject): EventSummary {
   };
 }
 
+// One collator for every comparison: localeCompare with options builds one per call, which was
+// most of the dashboard's CPU at a thousand tiles a pass.
+const collator = new Intl.Collator('en', { numeric: true });
+
 /** arena-2 before arena-10. */
 function naturalCompare(a: string, b: string): number {
-  return a.localeCompare(b, 'en', { numeric: true });
+  return collator.compare(a, b);
 }
