@@ -26,7 +26,7 @@ const VIEW_RULES: PolicyRule[] = [
 ];
 
 const EDIT_RULES: PolicyRule[] = [
-  rule([...READ, ...WRITE], [''], ['configmaps', 'events', 'pods', 'secrets', 'services', 'serviceaccounts']),
+  rule([...READ, ...WRITE], [''], ['configmaps', 'events', 'persistentvolumeclaims', 'pods', 'secrets', 'services', 'serviceaccounts']),
   rule(['create'], [''], ['serviceaccounts/token']),
   rule([...READ, ...WRITE], ['apps'], ['controllerrevisions']),
   rule([...READ, ...WRITE], ['coordination.k8s.io'], ['leases']),
