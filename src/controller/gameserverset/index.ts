@@ -6,7 +6,7 @@ import { controllerRef, keyOf, type KubeObject, type ObjectKey } from '../../kub
 import { PodUpdater, Revisions, type WorkloadContext } from '../workload/index.js';
 import { GameServerReconciler } from './gameserver-reconciler.js';
 import { ServiceQualityRunner } from './quality-runner.js';
-import { GS_KIND, GSS_API_VERSION, GSS_KIND } from './labels.js';
+import { GS_KIND, GSS_API_VERSION, GSS_KIND, OWNER_GSS_LABEL } from './labels.js';
 import { GameServerSetReconciler } from './set-reconciler.js';
 import { GAME_KRUISE_GROUP } from '../../util/vocabulary.js';
 
@@ -27,16 +27,20 @@ export function gameServerSetControllers(ctx: WorkloadContext, opts: GameServerS
   const onTimeout = (owner: string, p: { key: string; kind: string; ageMs: number }) =>
     log.warn({ owner, child: p.key, kind: p.kind, ageMs: p.ageMs }, 'expected write never showed in the cache; acting again');
   const podExpectations = new Expectations({ cache: ctx.pods.cache, onTimeout });
+  // Only claims made from a set's volumeClaimTemplates, which carry its label.
+  const claims = ctx.factory.informerFor({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', labelSelector: OWNER_GSS_LABEL });
   const setReconciler = new GameServerSetReconciler({
     sets,
     gameServers,
     pods: ctx.pods,
+    claims,
     writer: ctx.writer,
     recorder: ctx.recorder,
     revisions: new Revisions(ctx.writer, ctx.revisions.cache),
     updater: new PodUpdater({ metrics: ctx.manager.metrics, writer: ctx.writer, expectations: podExpectations, recorder: ctx.recorder, logger: log }),
     podExpectations,
     gameServerExpectations: new Expectations({ cache: gameServers.cache, onTimeout }),
+    claimExpectations: new Expectations({ cache: claims.cache, onTimeout }),
     logger: log,
   });
   const setOwner = { apiVersion: GSS_API_VERSION, kind: GSS_KIND };
@@ -44,7 +48,8 @@ export function gameServerSetControllers(ctx: WorkloadContext, opts: GameServerS
     .watchObjects(sets)
     .watchOwned(ctx.pods, setOwner)
     .watchOwned(gameServers, setOwner)
-    .watchOwned(ctx.revisions, setOwner);
+    .watchOwned(ctx.revisions, setOwner)
+    .watchMapped(claims, setOfClaim);
 
   const serverReconciler = new GameServerReconciler({
     gameServers,
@@ -72,4 +77,10 @@ function gameServerOfPod(pod: KubeObject): ObjectKey[] {
   const ref = controllerRef(pod);
   if (ref?.kind !== GSS_KIND || !ref.apiVersion.startsWith(`${GAME_KRUISE_GROUP}/`)) return [];
   return [{ namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '' }];
+}
+
+/** A claim of a set's volumeClaimTemplates names its set in a label (it may have no owner at all). */
+function setOfClaim(claim: KubeObject): ObjectKey[] {
+  const set = claim.metadata?.labels?.[OWNER_GSS_LABEL];
+  return set ? [{ namespace: claim.metadata?.namespace ?? '', name: set }] : [];
 }
