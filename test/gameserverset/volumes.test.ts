@@ -96,6 +96,11 @@ describe('GameServerSet volumeClaimTemplates', { timeout: 600_000 }, () => {
     assert.equal(pvc.metadata.ownerReferences, undefined, 'Retain/Retain: nothing owns the claim');
     assert.deepEqual(first!.spec.volumes.filter((v: Json) => v.name === 'data'), [{ name: 'data', persistentVolumeClaim: { claimName: 'data-arena-0' } }]);
     assert.match(await logsOf(ns, 'arena-0'), /runs: "arena-0 gen 1\\n"/);
+    const normal = await waitFor(async () => {
+      const gs = await apiOk(c, 'GET', `/apis/game.kruise.io/v1alpha1/namespaces/${ns}/gameservers/arena-0`);
+      return ((gs.status?.conditions ?? []) as Json[]).find((x) => x.type === 'PersistentVolumeNormal');
+    }, 'GameServer condition PersistentVolumeNormal', WAIT_MS);
+    assert.equal(normal.status, 'True');
 
     // A template change: the pod is recreated and finds its save file.
     await kubectl(c, ns, ['patch', 'gss', 'arena', '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/gameServerTemplate/spec/containers/0/env/0/value', value: '2' }])]);

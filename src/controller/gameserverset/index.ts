@@ -27,8 +27,9 @@ export function gameServerSetControllers(ctx: WorkloadContext, opts: GameServerS
   const onTimeout = (owner: string, p: { key: string; kind: string; ageMs: number }) =>
     log.warn({ owner, child: p.key, kind: p.kind, ageMs: p.ageMs }, 'expected write never showed in the cache; acting again');
   const podExpectations = new Expectations({ cache: ctx.pods.cache, onTimeout });
-  // Only claims made from a set's volumeClaimTemplates, which carry its label.
-  const claims = ctx.factory.informerFor({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', labelSelector: OWNER_GSS_LABEL });
+  // Every claim (one informer per kind): the sets' own (volumeClaimTemplates) and any other a pod
+  // mounts, which PersistentVolumeNormal looks at too.
+  const claims = ctx.factory.informerFor({ apiVersion: 'v1', kind: 'PersistentVolumeClaim' });
   const setReconciler = new GameServerSetReconciler({
     sets,
     gameServers,
@@ -55,6 +56,8 @@ export function gameServerSetControllers(ctx: WorkloadContext, opts: GameServerS
     gameServers,
     gameServerSets: sets,
     nodes: ctx.factory.informerFor({ apiVersion: 'v1', kind: 'Node' }),
+    claims,
+    volumes: ctx.factory.informerFor({ apiVersion: 'v1', kind: 'PersistentVolume' }),
     qualityRunner: new ServiceQualityRunner({ client: ctx.client, writer: ctx.writer, logger: log, pods: ctx.pods }),
     recorder: ctx.recorder,
     pods: ctx.pods,
@@ -67,6 +70,7 @@ export function gameServerSetControllers(ctx: WorkloadContext, opts: GameServerS
   const serverController = new Controller({ name: 'gameserver', reconciler: serverReconciler, workers: ctx.workers, logger: log })
     .watchObjects(gameServers)
     .watchMapped(ctx.pods, gameServerOfPod)
+    .watchMapped(claims, gameServerOfClaim)
     // A set's serviceQualities reach its pods through their GameServers.
     .watchMapped(sets, (set) => gameServers.cache.byController(set.metadata?.uid ?? '').map(keyOf));
   return [setController, serverController];
@@ -83,4 +87,12 @@ function gameServerOfPod(pod: KubeObject): ObjectKey[] {
 function setOfClaim(claim: KubeObject): ObjectKey[] {
   const set = claim.metadata?.labels?.[OWNER_GSS_LABEL];
   return set ? [{ namespace: claim.metadata?.namespace ?? '', name: set }] : [];
+}
+
+/** A claim of a set's volumeClaimTemplates (`<template>-<set>-<ordinal>`) belongs to GameServer `<set>-<ordinal>`. */
+function gameServerOfClaim(claim: KubeObject): ObjectKey[] {
+  const set = claim.metadata?.labels?.[OWNER_GSS_LABEL];
+  const name = claim.metadata?.name ?? '';
+  const at = set ? name.lastIndexOf(`-${set}-`) : -1;
+  return at < 0 ? [] : [{ namespace: claim.metadata?.namespace ?? '', name: name.slice(at + 1) }];
 }
