@@ -91,6 +91,12 @@ describe('persistent volumes (kubectl 1.35)', { timeout: 300_000 }, () => {
     assert.deepEqual({ ...row, AGE: undefined }, { NAME: `persistentvolume/${pvName}`, CAPACITY: '1Gi', 'ACCESS MODES': 'RWO', 'RECLAIM POLICY': 'Delete', STATUS: 'Bound', CLAIM: `${NS}/data`, STORAGECLASS: 'local', VOLUMEATTRIBUTESCLASS: '<unset>', REASON: '', AGE: undefined });
     const wide = parseTable(await kubectl(['get', 'pvc', 'data', '-n', NS, '-o', 'wide']));
     assert.equal(wide.rows[0]!.VOLUMEMODE, 'Filesystem');
+    const described = await kubectl(['describe', 'pvc', 'data', '-n', NS]);
+    assert.match(described, /^Status:\s+Bound$/m);
+    assert.match(described, /^StorageClass:\s+local$/m);
+    assert.match(described, new RegExp(`^Volume:\\s+${pvName}$`, 'm'));
+    assert.match(await kubectl(['describe', 'pv', pvName]), new RegExp(`^Claim:\\s+${NS}/data$`, 'm'));
+    assert.match(await kubectl(['describe', 'sc', 'local']), /^IsDefaultClass:\s+Yes$/m);
   });
 
   it('keeps a claim a pod uses (pvc-protection), then deletes its volume and directory (reclaimPolicy Delete)', async () => {
