@@ -148,6 +148,34 @@ volumeBindingMode: Immediate
     assert.notEqual(again.spec.volumeName, pvc.spec.volumeName);
   });
 
+  it('binds a claim to a volume made by hand (static binding) that fits it, the smallest first', async () => {
+    const pv = (name: string, size: string) => `apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: ${name}
+spec:
+  capacity:
+    storage: ${size}
+  accessModes: [ReadWriteOnce, ReadOnlyMany]
+  storageClassName: manual
+  hostPath:
+    path: /tmp/hotpod-unused-${name}
+`;
+    await kubectl(['apply', '--validate=strict', '-f', '-'], `${pv('big', '10Gi')}---\n${pv('small', '2Gi')}---\n${pv('tiny', '500Mi')}`);
+    await waitFor(async () => (await apiOk(c, 'GET', '/api/v1/persistentvolumes/small')).status?.phase === 'Available', 'small Available');
+    await kubectl(['apply', '--validate=strict', '-f', '-'], claimYaml('static', '  storageClassName: manual\n'));
+    const pvc = await bound('static');
+    assert.equal(pvc.spec.volumeName, 'small');
+    assert.deepEqual(pvc.status.accessModes, ['ReadWriteOnce', 'ReadOnlyMany']);
+    assert.equal(pvc.status.capacity.storage, '2Gi');
+    const row = parseTable(await kubectl(['get', 'pv', 'small'])).rows[0]!;
+    assert.equal(row.STATUS, 'Bound');
+    assert.equal(row['ACCESS MODES'], 'RWO,ROX');
+    const bad = await api(c, 'POST', '/api/v1/persistentvolumes', { apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'nothing' }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'] } });
+    assert.equal(bad.status, 422, bad.text);
+    assert.deepEqual(bad.body.details.causes, [{ reason: 'FieldValueRequired', field: 'spec', message: 'Required value: must specify a volume type' }]);
+  });
+
   it('refuses a claim without access modes or storage request, and spec changes after creation, with field causes', async () => {
     const bad = await api(c, 'POST', `/api/v1/namespaces/${NS}/persistentvolumeclaims`, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'bad' }, spec: { accessModes: ['ReadWriteSometimes'] } });
     assert.equal(bad.status, 422, bad.text);
