@@ -76,7 +76,7 @@ interface GameServerSetReconcilerOptions {
   sets: Informer;
   gameServers: Informer;
   pods: Informer;
-  /** PersistentVolumeClaims labelled with a set (game.kruise.io/owner-gss). */
+  /** Every PersistentVolumeClaim (a set's own carry game.kruise.io/owner-gss). */
   claims: Informer;
   writer: ApiWriter;
   recorder: EventRecorder;
