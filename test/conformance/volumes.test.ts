@@ -94,6 +94,7 @@ describe('persistent volumes (kubectl 1.35)', { timeout: 300_000 }, () => {
     const described = await kubectl(['describe', 'pvc', 'data', '-n', NS]);
     assert.match(described, /^Status:\s+Bound$/m);
     assert.match(described, /^StorageClass:\s+local$/m);
+    assert.match(described, new RegExp(`Normal\\s+ProvisioningSucceeded\\s+.*Successfully provisioned volume ${pvName}`));
     assert.match(described, new RegExp(`^Volume:\\s+${pvName}$`, 'm'));
     assert.match(await kubectl(['describe', 'pv', pvName]), new RegExp(`^Claim:\\s+${NS}/data$`, 'm'));
     assert.match(await kubectl(['describe', 'sc', 'local']), /^IsDefaultClass:\s+Yes$/m);

@@ -20,6 +20,7 @@ import type { StoreEvent } from '../storage/store.js';
 import type { KObject, ResourceDef } from '../types.js';
 import { PVC_PROTECTION_FINALIZER, STORAGE_GROUP } from '../registry/storage-strategy.js';
 import { parseQuantity } from '../../util/quantity.js';
+import { rfc3339 } from '../../util/time.js';
 
 type Json = Record<string, any>;
 
@@ -40,6 +41,7 @@ export class VolumeController {
   private unsubscribe?: () => void;
   private readonly pvcDef: ResourceDef;
   private readonly pvDef: ResourceDef;
+  private readonly eventDef: ResourceDef;
   readonly volumesDir: string;
 
   constructor(
@@ -49,6 +51,7 @@ export class VolumeController {
   ) {
     this.pvcDef = objects.registry.lookup('', 'v1', 'persistentvolumeclaims')!;
     this.pvDef = objects.registry.lookup('', 'v1', 'persistentvolumes')!;
+    this.eventDef = objects.registry.lookup('', 'v1', 'events')!;
     this.volumesDir = join(resolve(dataDir), 'volumes');
   }
 
@@ -186,6 +189,7 @@ export class VolumeController {
     try {
       created = (await this.objects.create(this.pvDef, undefined, pv)).object as Json;
       this.logger.info({ claim: `${pvc.metadata.namespace}/${pvc.metadata.name}`, volume: name, path }, 'provisioned volume');
+      await this.claimEvent(pvc, 'ProvisioningSucceeded', `Successfully provisioned volume ${name}`);
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 409)) throw err;
       created = this.objects.store.get(PVS, undefined, name) as Json;
@@ -216,6 +220,29 @@ export class VolumeController {
     const status = { phase: 'Bound', accessModes: pv.spec.accessModes, capacity: pv.spec.capacity };
     if (pvc.status?.phase !== 'Bound' || JSON.stringify(pvc.status?.capacity) !== JSON.stringify(status.capacity)) {
       await this.objects.update(this.pvcDef, pvc.metadata.namespace, pvc.metadata.name, { ...structuredClone(pvc), status: { ...(pvc.status ?? {}), ...status } }, 'status');
+    }
+  }
+
+  /** A Normal Event on the claim, as the provisioner records one (`kubectl describe pvc` shows it); best effort. */
+  private async claimEvent(pvc: Json, reason: string, message: string): Promise<void> {
+    const now = rfc3339();
+    try {
+      await this.objects.create(this.eventDef, pvc.metadata.namespace, {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { generateName: `${pvc.metadata.name}.` },
+        involvedObject: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: pvc.metadata.namespace, name: pvc.metadata.name, uid: pvc.metadata.uid, resourceVersion: pvc.metadata.resourceVersion },
+        reason,
+        message,
+        type: 'Normal',
+        count: 1,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        source: { component: `${LOCAL_PROVISIONER}` },
+        reportingComponent: LOCAL_PROVISIONER,
+      });
+    } catch (err) {
+      this.logger.debug({ err, reason }, 'could not record a claim event');
     }
   }
 
