@@ -2,7 +2,7 @@
 // ordinals, updated by recreating pods or in place. Field names, defaults and printer columns as
 // OpenKruiseGame's; hotpod's CRD adds the defaults and enums its controller applies.
 
-import { invalid, type FieldCause } from './causes.js';
+import { duplicate, invalid, required, type FieldCause } from './causes.js';
 import { condition, inPlaceUpdateStrategy, persistentVolumeClaim, podSpec, podTemplateMetadata } from './common.js';
 import { gameServerContainer, opsState } from './gameserver.js';
 import { intOrPercentErrors, PERCENT_UP_TO_100_PATTERN, POSITIVE_PERCENT_UP_TO_100_PATTERN } from './intstr.js';
@@ -259,6 +259,7 @@ export function validateGameServerSet(gss: GameServerSetInput | GameServerSet): 
     }
   });
   causes.push(...containerErrors(spec.gameServerTemplate?.spec?.containers, 'spec.gameServerTemplate.spec.containers'));
+  causes.push(...claimTemplateErrors(spec.gameServerTemplate?.volumeClaimTemplates));
   (spec.serviceQualities ?? []).forEach((q, i) =>
     (q.serviceQualityAction ?? []).forEach((a, j) => {
       const at = `spec.serviceQualities[${i}].serviceQualityAction[${j}]`;
@@ -268,6 +269,20 @@ export function validateGameServerSet(gss: GameServerSetInput | GameServerSet): 
       if (!templated(a.deletionPriority)) causes.push(...priorityErrors(a.deletionPriority, `${at}.deletionPriority`));
     }),
   );
+  return causes;
+}
+
+/** Each claim template names its claims (`<name>-<set>-<ordinal>`), once. */
+function claimTemplateErrors(templates: readonly { metadata?: { name?: string } }[] | undefined): FieldCause[] {
+  const causes: FieldCause[] = [];
+  const seen = new Set<string>();
+  (templates ?? []).forEach((t, i) => {
+    const at = `spec.gameServerTemplate.volumeClaimTemplates[${i}].metadata.name`;
+    const name = t?.metadata?.name;
+    if (typeof name !== 'string' || name === '') causes.push(required(at));
+    else if (seen.has(name)) causes.push(duplicate(at, name));
+    else seen.add(name);
+  });
   return causes;
 }
 

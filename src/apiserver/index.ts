@@ -15,6 +15,8 @@ import { startServiceAccounts } from './controllers/service-accounts.js';
 import { ClusterRoleAggregator } from './controllers/cluster-role-aggregation.js';
 import { startTokenSecrets } from './controllers/token-secrets.js';
 import { startEventTtl } from './controllers/event-ttl.js';
+import { LOCAL_PROVISIONER, VolumeController } from './controllers/volumes.js';
+import { DEFAULT_CLASS_ANNOTATION, STORAGE_GROUP } from './registry/storage-strategy.js';
 import { ensureCredentials, kubeconfigYaml } from './pki.js';
 import { ApiError } from './errors.js';
 import { Authenticator } from './auth/authenticator.js';
@@ -68,6 +70,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   objects.refreshCrds();
   await ensureNamespaces(objects);
   await ensureBootstrapPolicy(objects);
+  await ensureDefaultStorageClass(objects);
   const tokens = TokenSigner.fromDataDir(dataDir);
   const authorizer = new RbacAuthorizer(store);
   const aggregator = new ClusterRoleAggregator(objects, opts.logger.child({ component: 'clusterrole-aggregation' }));
@@ -77,6 +80,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const gc = new GarbageCollector(objects, opts.logger.child({ component: 'garbage-collector' }));
   gc.start();
   const stopServiceAccounts = startServiceAccounts(objects, opts.logger.child({ component: 'serviceaccounts' }));
+  const volumes = new VolumeController(objects, dataDir, opts.logger.child({ component: 'volumes' }));
+  volumes.start();
   const stopEventTtl = startEventTtl(store, opts.logger.child({ component: 'event-ttl' }), { ttlMs: opts.eventTtlMs });
   const watches = new Watches(store, { sendBufferBytes: opts.watchSendBufferBytes, logger: opts.logger.child({ component: 'watch' }) });
   const http = new HttpServer({
@@ -106,6 +111,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       closed = true;
       gc.stop();
       stopServiceAccounts();
+      volumes.stop();
       stopEventTtl();
       authorizer.stop();
       aggregator.stop();
@@ -140,4 +146,28 @@ async function ensureBootstrapPolicy(objects: ObjectService): Promise<void> {
       await objects.create(def, undefined, obj);
     }
   }
+}
+
+/** hotpod's default StorageClass. */
+export const DEFAULT_STORAGE_CLASS = 'local';
+
+/**
+ * The class a claim without storageClassName gets: volumes are directories under the data dir,
+ * deleted with their claim. Immediate binding: every embedded node runs on this machine and
+ * reaches the directory, so there is no topology to wait for, and a claim is Bound as soon as it
+ * is made (before its pod is scheduled), as `kubectl get pvc` then shows. Created when absent, so
+ * a user's edit (or a deleted annotation) survives a restart, as kube's addon manager's
+ * EnsureExists mode keeps classes.
+ */
+async function ensureDefaultStorageClass(objects: ObjectService): Promise<void> {
+  const def = objects.registry.lookup(STORAGE_GROUP, 'v1', 'storageclasses')!;
+  if (objects.store.get(`${STORAGE_GROUP}/storageclasses`, undefined, DEFAULT_STORAGE_CLASS)) return;
+  await objects.create(def, undefined, {
+    apiVersion: `${STORAGE_GROUP}/v1`,
+    kind: 'StorageClass',
+    metadata: { name: DEFAULT_STORAGE_CLASS, annotations: { [DEFAULT_CLASS_ANNOTATION]: 'true' } },
+    provisioner: LOCAL_PROVISIONER,
+    reclaimPolicy: 'Delete',
+    volumeBindingMode: 'Immediate',
+  });
 }

@@ -18,6 +18,7 @@ import { Registry, storageKey } from './registry/registry.js';
 import { conversionFor } from './registry/conversion.js';
 import { checkBodyDepth, checkBuiltinTypes, checkPatchedDepth } from './registry/decode.js';
 import { defaultBuiltin, initialStatus, validateBuiltin } from './registry/strategy.js';
+import { defaultClassName, PVC_PROTECTION_FINALIZER, STORAGE_GROUP } from './registry/storage-strategy.js';
 import { randomSuffix, validateSubdomain } from './registry/names.js';
 import { Store } from './storage/store.js';
 import { apiVersionOf, type KObject, type ResourceDef } from './types.js';
@@ -157,6 +158,7 @@ export class ObjectService {
     delete meta.deletionGracePeriodSeconds;
     delete meta.managedFields;
     if (def.subresources.includes('status') && !def.builtin) delete obj.status;
+    if (def.group === '' && def.resource === 'persistentvolumeclaims') this.admitNewClaim(obj);
     const warnings = this.admit(def, obj, undefined, opts);
     // Built-in status is the server's to set, from the defaulted object.
     if (def.subresources.includes('status') && def.builtin) obj.status = initialStatus(def, obj);
@@ -467,6 +469,21 @@ export class ObjectService {
     if (causes.length) throw invalid(def.group, def.kind, obj.metadata.name ?? '', causes);
     opts.check?.(obj);
     return warnings;
+  }
+
+  /**
+   * kube-apiserver's admission of a new claim: DefaultStorageClass gives one that names no class
+   * the default class (an explicit "" asks for none), and StorageObjectInUseProtection adds the
+   * finalizer that keeps it while a pod uses it.
+   */
+  private admitNewClaim(pvc: KObject): void {
+    const spec = (pvc as Json).spec;
+    if (spec && typeof spec === 'object' && (spec.storageClassName === undefined || spec.storageClassName === null)) {
+      const name = defaultClassName(this.store.list(`${STORAGE_GROUP}/storageclasses`));
+      if (name) spec.storageClassName = name;
+    }
+    const finalizers = pvc.metadata.finalizers ?? [];
+    if (!finalizers.includes(PVC_PROTECTION_FINALIZER)) pvc.metadata.finalizers = [...finalizers, PVC_PROTECTION_FINALIZER];
   }
 
   private toStorage(def: ResourceDef, obj: KObject): KObject {

@@ -4,7 +4,7 @@
 // get plain name/value pairs. What cannot be resolved is kubelet's CreateContainerConfigError.
 
 import { errorCode, type KubeClient } from '../kube/index.js';
-import { cpuMilli, memoryBytes, parseQuantity } from './quantity.js';
+import { cpuMilli, memoryBytes, parseQuantity } from '../util/quantity.js';
 import { ContainerStartError, type EnvVar } from './runtime/types.js';
 
 type Json = Record<string, any>;

@@ -2,7 +2,7 @@
 // TaintToleration, NodeAffinity, NodeResourcesFit) and a score that spreads pods to the node
 // with the fewest. Pure, so every rule has a table test; the scheduler loop only feeds it.
 
-import { cpuMilli, memoryBytes } from './quantity.js';
+import { cpuMilli, memoryBytes } from '../util/quantity.js';
 import { NOT_READY_TAINT } from '../util/vocabulary.js';
 
 type Json = Record<string, any>;

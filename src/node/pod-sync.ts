@@ -11,6 +11,7 @@ import { type BackoffPolicy, nextBackoff } from './backoff.js';
 import { type ContainerAction, type ContainerRecord, containerView, newRecord, planContainer, seconds } from './container-plan.js';
 import { EnvResolver, podHostname } from './container-env.js';
 import { downwardFiles, syncDownwardDir } from './downward-volumes.js';
+import { claimDirectory, claimVolumesOf, failedMountMessage, linkClaimDirectory, type ClaimVolume } from './claim-volumes.js';
 import { containerField, errorCode, type EventRecorder, type KubeClient } from '../kube/index.js';
 import type { PodIpAllocator } from './pod-ips.js';
 import { type ContainerView, type PodView, type TerminatedState, podStatus, statusChanged } from './pod-status.js';
@@ -29,6 +30,9 @@ const STATUS_COALESCE_MS = 100;
 
 /** How long shutdown waits for deletions under way. */
 const SHUTDOWN_WAIT_MS = 3000;
+
+/** How often a pod whose claims are not Bound looks again (kubelet's volume manager polls too). */
+const CLAIM_RETRY_MS = 1000;
 
 /** Kubelet's minimum grace when it kills the containers of a pod that was force-deleted. */
 const FORCE_DELETE_GRACE_SECONDS = 2;
@@ -71,6 +75,8 @@ interface PodState {
   podDirUsed: boolean;
   /** The pod's downwardAPI volumes, and the error each last gave (reported once). */
   downward: { volume: Json; error?: string }[];
+  /** The pod's persistentVolumeClaim volumes not yet linked to their volume's directory, and why (reported once). */
+  claims: { pending: ClaimVolume[]; error?: string };
   /** Since when container operations have been in flight without a pause (Date.now()). */
   opsSince?: number;
   /** Our last status write and the resourceVersion it was based on. */
@@ -196,6 +202,12 @@ export class PodSync {
     }
     if (st.terminating) return;
     st.ctx.annotations = { ...(pod.metadata.annotations ?? {}) };
+    if (!finished && !(await this.mountClaims(st, pod))) {
+      // No container starts before its volumes are there: the pod stays ContainerCreating.
+      await this.writeStatus(st, pod);
+      this.o.enqueueAt(key, Date.now() + CLAIM_RETRY_MS);
+      return;
+    }
     this.syncQualities(st, pod);
     await this.refreshDownward(st, pod);
     const opsBefore = st.ops.size;
@@ -229,10 +241,13 @@ export class PodSync {
     const podDir = join(this.o.podsDir, uid);
     const volumes = (pod.spec?.volumes ?? []) as Json[];
     const downward = volumes.filter((v) => v?.downwardAPI).map((volume) => ({ volume }));
-    const volumeDirs = volumes.filter((v) => v?.emptyDir || v?.downwardAPI).map((v) => String(v.name));
+    const made = volumes.filter((v) => v?.emptyDir || v?.downwardAPI).map((v) => String(v.name));
+    const claims = claimVolumesOf(pod);
+    // Claim volumes are symlinks made once the claim is Bound (mountClaims).
+    const volumeDirs = [...made, ...claims.map((c) => c.volume)];
     // The pod directory exists once something goes in it: its volumes here, or what a runtime
     // puts there (the process runtime's containers). A simulated pod needs none.
-    for (const v of volumeDirs) await mkdir(join(podDir, 'volumes', v), { recursive: true });
+    for (const v of made) await mkdir(join(podDir, 'volumes', v), { recursive: true });
     const podIP = this.o.ips.allocate(uid, pod.status?.podIP);
     const st: PodState = {
       key: podKey(pod),
@@ -247,10 +262,40 @@ export class PodSync {
       // A pod that ran before hotpod restarted may have left files.
       podDirUsed: volumeDirs.length > 0 || (pod.status?.containerStatuses ?? []).length > 0,
       downward,
+      claims: { pending: claims },
     };
     this.adoptPreviousStatus(st, pod);
     this.states.set(st.key, st);
     return st;
+  }
+
+  /**
+   * Links each claim volume to its volume's directory once the claim is Bound; false while one
+   * waits, with a Warning FailedMount Event (once per distinct reason), as kubelet reports it.
+   */
+  private async mountClaims(st: PodState, pod: Json): Promise<boolean> {
+    const { claims } = st;
+    while (claims.pending.length) {
+      const c = claims.pending[0]!;
+      let reason: string;
+      try {
+        const found = await claimDirectory(this.o.client, pod.metadata.namespace, c.claimName);
+        if ('path' in found) {
+          await linkClaimDirectory(st.ctx.podDir, c.volume, found.path);
+          claims.pending.shift();
+          continue;
+        }
+        reason = found.waiting;
+      } catch (err) {
+        reason = (err as Error).message;
+      }
+      const message = failedMountMessage(claims.pending.map((p) => p.volume), reason);
+      if (claims.error !== message) this.o.events.event(pod, 'Warning', 'FailedMount', message);
+      claims.error = message;
+      return false;
+    }
+    claims.error = undefined;
+    return true;
   }
 
   /**

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimulatedRuntime, simBehaviour, simulatedImageId } from '../../src/node/runtime/simulated.js';
 import { ImagePullError, type ExitInfo, type PodContext } from '../../src/node/runtime/types.js';
-import { cpuMilli, memoryBytes } from '../../src/node/quantity.js';
+import { cpuMilli, memoryBytes } from '../../src/util/quantity.js';
 
 function ctx(annotations: Record<string, string> = {}, uid = 'u1'): PodContext {
   return { uid, namespace: 'default', name: 'web', annotations, podDir: '/nonexistent', volumeDirs: [], podIP: '127.100.1.2' };

@@ -18,7 +18,7 @@ function rule(verbs: string[], apiGroups: string[], resources: string[]): Policy
 const AGGREGATE_TO = (role: string) => `${RBAC_GROUP}/aggregate-to-${role}`;
 
 const VIEW_RULES: PolicyRule[] = [
-  rule(READ, [''], ['configmaps', 'endpoints', 'persistentvolumeclaims', 'pods', 'pods/log', 'pods/status', 'replicationcontrollers', 'services', 'services/status', 'serviceaccounts', 'events', 'limitranges', 'resourcequotas']),
+  rule(READ, [''], ['configmaps', 'endpoints', 'persistentvolumeclaims', 'persistentvolumeclaims/status', 'pods', 'pods/log', 'pods/status', 'replicationcontrollers', 'services', 'services/status', 'serviceaccounts', 'events', 'limitranges', 'resourcequotas']),
   rule(READ, [''], ['namespaces', 'namespaces/status']),
   rule(READ, ['apps'], ['controllerrevisions', 'daemonsets', 'deployments', 'deployments/scale', 'replicasets', 'statefulsets']),
   rule(READ, ['coordination.k8s.io'], ['leases']),
@@ -26,7 +26,7 @@ const VIEW_RULES: PolicyRule[] = [
 ];
 
 const EDIT_RULES: PolicyRule[] = [
-  rule([...READ, ...WRITE], [''], ['configmaps', 'events', 'pods', 'secrets', 'services', 'serviceaccounts']),
+  rule([...READ, ...WRITE], [''], ['configmaps', 'events', 'persistentvolumeclaims', 'pods', 'secrets', 'services', 'serviceaccounts']),
   rule(['create'], [''], ['serviceaccounts/token']),
   rule([...READ, ...WRITE], ['apps'], ['controllerrevisions']),
   rule([...READ, ...WRITE], ['coordination.k8s.io'], ['leases']),

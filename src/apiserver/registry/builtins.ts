@@ -54,6 +54,11 @@ export const BUILTIN_RESOURCES: ResourceDef[] = [
     tracksGeneration: true,
   }),
   builtin({ resource: 'nodes', kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status'] }),
+  // Storage: claims bound to volumes by the control plane's volume controller
+  // (controllers/volumes.ts), which provisions the default class's volumes itself.
+  builtin({ resource: 'persistentvolumes', kind: 'PersistentVolume', namespaced: false, shortNames: ['pv'], subresources: ['status'] }),
+  builtin({ resource: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', shortNames: ['pvc'], subresources: ['status'] }),
+  builtin({ group: 'storage.k8s.io', resource: 'storageclasses', kind: 'StorageClass', namespaced: false, shortNames: ['sc'] }),
   builtin({ resource: 'events', kind: 'Event', shortNames: ['ev'] }),
   builtin({ resource: 'configmaps', kind: 'ConfigMap', shortNames: ['cm'] }),
   builtin({ resource: 'secrets', kind: 'Secret' }),

@@ -9,6 +9,7 @@ import { deepEqual } from '../../util/equal.js';
 import { defaultPullPolicy } from '../../util/image-reference.js';
 import { DEFAULT_SCHEDULER, NOT_READY_TAINT, UNREACHABLE_TAINT } from '../../util/vocabulary.js';
 import { defaultRbac, isRbac, validateRbac } from './rbac-strategy.js';
+import { defaultStorage, isStorageKind, validateStorage } from './storage-strategy.js';
 
 type Json = Record<string, any>;
 
@@ -21,6 +22,7 @@ export function defaultBuiltin(def: ResourceDef, obj: KObject): void {
   if (def.group === '' && def.resource === 'secrets') (obj as Json).type ??= 'Opaque';
   if (def.group === '' && def.resource === 'services') defaultService(obj);
   if (isRbac(def)) defaultRbac(def, obj);
+  if (isStorageKind(def)) defaultStorage(def, obj);
 }
 
 /** Status a newly created built-in object starts with, whatever the client sent. */
@@ -28,6 +30,8 @@ export function initialStatus(def: ResourceDef, obj: KObject): unknown {
   if (def.group === '' && def.resource === 'pods') return { phase: 'Pending', qosClass: qosClass(obj) };
   if (def.group === '' && def.resource === 'namespaces') return { phase: 'Active' };
   if (def.group === '' && def.resource === 'services') return { loadBalancer: {} };
+  // The volume controller moves them on (Available, Bound).
+  if (def.group === '' && (def.resource === 'persistentvolumeclaims' || def.resource === 'persistentvolumes')) return { phase: 'Pending' };
   return (obj as Json).status;
 }
 
@@ -94,6 +98,7 @@ export function validateBuiltin(def: ResourceDef, obj: KObject, old?: KObject): 
   if (def.resource === 'namespaces') causes.push(...validateLabel(name, 'metadata.name'));
   else if (def.resource !== 'customresourcedefinitions') causes.push(...validateSubdomain(name, 'metadata.name'));
   if (def.group === '' && def.resource === 'pods') causes.push(...validatePod(obj, old));
+  if (isStorageKind(def)) causes.push(...validateStorage(def, obj, old));
   if (def.group === '' && (def.resource === 'configmaps' || def.resource === 'secrets')) {
     for (const field of ['data', 'binaryData', 'stringData']) {
       const v = (obj as Json)[field];

@@ -6,6 +6,7 @@ import { humanDuration } from './duration.js';
 import { evalJsonPath } from '../../util/jsonpath.js';
 import { type Cell, type Printer, type Rec, AGE_DESCRIPTION, ageColumn, ageOf, column, nameColumn, num, parseTime, rec, recs, since, str } from './fields.js';
 import { podPrinter } from './pod.js';
+import { persistentVolumeClaimPrinter, persistentVolumePrinter, storageClassPrinter } from './storage.js';
 import { labelSelectorToString } from '../selectors/labels.js';
 import { rfc3339 } from '../../util/time.js';
 
@@ -36,6 +37,9 @@ const builtinPrinters: Record<string, Printer> = {
     cells: (o, now) => [nameOf(o), str(o.type) || 'Opaque', keyCount(o.data), ageOf(o, now)],
   },
   '/services': servicePrinter(),
+  '/persistentvolumeclaims': persistentVolumeClaimPrinter,
+  '/persistentvolumes': persistentVolumePrinter,
+  'storage.k8s.io/storageclasses': storageClassPrinter,
   // Since 1.24 token secrets are no longer auto-created, so this usually shows 0, but the column stays.
   '/serviceaccounts': {
     columns: [nameColumn(), column('Secrets', 'string', 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.'), ageColumn()],

@@ -23,6 +23,7 @@ import type { ApiWriter } from '../workload/index.js';
 import { desiredStatus, observedState, podMirrorPatch, stateToReport } from './gameserver-state.js';
 import { GS_KIND, GSS_API_VERSION } from './labels.js';
 import { rfc3339 } from '../../util/time.js';
+import { persistentVolumeCondition, withPersistentVolumeCondition, type GameServerCondition } from './volume-condition.js';
 
 type Json = Record<string, any>;
 
@@ -32,6 +33,9 @@ interface GameServerReconcilerOptions {
   pods: Informer;
   /** Whether a pod's node runs service-quality probes (SERVICE_QUALITY_NODE_LABEL). */
   nodes: Informer;
+  /** PersistentVolumeClaims and PersistentVolumes, for the PersistentVolumeNormal condition. */
+  claims: Informer;
+  volumes: Informer;
   /** Runs the probes of pods whose node does not. */
   qualityRunner: ServiceQualityRunner;
   recorder: EventRecorder;
@@ -110,6 +114,7 @@ export class GameServerReconciler implements Reconciler {
     const nowIso = rfc3339(now);
     const want = desiredStatus(gs.spec, gs.status, report.state, pod, nowIso);
     if (quality) want.serviceQualitiesConditions = quality.conditions;
+    if (pod) want.conditions = this.withVolumeCondition(gs, pod, (want.conditions ?? gs.status?.conditions ?? []) as GameServerCondition[], nowIso);
     const have = (gs.status ?? {}) as Json;
     if (Object.keys(want).some((f) => !deepEqual(want[f], have[f])) || (have.podStatus && !want.podStatus)) {
       // A merge patch keeps keys it does not name: spell out the podStatus keys that went away.
@@ -136,6 +141,18 @@ export class GameServerReconciler implements Reconciler {
     if (probes && running && node && !nodeRuns) this.o.qualityRunner.ensure(pod, JSON.parse(probes) as QualityProbe[], `${pod.metadata?.uid}/${probes}`);
     else this.o.qualityRunner.forget(k);
     return nodeRuns ? probes : '';
+  }
+
+  /** PersistentVolumeNormal in the conditions; a Warning Event when it changes to a False one, as OKG records. */
+  private withVolumeCondition(gs: GameServer, pod: KubeObject, conditions: GameServerCondition[], nowIso: string): GameServerCondition[] {
+    const namespace = pod.metadata?.namespace ?? '';
+    const next = persistentVolumeCondition(pod, {
+      claim: (name) => this.o.claims.cache.get({ namespace, name }),
+      volume: (name) => this.o.volumes.cache.get(name),
+    });
+    const r = withPersistentVolumeCondition(conditions, next, nowIso);
+    if (r.changed && next.status === 'False') this.o.recorder.event(gs as unknown as KubeObject, 'Warning', next.reason!, next.message!);
+    return r.conditions;
   }
 
   /** The serviceQualities of the GameServer's set. */

@@ -6,7 +6,7 @@ import { controllerRef, keyOf, type KubeObject, type ObjectKey } from '../../kub
 import { PodUpdater, Revisions, type WorkloadContext } from '../workload/index.js';
 import { GameServerReconciler } from './gameserver-reconciler.js';
 import { ServiceQualityRunner } from './quality-runner.js';
-import { GS_KIND, GSS_API_VERSION, GSS_KIND } from './labels.js';
+import { GS_KIND, GSS_API_VERSION, GSS_KIND, OWNER_GSS_LABEL } from './labels.js';
 import { GameServerSetReconciler } from './set-reconciler.js';
 import { GAME_KRUISE_GROUP } from '../../util/vocabulary.js';
 
@@ -27,16 +27,21 @@ export function gameServerSetControllers(ctx: WorkloadContext, opts: GameServerS
   const onTimeout = (owner: string, p: { key: string; kind: string; ageMs: number }) =>
     log.warn({ owner, child: p.key, kind: p.kind, ageMs: p.ageMs }, 'expected write never showed in the cache; acting again');
   const podExpectations = new Expectations({ cache: ctx.pods.cache, onTimeout });
+  // Every claim (one informer per kind): the sets' own (volumeClaimTemplates) and any other a pod
+  // mounts, which PersistentVolumeNormal looks at too.
+  const claims = ctx.factory.informerFor({ apiVersion: 'v1', kind: 'PersistentVolumeClaim' });
   const setReconciler = new GameServerSetReconciler({
     sets,
     gameServers,
     pods: ctx.pods,
+    claims,
     writer: ctx.writer,
     recorder: ctx.recorder,
     revisions: new Revisions(ctx.writer, ctx.revisions.cache),
     updater: new PodUpdater({ metrics: ctx.manager.metrics, writer: ctx.writer, expectations: podExpectations, recorder: ctx.recorder, logger: log }),
     podExpectations,
     gameServerExpectations: new Expectations({ cache: gameServers.cache, onTimeout }),
+    claimExpectations: new Expectations({ cache: claims.cache, onTimeout }),
     logger: log,
   });
   const setOwner = { apiVersion: GSS_API_VERSION, kind: GSS_KIND };
@@ -44,12 +49,15 @@ export function gameServerSetControllers(ctx: WorkloadContext, opts: GameServerS
     .watchObjects(sets)
     .watchOwned(ctx.pods, setOwner)
     .watchOwned(gameServers, setOwner)
-    .watchOwned(ctx.revisions, setOwner);
+    .watchOwned(ctx.revisions, setOwner)
+    .watchMapped(claims, setOfClaim);
 
   const serverReconciler = new GameServerReconciler({
     gameServers,
     gameServerSets: sets,
     nodes: ctx.factory.informerFor({ apiVersion: 'v1', kind: 'Node' }),
+    claims,
+    volumes: ctx.factory.informerFor({ apiVersion: 'v1', kind: 'PersistentVolume' }),
     qualityRunner: new ServiceQualityRunner({ client: ctx.client, writer: ctx.writer, logger: log, pods: ctx.pods }),
     recorder: ctx.recorder,
     pods: ctx.pods,
@@ -62,6 +70,7 @@ export function gameServerSetControllers(ctx: WorkloadContext, opts: GameServerS
   const serverController = new Controller({ name: 'gameserver', reconciler: serverReconciler, workers: ctx.workers, logger: log })
     .watchObjects(gameServers)
     .watchMapped(ctx.pods, gameServerOfPod)
+    .watchMapped(claims, gameServerOfClaim)
     // A set's serviceQualities reach its pods through their GameServers.
     .watchMapped(sets, (set) => gameServers.cache.byController(set.metadata?.uid ?? '').map(keyOf));
   return [setController, serverController];
@@ -72,4 +81,18 @@ function gameServerOfPod(pod: KubeObject): ObjectKey[] {
   const ref = controllerRef(pod);
   if (ref?.kind !== GSS_KIND || !ref.apiVersion.startsWith(`${GAME_KRUISE_GROUP}/`)) return [];
   return [{ namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '' }];
+}
+
+/** A claim of a set's volumeClaimTemplates names its set in a label (it may have no owner at all). */
+function setOfClaim(claim: KubeObject): ObjectKey[] {
+  const set = claim.metadata?.labels?.[OWNER_GSS_LABEL];
+  return set ? [{ namespace: claim.metadata?.namespace ?? '', name: set }] : [];
+}
+
+/** A claim of a set's volumeClaimTemplates (`<template>-<set>-<ordinal>`) belongs to GameServer `<set>-<ordinal>`. */
+function gameServerOfClaim(claim: KubeObject): ObjectKey[] {
+  const set = claim.metadata?.labels?.[OWNER_GSS_LABEL];
+  const name = claim.metadata?.name ?? '';
+  const at = set ? name.lastIndexOf(`-${set}-`) : -1;
+  return at < 0 ? [] : [{ namespace: claim.metadata?.namespace ?? '', name: name.slice(at + 1) }];
 }

@@ -5,7 +5,8 @@
 //   1. revision   the template's ControllerRevision (the update revision)
 //   2. kill       GameServers with opsState Kill lower spec.replicas (once; see replicasAfterKill)
 //   3. scale      remove members on reserved ordinals or beyond replicas, add the lowest free
-//                 ordinals, give every member its GameServer and its pod
+//                 ordinals, give every member its GameServer, its claims and its pod; the
+//                 claims' ownerReferences follow persistentVolumeClaimRetentionPolicy
 //   4. in service new pods get InPlaceUpdateReady=True (their readiness gate)
 //   5. rollout    planRollout picks the pods to move to the update revision now; every pod is
 //                 advanced one step towards its target by the shared PodUpdater
@@ -32,7 +33,7 @@ import { initialLifecycleLabels, isHeldForUpdate, lifecycleState, preNormalGate 
 import { allocatedUpdateConfig, allocatedVerdict, allocatedWaitingMessage, deadlineEnds, pendingMarksPatch, UPDATE_PENDING_ANNOTATION, UPDATE_PENDING_SINCE_ANNOTATION, type AllocatedVerdict } from '../../update/allocation-gate.js';
 import { deepEqual } from '../../util/equal.js';
 import { type Expectations, type Reconciler, type ReconcileResult } from '../runtime/index.js';
-import { isConflict, isNotFound, keyString, MERGE_PATCH, type EventRecorder, type Informer, type KubeObject, type ObjectKey } from '../../kube/index.js';
+import { isConflict, isNotFound, keyString, MERGE_PATCH, type EventRecorder, type Informer, type KubeObject, type ObjectKey, type OwnerReference } from '../../kube/index.js';
 import {
   asOwner,
   CONDITION_FAILED_UPDATE,
@@ -58,6 +59,7 @@ import { GS_KIND, GSS_API_VERSION, GSS_KIND, OWNER_GSS_LABEL, POD_NAME_LABEL, or
 import { updateOrder } from './ordering.js';
 import { planScale, replicasAfterKill, reserveIdsWith, type Member } from './scale-plan.js';
 import { setStatus, type SetCondition } from './set-status.js';
+import { claimIsStale, claimNamesOf, claimOwnerRefs, claimTemplates, newClaim, retentionPolicy, withClaimVolumes } from './claims.js';
 import { rfc3339 } from '../../util/time.js';
 
 type Json = Record<string, any>;
@@ -75,6 +77,8 @@ interface GameServerSetReconcilerOptions {
   sets: Informer;
   gameServers: Informer;
   pods: Informer;
+  /** Every PersistentVolumeClaim (a set's own carry game.kruise.io/owner-gss). */
+  claims: Informer;
   writer: ApiWriter;
   recorder: EventRecorder;
   revisions: Revisions;
@@ -83,6 +87,8 @@ interface GameServerSetReconcilerOptions {
   podExpectations: Expectations;
   /** GameServer creates and deletes, keyed by set. */
   gameServerExpectations: Expectations;
+  /** PersistentVolumeClaim creates, updates and deletes, keyed by set. */
+  claimExpectations: Expectations;
   logger: Logger;
   /** Concurrent writes within one reconcile. Default 32. */
   writeConcurrency?: number;
@@ -131,13 +137,14 @@ export class GameServerSetReconciler implements Reconciler {
     if (!cached) {
       this.o.podExpectations.forget(key);
       this.o.gameServerExpectations.forget(key);
+      this.o.claimExpectations.forget(key);
       this.problems.forget(keyString(key));
       this.notActedOnEvents.forget(keyString(key));
       return;
     }
     if (cached.metadata?.deletionTimestamp) return;
     // A write of an earlier pass not yet in the cache: acting now could repeat it.
-    if (!this.o.podExpectations.satisfied(key) || !this.o.gameServerExpectations.satisfied(key)) {
+    if (!this.o.podExpectations.satisfied(key) || !this.o.gameServerExpectations.satisfied(key) || !this.o.claimExpectations.satisfied(key)) {
       return { requeueAfterMs: EXPECTATIONS_RECHECK_MS };
     }
     const owner = asOwner(cached);
@@ -278,12 +285,12 @@ export class GameServerSetReconciler implements Reconciler {
       return { wrote: true, removing: new Set(scaledDown) };
     }
 
-    let wrote = false;
+    const removed = new Set(plan.remove.map((r) => r.member.ordinal));
+    let wrote = await this.syncClaimOwners(view, removed);
     await forEachLimit(plan.remove, this.concurrency, async ({ member }) => {
       if (await this.removeMember(view, member.ordinal)) wrote = true;
     });
 
-    const removed = new Set(plan.remove.map((r) => r.member.ordinal));
     const keep = view.members.filter((m) => !removed.has(m.ordinal)).map((m) => m.ordinal);
     const todo = [...keep, ...plan.create].filter((o) => this.needsCreate(view, o));
     if (todo.length === 0) return { wrote, removing: removed };
@@ -380,12 +387,13 @@ export class GameServerSetReconciler implements Reconciler {
       }
     }
     if (view.pods.has(ordinal)) return;
+    if (!(await this.ensureClaims(view, ordinal))) return;
     const tpl = this.o.revisions.templateOf(owner, revision) ?? templateOf(view.gss);
     const spec = gsSpec(gs);
     const pod = podFromTemplate({
       owner,
       name,
-      template: tpl,
+      template: { ...tpl, spec: withClaimVolumes(tpl.spec ?? {}, view.gss, ordinal) },
       revision,
       labels: { [OWNER_GSS_LABEL]: owner.metadata.name, [POD_NAME_LABEL]: name, ...mirrorLabels(spec), ...initialLifecycleLabels(view.gss.spec.lifecycle?.preNormal) },
       images: overrideImages(spec),
@@ -396,6 +404,92 @@ export class GameServerSetReconciler implements Reconciler {
       },
     });
     await this.creator.create(owner, pod);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // claims
+
+  /**
+   * The ordinal's claims, made where missing (an existing one is reused, as StatefulSet does).
+   * False while one of them is on its way out (being deleted, or still owned by an earlier pod
+   * under whenScaled Delete): the pod waits for it to go, and is made with a fresh claim after.
+   */
+  private async ensureClaims(view: SetView, ordinal: number): Promise<boolean> {
+    const { owner, gss } = view;
+    const policy = retentionPolicy(gss);
+    const namespace = owner.metadata.namespace;
+    const podName = serverName(owner.metadata.name, ordinal);
+    let ready = true;
+    for (const template of claimTemplates(gss)) {
+      const claim = newClaim(owner, gss, template, ordinal);
+      const child = { namespace, name: claim.metadata!.name! };
+      const existing = this.o.claims.cache.get(child);
+      if (existing) {
+        if (existing.metadata?.deletionTimestamp || claimIsStale(existing, policy, podName, undefined)) ready = false;
+        continue;
+      }
+      const key = ownerKey(owner);
+      this.o.claimExpectations.expectCreate(key, child);
+      try {
+        await this.o.writer.create(claim, { purpose: 'volumeClaim' });
+        this.o.recorder.event(owner, 'Normal', 'SuccessfulCreate', `create Claim ${child.name} Pod ${podName} in GameServerSet ${owner.metadata.name} success`);
+      } catch (err) {
+        this.o.claimExpectations.cancel(key, child, 'create');
+        // Made by someone else meanwhile (or before the cache saw it): it is reused.
+        if ((err as { code?: number }).code === 409) continue;
+        this.o.recorder.event(owner, 'Warning', 'FailedCreate', `create Claim ${child.name} for Pod ${podName} in GameServerSet ${owner.metadata.name} failed error: ${(err as Error).message}`);
+        throw new Error(`PersistentVolumeClaim ${namespace}/${child.name}: create failed: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    return ready;
+  }
+
+  /**
+   * persistentVolumeClaimRetentionPolicy on the claims of every member: ownerReferences to the
+   * set (whenDeleted Delete) and, for the ordinals this scale-down removes (`condemned`), to their
+   * pod (whenScaled Delete), so the garbage collector deletes them with it; a condemned ordinal
+   * whose pod is already gone has its claims deleted here. True if it wrote.
+   */
+  private async syncClaimOwners(view: SetView, condemned: Set<number>): Promise<boolean> {
+    const { owner, gss } = view;
+    if (!claimTemplates(gss).length) return false;
+    const policy = retentionPolicy(gss);
+    const key = ownerKey(owner);
+    const namespace = owner.metadata.namespace;
+    const work: { claim: KubeObject; refs?: OwnerReference[]; remove: boolean }[] = [];
+    for (const m of view.members) {
+      const pod = view.pods.get(m.ordinal);
+      const leaving = condemned.has(m.ordinal);
+      for (const name of claimNamesOf(gss, m.ordinal)) {
+        const claim = this.o.claims.cache.get({ namespace, name });
+        if (!claim || claim.metadata?.deletionTimestamp) continue;
+        if (leaving && !pod && policy.whenScaled === 'Delete') {
+          work.push({ claim, remove: true });
+          continue;
+        }
+        const refs = claimOwnerRefs(claim, policy, owner, pod?.metadata?.uid ? pod : undefined, leaving);
+        if (refs) work.push({ claim, refs, remove: false });
+      }
+    }
+    await forEachLimit(work, this.concurrency, async ({ claim, refs, remove }) => {
+      const child = { namespace, name: claim.metadata!.name! };
+      try {
+        if (remove) {
+          this.o.claimExpectations.expectDelete(key, claim);
+          await this.o.writer.delete('v1', 'PersistentVolumeClaim', child, claim.metadata?.uid, { purpose: 'volumeClaimRetention' });
+          this.o.recorder.event(owner, 'Normal', 'SuccessfulDelete', `delete Claim ${child.name} in GameServerSet ${owner.metadata.name} successful`);
+        } else {
+          const written = await this.o.writer.patch('v1', 'PersistentVolumeClaim', child, { metadata: { resourceVersion: claim.metadata?.resourceVersion, ownerReferences: refs } }, { purpose: 'volumeClaimRetention' });
+          this.o.claimExpectations.expectUpdate(key, written);
+        }
+      } catch (err) {
+        if (remove) this.o.claimExpectations.cancel(key, child, 'delete');
+        if (isNotFound(err)) return;
+        if (isConflict(err)) throw Object.assign(new Error(`PersistentVolumeClaim ${namespace}/${child.name} changed meanwhile; retrying`), { code: 409, cause: err });
+        throw new Error(`PersistentVolumeClaim ${namespace}/${child.name}: retention policy: ${(err as Error).message}`, { cause: err });
+      }
+    });
+    return work.length > 0;
   }
 
   /** Deletes the pod, then the GameServer, of a member leaving the set. True if it wrote. */

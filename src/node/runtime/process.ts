@@ -280,7 +280,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const mounts: { mountPath: string; target: string }[] = [];
     for (const m of spec.volumeMounts ?? []) {
       if (!pod.volumeDirs.includes(m.name)) {
-        this.logger.warn({ pod: `${pod.namespace}/${pod.name}`, container: spec.name, volume: m.name }, 'only emptyDir and downwardAPI volumes are mounted by the process runtime; skipped');
+        this.logger.warn({ pod: `${pod.namespace}/${pod.name}`, container: spec.name, volume: m.name }, 'only emptyDir, downwardAPI and persistentVolumeClaim volumes are mounted by the process runtime; skipped');
         continue;
       }
       const target = join(pod.podDir, 'volumes', m.name);

@@ -45,7 +45,7 @@ export interface PodContext {
   annotations: Record<string, string>;
   /** Directory of this pod on the node: its volumes live under `<podDir>/volumes/<name>`. */
   podDir: string;
-  /** The pod's volumes the node provides as directories there (emptyDir, downwardAPI), by name. */
+  /** The pod's volumes the node provides as directories there (emptyDir, downwardAPI; persistentVolumeClaim as a symlink to the volume), by name. */
   volumeDirs: string[];
   podIP: string;
 }

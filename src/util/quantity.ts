@@ -1,4 +1,4 @@
-// Resource quantities (`100m`, `0.5`, `128Mi`, `1G`, `1e3`) as the scheduler needs them: CPU in
+// Resource quantities (`100m`, `0.5`, `128Mi`, `1G`, `1e3`) as the scheduler and the volume controller need them: CPU in
 // millicores and memory in bytes. Unparseable values count as zero, as a request the API
 // server would have refused.
 
