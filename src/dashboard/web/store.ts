@@ -70,8 +70,11 @@ function apply<T>(map: Map<string, T>, records: Record<string, T | null> | undef
 }
 
 export function connect(): void {
+  performance.mark('hotpod:connect');
   const source = new EventSource('/api/stream');
   source.addEventListener('snapshot', (e) => {
+    // Marks for the benchmark's breakdown of a first render (performance.getEntriesByType('mark')).
+    performance.mark('hotpod:snapshot-received');
     const s = JSON.parse((e as MessageEvent<string>).data) as Required<Delta>;
     for (const [map, records] of [
       [fleet.sets, s.sets],
@@ -84,6 +87,7 @@ export function connect(): void {
     fleet.connected = true;
     membersChanged = true;
     changed();
+    performance.mark('hotpod:snapshot-applied');
   });
   source.addEventListener('delta', (e) => {
     const d = JSON.parse((e as MessageEvent<string>).data) as Delta;
