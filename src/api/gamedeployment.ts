@@ -12,6 +12,10 @@ import { TKEX_GROUP } from '../util/vocabulary.js';
 
 const GAME_DEPLOYMENT_UPDATE_TYPES = ['OnDelete', 'RollingUpdate', 'InplaceUpdate', 'HotPatchUpdate'] as const;
 
+/** BCS's latest defaults (kourse), "keep same with Deployment". */
+export const DEFAULT_MAX_UNAVAILABLE = '25%';
+export const DEFAULT_MAX_SURGE = '25%';
+
 const PAUSE_REASONS = ['PausedByCanaryPauseStep', 'PausedByStepBasedHook'] as const;
 
 const hookStep = obj(
@@ -71,18 +75,18 @@ const gameDeploymentSpec = obj(
             'Partition is the desired number of pods in old revisions. It means when partition is set during pods updating, (replicas - partition) number of pods will be updated. Default value is 0.',
         }),
         maxUnavailable: intOrString({
-          default: '20%',
+          default: DEFAULT_MAX_UNAVAILABLE,
           minimum: 0,
           pattern: PERCENT_UP_TO_100_PATTERN,
           description:
-            'The maximum number of pods that can be unavailable during the update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding up by default. When maxSurge > 0, absolute number is calculated from percentage by rounding down. Defaults to 20%.',
+            'The maximum number of pods that can be unavailable during the update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding up by default. When maxSurge > 0, absolute number is calculated from percentage by rounding down. Defaults to 25%. Keep same with Deployment.',
         }),
         maxSurge: intOrString({
-          default: 0,
+          default: DEFAULT_MAX_SURGE,
           minimum: 0,
           pattern: PERCENT_PATTERN,
           description:
-            'The maximum number of pods that can be scheduled above the desired replicas during the update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding up. Defaults to 0.',
+            'The maximum number of pods that can be scheduled above the desired replicas during the update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding up. Defaults to 25%. Keep same with Deployment. hotpod creates surge pods for RollingUpdate only (BCS advises maxSurge for RollingUpdate only: in-place and hot-patch updates keep their pods).',
         }),
         paused: bool({ default: false, description: 'Paused indicates that the GameDeployment is paused. Default value is false' }),
         inPlaceUpdateStrategy,
@@ -208,8 +212,8 @@ export function validateGameDeployment(gd: GameDeploymentInput | GameDeployment)
   causes.push(...intOrPercentErrors('spec.updateStrategy.partition', us.partition, { atMost100Percent: true }));
   causes.push(...intOrPercentErrors('spec.updateStrategy.maxUnavailable', us.maxUnavailable, { atMost100Percent: true }));
   causes.push(...intOrPercentErrors('spec.updateStrategy.maxSurge', us.maxSurge));
-  if (isZero(us.maxUnavailable ?? '20%') && isZero(us.maxSurge ?? 0)) {
-    causes.push(invalid('spec.updateStrategy.maxUnavailable', us.maxUnavailable ?? '20%', 'may not be 0 when `maxSurge` is 0'));
+  if (isZero(us.maxUnavailable ?? DEFAULT_MAX_UNAVAILABLE) && isZero(us.maxSurge ?? DEFAULT_MAX_SURGE)) {
+    causes.push(invalid('spec.updateStrategy.maxUnavailable', us.maxUnavailable ?? DEFAULT_MAX_UNAVAILABLE, 'may not be 0 when `maxSurge` is 0'));
   }
   (us.canary?.steps ?? []).forEach((step, i) => {
     const at = `spec.updateStrategy.canary.steps[${i}]`;

@@ -124,7 +124,7 @@ describe('seed manifests on hotpod up', { timeout: 300_000 }, () => {
     const got = await getJson(['gamedeployment', 'test-gamedeployment', '-n', 'default']);
     assert.deepEqual(got.spec, {
       ...manifest.spec,
-      updateStrategy: { type: 'HotPatchUpdate', partition: 3, maxUnavailable: '20%', maxSurge: 0, paused: false },
+      updateStrategy: { type: 'HotPatchUpdate', partition: 3, maxUnavailable: '25%', maxSurge: '25%', paused: false },
       revisionHistoryLimit: 10,
       minReadySeconds: 0,
     });

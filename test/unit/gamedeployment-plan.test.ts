@@ -4,6 +4,7 @@ import { planPods, rolloutBudget, type PlanInput, type PlanPod } from '../../src
 import { choosePodsToDelete, compareForUpdate, deletionCost, readinessRank } from '../../src/controller/gamedeployment/ordering.js';
 import { newPodName, podName, NAME_ALPHABET } from '../../src/controller/gamedeployment/pod-names.js';
 import { BURST_REPLICAS } from '../../src/controller/workload/burst.js';
+import { fieldsNotActedOn } from '../../src/controller/gamedeployment/not-acted-on.js';
 
 type Json = Record<string, any>;
 
@@ -81,9 +82,11 @@ test('scale-down takes Allocated pods (allocated-update Wait) last, after every 
 
 // ---- budgets -------------------------------------------------------------------------------
 
-test('maxUnavailable defaults to 20% rounded up; rounds down with maxSurge; never both zero', () => {
+test('maxUnavailable and maxSurge default to 25% (BCS\'s latest); maxUnavailable rounds down with maxSurge; never both zero', () => {
   assert.deepEqual(rolloutBudget(8, '20%', 0, 'HotPatchUpdate'), { maxUnavailable: 2, maxSurge: 0 });
-  assert.deepEqual(rolloutBudget(8, undefined, undefined, 'RollingUpdate'), { maxUnavailable: 2, maxSurge: 0 });
+  assert.deepEqual(rolloutBudget(8, undefined, undefined, 'RollingUpdate'), { maxUnavailable: 2, maxSurge: 2 });
+  assert.deepEqual(rolloutBudget(3, undefined, undefined, 'RollingUpdate'), { maxUnavailable: 0, maxSurge: 1 }, '25% of 3: surge rounds up, unavailable down');
+  assert.deepEqual(rolloutBudget(3, undefined, undefined, 'InplaceUpdate'), { maxUnavailable: 1, maxSurge: 0 }, 'no surge in place: unavailable rounds up');
   assert.deepEqual(rolloutBudget(8, '20%', '25%', 'RollingUpdate'), { maxUnavailable: 1, maxSurge: 2 });
   assert.deepEqual(rolloutBudget(4, '20%', 1, 'RollingUpdate'), { maxUnavailable: 0, maxSurge: 1 });
   assert.deepEqual(rolloutBudget(4, 0, 0, 'RollingUpdate'), { maxUnavailable: 1, maxSurge: 0 });
@@ -221,4 +224,13 @@ test('a huge replicas count plans at most BURST_REPLICAS creations, and as many 
   assert.equal(planPods(base({ replicas: 0, pods: many })).deleteExcess.length, BURST_REPLICAS);
   // below the cap nothing changes
   assert.equal(planPods(base({ replicas: 30, pods: many.slice(0, 10) })).createUpdated, 20);
+});
+
+test('maxSurge on InplaceUpdate/HotPatchUpdate is named as not acted on, unless it is 0 or the default', () => {
+  const gd = (type: string, maxSurge: number | string) => ({ spec: { updateStrategy: { type, maxSurge } } }) as any;
+  assert.deepEqual(fieldsNotActedOn(gd('InplaceUpdate', 2)), ['spec.updateStrategy.maxSurge (2) is not acted on by InplaceUpdate: hotpod creates surge pods for RollingUpdate only']);
+  assert.equal(fieldsNotActedOn(gd('HotPatchUpdate', '50%')).length, 1);
+  assert.deepEqual(fieldsNotActedOn(gd('InplaceUpdate', '25%')), [], 'the default every object carries');
+  assert.deepEqual(fieldsNotActedOn(gd('HotPatchUpdate', 0)), []);
+  assert.deepEqual(fieldsNotActedOn(gd('RollingUpdate', 2)), []);
 });

@@ -11,6 +11,7 @@
 
 import { planRollout } from '../../update/rollout-plan.js';
 import { scaledValue } from '../../update/availability.js';
+import { DEFAULT_MAX_SURGE, DEFAULT_MAX_UNAVAILABLE } from '../../api/gamedeployment.js';
 import { burst } from '../workload/burst.js';
 import { choosePodsToDelete, compareForUpdate } from './ordering.js';
 
@@ -71,7 +72,10 @@ export interface Plan {
 /**
  * maxUnavailable and maxSurge as absolute numbers (BCS's rules): maxSurge rounds up; maxUnavailable
  * rounds up, or down when maxSurge > 0; with both 0, one pod may be unavailable so that a rollout
- * can move at all. maxSurge applies to RollingUpdate only.
+ * can move at all. maxSurge applies to RollingUpdate only: BCS's operator would create surge pods
+ * for every type, but its own guide advises maxSurge for RollingUpdate only, and in-place and
+ * hot-patch updates exist to keep the pods (with the 25% default every in-place rollout would
+ * otherwise start and stop extra servers).
  */
 export function rolloutBudget(
   replicas: number,
@@ -79,8 +83,8 @@ export function rolloutBudget(
   maxSurge: number | string | undefined,
   type: UpdateType,
 ): { maxUnavailable: number; maxSurge: number } {
-  const surge = type === 'RollingUpdate' ? scaledValue(maxSurge, replicas, true, 0) : 0;
-  let unavailable = scaledValue(maxUnavailable, replicas, surge === 0, Math.ceil(replicas * 0.2));
+  const surge = type === 'RollingUpdate' ? scaledValue(maxSurge ?? DEFAULT_MAX_SURGE, replicas, true, 0) : 0;
+  let unavailable = scaledValue(maxUnavailable ?? DEFAULT_MAX_UNAVAILABLE, replicas, surge === 0, 0);
   if (unavailable === 0 && surge === 0) unavailable = 1;
   return { maxUnavailable: unavailable, maxSurge: surge };
 }

@@ -75,6 +75,7 @@ import {
 } from './names.js';
 import { planPods, rolloutBudget, type Plan, type PlanPod, type UpdateType } from './plan.js';
 import { newPodName } from './pod-names.js';
+import { fieldsNotActedOn } from './not-acted-on.js';
 import { computeStatus, setCondition, type Condition } from './status.js';
 import { rfc3339 } from '../../util/time.js';
 
@@ -549,7 +550,7 @@ export class GameDeploymentReconciler implements Reconciler {
     const hookProblems = [...new Set(pass.hookProblems)].sort();
     this.hookEvents.report(pass.owner, hookProblems.map((message) => ({ reason: CONDITION_FAILED_HOOK, message })), conditionProblems(pass.conditions, CONDITION_FAILED_HOOK));
     conditions = setCondition(conditions, CONDITION_FAILED_HOOK, hookProblems.length ? { status: 'True', reason: 'HookNotPassed', message: hookProblems.join('\n') } : undefined, nowIso);
-    const unread = pass.allocated.invalid.join('; ');
+    const unread = [...pass.allocated.invalid, ...fieldsNotActedOn(pass.gd)].join('; ');
     this.notActedOn.report(pass.owner, unread ? [{ reason: CONDITION_NOT_ACTED_ON, message: unread }] : [], conditionProblems(pass.conditions, CONDITION_NOT_ACTED_ON));
     conditions = setCondition(conditions, CONDITION_NOT_ACTED_ON, unread ? { status: 'True', reason: 'NotActedOn', message: unread } : undefined, nowIso);
     if (scaleError && prevScale?.message !== scaleError) this.log.warn({ gameDeployment: keyString(pass.key), err: scaleError }, 'scaling failed');
