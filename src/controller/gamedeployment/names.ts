@@ -9,8 +9,18 @@ export const GAME_DEPLOYMENT_KIND = GameDeploymentResource.kind;
 
 /** Every pod's unique id: the 5 random characters of its name (as BCS, shared with its PVCs). */
 export const INSTANCE_ID_LABEL = 'tkex.bkbcs.tencent.com/gamedeployment-instance-id';
-/** Lower cost goes first, in updates and in scale-down (BCS's pod-deletion-cost). */
-export const DELETION_COST_ANNOTATION = 'io.tencent.bcs.dev/pod-deletion-cost';
+/** On a pod: in a scale-down, the lower cost goes first (BCS reads Kubernetes' name, as a float). */
+export const POD_DELETION_COST_ANNOTATION = 'controller.kubernetes.io/pod-deletion-cost';
+/** On a node: compared before the pods' costs, lower first (BCS's). */
+export const NODE_DELETION_COST_ANNOTATION = 'io.tencent.bcs.dev/node-deletion-cost';
+/** On the GameDeployment: `ascend` (the default) or `descend`, for the pods' costs. */
+export const COST_SORT_METHOD_ANNOTATION = 'io.tencent.bcs.dev/pod-deletion-cost-sort-method';
+export const COST_SORT_DESCEND = 'descend';
+/**
+ * The name BCS's operator read before 2022 (it reads POD_DELETION_COST_ANNOTATION since): not
+ * read; a pod that carries only it is named in FieldsNotActedOn.
+ */
+export const LEGACY_POD_DELETION_COST_ANNOTATION = 'io.tencent.bcs.dev/pod-deletion-cost';
 /**
  * hotpod's opt-in, on the GameDeployment: `InplaceUpdate` lets a HotPatchUpdate restart the
  * changed containers in place on nodes without hot-patch support instead of stopping there.

@@ -13,7 +13,7 @@ import { planRollout } from '../../update/rollout-plan.js';
 import { scaledValue } from '../../update/availability.js';
 import { DEFAULT_MAX_SURGE, DEFAULT_MAX_UNAVAILABLE } from '../../api/gamedeployment.js';
 import { burst } from '../workload/burst.js';
-import { choosePodsToDelete, compareForUpdate } from './ordering.js';
+import { choosePodsToDelete, compareForUpdate, type CostSortMethod } from './ordering.js';
 
 type Json = Record<string, any>;
 
@@ -33,6 +33,8 @@ export interface PlanPod {
   held?: boolean;
   /** Allocated, with allocated-update Wait: a scale-down takes it last. */
   allocated?: boolean;
+  /** Its node's io.tencent.bcs.dev/node-deletion-cost (scale-down order). */
+  nodeCost?: number;
 }
 
 export interface PlanInput {
@@ -49,6 +51,8 @@ export interface PlanInput {
   podsToDelete?: readonly string[];
   /** Whether pods of the old revision can still be created (its template is known). */
   canCreateOld: boolean;
+  /** The pods' deletion costs in a scale-down: lower first (ascend, the default) or higher first. */
+  costSortMethod?: CostSortMethod;
 }
 
 export interface Plan {
@@ -109,7 +113,14 @@ export function planPods(input: PlanInput): Plan {
     const chosen = choosePodsToDelete(
       rest.map((p) => p.pod),
       excess,
-      { partition: P, updateRevision: 'updated', revisionOf: (pod) => (byName.get(pod)!.updated ? 'updated' : 'old'), allocated: (pod) => byName.get(pod)!.allocated === true },
+      {
+        partition: P,
+        updateRevision: 'updated',
+        revisionOf: (pod) => (byName.get(pod)!.updated ? 'updated' : 'old'),
+        allocated: (pod) => byName.get(pod)!.allocated === true,
+        costSortMethod: input.costSortMethod,
+        nodeCost: (pod) => byName.get(pod)!.nodeCost,
+      },
     );
     plan.deleteExcess = chosen.map((pod) => byName.get(pod)!);
     return plan;

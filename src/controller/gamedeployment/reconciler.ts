@@ -76,6 +76,7 @@ import {
 import { planPods, rolloutBudget, type Plan, type PlanPod, type UpdateType } from './plan.js';
 import { newPodName } from './pod-names.js';
 import { fieldsNotActedOn } from './not-acted-on.js';
+import { costSortMethod, nodeDeletionCost } from './ordering.js';
 import { computeStatus, setCondition, type Condition } from './status.js';
 import { rfc3339 } from '../../util/time.js';
 
@@ -377,6 +378,7 @@ export class GameDeploymentReconciler implements Reconciler {
       available: podIsSettled(pod, minReadySeconds, pass.now),
       held: pass.verdicts.get(pod.metadata!.name!)?.kind === 'hold' && !podIsUpdating(pod),
       allocated: pass.allocated.policy === 'Wait' && pod.metadata?.labels?.[GS_OPS_STATE_LABEL] === 'Allocated',
+      nodeCost: pod.spec?.nodeName ? nodeDeletionCost(this.o.nodes.cache.get(pod.spec.nodeName)) : undefined,
     }));
     const oldRevision = mostCommon(pass.live.map(podRevision).filter((r): r is string => !!r && r !== pass.updateRevision));
     const oldTemplate = oldRevision ? this.o.revisions.templateOf(pass.owner, oldRevision) : undefined;
@@ -390,6 +392,7 @@ export class GameDeploymentReconciler implements Reconciler {
       paused: canary.paused,
       podsToDelete: spec.scaleStrategy?.podsToDelete,
       canCreateOld: oldTemplate !== undefined,
+      costSortMethod: costSortMethod(pass.gd.metadata?.annotations),
     });
     return { ...plan, old: oldRevision && oldTemplate ? { revision: oldRevision, template: oldTemplate } : undefined };
   }
@@ -550,7 +553,7 @@ export class GameDeploymentReconciler implements Reconciler {
     const hookProblems = [...new Set(pass.hookProblems)].sort();
     this.hookEvents.report(pass.owner, hookProblems.map((message) => ({ reason: CONDITION_FAILED_HOOK, message })), conditionProblems(pass.conditions, CONDITION_FAILED_HOOK));
     conditions = setCondition(conditions, CONDITION_FAILED_HOOK, hookProblems.length ? { status: 'True', reason: 'HookNotPassed', message: hookProblems.join('\n') } : undefined, nowIso);
-    const unread = [...pass.allocated.invalid, ...fieldsNotActedOn(pass.gd)].join('; ');
+    const unread = [...pass.allocated.invalid, ...fieldsNotActedOn(pass.gd, pass.live)].join('; ');
     this.notActedOn.report(pass.owner, unread ? [{ reason: CONDITION_NOT_ACTED_ON, message: unread }] : [], conditionProblems(pass.conditions, CONDITION_NOT_ACTED_ON));
     conditions = setCondition(conditions, CONDITION_NOT_ACTED_ON, unread ? { status: 'True', reason: 'NotActedOn', message: unread } : undefined, nowIso);
     if (scaleError && prevScale?.message !== scaleError) this.log.warn({ gameDeployment: keyString(pass.key), err: scaleError }, 'scaling failed');
