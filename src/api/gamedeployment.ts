@@ -4,7 +4,7 @@
 
 import { invalid, required, type FieldCause } from './causes.js';
 import { condition, inPlaceUpdateStrategy, labelSelector, podSpec, podTemplateMetadata } from './common.js';
-import { intOrPercentErrors, PERCENT_PATTERN, PERCENT_UP_TO_100_PATTERN } from './intstr.js';
+import { intOrPercentErrors, PERCENT_PATTERN, PERCENT_UP_TO_100_PATTERN, POSITIVE_PERCENT_PATTERN } from './intstr.js';
 import { defineResource, type Resource, type ResourceInput } from './resource.js';
 import { applySchemaDefaults, arr, immutable, bool, enumOf, int, intOrString, obj, str, time } from './schema.js';
 import { containerErrors, isEmptySelector, labelSelectorErrors, schemaValueErrors, selectorMatches } from './validation.js';
@@ -57,6 +57,13 @@ const gameDeploymentSpec = obj(
       {
         podsToDelete: arr(str(), {
           description: 'PodsToDelete is the names of Pod should be deleted. Note that this list will be truncated for non-existing pod names.',
+        }),
+        createBatch: intOrString({
+          default: '100%',
+          minimum: 1,
+          pattern: POSITIVE_PERCENT_PATTERN,
+          description:
+            'CreateBatch is the batch size of pods should be created when the gamedeployment is first created. Defaults to 100%. A percentage is of replicas, rounded up. hotpod applies it to every scale-up: a new batch is created once the pods of the one before are running with their containers ready.',
         }),
       },
       { description: 'ScaleStrategy indicates the ScaleStrategy that will be employed to create and delete Pods in the GameDeployment.' },
@@ -208,6 +215,7 @@ export function validateGameDeployment(gd: GameDeploymentInput | GameDeployment)
     }
   }
   if (spec.template) causes.push(...containerErrors(spec.template.spec?.containers, 'spec.template.spec.containers'));
+  causes.push(...intOrPercentErrors('spec.scaleStrategy.createBatch', spec.scaleStrategy?.createBatch, { positive: true }));
   const us = spec.updateStrategy ?? {};
   causes.push(...intOrPercentErrors('spec.updateStrategy.partition', us.partition, { atMost100Percent: true }));
   causes.push(...intOrPercentErrors('spec.updateStrategy.maxUnavailable', us.maxUnavailable, { atMost100Percent: true }));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planPods, rolloutBudget, type PlanInput, type PlanPod } from '../../src/controller/gamedeployment/plan.js';
+import { createBatchSize, planPods, rolloutBudget, type PlanInput, type PlanPod } from '../../src/controller/gamedeployment/plan.js';
 import { choosePodsToDelete, compareForUpdate, costSortMethod, costValue, readinessRank, type CostSortMethod } from '../../src/controller/gamedeployment/ordering.js';
 import { newPodName, podName, NAME_ALPHABET } from '../../src/controller/gamedeployment/pod-names.js';
 import { BURST_REPLICAS } from '../../src/controller/workload/burst.js';
@@ -258,4 +258,18 @@ test('maxSurge on InplaceUpdate/HotPatchUpdate is named as not acted on, unless 
   assert.deepEqual(fieldsNotActedOn(gd('InplaceUpdate', '25%')), [], 'the default every object carries');
   assert.deepEqual(fieldsNotActedOn(gd('HotPatchUpdate', 0)), []);
   assert.deepEqual(fieldsNotActedOn(gd('RollingUpdate', 2)), []);
+});
+
+test('createBatch: a percentage of replicas rounded up, at least 1; replicas or more is no limit; pods still starting fill the batch', () => {
+  assert.equal(createBatchSize(10, '100%'), undefined);
+  assert.equal(createBatchSize(10, undefined), undefined);
+  assert.equal(createBatchSize(10, 20), undefined);
+  assert.equal(createBatchSize(10, '25%'), 3);
+  assert.equal(createBatchSize(9, '10%'), 1);
+  assert.equal(createBatchSize(10, 4), 4);
+  const starting = (name: string) => ({ ...planPod(pod(name), true, false), starting: true });
+  assert.equal(planPods(base({ replicas: 10, createBatch: 3 })).createUpdated, 3, 'the first batch');
+  assert.equal(planPods(base({ replicas: 10, createBatch: 3, pods: [starting('a'), starting('b'), starting('c')] })).createUpdated, 0, 'the batch before still starting');
+  assert.equal(planPods(base({ replicas: 10, createBatch: 3, pods: [planPod(pod('a'), true), starting('b'), planPod(pod('c'), true)] })).createUpdated, 2);
+  assert.equal(planPods(base({ replicas: 10 })).createUpdated, 10, 'no batch: all at once');
 });

@@ -35,6 +35,8 @@ export interface PlanPod {
   allocated?: boolean;
   /** Its node's io.tencent.bcs.dev/node-deletion-cost (scale-down order). */
   nodeCost?: number;
+  /** Not running with its containers ready yet: counts against scaleStrategy.createBatch. */
+  starting?: boolean;
 }
 
 export interface PlanInput {
@@ -53,6 +55,8 @@ export interface PlanInput {
   canCreateOld: boolean;
   /** The pods' deletion costs in a scale-down: lower first (ascend, the default) or higher first. */
   costSortMethod?: CostSortMethod;
+  /** scaleStrategy.createBatch as a number: at most this many pods starting at once (none: no limit). */
+  createBatch?: number;
 }
 
 export interface Plan {
@@ -93,6 +97,21 @@ export function rolloutBudget(
   return { maxUnavailable: unavailable, maxSurge: surge };
 }
 
+/**
+ * scaleStrategy.createBatch as a number of pods: a percentage of replicas, rounded up, at least 1.
+ * A batch of replicas or more (the 100% default) sets no limit.
+ */
+export function createBatchSize(replicas: number, createBatch: number | string | undefined): number | undefined {
+  const n = Math.max(1, scaledValue(createBatch ?? '100%', replicas, true, replicas));
+  return n >= replicas ? undefined : n;
+}
+
+/** How many pods may be created now: a batch starts once the pods of the batch before have started. */
+function batchRoom(batch: number | undefined, replicas: number, pods: readonly PlanPod[]): number {
+  if (batch === undefined) return replicas + pods.length;
+  return Math.max(0, batch - pods.filter((p) => p.starting).length);
+}
+
 export function planPods(input: PlanInput): Plan {
   const R = Math.max(0, input.replicas);
   const P = Math.min(Math.max(0, input.partition), R);
@@ -127,7 +146,7 @@ export function planPods(input: PlanInput): Plan {
   }
 
   // Too few: create, at the old revision only as far as the partition is short of old pods.
-  const missing = burst(R + surge - rest.length);
+  const missing = Math.min(burst(R + surge - rest.length), batchRoom(input.createBatch, R, rest));
   if (missing > 0) {
     plan.createOld = input.canCreateOld ? Math.min(missing, Math.max(0, P - old.length)) : 0;
     plan.createUpdated = missing - plan.createOld;

@@ -73,7 +73,7 @@ import {
   REASON_NOT_HOT_PATCHABLE,
   REASON_NOT_IN_PLACE,
 } from './names.js';
-import { planPods, rolloutBudget, type Plan, type PlanPod, type UpdateType } from './plan.js';
+import { createBatchSize, planPods, rolloutBudget, type Plan, type PlanPod, type UpdateType } from './plan.js';
 import { newPodName } from './pod-names.js';
 import { fieldsNotActedOn } from './not-acted-on.js';
 import { costSortMethod, nodeDeletionCost } from './ordering.js';
@@ -379,6 +379,7 @@ export class GameDeploymentReconciler implements Reconciler {
       held: pass.verdicts.get(pod.metadata!.name!)?.kind === 'hold' && !podIsUpdating(pod),
       allocated: pass.allocated.policy === 'Wait' && pod.metadata?.labels?.[GS_OPS_STATE_LABEL] === 'Allocated',
       nodeCost: pod.spec?.nodeName ? nodeDeletionCost(this.o.nodes.cache.get(pod.spec.nodeName)) : undefined,
+      starting: !podHasStarted(pod),
     }));
     const oldRevision = mostCommon(pass.live.map(podRevision).filter((r): r is string => !!r && r !== pass.updateRevision));
     const oldTemplate = oldRevision ? this.o.revisions.templateOf(pass.owner, oldRevision) : undefined;
@@ -393,6 +394,7 @@ export class GameDeploymentReconciler implements Reconciler {
       podsToDelete: spec.scaleStrategy?.podsToDelete,
       canCreateOld: oldTemplate !== undefined,
       costSortMethod: costSortMethod(pass.gd.metadata?.annotations),
+      createBatch: createBatchSize(spec.replicas, spec.scaleStrategy?.createBatch),
     });
     return { ...plan, old: oldRevision && oldTemplate ? { revision: oldRevision, template: oldTemplate } : undefined };
   }
@@ -675,6 +677,12 @@ function summarize(problems: UpdateProblem[]): UpdateProblem | undefined {
   if (!problems.length) return undefined;
   const sorted = [...problems].sort((a, b) => (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
   return { reason: sorted[0]!.reason, message: sorted.map((p) => p.message).join('\n') };
+}
+
+/** Running with its containers ready (an in-place update's closed readiness gate does not count). */
+function podHasStarted(pod: KubeObject): boolean {
+  const containersReady = ((pod.status?.conditions ?? []) as Json[]).some((c) => c.type === 'ContainersReady' && c.status === 'True');
+  return pod.status?.phase === 'Running' && containersReady;
 }
 
 function mostCommon(values: string[]): string | undefined {
