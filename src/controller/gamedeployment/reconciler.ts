@@ -69,6 +69,7 @@ import {
   HOT_PATCH_FALLBACK_IN_PLACE,
   INSTANCE_ID_LABEL,
   REASON_HOT_PATCH_FAILED,
+  REASON_INVALID_INDEX_RANGE,
   REASON_HOT_PATCH_UNSUPPORTED,
   REASON_NOT_HOT_PATCHABLE,
   REASON_NOT_IN_PLACE,
@@ -77,6 +78,7 @@ import { createBatchSize, planPods, rolloutBudget, type Plan, type PlanPod, type
 import { newPodName } from './pod-names.js';
 import { fieldsNotActedOn } from './not-acted-on.js';
 import { costSortMethod, nodeDeletionCost } from './ordering.js';
+import { freeIndexes, indexConfig, withPodIndex, type IndexConfig } from './pod-index.js';
 import { computeStatus, setCondition, type Condition } from './status.js';
 import { rfc3339 } from '../../util/time.js';
 
@@ -135,6 +137,8 @@ interface Pass {
   paused: boolean;
   /** The first scaling write that failed: the FailedScale condition, and the pass's error. */
   scaleError?: string;
+  /** BCS's pod index, as the annotations ask for it; with an error nothing is scaled (FailedScale). */
+  index: IndexConfig;
   problems: UpdateProblem[];
   requeueAfterMs?: number;
   /** hotpod.dev/allocated-update, and each live pod's verdict under it (by name). */
@@ -157,6 +161,7 @@ export class GameDeploymentReconciler implements Reconciler {
   private readonly problems: ProblemEvents;
   private readonly notActedOn: ProblemEvents;
   private readonly hookEvents: ProblemEvents;
+  private readonly scaleEvents: ProblemEvents;
   private readonly creator: PodCreator;
 
   constructor(opts: GameDeploymentReconcilerOptions) {
@@ -166,6 +171,7 @@ export class GameDeploymentReconciler implements Reconciler {
     this.problems = new ProblemEvents(opts.recorder);
     this.notActedOn = new ProblemEvents(opts.recorder);
     this.hookEvents = new ProblemEvents(opts.recorder);
+    this.scaleEvents = new ProblemEvents(opts.recorder);
     this.creator = new PodCreator({
       writer: opts.writer,
       expectations: opts.expectations,
@@ -209,6 +215,7 @@ export class GameDeploymentReconciler implements Reconciler {
     this.problems.forget(k);
     this.notActedOn.forget(k);
     this.hookEvents.forget(k);
+    this.scaleEvents.forget(k);
     this.written.delete(k);
   }
 
@@ -263,6 +270,7 @@ export class GameDeploymentReconciler implements Reconciler {
       waiting: [],
       runs: this.o.hooks.runsOf(owner),
       hookProblems: [],
+      index: indexConfig(owner.metadata.name, gd.metadata?.annotations, gd.spec.replicas),
     };
   }
 
@@ -404,6 +412,8 @@ export class GameDeploymentReconciler implements Reconciler {
    * RollingUpdate replacements; then creates the missing. Returns the names deleted.
    */
   private async scale(pass: Pass, plan: PassPlan): Promise<Set<string>> {
+    // A bad index range: BCS's operator scales nothing until it is fixed (the annotation's change wakes us).
+    if ('error' in pass.index) return new Set();
     const failed = (err: unknown) => void (pass.scaleError ??= (err as Error).message);
     const finished = pass.finished.map((pod) => ({ pod, reason: EVENT.SuccessfulDelete, message: `succeed to delete pod ${pod.metadata!.name} (${pod.status?.phase})` }));
     await this.deletePods(pass.owner, finished).catch(failed);
@@ -423,15 +433,20 @@ export class GameDeploymentReconciler implements Reconciler {
 
     // In growing batches, so that a create failing for every pod costs one request.
     const taken = new Set(pass.owned.map((p) => p.metadata!.name!));
-    const creations: { template: PodTemplate; revision: string }[] = [
+    let creations: { template: PodTemplate; revision: string; index?: number }[] = [
       ...Array.from({ length: plan.createOld }, () => plan.old!),
       ...Array.from({ length: plan.createUpdated }, () => ({ template: pass.updateTemplate, revision: pass.updateRevision })),
     ];
+    if (pass.index.on && 'start' in pass.index) {
+      // Terminating pods keep their indexes: a pod waits for one to come free (BCS would create it without).
+      const free = freeIndexes(pass.index.start, pass.index.end, pass.owned);
+      creations = creations.slice(0, free.length).map((c, i) => ({ ...c, index: free[i] }));
+    }
     await slowStart(creations, WRITE_CONCURRENCY, async (c) => {
       const { name, instanceId } = newPodName(pass.owner.metadata.name, (n) => taken.has(n));
       taken.add(name);
       const pod = podFromTemplate({ owner: pass.owner, name, template: c.template, revision: c.revision, labels: { [INSTANCE_ID_LABEL]: instanceId } });
-      await this.creator.create(pass.owner, pod);
+      await this.creator.create(pass.owner, c.index === undefined ? pod : withPodIndex(pod, c.index));
     }).catch(failed);
     return new Set(cleared.map((d) => d.pod.metadata!.name!));
   }
@@ -549,7 +564,10 @@ export class GameDeploymentReconciler implements Reconciler {
     let conditions = setCondition(pass.conditions, CONDITION_FAILED_UPDATE, problem ? { status: 'True', ...problem } : undefined, nowIso);
     const prevScale = conditions.find((c) => c.type === CONDITION_FAILED_SCALE);
     const { scaleError } = pass;
-    conditions = setCondition(conditions, CONDITION_FAILED_SCALE, scaleError ? { status: 'True', reason: 'FailedScale', message: scaleError } : undefined, nowIso);
+    const indexError = 'error' in pass.index ? pass.index.error : undefined;
+    this.scaleEvents.report(pass.owner, indexError ? [{ reason: CONDITION_FAILED_SCALE, message: indexError, event: `failed to scale: ${indexError}` }] : [], conditionProblems(pass.conditions, CONDITION_FAILED_SCALE));
+    const scaleProblem = indexError ? { status: 'True' as const, reason: REASON_INVALID_INDEX_RANGE, message: indexError } : scaleError ? { status: 'True' as const, reason: 'FailedScale', message: scaleError } : undefined;
+    conditions = setCondition(conditions, CONDITION_FAILED_SCALE, scaleProblem, nowIso);
     const waiting = [...pass.waiting].sort();
     conditions = setCondition(conditions, CONDITION_ALLOCATED_UPDATE_WAITING, waiting.length ? { status: 'True', reason: 'Allocated', message: allocatedWaitingMessage('pod', waiting) } : undefined, nowIso);
     const hookProblems = [...new Set(pass.hookProblems)].sort();
