@@ -119,7 +119,9 @@ const gameDeploymentSpec = obj(
         'Minimum number of seconds for which a newly created pod should be ready without any of its container crashing, for it to be considered available. Defaults to 0 (pod will be considered available as soon as it is ready)',
     }),
     disableReadinessGate: bool({
-      description: "Whether the readiness gate for in-place update is left out of the pods. Defaults to false (the gate is injected).",
+      default: false,
+      description:
+        "DisableReadinessGate indicates whether the readinessgate for inplace update should be injected to GameDeployment's pods. Defaults to false (readinessgate will be injected to pods). Without it a pod stays Ready while it is updated in place (only its containers' own readiness counts); pods created before a change keep what they were created with.",
     }),
   },
   { required: ['selector', 'template'], description: 'GameDeploymentSpec defines the spec of GameDeployment' },

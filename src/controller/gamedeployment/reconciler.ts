@@ -445,7 +445,7 @@ export class GameDeploymentReconciler implements Reconciler {
     await slowStart(creations, WRITE_CONCURRENCY, async (c) => {
       const { name, instanceId } = newPodName(pass.owner.metadata.name, (n) => taken.has(n));
       taken.add(name);
-      const pod = podFromTemplate({ owner: pass.owner, name, template: c.template, revision: c.revision, labels: { [INSTANCE_ID_LABEL]: instanceId } });
+      const pod = podFromTemplate({ owner: pass.owner, name, template: c.template, revision: c.revision, labels: { [INSTANCE_ID_LABEL]: instanceId }, readinessGate: !pass.gd.spec.disableReadinessGate });
       await this.creator.create(pass.owner, c.index === undefined ? pod : withPodIndex(pod, c.index));
     }).catch(failed);
     return new Set(cleared.map((d) => d.pod.metadata!.name!));
