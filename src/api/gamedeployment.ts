@@ -135,6 +135,7 @@ const gameDeploymentStatus = obj(
     availableReplicas: int({ description: 'AvailableReplicas is the number of Pods that have been ready for at least minReadySeconds.' }),
     updatedReplicas: int({ description: 'UpdatedReplicas is the number of Pods on the revision indicated by updateRevision.' }),
     updatedReadyReplicas: int({ description: 'UpdatedReadyReplicas is the number of Pods on the revision indicated by updateRevision that are ready.' }),
+    currentRevision: str({ description: 'currentRevision, if not empty, indicates the version of the GameDeployment used to generate Pods in partition' }),
     updateRevision: str({ description: 'UpdateRevision, if not empty, indicates the latest revision of the GameDeployment.' }),
     collisionCount: int({ description: 'CollisionCount is the count of hash collisions for the GameDeployment.' }),
     labelSelector: str({ description: 'LabelSelector is label selectors for query over pods that should match the replica count used by HPA.' }),

@@ -79,6 +79,7 @@ import { newPodName } from './pod-names.js';
 import { fieldsNotActedOn } from './not-acted-on.js';
 import { costSortMethod, nodeDeletionCost } from './ordering.js';
 import { freeIndexes, indexConfig, withPodIndex, type IndexConfig } from './pod-index.js';
+import { currentRevision } from './current-revision.js';
 import { computeStatus, setCondition, type Condition } from './status.js';
 import { rfc3339 } from '../../util/time.js';
 
@@ -133,6 +134,8 @@ interface Pass {
   finished: KubeObject[];
   updateTemplate: PodTemplate;
   updateRevision: string;
+  /** status.currentRevision: what the partition's old pods are made from (the update revision once none is old). */
+  currentRevision?: string;
   /** Our own pause (a canary step's) is still to be remembered with the status write. */
   paused: boolean;
   /** The first scaling write that failed: the FailedScale condition, and the pass's error. */
@@ -389,7 +392,13 @@ export class GameDeploymentReconciler implements Reconciler {
       nodeCost: pod.spec?.nodeName ? nodeDeletionCost(this.o.nodes.cache.get(pod.spec.nodeName)) : undefined,
       starting: !podHasStarted(pod),
     }));
-    const oldRevision = mostCommon(pass.live.map(podRevision).filter((r): r is string => !!r && r !== pass.updateRevision));
+    pass.currentRevision = currentRevision({
+      updateRevision: pass.updateRevision,
+      previous: ((pass.gd.status ?? {}) as Json).currentRevision,
+      podRevisions: pass.live.map(podRevision),
+      order: this.o.revisions.list(pass.owner).map((r) => r.metadata!.name!),
+    });
+    const oldRevision = pass.currentRevision !== pass.updateRevision ? pass.currentRevision : undefined;
     const oldTemplate = oldRevision ? this.o.revisions.templateOf(pass.owner, oldRevision) : undefined;
     const plan = planPods({
       pods,
@@ -588,6 +597,7 @@ export class GameDeploymentReconciler implements Reconciler {
       selector: gd.spec.selector as LabelSelector,
       pods: pass.owned,
       updateRevision: pass.updateRevision,
+      currentRevision: pass.currentRevision ?? pass.updateRevision,
       minReadySeconds: gd.spec.minReadySeconds ?? 0,
       now: pass.now,
       collisionCount: ((gd.status ?? {}) as Json).collisionCount,
@@ -701,12 +711,4 @@ function summarize(problems: UpdateProblem[]): UpdateProblem | undefined {
 function podHasStarted(pod: KubeObject): boolean {
   const containersReady = ((pod.status?.conditions ?? []) as Json[]).some((c) => c.type === 'ContainersReady' && c.status === 'True');
   return pod.status?.phase === 'Running' && containersReady;
-}
-
-function mostCommon(values: string[]): string | undefined {
-  const counts = new Map<string, number>();
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  let best: string | undefined;
-  for (const [v, n] of counts) if (best === undefined || n > counts.get(best)!) best = v;
-  return best;
 }
