@@ -135,7 +135,7 @@ interface Pass {
   updateTemplate: PodTemplate;
   updateRevision: string;
   /** status.currentRevision: what the partition's old pods are made from (the update revision once none is old). */
-  currentRevision?: string;
+  currentRevision: string;
   /** Our own pause (a canary step's) is still to be remembered with the status write. */
   paused: boolean;
   /** The first scaling write that failed: the FailedScale condition, and the pass's error. */
@@ -266,6 +266,12 @@ export class GameDeploymentReconciler implements Reconciler {
       finished: running.filter(isFinished),
       updateTemplate,
       updateRevision,
+      currentRevision: currentRevision({
+        updateRevision,
+        previous: ((gd.status ?? {}) as Json).currentRevision,
+        podRevisions: live.map(podRevision),
+        order: this.o.revisions.list(owner).map((r) => r.metadata!.name!),
+      }),
       paused,
       problems: [],
       allocated,
@@ -392,12 +398,6 @@ export class GameDeploymentReconciler implements Reconciler {
       nodeCost: pod.spec?.nodeName ? nodeDeletionCost(this.o.nodes.cache.get(pod.spec.nodeName)) : undefined,
       starting: !podHasStarted(pod),
     }));
-    pass.currentRevision = currentRevision({
-      updateRevision: pass.updateRevision,
-      previous: ((pass.gd.status ?? {}) as Json).currentRevision,
-      podRevisions: pass.live.map(podRevision),
-      order: this.o.revisions.list(pass.owner).map((r) => r.metadata!.name!),
-    });
     const oldRevision = pass.currentRevision !== pass.updateRevision ? pass.currentRevision : undefined;
     const oldTemplate = oldRevision ? this.o.revisions.templateOf(pass.owner, oldRevision) : undefined;
     const plan = planPods({
@@ -597,7 +597,7 @@ export class GameDeploymentReconciler implements Reconciler {
       selector: gd.spec.selector as LabelSelector,
       pods: pass.owned,
       updateRevision: pass.updateRevision,
-      currentRevision: pass.currentRevision ?? pass.updateRevision,
+      currentRevision: pass.currentRevision,
       minReadySeconds: gd.spec.minReadySeconds ?? 0,
       now: pass.now,
       collisionCount: ((gd.status ?? {}) as Json).collisionCount,
