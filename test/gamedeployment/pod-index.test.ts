@@ -2,7 +2,8 @@
 // pod the lowest free index of the range, as its annotation gamedeployment-index-id and as
 // POD_INDEX in its containers' environment (read here in the container, through kubectl exec of
 // a process-runtime pod). A terminating pod keeps its index; once it is gone a replacement reuses
-// it. A range that cannot be used stops scaling: FailedScale and a Warning Event.
+// it; with every index held a pod is made without one. A range that cannot be used stops
+// scaling: FailedScale and a Warning Event.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -67,6 +68,18 @@ describe('GameDeployment pod index (POD_INDEX)', { timeout: 600_000 }, () => {
     await kubectl(c, ['delete', 'pod', six.metadata.name, '-n', NS, '--wait=false']);
     const again = await waitPods(c, NS, name, (ps) => live(ps).length === 3 && !ps.some((p) => p.metadata.name === six.metadata.name), `${six.metadata.name} gone, replaced`, 60_000);
     assert.deepEqual(indexes(again), ['5', '7', '8']);
+
+    // Two pods terminating at once: one replacement takes 6, the last free index; the other is
+    // made without an index (as BCS makes it), and a Warning Event says so.
+    const gone = again.filter((p) => ['5', '7'].includes(indexOf(p)));
+    await kubectl(c, ['delete', 'pod', ...gone.map((p) => p.metadata.name), '-n', NS, '--wait=false']);
+    const last = await waitPods(c, NS, name, (ps) => live(ps).length === 3 && ps.filter((p) => !p.metadata.deletionTimestamp && !again.some((q) => q.metadata.name === p.metadata.name)).length === 2, 'two replacements', 60_000);
+    const fresh = live(last).filter((p) => !again.some((q) => q.metadata.name === p.metadata.name));
+    assert.deepEqual(fresh.map(indexOf).sort(), ['6', undefined]);
+    const bare = fresh.find((p) => indexOf(p) === undefined)!;
+    assert.ok(!bare.spec.containers[0].env.some((e: Json) => e.name === 'POD_INDEX'), 'no POD_INDEX without an index');
+    const warned = (await describeEvents(c, NS, name)).filter((e) => e.type === 'Warning' && e.reason === 'PodIndexExhausted');
+    assert.deepEqual(warned.map((e) => e.message), [`pod ${bare.metadata.name} created without a pod index: every index of [5, 9) is held by a pod, terminating ones included`]);
   });
 
   it('a range that cannot be used stops scaling: FailedScale (InvalidIndexRange) and a Warning Event; fixed, the pods come', async () => {

@@ -68,4 +68,6 @@ export const EVENT = {
   SetStepIndex: 'SetStepIndex',
   SetPaused: 'SetPaused',
   InvalidSpec: 'InvalidSpec',
+  /** hotpod's: a pod made without a pod index, every index of the range being held. */
+  PodIndexExhausted: 'PodIndexExhausted',
 } as const;

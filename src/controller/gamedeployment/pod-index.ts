@@ -3,7 +3,8 @@
 // `tkex.bkbcs.tencent.com/gamedeployment-index-range: {"podStartIndex": s, "podEndIndex": e}`
 // names (s included, e not): the pod's annotation `tkex.bkbcs.tencent.com/gamedeployment-index-id`
 // and env `POD_INDEX` in each of its containers. A new pod takes the lowest index no pod holds,
-// terminating pods included (as BCS's): a replacement gets the index of a pod that is gone.
+// terminating pods included (as BCS's): a replacement gets the index of a pod that is gone, and
+// with every index held a pod is made without one.
 // Pure functions.
 
 import { INDEX_ENV, INDEX_ID_ANNOTATION, INDEX_ON_ANNOTATION, INDEX_RANGE_ANNOTATION } from './names.js';

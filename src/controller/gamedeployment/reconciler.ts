@@ -446,16 +446,21 @@ export class GameDeploymentReconciler implements Reconciler {
       ...Array.from({ length: plan.createOld }, () => plan.old!),
       ...Array.from({ length: plan.createUpdated }, () => ({ template: pass.updateTemplate, revision: pass.updateRevision })),
     ];
-    if (pass.index.on && 'start' in pass.index) {
-      // Terminating pods keep their indexes: a pod waits for one to come free (BCS would create it without).
-      const free = freeIndexes(pass.index.start, pass.index.end, pass.owned);
-      creations = creations.slice(0, free.length).map((c, i) => ({ ...c, index: free[i] }));
+    const range = pass.index.on && 'start' in pass.index ? pass.index : undefined;
+    if (range) {
+      // Terminating pods keep their indexes; past the free ones a pod is made without (as BCS's:
+      // waiting instead would stall a surge whose range has no room for it).
+      const free = freeIndexes(range.start, range.end, pass.owned);
+      creations = creations.map((c, i) => ({ ...c, index: free[i] }));
     }
     await slowStart(creations, WRITE_CONCURRENCY, async (c) => {
       const { name, instanceId } = newPodName(pass.owner.metadata.name, (n) => taken.has(n));
       taken.add(name);
       const pod = podFromTemplate({ owner: pass.owner, name, template: c.template, revision: c.revision, labels: { [INSTANCE_ID_LABEL]: instanceId }, readinessGate: !pass.gd.spec.disableReadinessGate });
       await this.creator.create(pass.owner, c.index === undefined ? pod : withPodIndex(pod, c.index));
+      if (range && c.index === undefined) {
+        this.o.recorder.event(pass.owner, 'Warning', EVENT.PodIndexExhausted, `pod ${name} created without a pod index: every index of [${range.start}, ${range.end}) is held by a pod, terminating ones included`);
+      }
     }).catch(failed);
     return new Set(cleared.map((d) => d.pod.metadata!.name!));
   }
