@@ -16,13 +16,20 @@ export interface FieldSupport {
   note: string;
   /** The entry speaks for every field below its path (a pod template, a condition list). */
   subtree?: true;
-  /** For not-acted-on: which values ask for what hotpod does not do (default: any value set). */
-  asks?: (value: unknown) => boolean;
+  /**
+   * Which values ask for what hotpod does not do, given the whole object: they are named in
+   * FieldsNotActedOn. Default: for not-acted-on, any value set; for the others, none.
+   */
+  asks?: (value: unknown, object: Record<string, any>) => boolean;
 }
 
 const honoured = (note: string, more: Partial<FieldSupport> = {}): FieldSupport => ({ verdict: 'honoured', note, ...more });
 const partial = (note: string, more: Partial<FieldSupport> = {}): FieldSupport => ({ verdict: 'partial', note, ...more });
 const notActedOn = (note: string, more: Partial<FieldSupport> = {}): FieldSupport => ({ verdict: 'not-acted-on', note, ...more });
+
+const IN_PLACE_TYPES = new Set(['InplaceUpdate', 'HotPatchUpdate']);
+/** 0, 0%, or the 25% default every GameDeployment carries: nothing the user chose. */
+const isZeroOrDefault = (v: unknown) => v === undefined || v === 0 || (typeof v === 'string' && (/^0+%?$/.test(v.trim()) || v.trim() === '25%'));
 
 const written = (note = 'written by the controller as upstream') => honoured(note);
 const conditions = honoured('written by the controller (type, status, reason, message, times)', { subtree: true });
@@ -147,10 +154,13 @@ const SUPPORT: Record<string, Record<string, FieldSupport>> = {
     'spec.selector': partial('status.labelSelector and revision labels; pods are found by ownerReference (no adoption)', { subtree: true }),
     'spec.template': honoured('the pod template; revisions hash it', { subtree: true }),
     'spec.scaleStrategy.podsToDelete': honoured('deleted (through the pre-delete hook) whatever the budget; replaced unless replicas dropped'),
+    'spec.scaleStrategy.createBatch': partial('at most this many pods (a percent of replicas rounds up, at least 1) starting at once; the next batch once they run with containers ready. Applied to every creation, where BCS says "when first created"'),
     'spec.updateStrategy.type': honoured('RollingUpdate, InplaceUpdate, HotPatchUpdate, OnDelete'),
     'spec.updateStrategy.partition': honoured('pods kept on the old revision (percent rounds up)'),
-    'spec.updateStrategy.maxUnavailable': partial('unavailable pods allowed during an update; default 20% (the latest BCS types say 25%)'),
-    'spec.updateStrategy.maxSurge': partial('extra pods during a RollingUpdate; default 0 (the latest BCS types say 25%)'),
+    'spec.updateStrategy.maxUnavailable': honoured('unavailable pods allowed during an update (default 25%; percent rounds up, down when maxSurge is set)'),
+    'spec.updateStrategy.maxSurge': partial('extra pods during a RollingUpdate only (default 25%): an InplaceUpdate or HotPatchUpdate keeps its pods and makes no surge pods', {
+      asks: (v, gd) => IN_PLACE_TYPES.has(gd.spec?.updateStrategy?.type) && !isZeroOrDefault(v),
+    }),
     'spec.updateStrategy.paused': honoured('stops the rollout; canary pauses write it'),
     'spec.updateStrategy.inPlaceUpdateStrategy.gracePeriodSeconds': honoured('pod out of service for this long before its images change'),
     'spec.updateStrategy.inPlaceUpdateStrategy.policy': honoured('DisOrdered (all containers at once), OrderedReady (one by one in template order, each once the previous runs its new image and is ready), OrderedUpdated (once the previous runs its new image); no effect on a hot-patch, which restarts nothing'),
@@ -165,7 +175,7 @@ const SUPPORT: Record<string, Record<string, FieldSupport>> = {
     'spec.postInplaceUpdateStrategy.retry': honoured('a finished run that did not succeed is made again'),
     'spec.revisionHistoryLimit': honoured('ControllerRevisions kept'),
     'spec.minReadySeconds': honoured('ready this long before available'),
-    'spec.disableReadinessGate': notActedOn('the InPlaceUpdateReady readiness gate is always added', { asks: (v) => v === true }),
+    'spec.disableReadinessGate': partial('true: pods get no InPlaceUpdateReady readiness gate, so an update no longer turns Ready False; the condition itself is still written during an update (it is how the engine tracks one)'),
     'status.observedGeneration': written(),
     'status.replicas': written(),
     'status.readyReplicas': written(),
@@ -173,6 +183,7 @@ const SUPPORT: Record<string, Record<string, FieldSupport>> = {
     'status.updatedReplicas': written(),
     'status.updatedReadyReplicas': written('hot-patched pods count once their node confirms the patch'),
     'status.updateRevision': written(),
+    'status.currentRevision': written('the oldest revision pods still run (old partition pods are recreated from it); the update revision once none runs an older one'),
     'status.collisionCount': partial('always 0: revision names do not collide in hotpod'),
     'status.labelSelector': written(),
     'status.conditions[]': conditions,
@@ -219,12 +230,13 @@ export function supportEntries(kind: string): ReadonlyArray<[string, FieldSuppor
 }
 
 /** Fields of the object's spec that ask for what hotpod does not do: `<path>: <why>`, one each. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function fieldsNotActedOn(kind: string, object: unknown): string[] {
   const out: string[] = [];
   for (const [path, entry] of supportEntries(kind)) {
-    if (entry.verdict !== 'not-acted-on' || !path.startsWith('spec.')) continue;
-    const asks = entry.asks ?? isSet;
-    if (valuesAt(object, path).some(asks)) out.push(`${path}: ${entry.note}`);
+    const asks = entry.asks ?? (entry.verdict === 'not-acted-on' ? isSet : undefined);
+    if (!asks || !path.startsWith('spec.')) continue;
+    if (valuesAt(object, path).some((v) => asks(v, object as Record<string, any>))) out.push(`${path}: ${entry.note}`);
   }
   return out;
 }

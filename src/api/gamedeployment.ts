@@ -4,13 +4,17 @@
 
 import { invalid, required, type FieldCause } from './causes.js';
 import { condition, gameDeploymentInPlaceUpdateStrategy, labelSelector, podSpec, podTemplateMetadata } from './common.js';
-import { intOrPercentErrors, PERCENT_PATTERN, PERCENT_UP_TO_100_PATTERN } from './intstr.js';
+import { intOrPercentErrors, PERCENT_PATTERN, PERCENT_UP_TO_100_PATTERN, POSITIVE_PERCENT_PATTERN } from './intstr.js';
 import { defineResource, type Resource, type ResourceInput } from './resource.js';
 import { applySchemaDefaults, arr, immutable, bool, enumOf, int, intOrString, obj, str, time } from './schema.js';
 import { containerErrors, isEmptySelector, labelSelectorErrors, schemaValueErrors, selectorMatches } from './validation.js';
 import { TKEX_GROUP } from '../util/vocabulary.js';
 
 const GAME_DEPLOYMENT_UPDATE_TYPES = ['OnDelete', 'RollingUpdate', 'InplaceUpdate', 'HotPatchUpdate'] as const;
+
+/** BCS's latest defaults (kourse), "keep same with Deployment". */
+export const DEFAULT_MAX_UNAVAILABLE = '25%';
+export const DEFAULT_MAX_SURGE = '25%';
 
 const PAUSE_REASONS = ['PausedByCanaryPauseStep', 'PausedByStepBasedHook'] as const;
 
@@ -54,6 +58,13 @@ const gameDeploymentSpec = obj(
         podsToDelete: arr(str(), {
           description: 'PodsToDelete is the names of Pod should be deleted. Note that this list will be truncated for non-existing pod names.',
         }),
+        createBatch: intOrString({
+          default: '100%',
+          minimum: 1,
+          pattern: POSITIVE_PERCENT_PATTERN,
+          description:
+            'CreateBatch is the batch size of pods should be created when the gamedeployment is first created. Defaults to 100%. A percentage is of replicas, rounded up. hotpod applies it to every scale-up: a new batch is created once the pods of the one before are running with their containers ready.',
+        }),
       },
       { description: 'ScaleStrategy indicates the ScaleStrategy that will be employed to create and delete Pods in the GameDeployment.' },
     ),
@@ -71,18 +82,18 @@ const gameDeploymentSpec = obj(
             'Partition is the desired number of pods in old revisions. It means when partition is set during pods updating, (replicas - partition) number of pods will be updated. Default value is 0.',
         }),
         maxUnavailable: intOrString({
-          default: '20%',
+          default: DEFAULT_MAX_UNAVAILABLE,
           minimum: 0,
           pattern: PERCENT_UP_TO_100_PATTERN,
           description:
-            'The maximum number of pods that can be unavailable during the update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding up by default. When maxSurge > 0, absolute number is calculated from percentage by rounding down. Defaults to 20%.',
+            'The maximum number of pods that can be unavailable during the update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding up by default. When maxSurge > 0, absolute number is calculated from percentage by rounding down. Defaults to 25%. Keep same with Deployment.',
         }),
         maxSurge: intOrString({
-          default: 0,
+          default: DEFAULT_MAX_SURGE,
           minimum: 0,
           pattern: PERCENT_PATTERN,
           description:
-            'The maximum number of pods that can be scheduled above the desired replicas during the update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding up. Defaults to 0.',
+            'The maximum number of pods that can be scheduled above the desired replicas during the update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding up. Defaults to 25%. Keep same with Deployment. hotpod creates surge pods for RollingUpdate only (BCS advises maxSurge for RollingUpdate only: in-place and hot-patch updates keep their pods).',
         }),
         paused: bool({ default: false, description: 'Paused indicates that the GameDeployment is paused. Default value is false' }),
         inPlaceUpdateStrategy: gameDeploymentInPlaceUpdateStrategy,
@@ -108,7 +119,9 @@ const gameDeploymentSpec = obj(
         'Minimum number of seconds for which a newly created pod should be ready without any of its container crashing, for it to be considered available. Defaults to 0 (pod will be considered available as soon as it is ready)',
     }),
     disableReadinessGate: bool({
-      description: "Whether the readiness gate for in-place update is left out of the pods. Defaults to false (the gate is injected).",
+      default: false,
+      description:
+        "DisableReadinessGate indicates whether the readinessgate for inplace update should be injected to GameDeployment's pods. Defaults to false (readinessgate will be injected to pods). Without it a pod stays Ready while it is updated in place (only its containers' own readiness counts); pods created before a change keep what they were created with.",
     }),
   },
   { required: ['selector', 'template'], description: 'GameDeploymentSpec defines the spec of GameDeployment' },
@@ -122,6 +135,7 @@ const gameDeploymentStatus = obj(
     availableReplicas: int({ description: 'AvailableReplicas is the number of Pods that have been ready for at least minReadySeconds.' }),
     updatedReplicas: int({ description: 'UpdatedReplicas is the number of Pods on the revision indicated by updateRevision.' }),
     updatedReadyReplicas: int({ description: 'UpdatedReadyReplicas is the number of Pods on the revision indicated by updateRevision that are ready.' }),
+    currentRevision: str({ description: 'currentRevision, if not empty, indicates the version of the GameDeployment used to generate Pods in partition' }),
     updateRevision: str({ description: 'UpdateRevision, if not empty, indicates the latest revision of the GameDeployment.' }),
     collisionCount: int({ description: 'CollisionCount is the count of hash collisions for the GameDeployment.' }),
     labelSelector: str({ description: 'LabelSelector is label selectors for query over pods that should match the replica count used by HPA.' }),
@@ -204,12 +218,13 @@ export function validateGameDeployment(gd: GameDeploymentInput | GameDeployment)
     }
   }
   if (spec.template) causes.push(...containerErrors(spec.template.spec?.containers, 'spec.template.spec.containers'));
+  causes.push(...intOrPercentErrors('spec.scaleStrategy.createBatch', spec.scaleStrategy?.createBatch, { positive: true }));
   const us = spec.updateStrategy ?? {};
   causes.push(...intOrPercentErrors('spec.updateStrategy.partition', us.partition, { atMost100Percent: true }));
   causes.push(...intOrPercentErrors('spec.updateStrategy.maxUnavailable', us.maxUnavailable, { atMost100Percent: true }));
   causes.push(...intOrPercentErrors('spec.updateStrategy.maxSurge', us.maxSurge));
-  if (isZero(us.maxUnavailable ?? '20%') && isZero(us.maxSurge ?? 0)) {
-    causes.push(invalid('spec.updateStrategy.maxUnavailable', us.maxUnavailable ?? '20%', 'may not be 0 when `maxSurge` is 0'));
+  if (isZero(us.maxUnavailable ?? DEFAULT_MAX_UNAVAILABLE) && isZero(us.maxSurge ?? DEFAULT_MAX_SURGE)) {
+    causes.push(invalid('spec.updateStrategy.maxUnavailable', us.maxUnavailable ?? DEFAULT_MAX_UNAVAILABLE, 'may not be 0 when `maxSurge` is 0'));
   }
   (us.canary?.steps ?? []).forEach((step, i) => {
     const at = `spec.updateStrategy.canary.steps[${i}]`;

@@ -11,6 +11,7 @@ const PERCENT = /^(\d+)%$/;
 export const PERCENT_PATTERN = '^[0-9]+%$';
 export const PERCENT_UP_TO_100_PATTERN = '^(100|[1-9]?[0-9])%$';
 export const POSITIVE_PERCENT_UP_TO_100_PATTERN = '^(100|[1-9][0-9]?)%$';
+export const POSITIVE_PERCENT_PATTERN = '^0*[1-9][0-9]*%$';
 
 /**
  * The absolute value of an int-or-percent against `total`: a percentage is rounded up or down

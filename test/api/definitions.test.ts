@@ -222,7 +222,7 @@ describe('GameServer', () => {
 describe('GameDeployment', () => {
   it("defaults the seed's manifest as BCS does", () => {
     const gd = defaultGameDeployment(seedGd());
-    assert.deepEqual(gd.spec.updateStrategy, { type: 'HotPatchUpdate', partition: 3, maxUnavailable: '20%', maxSurge: 0, paused: false });
+    assert.deepEqual(gd.spec.updateStrategy, { type: 'HotPatchUpdate', partition: 3, maxUnavailable: '25%', maxSurge: '25%', paused: false });
     assert.equal(gd.spec.revisionHistoryLimit, 10);
     assert.equal(gd.spec.minReadySeconds, 0);
     assert.equal(gd.spec.replicas, 8);
@@ -231,7 +231,7 @@ describe('GameDeployment', () => {
     delete one.spec.updateStrategy;
     const d = defaultGameDeployment(one as GameDeploymentInput);
     assert.equal(d.spec.replicas, 1);
-    assert.deepEqual(d.spec.updateStrategy, { type: 'RollingUpdate', partition: 0, maxUnavailable: '20%', maxSurge: 0, paused: false });
+    assert.deepEqual(d.spec.updateStrategy, { type: 'RollingUpdate', partition: 0, maxUnavailable: '25%', maxSurge: '25%', paused: false });
   });
 
   it('defaults in process exactly as the API server does with the CRD', () => {

@@ -124,9 +124,10 @@ describe('seed manifests on hotpod up', { timeout: 300_000 }, () => {
     const got = await getJson(['gamedeployment', 'test-gamedeployment', '-n', 'default']);
     assert.deepEqual(got.spec, {
       ...manifest.spec,
-      updateStrategy: { type: 'HotPatchUpdate', partition: 3, maxUnavailable: '20%', maxSurge: 0, paused: false },
+      updateStrategy: { type: 'HotPatchUpdate', partition: 3, maxUnavailable: '25%', maxSurge: '25%', paused: false },
       revisionHistoryLimit: 10,
       minReadySeconds: 0,
+      disableReadinessGate: false,
     });
     assert.equal(got.spec.template.spec.containers[0].imagePullPolicy, 'IfNotPresent', 'undeclared container fields are kept');
   });
@@ -174,6 +175,8 @@ describe('seed manifests on hotpod up', { timeout: 300_000 }, () => {
         preDeleteUpdateStrategy: { hook: { templateName: 'drain', args: [{ name: 'grace', value: '30' }] }, retry: true },
         revisionHistoryLimit: 3,
         minReadySeconds: 5,
+        disableReadinessGate: true,
+        scaleStrategy: { podsToDelete: [], createBatch: '50%' },
       },
     };
     await ok(['apply', '-f', '-'], toYaml(gss, gd));

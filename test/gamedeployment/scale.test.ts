@@ -1,5 +1,6 @@
 // Scaling a GameDeployment: `kubectl scale` through the scale subresource, scale-down by
-// io.tencent.bcs.dev/pod-deletion-cost, and scaleStrategy.podsToDelete.
+// controller.kubernetes.io/pod-deletion-cost (deletion-cost.test.ts has the rest), and
+// scaleStrategy.podsToDelete.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { apiOk, type Cluster } from '../helpers/cluster.js';
@@ -34,11 +35,11 @@ describe('GameDeployment scaling', { timeout: 600_000 }, () => {
     for (const p of pods) assert.match(p.metadata.name, POD_NAME);
   });
 
-  it('scaling down removes the pods with the lowest io.tencent.bcs.dev/pod-deletion-cost', async () => {
+  it('scaling down removes the pods with the lowest controller.kubernetes.io/pod-deletion-cost', async () => {
     const pods = await listPods(c, NS, NAME);
     const costs = [10, 1, 10, 5, 10];
     for (const [i, p] of pods.entries()) {
-      await kubectl(c, ['annotate', 'pod', p.metadata.name, '-n', NS, `io.tencent.bcs.dev/pod-deletion-cost=${costs[i]}`]);
+      await kubectl(c, ['annotate', 'pod', p.metadata.name, '-n', NS, `controller.kubernetes.io/pod-deletion-cost=${costs[i]}`]);
     }
     const expectGone = [pods[1]!.metadata.name, pods[3]!.metadata.name].sort();
     // `gd`, the short name, as `kubectl get gss` has `gss`.

@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planPods, rolloutBudget, type PlanInput, type PlanPod } from '../../src/controller/gamedeployment/plan.js';
-import { choosePodsToDelete, compareForUpdate, deletionCost, readinessRank } from '../../src/controller/gamedeployment/ordering.js';
+import { createBatchSize, planPods, rolloutBudget, type PlanInput, type PlanPod } from '../../src/controller/gamedeployment/plan.js';
+import { choosePodsToDelete, compareForUpdate, costSortMethod, costValue, readinessRank, type CostSortMethod } from '../../src/controller/gamedeployment/ordering.js';
 import { newPodName, podName, NAME_ALPHABET } from '../../src/controller/gamedeployment/pod-names.js';
 import { BURST_REPLICAS } from '../../src/controller/workload/burst.js';
+import { fieldsNotActedOn as notActedOn } from '../../src/api/field-support.js';
+import { annotationsNotRead } from '../../src/controller/gamedeployment/not-acted-on.js';
 
 type Json = Record<string, any>;
 
@@ -23,7 +25,7 @@ function pod(name: string, o: PodOpts = {}): Json {
       name,
       creationTimestamp: o.created ?? '2024-05-01T10:00:00Z',
       labels: { 'controller-revision-hash': o.revision ?? 'old' },
-      annotations: o.cost !== undefined ? { 'io.tencent.bcs.dev/pod-deletion-cost': String(o.cost) } : {},
+      annotations: o.cost !== undefined ? { 'controller.kubernetes.io/pod-deletion-cost': String(o.cost) } : {},
     },
     spec: { nodeName: o.node === null ? undefined : (o.node ?? 'node-1') },
     status: { phase: o.phase ?? 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
@@ -42,23 +44,46 @@ function base(over: Partial<PlanInput>): PlanInput {
 
 // ---- ordering ------------------------------------------------------------------------------
 
-test('update order: unscheduled, pending, unready, ready; then lower deletion cost; then newer', () => {
+test('update order: unscheduled, pending, unready, ready; then newer; deletion costs play no part', () => {
   const pods = [
     pod('ready-cost-5', { cost: 5 }),
     pod('ready-cost-1', { cost: 1 }),
     pod('unready', { ready: false }),
     pod('pending', { phase: 'Pending', ready: false }),
     pod('unscheduled', { node: null, phase: 'Pending', ready: false }),
-    pod('ready-cost-1-newer', { cost: 1, created: '2024-05-01T11:00:00Z' }),
+    pod('ready-newer', { cost: 1, created: '2024-05-01T11:00:00Z' }),
     pod('ready-negative', { cost: -3 }),
   ];
   assert.deepEqual(
     [...pods].sort(compareForUpdate).map((p) => p.metadata.name),
-    ['unscheduled', 'pending', 'unready', 'ready-negative', 'ready-cost-1-newer', 'ready-cost-1', 'ready-cost-5'],
+    ['unscheduled', 'pending', 'unready', 'ready-newer', 'ready-cost-1', 'ready-cost-5', 'ready-negative'],
   );
   assert.equal(readinessRank(pods[4]!), 0);
-  assert.equal(deletionCost(pod('x', { cost: 'not a number' })), 0);
-  assert.equal(deletionCost(pod('x', { cost: ' 7 ' })), 7);
+});
+
+test('deletion costs read as BCS reads them: floats; anything else is no cost', () => {
+  const table: [unknown, number | undefined][] = [[' 7 ', 7], ['-2.5', -2.5], ['1e3', 1000], ['not a number', undefined], ['', undefined], [undefined, undefined], ['Infinity', undefined]];
+  for (const [raw, want] of table) assert.equal(costValue(raw), want, `cost ${JSON.stringify(raw)}`);
+  assert.equal(costSortMethod({ 'io.tencent.bcs.dev/pod-deletion-cost-sort-method': 'descend' }), 'descend');
+  assert.equal(costSortMethod({ 'io.tencent.bcs.dev/pod-deletion-cost-sort-method': 'Descend' }), 'ascend', 'only `descend` turns the order');
+  assert.equal(costSortMethod(undefined), 'ascend');
+});
+
+test('scale-down by deletion cost: node cost first (lower first), then pod cost by the sort method; no cost last', () => {
+  const nodes: Record<string, number | undefined> = { cheap: 1, dear: 9, plain: undefined };
+  const P = (name: string, node: string, cost?: number, o: PodOpts = {}) => pod(name, { node, cost, revision: 'new', ...o });
+  const cases: { what: string; pods: Json[]; method: CostSortMethod; want: string[] }[] = [
+    { what: 'pod costs ascend', pods: [P('a', 'plain', 5), P('b', 'plain', 1), P('c', 'plain'), P('d', 'plain', -2)], method: 'ascend', want: ['d', 'b', 'a', 'c'] },
+    { what: 'pod costs descend', pods: [P('a', 'plain', 5), P('b', 'plain', 1), P('c', 'plain'), P('d', 'plain', -2)], method: 'descend', want: ['a', 'b', 'd', 'c'] },
+    { what: 'node cost before pod cost', pods: [P('a', 'dear', -100), P('b', 'cheap', 100), P('c', 'plain', -1000)], method: 'ascend', want: ['b', 'a', 'c'] },
+    { what: 'node cost ascends with descend too', pods: [P('a', 'dear', 100), P('b', 'cheap', 1), P('c', 'cheap', 5)], method: 'descend', want: ['c', 'b', 'a'] },
+    { what: 'without costs: unready, then newer', pods: [P('a', 'plain'), P('b', 'plain', undefined, { ready: false }), P('c', 'plain', undefined, { created: '2024-05-01T11:00:00Z' })], method: 'ascend', want: ['b', 'c', 'a'] },
+    { what: 'a cost outranks readiness (as BCS sorts)', pods: [P('a', 'plain', 1), P('b', 'plain', undefined, { ready: false })], method: 'ascend', want: ['a', 'b'] },
+  ];
+  for (const c of cases) {
+    const opts = { partition: 0, updateRevision: 'new', revisionOf: (p: Json) => p.metadata.labels['controller-revision-hash'], costSortMethod: c.method, nodeCost: (p: Json) => nodes[p.spec.nodeName] };
+    assert.deepEqual(choosePodsToDelete(c.pods, c.pods.length, opts).map((p) => p.metadata.name), c.want, c.what);
+  }
 });
 
 test('scale-down takes podsToDelete first, then old pods while more than the partition remain, then the least useful', () => {
@@ -66,8 +91,8 @@ test('scale-down takes podsToDelete first, then old pods while more than the par
   const opts = { partition: 0, updateRevision: 'new', revisionOf: (p: Json) => p.metadata.labels['controller-revision-hash'] };
   assert.deepEqual(choosePodsToDelete(pods, 1, { ...opts, podsToDelete: ['a'] }).map((p) => p.metadata.name), ['a']);
   assert.deepEqual(choosePodsToDelete(pods, 2, opts).map((p) => p.metadata.name), ['c', 'b']);
-  // The partition wants both old pods kept: nothing prefers them, the unready one goes first.
-  assert.deepEqual(choosePodsToDelete(pods, 2, { ...opts, partition: 2 }).map((p) => p.metadata.name), ['d', 'a']);
+  // The partition wants both old pods kept: nothing prefers them, so costs decide (d has none: last).
+  assert.deepEqual(choosePodsToDelete(pods, 2, { ...opts, partition: 2 }).map((p) => p.metadata.name), ['a', 'c']);
   assert.deepEqual(choosePodsToDelete(pods, 0, opts), []);
 });
 
@@ -81,9 +106,11 @@ test('scale-down takes Allocated pods (allocated-update Wait) last, after every 
 
 // ---- budgets -------------------------------------------------------------------------------
 
-test('maxUnavailable defaults to 20% rounded up; rounds down with maxSurge; never both zero', () => {
+test('maxUnavailable and maxSurge default to 25% (BCS\'s latest); maxUnavailable rounds down with maxSurge; never both zero', () => {
   assert.deepEqual(rolloutBudget(8, '20%', 0, 'HotPatchUpdate'), { maxUnavailable: 2, maxSurge: 0 });
-  assert.deepEqual(rolloutBudget(8, undefined, undefined, 'RollingUpdate'), { maxUnavailable: 2, maxSurge: 0 });
+  assert.deepEqual(rolloutBudget(8, undefined, undefined, 'RollingUpdate'), { maxUnavailable: 2, maxSurge: 2 });
+  assert.deepEqual(rolloutBudget(3, undefined, undefined, 'RollingUpdate'), { maxUnavailable: 0, maxSurge: 1 }, '25% of 3: surge rounds up, unavailable down');
+  assert.deepEqual(rolloutBudget(3, undefined, undefined, 'InplaceUpdate'), { maxUnavailable: 1, maxSurge: 0 }, 'no surge in place: unavailable rounds up');
   assert.deepEqual(rolloutBudget(8, '20%', '25%', 'RollingUpdate'), { maxUnavailable: 1, maxSurge: 2 });
   assert.deepEqual(rolloutBudget(4, '20%', 1, 'RollingUpdate'), { maxUnavailable: 0, maxSurge: 1 });
   assert.deepEqual(rolloutBudget(4, 0, 0, 'RollingUpdate'), { maxUnavailable: 1, maxSurge: 0 });
@@ -122,7 +149,9 @@ test('podsToDelete are deleted whatever the budget, and replaced', () => {
 // ---- RollingUpdate -------------------------------------------------------------------------
 
 test('RollingUpdate without surge deletes up to maxUnavailable old pods, in update order', () => {
-  const pods = [planPod(pod('a', { cost: 3 })), planPod(pod('b', { cost: 1 })), planPod(pod('c', { cost: 2 })), planPod(pod('d', { cost: 0 }))];
+  // Costs are for scale-down only: the newer pods go first.
+  const at = (h: number) => `2024-05-01T1${h}:00:00Z`;
+  const pods = [planPod(pod('a', { cost: 0, created: at(0) })), planPod(pod('b', { cost: 9, created: at(2) })), planPod(pod('c', { created: at(1) })), planPod(pod('d', { cost: 5, created: at(3) }))];
   const p = planPods(base({ pods, maxUnavailable: 2 }));
   assert.deepEqual(names(p.deleteForUpdate), ['d', 'b']);
   assert.equal(p.blocked, 2);
@@ -221,4 +250,37 @@ test('a huge replicas count plans at most BURST_REPLICAS creations, and as many 
   assert.equal(planPods(base({ replicas: 0, pods: many })).deleteExcess.length, BURST_REPLICAS);
   // below the cap nothing changes
   assert.equal(planPods(base({ replicas: 30, pods: many.slice(0, 10) })).createUpdated, 20);
+});
+
+test('maxSurge on InplaceUpdate/HotPatchUpdate is named as not acted on, unless it is 0 or the default', () => {
+  const gd = (type: string, maxSurge: number | string) => ({ spec: { updateStrategy: { type, maxSurge } } });
+  const fieldsNotActedOn = (o: unknown) => notActedOn('GameDeployment', o);
+  assert.deepEqual(fieldsNotActedOn(gd('InplaceUpdate', 2)), [
+    'spec.updateStrategy.maxSurge: extra pods during a RollingUpdate only (default 25%): an InplaceUpdate or HotPatchUpdate keeps its pods and makes no surge pods',
+  ]);
+  assert.equal(fieldsNotActedOn(gd('HotPatchUpdate', '50%')).length, 1);
+  assert.deepEqual(fieldsNotActedOn(gd('InplaceUpdate', '25%')), [], 'the default every object carries');
+  assert.deepEqual(fieldsNotActedOn(gd('HotPatchUpdate', 0)), []);
+  assert.deepEqual(fieldsNotActedOn(gd('RollingUpdate', 2)), []);
+});
+
+test('the pre-2022 pod-deletion-cost annotation is named as not read', () => {
+  const p = (name: string, annotations: Record<string, string>) => ({ metadata: { name, annotations } });
+  assert.deepEqual(annotationsNotRead([p('a', { 'io.tencent.bcs.dev/pod-deletion-cost': '1' }), p('b', { 'controller.kubernetes.io/pod-deletion-cost': '1' })]), [
+    'annotation io.tencent.bcs.dev/pod-deletion-cost (pods a) is not read: BCS reads controller.kubernetes.io/pod-deletion-cost since 2022',
+  ]);
+});
+
+test('createBatch: a percentage of replicas rounded up, at least 1; replicas or more is no limit; pods still starting fill the batch', () => {
+  assert.equal(createBatchSize(10, '100%'), undefined);
+  assert.equal(createBatchSize(10, undefined), undefined);
+  assert.equal(createBatchSize(10, 20), undefined);
+  assert.equal(createBatchSize(10, '25%'), 3);
+  assert.equal(createBatchSize(9, '10%'), 1);
+  assert.equal(createBatchSize(10, 4), 4);
+  const starting = (name: string) => ({ ...planPod(pod(name), true, false), starting: true });
+  assert.equal(planPods(base({ replicas: 10, createBatch: 3 })).createUpdated, 3, 'the first batch');
+  assert.equal(planPods(base({ replicas: 10, createBatch: 3, pods: [starting('a'), starting('b'), starting('c')] })).createUpdated, 0, 'the batch before still starting');
+  assert.equal(planPods(base({ replicas: 10, createBatch: 3, pods: [planPod(pod('a'), true), starting('b'), planPod(pod('c'), true)] })).createUpdated, 2);
+  assert.equal(planPods(base({ replicas: 10 })).createUpdated, 10, 'no batch: all at once');
 });

@@ -9,8 +9,24 @@ export const GAME_DEPLOYMENT_KIND = GameDeploymentResource.kind;
 
 /** Every pod's unique id: the 5 random characters of its name (as BCS, shared with its PVCs). */
 export const INSTANCE_ID_LABEL = 'tkex.bkbcs.tencent.com/gamedeployment-instance-id';
-/** Lower cost goes first, in updates and in scale-down (BCS's pod-deletion-cost). */
-export const DELETION_COST_ANNOTATION = 'io.tencent.bcs.dev/pod-deletion-cost';
+/** BCS's pod index: on the GameDeployment, `"true"` turns it on; the range, as JSON. */
+export const INDEX_ON_ANNOTATION = 'tkex.bkbcs.tencent.com/gamedeployment-index-on';
+export const INDEX_RANGE_ANNOTATION = 'tkex.bkbcs.tencent.com/gamedeployment-index-range';
+/** On each pod: its index (an annotation, as BCS's), also in every container's env. */
+export const INDEX_ID_ANNOTATION = 'tkex.bkbcs.tencent.com/gamedeployment-index-id';
+export const INDEX_ENV = 'POD_INDEX';
+/** On a pod: in a scale-down, the lower cost goes first (BCS reads Kubernetes' name, as a float). */
+export const POD_DELETION_COST_ANNOTATION = 'controller.kubernetes.io/pod-deletion-cost';
+/** On a node: compared before the pods' costs, lower first (BCS's). */
+export const NODE_DELETION_COST_ANNOTATION = 'io.tencent.bcs.dev/node-deletion-cost';
+/** On the GameDeployment: `ascend` (the default) or `descend`, for the pods' costs. */
+export const COST_SORT_METHOD_ANNOTATION = 'io.tencent.bcs.dev/pod-deletion-cost-sort-method';
+export const COST_SORT_DESCEND = 'descend';
+/**
+ * The name BCS's operator read before 2022 (it reads POD_DELETION_COST_ANNOTATION since): not
+ * read; a pod that carries only it is named in FieldsNotActedOn.
+ */
+export const LEGACY_POD_DELETION_COST_ANNOTATION = 'io.tencent.bcs.dev/pod-deletion-cost';
 /**
  * hotpod's opt-in, on the GameDeployment: `InplaceUpdate` lets a HotPatchUpdate restart the
  * changed containers in place on nodes without hot-patch support instead of stopping there.
@@ -33,6 +49,8 @@ export const REASON_HOT_PATCH_UNSUPPORTED = 'HotPatchUnsupportedOnNode';
 export const REASON_NOT_HOT_PATCHABLE = 'NotHotPatchable';
 export const REASON_NOT_IN_PLACE = 'NotUpdatableInPlace';
 export const REASON_HOT_PATCH_FAILED = 'HotPatchFailed';
+/** Reason of the FailedScale condition: the pod index annotations cannot be acted on. */
+export const REASON_INVALID_INDEX_RANGE = 'InvalidIndexRange';
 
 export const PAUSED_BY_CANARY_STEP = 'PausedByCanaryPauseStep';
 export const PAUSED_BY_HOOK_STEP = 'PausedByStepBasedHook';
@@ -50,4 +68,6 @@ export const EVENT = {
   SetStepIndex: 'SetStepIndex',
   SetPaused: 'SetPaused',
   InvalidSpec: 'InvalidSpec',
+  /** hotpod's: a pod made without a pod index, every index of the range being held. */
+  PodIndexExhausted: 'PodIndexExhausted',
 } as const;

@@ -11,8 +11,9 @@
 
 import { planRollout } from '../../update/rollout-plan.js';
 import { scaledValue } from '../../update/availability.js';
+import { DEFAULT_MAX_SURGE, DEFAULT_MAX_UNAVAILABLE } from '../../api/gamedeployment.js';
 import { burst } from '../workload/burst.js';
-import { choosePodsToDelete, compareForUpdate } from './ordering.js';
+import { choosePodsToDelete, compareForUpdate, type CostSortMethod } from './ordering.js';
 
 type Json = Record<string, any>;
 
@@ -32,6 +33,10 @@ export interface PlanPod {
   held?: boolean;
   /** Allocated, with allocated-update Wait: a scale-down takes it last. */
   allocated?: boolean;
+  /** Its node's io.tencent.bcs.dev/node-deletion-cost (scale-down order). */
+  nodeCost?: number;
+  /** Not running with its containers ready yet: counts against scaleStrategy.createBatch. */
+  starting?: boolean;
 }
 
 export interface PlanInput {
@@ -48,6 +53,10 @@ export interface PlanInput {
   podsToDelete?: readonly string[];
   /** Whether pods of the old revision can still be created (its template is known). */
   canCreateOld: boolean;
+  /** The pods' deletion costs in a scale-down: lower first (ascend, the default) or higher first. */
+  costSortMethod?: CostSortMethod;
+  /** scaleStrategy.createBatch as a number: at most this many pods starting at once (none: no limit). */
+  createBatch?: number;
 }
 
 export interface Plan {
@@ -71,7 +80,10 @@ export interface Plan {
 /**
  * maxUnavailable and maxSurge as absolute numbers (BCS's rules): maxSurge rounds up; maxUnavailable
  * rounds up, or down when maxSurge > 0; with both 0, one pod may be unavailable so that a rollout
- * can move at all. maxSurge applies to RollingUpdate only.
+ * can move at all. maxSurge applies to RollingUpdate only: BCS's operator would create surge pods
+ * for every type, but its own guide advises maxSurge for RollingUpdate only, and in-place and
+ * hot-patch updates exist to keep the pods (with the 25% default every in-place rollout would
+ * otherwise start and stop extra servers).
  */
 export function rolloutBudget(
   replicas: number,
@@ -79,10 +91,25 @@ export function rolloutBudget(
   maxSurge: number | string | undefined,
   type: UpdateType,
 ): { maxUnavailable: number; maxSurge: number } {
-  const surge = type === 'RollingUpdate' ? scaledValue(maxSurge, replicas, true, 0) : 0;
-  let unavailable = scaledValue(maxUnavailable, replicas, surge === 0, Math.ceil(replicas * 0.2));
+  const surge = type === 'RollingUpdate' ? scaledValue(maxSurge ?? DEFAULT_MAX_SURGE, replicas, true, 0) : 0;
+  let unavailable = scaledValue(maxUnavailable ?? DEFAULT_MAX_UNAVAILABLE, replicas, surge === 0, 0);
   if (unavailable === 0 && surge === 0) unavailable = 1;
   return { maxUnavailable: unavailable, maxSurge: surge };
+}
+
+/**
+ * scaleStrategy.createBatch as a number of pods: a percentage of replicas, rounded up, at least 1.
+ * A batch of replicas or more (the 100% default) sets no limit.
+ */
+export function createBatchSize(replicas: number, createBatch: number | string | undefined): number | undefined {
+  const n = Math.max(1, scaledValue(createBatch ?? '100%', replicas, true, replicas));
+  return n >= replicas ? undefined : n;
+}
+
+/** How many pods may be created now: a batch starts once the pods of the batch before have started. */
+function batchRoom(batch: number | undefined, replicas: number, pods: readonly PlanPod[]): number {
+  if (batch === undefined) return replicas + pods.length;
+  return Math.max(0, batch - pods.filter((p) => p.starting).length);
 }
 
 export function planPods(input: PlanInput): Plan {
@@ -105,14 +132,21 @@ export function planPods(input: PlanInput): Plan {
     const chosen = choosePodsToDelete(
       rest.map((p) => p.pod),
       excess,
-      { partition: P, updateRevision: 'updated', revisionOf: (pod) => (byName.get(pod)!.updated ? 'updated' : 'old'), allocated: (pod) => byName.get(pod)!.allocated === true },
+      {
+        partition: P,
+        updateRevision: 'updated',
+        revisionOf: (pod) => (byName.get(pod)!.updated ? 'updated' : 'old'),
+        allocated: (pod) => byName.get(pod)!.allocated === true,
+        costSortMethod: input.costSortMethod,
+        nodeCost: (pod) => byName.get(pod)!.nodeCost,
+      },
     );
     plan.deleteExcess = chosen.map((pod) => byName.get(pod)!);
     return plan;
   }
 
   // Too few: create, at the old revision only as far as the partition is short of old pods.
-  const missing = burst(R + surge - rest.length);
+  const missing = Math.min(burst(R + surge - rest.length), batchRoom(input.createBatch, R, rest));
   if (missing > 0) {
     plan.createOld = input.canCreateOld ? Math.min(missing, Math.max(0, P - old.length)) : 0;
     plan.createUpdated = missing - plan.createOld;

@@ -70,12 +70,17 @@ import {
   HOT_PATCH_FALLBACK_IN_PLACE,
   INSTANCE_ID_LABEL,
   REASON_HOT_PATCH_FAILED,
+  REASON_INVALID_INDEX_RANGE,
   REASON_HOT_PATCH_UNSUPPORTED,
   REASON_NOT_HOT_PATCHABLE,
   REASON_NOT_IN_PLACE,
 } from './names.js';
-import { planPods, rolloutBudget, type Plan, type PlanPod, type UpdateType } from './plan.js';
+import { createBatchSize, planPods, rolloutBudget, type Plan, type PlanPod, type UpdateType } from './plan.js';
 import { newPodName } from './pod-names.js';
+import { annotationsNotRead } from './not-acted-on.js';
+import { costSortMethod, nodeDeletionCost } from './ordering.js';
+import { freeIndexes, indexConfig, withPodIndex, type IndexConfig } from './pod-index.js';
+import { currentRevision } from './current-revision.js';
 import { computeStatus, setCondition, type Condition } from './status.js';
 import { rfc3339 } from '../../util/time.js';
 
@@ -130,10 +135,14 @@ interface Pass {
   finished: KubeObject[];
   updateTemplate: PodTemplate;
   updateRevision: string;
+  /** status.currentRevision: what the partition's old pods are made from (the update revision once none is old). */
+  currentRevision: string;
   /** Our own pause (a canary step's) is still to be remembered with the status write. */
   paused: boolean;
   /** The first scaling write that failed: the FailedScale condition, and the pass's error. */
   scaleError?: string;
+  /** BCS's pod index, as the annotations ask for it; with an error nothing is scaled (FailedScale). */
+  index: IndexConfig;
   problems: UpdateProblem[];
   requeueAfterMs?: number;
   /** hotpod.dev/allocated-update, and each live pod's verdict under it (by name). */
@@ -156,6 +165,7 @@ export class GameDeploymentReconciler implements Reconciler {
   private readonly problems: ProblemEvents;
   private readonly notActedOn: ProblemEvents;
   private readonly hookEvents: ProblemEvents;
+  private readonly scaleEvents: ProblemEvents;
   private readonly creator: PodCreator;
 
   constructor(opts: GameDeploymentReconcilerOptions) {
@@ -165,6 +175,7 @@ export class GameDeploymentReconciler implements Reconciler {
     this.problems = new ProblemEvents(opts.recorder);
     this.notActedOn = new ProblemEvents(opts.recorder);
     this.hookEvents = new ProblemEvents(opts.recorder);
+    this.scaleEvents = new ProblemEvents(opts.recorder);
     this.creator = new PodCreator({
       writer: opts.writer,
       expectations: opts.expectations,
@@ -208,6 +219,7 @@ export class GameDeploymentReconciler implements Reconciler {
     this.problems.forget(k);
     this.notActedOn.forget(k);
     this.hookEvents.forget(k);
+    this.scaleEvents.forget(k);
     this.written.delete(k);
   }
 
@@ -255,6 +267,12 @@ export class GameDeploymentReconciler implements Reconciler {
       finished: running.filter(isFinished),
       updateTemplate,
       updateRevision,
+      currentRevision: currentRevision({
+        updateRevision,
+        previous: ((gd.status ?? {}) as Json).currentRevision,
+        podRevisions: live.map(podRevision),
+        order: this.o.revisions.list(owner).map((r) => r.metadata!.name!),
+      }),
       paused,
       problems: [],
       allocated,
@@ -262,6 +280,7 @@ export class GameDeploymentReconciler implements Reconciler {
       waiting: [],
       runs: this.o.hooks.runsOf(owner),
       hookProblems: [],
+      index: indexConfig(owner.metadata.name, gd.metadata?.annotations, gd.spec.replicas),
     };
   }
 
@@ -377,8 +396,10 @@ export class GameDeploymentReconciler implements Reconciler {
       available: podIsSettled(pod, minReadySeconds, pass.now),
       held: pass.verdicts.get(pod.metadata!.name!)?.kind === 'hold' && !podIsUpdating(pod),
       allocated: pass.allocated.policy === 'Wait' && pod.metadata?.labels?.[GS_OPS_STATE_LABEL] === 'Allocated',
+      nodeCost: pod.spec?.nodeName ? nodeDeletionCost(this.o.nodes.cache.get(pod.spec.nodeName)) : undefined,
+      starting: !podHasStarted(pod),
     }));
-    const oldRevision = mostCommon(pass.live.map(podRevision).filter((r): r is string => !!r && r !== pass.updateRevision));
+    const oldRevision = pass.currentRevision !== pass.updateRevision ? pass.currentRevision : undefined;
     const oldTemplate = oldRevision ? this.o.revisions.templateOf(pass.owner, oldRevision) : undefined;
     const plan = planPods({
       pods,
@@ -390,6 +411,8 @@ export class GameDeploymentReconciler implements Reconciler {
       paused: canary.paused,
       podsToDelete: spec.scaleStrategy?.podsToDelete,
       canCreateOld: oldTemplate !== undefined,
+      costSortMethod: costSortMethod(pass.gd.metadata?.annotations),
+      createBatch: createBatchSize(spec.replicas, spec.scaleStrategy?.createBatch),
     });
     return { ...plan, old: oldRevision && oldTemplate ? { revision: oldRevision, template: oldTemplate } : undefined };
   }
@@ -399,6 +422,8 @@ export class GameDeploymentReconciler implements Reconciler {
    * RollingUpdate replacements; then creates the missing. Returns the names deleted.
    */
   private async scale(pass: Pass, plan: PassPlan): Promise<Set<string>> {
+    // A bad index range: BCS's operator scales nothing until it is fixed (the annotation's change wakes us).
+    if ('error' in pass.index) return new Set();
     const failed = (err: unknown) => void (pass.scaleError ??= (err as Error).message);
     const finished = pass.finished.map((pod) => ({ pod, reason: EVENT.SuccessfulDelete, message: `succeed to delete pod ${pod.metadata!.name} (${pod.status?.phase})` }));
     await this.deletePods(pass.owner, finished).catch(failed);
@@ -418,15 +443,25 @@ export class GameDeploymentReconciler implements Reconciler {
 
     // In growing batches, so that a create failing for every pod costs one request.
     const taken = new Set(pass.owned.map((p) => p.metadata!.name!));
-    const creations: { template: PodTemplate; revision: string }[] = [
+    let creations: { template: PodTemplate; revision: string; index?: number }[] = [
       ...Array.from({ length: plan.createOld }, () => plan.old!),
       ...Array.from({ length: plan.createUpdated }, () => ({ template: pass.updateTemplate, revision: pass.updateRevision })),
     ];
+    const range = pass.index.on && 'start' in pass.index ? pass.index : undefined;
+    if (range) {
+      // Terminating pods keep their indexes; past the free ones a pod is made without (as BCS's:
+      // waiting instead would stall a surge whose range has no room for it).
+      const free = freeIndexes(range.start, range.end, pass.owned);
+      creations = creations.map((c, i) => ({ ...c, index: free[i] }));
+    }
     await slowStart(creations, WRITE_CONCURRENCY, async (c) => {
       const { name, instanceId } = newPodName(pass.owner.metadata.name, (n) => taken.has(n));
       taken.add(name);
-      const pod = podFromTemplate({ owner: pass.owner, name, template: c.template, revision: c.revision, labels: { [INSTANCE_ID_LABEL]: instanceId } });
-      await this.creator.create(pass.owner, pod);
+      const pod = podFromTemplate({ owner: pass.owner, name, template: c.template, revision: c.revision, labels: { [INSTANCE_ID_LABEL]: instanceId }, readinessGate: !pass.gd.spec.disableReadinessGate });
+      await this.creator.create(pass.owner, c.index === undefined ? pod : withPodIndex(pod, c.index));
+      if (range && c.index === undefined) {
+        this.o.recorder.event(pass.owner, 'Warning', EVENT.PodIndexExhausted, `pod ${name} created without a pod index: every index of [${range.start}, ${range.end}) is held by a pod, terminating ones included`);
+      }
     }).catch(failed);
     return new Set(cleared.map((d) => d.pod.metadata!.name!));
   }
@@ -544,13 +579,16 @@ export class GameDeploymentReconciler implements Reconciler {
     let conditions = setCondition(pass.conditions, CONDITION_FAILED_UPDATE, problem ? { status: 'True', ...problem } : undefined, nowIso);
     const prevScale = conditions.find((c) => c.type === CONDITION_FAILED_SCALE);
     const { scaleError } = pass;
-    conditions = setCondition(conditions, CONDITION_FAILED_SCALE, scaleError ? { status: 'True', reason: 'FailedScale', message: scaleError } : undefined, nowIso);
+    const indexError = 'error' in pass.index ? pass.index.error : undefined;
+    this.scaleEvents.report(pass.owner, indexError ? [{ reason: CONDITION_FAILED_SCALE, message: indexError, event: `failed to scale: ${indexError}` }] : [], conditionProblems(pass.conditions, CONDITION_FAILED_SCALE));
+    const scaleProblem = indexError ? { status: 'True' as const, reason: REASON_INVALID_INDEX_RANGE, message: indexError } : scaleError ? { status: 'True' as const, reason: 'FailedScale', message: scaleError } : undefined;
+    conditions = setCondition(conditions, CONDITION_FAILED_SCALE, scaleProblem, nowIso);
     const waiting = [...pass.waiting].sort();
     conditions = setCondition(conditions, CONDITION_ALLOCATED_UPDATE_WAITING, waiting.length ? { status: 'True', reason: 'Allocated', message: allocatedWaitingMessage('pod', waiting) } : undefined, nowIso);
     const hookProblems = [...new Set(pass.hookProblems)].sort();
     this.hookEvents.report(pass.owner, hookProblems.map((message) => ({ reason: CONDITION_FAILED_HOOK, message })), conditionProblems(pass.conditions, CONDITION_FAILED_HOOK));
     conditions = setCondition(conditions, CONDITION_FAILED_HOOK, hookProblems.length ? { status: 'True', reason: 'HookNotPassed', message: hookProblems.join('\n') } : undefined, nowIso);
-    const unread = [...pass.allocated.invalid, ...fieldsNotActedOn('GameDeployment', pass.gd)].join('; ');
+    const unread = [...pass.allocated.invalid, ...fieldsNotActedOn('GameDeployment', pass.gd), ...annotationsNotRead(pass.live)].join('; ');
     this.notActedOn.report(pass.owner, unread ? [{ reason: CONDITION_NOT_ACTED_ON, message: unread }] : [], conditionProblems(pass.conditions, CONDITION_NOT_ACTED_ON));
     conditions = setCondition(conditions, CONDITION_NOT_ACTED_ON, unread ? { status: 'True', reason: 'NotActedOn', message: unread } : undefined, nowIso);
     if (scaleError && prevScale?.message !== scaleError) this.log.warn({ gameDeployment: keyString(pass.key), err: scaleError }, 'scaling failed');
@@ -565,6 +603,7 @@ export class GameDeploymentReconciler implements Reconciler {
       selector: gd.spec.selector as LabelSelector,
       pods: pass.owned,
       updateRevision: pass.updateRevision,
+      currentRevision: pass.currentRevision,
       minReadySeconds: gd.spec.minReadySeconds ?? 0,
       now: pass.now,
       collisionCount: ((gd.status ?? {}) as Json).collisionCount,
@@ -676,10 +715,8 @@ function summarize(problems: UpdateProblem[]): UpdateProblem | undefined {
   return { reason: sorted[0]!.reason, message: sorted.map((p) => p.message).join('\n') };
 }
 
-function mostCommon(values: string[]): string | undefined {
-  const counts = new Map<string, number>();
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  let best: string | undefined;
-  for (const [v, n] of counts) if (best === undefined || n > counts.get(best)!) best = v;
-  return best;
+/** Running with its containers ready (an in-place update's closed readiness gate does not count). */
+function podHasStarted(pod: KubeObject): boolean {
+  const containersReady = ((pod.status?.conditions ?? []) as Json[]).some((c) => c.type === 'ContainersReady' && c.status === 'True');
+  return pod.status?.phase === 'Running' && containersReady;
 }

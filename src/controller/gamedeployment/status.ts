@@ -26,6 +26,7 @@ interface StatusInput {
   /** Every pod the GameDeployment owns (terminating ones are left out of the counts). */
   pods: readonly Json[];
   updateRevision: string;
+  currentRevision: string;
   minReadySeconds: number;
   now: number;
   collisionCount?: number;
@@ -44,6 +45,7 @@ export function computeStatus(input: StatusInput): Json {
     availableReplicas: counts.available,
     updatedReplicas: counts.updated,
     updatedReadyReplicas: counts.updatedReady,
+    currentRevision: input.currentRevision,
     updateRevision: input.updateRevision,
     collisionCount: input.collisionCount ?? 0,
     labelSelector: labelSelectorString(input.selector),

@@ -22,6 +22,8 @@ export interface NewPod {
   images?: Record<string, string>;
   /** Fields set on the spec over the template's (hostname, subdomain). */
   spec?: Record<string, unknown>;
+  /** false: no InPlaceUpdateReady gate (BCS's disableReadinessGate); the template's own gates stay. */
+  readinessGate?: boolean;
 }
 
 export function podFromTemplate(p: NewPod): KubeObject {
@@ -32,7 +34,10 @@ export function podFromTemplate(p: NewPod): KubeObject {
     if (image !== undefined) c.image = image;
   }
   const gates = ((spec.readinessGates ?? []) as { conditionType: string }[]).filter((g) => g.conditionType !== IN_PLACE_UPDATE_READY);
-  spec.readinessGates = [...gates, { conditionType: IN_PLACE_UPDATE_READY }];
+  if (p.readinessGate === false) {
+    if (gates.length) spec.readinessGates = gates;
+    else delete spec.readinessGates;
+  } else spec.readinessGates = [...gates, { conditionType: IN_PLACE_UPDATE_READY }];
   const meta = p.template.metadata ?? {};
   return {
     apiVersion: 'v1',
