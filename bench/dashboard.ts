@@ -11,7 +11,7 @@
 
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -77,18 +77,25 @@ async function main(): Promise<void> {
     await warm.locator('[data-testid=live].on').waitFor({ timeout: 60_000 });
     await warm.close();
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    // BENCH_DASH_PAGE_PROFILE=<file>: the page's CPU profile of its first render (Chrome DevTools format).
+    const cdp = process.env.BENCH_DASH_PAGE_PROFILE ? await page.context().newCDPSession(page) : undefined;
+    if (cdp) await cdp.send('Profiler.enable').then(() => cdp.send('Profiler.start'));
     await page.goto(`${dashboard.url}#/set/GameServerSet/${NS}/${SET}`);
-    const live = Math.round(await (await page.waitForFunction(() => document.querySelector('[data-testid=live].on') && performance.now(), undefined, { polling: 'raf', timeout: 60_000 })).jsonValue() as number);
+    const live = Math.round(await (await page.waitForFunction(() => document.querySelector('[data-testid=live].on') && performance.now(), undefined, { polling: 10, timeout: 60_000 })).jsonValue() as number);
     const firstRender = Math.round(
-      (await (await page.waitForFunction((n) => document.querySelectorAll('[data-testid=tile]').length === n && performance.now(), PODS, { polling: 'raf', timeout: 60_000 })).jsonValue()) as number,
+      (await (await page.waitForFunction((n) => document.querySelectorAll('[data-testid=tile]').length === n && performance.now(), PODS, { polling: 10, timeout: 60_000 })).jsonValue()) as number,
     );
+    if (cdp) writeFileSync(process.env.BENCH_DASH_PAGE_PROFILE!, JSON.stringify((await cdp.send('Profiler.stop')).profile));
     const marks = (await page.evaluate(() => {
       const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
       const out: Record<string, number> = { html: Math.round(nav?.responseEnd ?? 0), loaded: Math.round(nav?.domContentLoadedEventEnd ?? 0) };
       for (const m of performance.getEntriesByType('mark')) out[m.name.replace('hotpod:', '')] = Math.round(m.startTime);
       return out;
     })) as Record<string, number>;
-    progress(`first render ${firstRender} ms: ${JSON.stringify(marks)}`);
+    // The page's own mark of the render that showed every tile: playwright's polling (which
+    // firstRender comes from) only starts once the load event has reached this process.
+    const rendered = marks[`tiles-${PODS}`] ?? firstRender;
+    progress(`first render ${rendered} ms (seen by polling at ${firstRender} ms): ${JSON.stringify(marks)}`);
 
     // The page notes when each tile turns "new".
     await page.evaluate(() => {
@@ -157,7 +164,7 @@ async function main(): Promise<void> {
       `dashboard, ${PODS} servers (GameServerSet, 3 simulated nodes), Chromium ${browser.version()}`,
       `| figure | value | target |`,
       `|---|---|---|`,
-      `| first render of the set page (navigation → ${PODS} tiles) | ${firstRender} ms | < 1000 ms |`,
+      `| first render of the set page (navigation → ${PODS} tiles, the page's clock) | ${rendered} ms | < 1000 ms |`,
       `| of which: page loaded, stream opened, snapshot received, applied (ms from navigation) | ${marks.loaded} / ${marks.connect} / ${marks['snapshot-received']} / ${marks['snapshot-applied']} | |`,
       `| in-place rollout of ${PODS} pods (patch → all Ready on the new image) | ${(rolloutMs / 1000).toFixed(1)} s | |`,
       `| tile shown as new after the pod is Ready on it: p50 / p99 / max | ${percentile(lags, 50)} / ${percentile(lags, 99)} / ${lags.at(-1)} ms | max < 1000 ms |`,
@@ -165,7 +172,7 @@ async function main(): Promise<void> {
       `| same, at the event stream (no browser): p50 / p99 / max | ${percentile(streamLags, 50)} / ${percentile(streamLags, 99)} / ${streamLags.at(-1)} ms | |`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
-    if (firstRender >= 1000 || within < lags.length) process.stdout.write('WARNING: a dashboard target was missed\n');
+    if (rendered >= 1000 || within < lags.length) process.stdout.write('WARNING: a dashboard target was missed\n');
   } finally {
     await browser.close();
     await dashboard.stop();

@@ -1,5 +1,5 @@
 // The page's copy of the fleet: the dashboard's event stream (a snapshot, then deltas) applied
-// to three maps, and listeners told at most once per frame.
+// to three maps, and listeners told at most every 16 ms.
 
 import type { EventSummary, ServerTile, SetSummary } from '../model.js';
 
@@ -52,10 +52,12 @@ function changed(): void {
   fleet.version++;
   if (scheduled) return;
   scheduled = true;
-  requestAnimationFrame(() => {
+  // A timer, not requestAnimationFrame: a browser holds frames back (a tab in the background,
+  // a headless one between paints) and the page would fall seconds behind the stream.
+  setTimeout(() => {
     scheduled = false;
     for (const fn of listeners) fn();
-  });
+  }, 16);
 }
 
 function apply<T>(map: Map<string, T>, records: Record<string, T | null> | undefined): void {
