@@ -21,7 +21,8 @@ import { ServiceQualityRunner } from './quality-runner.js';
 import type { QualityProbe } from '../../util/quality-prober.js';
 import type { ApiWriter } from '../workload/index.js';
 import { desiredStatus, observedState, podMirrorPatch, stateToReport } from './gameserver-state.js';
-import { GS_KIND, GSS_API_VERSION } from './labels.js';
+import { GS_KIND, GSS_API_VERSION, OWNER_GSS_LABEL } from './labels.js';
+import { orphanedByPod, ownedByPod } from './gameserver-ownership.js';
 import { rfc3339 } from '../../util/time.js';
 
 type Json = Record<string, any>;
@@ -77,8 +78,11 @@ export class GameServerReconciler implements Reconciler {
 
     const gs = defaultGameServer(structuredClone(cached) as unknown as GameServer);
     let pod: KubeObject | undefined = this.o.pods.cache.get(key);
-    // Same name is not enough: the pod must belong to the GameServer's set.
-    if (pod && controllerRef(pod)?.uid !== controllerRef(cached)?.uid) pod = undefined;
+    // A Cascade GameServer whose pod is gone is on its way out (the set reconciler and the
+    // garbage collector delete it): nothing to mirror, and never onto a new pod of the same name.
+    if (orphanedByPod(cached, pod)) return;
+    // Same name is not enough: the pod must belong to the GameServer's set (or be its owner).
+    if (pod && !ownedByPod(cached) && controllerRef(pod)?.uid !== controllerRef(cached)?.uid) pod = undefined;
 
     const now = this.now();
     const qualities = this.serviceQualities(cached);
@@ -140,10 +144,14 @@ export class GameServerReconciler implements Reconciler {
 
   /** The serviceQualities of the GameServer's set. */
   private serviceQualities(gs: KubeObject): ServiceQuality[] {
-    const owner = controllerRef(gs);
-    if (!owner) return [];
-    const set = this.o.gameServerSets.cache.get({ namespace: gs.metadata?.namespace ?? '', name: owner.name });
+    const set = this.setOf(gs);
     return ((set?.spec as Json | undefined)?.serviceQualities ?? []) as ServiceQuality[];
+  }
+
+  /** The GameServer's set: its owner-gss label names it (the controller may be the set or, Cascade, the pod). */
+  private setOf(gs: KubeObject): KubeObject | undefined {
+    const name = gs.metadata?.labels?.[OWNER_GSS_LABEL] ?? (ownedByPod(gs) ? undefined : controllerRef(gs)?.name);
+    return name ? this.o.gameServerSets.cache.get({ namespace: gs.metadata?.namespace ?? '', name }) : undefined;
   }
 
   /** What the actions of changed probe results set on the GameServer: one patch, and the copy in hand updated. */

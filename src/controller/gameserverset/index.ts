@@ -6,7 +6,7 @@ import { controllerRef, keyOf, type KubeObject, type ObjectKey } from '../../kub
 import { PodUpdater, Revisions, type WorkloadContext } from '../workload/index.js';
 import { GameServerReconciler } from './gameserver-reconciler.js';
 import { ServiceQualityRunner } from './quality-runner.js';
-import { GS_KIND, GSS_API_VERSION, GSS_KIND } from './labels.js';
+import { GS_KIND, GSS_API_VERSION, GSS_KIND, OWNER_GSS_LABEL } from './labels.js';
 import { GameServerSetReconciler } from './set-reconciler.js';
 import { GAME_KRUISE_GROUP } from '../../util/vocabulary.js';
 
@@ -43,7 +43,8 @@ export function gameServerSetControllers(ctx: WorkloadContext, opts: GameServerS
   const setController = new Controller({ name: 'gameserverset', reconciler: setReconciler, workers: ctx.workers, logger: log })
     .watchObjects(sets)
     .watchOwned(ctx.pods, setOwner)
-    .watchOwned(gameServers, setOwner)
+    // A GameServer is controlled by its set or (reclaimPolicy Cascade) by its pod: the label names the set.
+    .watchMapped(gameServers, setOfGameServer)
     .watchOwned(ctx.revisions, setOwner);
 
   const serverReconciler = new GameServerReconciler({
@@ -63,8 +64,13 @@ export function gameServerSetControllers(ctx: WorkloadContext, opts: GameServerS
     .watchObjects(gameServers)
     .watchMapped(ctx.pods, gameServerOfPod)
     // A set's serviceQualities reach its pods through their GameServers.
-    .watchMapped(sets, (set) => gameServers.cache.byController(set.metadata?.uid ?? '').map(keyOf));
+    .watchMapped(sets, (set) => gameServers.cache.byLabel(OWNER_GSS_LABEL, set.metadata?.name ?? '').filter((gs) => gs.metadata?.namespace === set.metadata?.namespace).map(keyOf));
   return [setController, serverController];
+}
+
+function setOfGameServer(gs: KubeObject): ObjectKey[] {
+  const set = gs.metadata?.labels?.[OWNER_GSS_LABEL];
+  return set ? [{ namespace: gs.metadata?.namespace ?? '', name: set }] : [];
 }
 
 /** A pod of a GameServerSet has a GameServer of the same name. */
