@@ -20,8 +20,9 @@ import { SERVICE_QUALITY_NODE_LABEL, SERVICE_QUALITY_PROBES_ANNOTATION } from '.
 import { ServiceQualityRunner } from './quality-runner.js';
 import type { QualityProbe } from '../../util/quality-prober.js';
 import type { ApiWriter } from '../workload/index.js';
-import { desiredStatus, observedState, podMirrorPatch, stateToReport } from './gameserver-state.js';
-import { GS_KIND, GSS_API_VERSION, OWNER_GSS_LABEL } from './labels.js';
+import { desiredStatus, mirrorEvents, observedState, podMirrorPatch, stateToReport } from './gameserver-state.js';
+import { nodeNormalCondition, podNormalCondition, syncConditions, type ConditionBuilder, type GameServerCondition } from './gameserver-conditions.js';
+import { GS_KIND, GS_NODE_NAME_LABEL, GS_OPS_STATE_CHANGED_ANNOTATION, GS_OPS_STATE_LABEL, GS_STATE_CHANGED_ANNOTATION, GS_STATE_LABEL, GSS_API_VERSION, OWNER_GSS_LABEL } from './labels.js';
 import { orphanedByPod, ownedByPod } from './gameserver-ownership.js';
 import { rfc3339 } from '../../util/time.js';
 
@@ -98,6 +99,10 @@ export class GameServerReconciler implements Reconciler {
     if (pod && !pod.metadata?.deletionTimestamp) {
       const mirror: { labels: Record<string, string>; annotations: Record<string, string | null> } = podMirrorPatch(gs, report.state, pod);
       if ((pod.metadata?.annotations?.[SERVICE_QUALITY_PROBES_ANNOTATION] ?? '') !== probes) mirror.annotations[SERVICE_QUALITY_PROBES_ANNOTATION] = probes || null;
+      const events = mirrorEvents(pod.metadata?.labels, mirror.labels);
+      // When the game's opsState and the server's state last changed, on the pod (OKG's annotations).
+      if (mirror.labels[GS_OPS_STATE_LABEL] !== undefined) mirror.annotations[GS_OPS_STATE_CHANGED_ANNOTATION] = rfc3339(now);
+      if (mirror.labels[GS_STATE_LABEL] !== undefined && pod.metadata?.labels?.[GS_STATE_LABEL]) mirror.annotations[GS_STATE_CHANGED_ANNOTATION] = rfc3339(now);
       if (Object.keys(mirror.labels).length || Object.keys(mirror.annotations).length) {
         const metadata: Json = {};
         if (Object.keys(mirror.labels).length) metadata.labels = mirror.labels;
@@ -105,27 +110,56 @@ export class GameServerReconciler implements Reconciler {
         try {
           const written = await this.o.writer.patch('v1', 'Pod', key, { metadata }, { contentType: MERGE_PATCH, purpose: 'mirrorGameServer' });
           this.o.podExpectations.expectUpdate(k, written);
+          for (const e of events) this.o.recorder.event(cached, e.type, e.reason, e.message);
         } catch (err) {
           if (!isNotFound(err)) throw new Error(`pod ${k}: mirroring GameServer labels failed: ${(err as Error).message}`, { cause: err });
         }
       }
     }
 
+    if (pod) await this.syncNodeNameLabel(key, gs, pod);
     const nowIso = rfc3339(now);
     const want = desiredStatus(gs.spec, gs.status, report.state, pod, nowIso);
     if (quality) want.serviceQualitiesConditions = quality.conditions;
     const have = (gs.status ?? {}) as Json;
+    // Conditions speak of the pod (and its node): without one, the last ones stay (OKG writes nothing then).
+    const conditions = pod ? syncConditions(this.conditionBuilders(pod), have.conditions as GameServerCondition[] | undefined, nowIso) : undefined;
+    if (conditions) want.conditions = conditions.conditions.length ? conditions.conditions : undefined;
     if (Object.keys(want).some((f) => !deepEqual(want[f], have[f])) || (have.podStatus && !want.podStatus)) {
       // A merge patch keeps keys it does not name: spell out the podStatus keys that went away.
       const podStatus = want.podStatus ? { ...nulls(have.podStatus), ...want.podStatus } : null;
       try {
         const written = await this.o.writer.patch(GSS_API_VERSION, GS_KIND, key, { status: { ...want, podStatus } }, { status: true, purpose: 'gameServerStatus' });
         this.o.gameServerExpectations.expectUpdate(k, written);
+        for (const c of conditions?.turnedFalse ?? []) this.o.recorder.event(cached, 'Warning', c.reason ?? c.type, c.message ?? '');
       } catch (err) {
         if (!isNotFound(err)) throw new Error(`GameServer ${k}: status update failed: ${(err as Error).message}`, { cause: err });
       }
     }
     return report.recheckInMs ? { requeueAfterMs: report.recheckInMs } : undefined;
+  }
+
+  /** status.conditions, one builder each, in OKG's order. */
+  private conditionBuilders(pod: KubeObject): ConditionBuilder[] {
+    const nodeName = pod.spec?.nodeName as string | undefined;
+    const node = nodeName ? this.o.nodes.cache.get(nodeName) : undefined;
+    return [
+      () => podNormalCondition(pod),
+      // An unscheduled pod has no node to speak of; a node not (yet) in the cache is left out.
+      () => (node ? nodeNormalCondition(node) : undefined),
+    ];
+  }
+
+  /** The `game.kruise.io/node-name` label: the pod's node (OKG's), once it has one. */
+  private async syncNodeNameLabel(key: ObjectKey, gs: GameServer, pod: KubeObject): Promise<void> {
+    const node = pod.spec?.nodeName as string | undefined;
+    if (!node || gs.metadata?.labels?.[GS_NODE_NAME_LABEL] === node) return;
+    try {
+      const written = await this.o.writer.patch(GSS_API_VERSION, GS_KIND, key, { metadata: { labels: { [GS_NODE_NAME_LABEL]: node } } }, { contentType: MERGE_PATCH, purpose: 'gameServerNodeName' });
+      this.o.gameServerExpectations.expectUpdate(keyString(key), written);
+    } catch (err) {
+      if (!isNotFound(err)) throw new Error(`GameServer ${keyString(key)}: ${GS_NODE_NAME_LABEL} label failed: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   /**

@@ -9,6 +9,7 @@ import { ServiceQualityRunner } from './quality-runner.js';
 import { GS_KIND, GSS_API_VERSION, GSS_KIND, OWNER_GSS_LABEL } from './labels.js';
 import { GameServerSetReconciler } from './set-reconciler.js';
 import { GAME_KRUISE_GROUP } from '../../util/vocabulary.js';
+import { deepEqual } from '../../util/equal.js';
 
 export { GameServerSetReconciler, IN_PLACE_UPDATE_BLOCKED } from './set-reconciler.js';
 export { GameServerReconciler } from './gameserver-reconciler.js';
@@ -47,10 +48,11 @@ export function gameServerSetControllers(ctx: WorkloadContext, opts: GameServerS
     .watchMapped(gameServers, setOfGameServer)
     .watchOwned(ctx.revisions, setOwner);
 
+  const nodes = ctx.factory.informerFor({ apiVersion: 'v1', kind: 'Node' });
   const serverReconciler = new GameServerReconciler({
     gameServers,
     gameServerSets: sets,
-    nodes: ctx.factory.informerFor({ apiVersion: 'v1', kind: 'Node' }),
+    nodes,
     qualityRunner: new ServiceQualityRunner({ client: ctx.client, writer: ctx.writer, logger: log, pods: ctx.pods }),
     recorder: ctx.recorder,
     pods: ctx.pods,
@@ -65,7 +67,22 @@ export function gameServerSetControllers(ctx: WorkloadContext, opts: GameServerS
     .watchMapped(ctx.pods, gameServerOfPod)
     // A set's serviceQualities reach its pods through their GameServers.
     .watchMapped(sets, (set) => gameServers.cache.byLabel(OWNER_GSS_LABEL, set.metadata?.name ?? '').filter((gs) => gs.metadata?.namespace === set.metadata?.namespace).map(keyOf));
+  // A node's conditions make its GameServers' NodeNormal condition (OKG watches them too).
+  if (!ctx.pods.cache.hasIndex(POD_NODE_INDEX)) ctx.pods.cache.addIndexer(POD_NODE_INDEX, (p) => (p.spec?.nodeName ? [p.spec.nodeName as string] : []));
+  serverController.watch(nodes, {
+    onUpdate: (old, now) => {
+      if (deepEqual(conditionsOf(old), conditionsOf(now))) return;
+      for (const pod of ctx.pods.cache.byIndex(POD_NODE_INDEX, now.metadata?.name ?? '')) for (const key of gameServerOfPod(pod)) serverController.enqueue(key);
+    },
+  });
   return [setController, serverController];
+}
+
+const POD_NODE_INDEX = 'gameserver-pod-node';
+
+/** A node's conditions without their heartbeat times (which change without anything else changing). */
+function conditionsOf(node: KubeObject): unknown[] {
+  return ((node.status?.conditions ?? []) as Record<string, unknown>[]).map(({ lastHeartbeatTime: _, ...rest }) => rest);
 }
 
 function setOfGameServer(gs: KubeObject): ObjectKey[] {

@@ -48,6 +48,7 @@ import {
   reportInvalidSpec,
   slowStart,
   type ApiWriter,
+  type ContainerResources,
   type PodUpdater,
   type Revisions,
   type WorkloadOwner,
@@ -412,6 +413,7 @@ export class GameServerSetReconciler implements Reconciler {
       revision,
       labels: { [OWNER_GSS_LABEL]: owner.metadata.name, [POD_NAME_LABEL]: name, ...mirrorLabels(spec), ...initialLifecycleLabels(view.gss.spec.lifecycle?.preNormal) },
       images: overrideImages(spec),
+      resources: overrideResources(spec),
       spec: {
         // StatefulSet's stable network identity: <pod>.<serviceName>.
         ...(tpl.spec?.hostname ? {} : { hostname: name }),
@@ -738,6 +740,22 @@ function templateOf(gss: GameServerSet): PodTemplate {
 
 function gsSpec(gs: KubeObject | undefined): GameServerSpec {
   return defaultGameServer({ spec: structuredClone(gs?.spec ?? {}) } as never).spec;
+}
+
+/**
+ * A GameServer's spec.containers resources, as OKG's pod webhook applies them when the pod is
+ * made: the cpu and memory of requests and limits (other resource names are not taken).
+ */
+function overrideResources(spec: GameServerSpec): Record<string, ContainerResources> {
+  const out: Record<string, ContainerResources> = {};
+  for (const c of spec.containers ?? []) {
+    const r = (c.resources ?? {}) as ContainerResources;
+    const pick = (m: Record<string, string | number> | undefined) => Object.fromEntries(Object.entries(m ?? {}).filter(([k]) => k === 'cpu' || k === 'memory'));
+    const limits = pick(r.limits);
+    const requests = pick(r.requests);
+    if (Object.keys(limits).length || Object.keys(requests).length) out[c.name] = { limits, requests };
+  }
+  return out;
 }
 
 /** A GameServer's spec.containers images, for containers the template has (others are ignored). */
