@@ -53,8 +53,15 @@ describe('GameServers as OpenKruiseGame keeps them', { timeout: 600_000 }, () =>
     const owner = (first.metadata.ownerReferences as Json[]).find((r) => r.controller);
     assert.deepEqual([owner?.kind, owner?.name, owner?.uid], ['Pod', 'cas-0', pod.metadata.uid]);
 
-    await kubectl(c, ns, ['patch', 'gameserver', 'cas-0', '--type=merge', '-p', JSON.stringify({ spec: { opsState: 'Maintaining', deletionPriority: 5 } })]);
+    // Resources reach a pod only when it is made, and a Cascade GameServer never sees its pod made: said so.
+    const containers = [{ name: 'engine', resources: { requests: { cpu: '100m' } } }];
+    await kubectl(c, ns, ['patch', 'gameserver', 'cas-0', '--type=merge', '-p', JSON.stringify({ spec: { opsState: 'Maintaining', deletionPriority: 5, containers } })]);
     await waitFor(async () => (await podsOf(c, ns, 'cas')).get('cas-0')?.metadata.labels[OPS_LABEL] === 'Maintaining', 'pod cas-0 mirrors Maintaining', WAIT_MS);
+    const ignored = await waitFor(async () => gsCondition(await getGs(c, ns, 'cas-0'), 'FieldsNotActedOn'), 'GameServer cas-0 FieldsNotActedOn', WAIT_MS);
+    assert.equal(ignored.status, 'True');
+    assert.match(ignored.message, /^spec\.containers\[engine\]\.resources: applied only when a pod is made/);
+    const warned = await gameServerEvents(c, ns, 'cas-0');
+    assert.ok(warned.some((e) => e.type === 'Warning' && e.reason === 'FieldsNotActedOn' && e.message === ignored.message), JSON.stringify(warned.map((e) => [e.reason, e.message])));
     await kubectl(c, ns, ['delete', 'pod', 'cas-0', '--wait=false']);
 
     const again = await waitFor(async () => {
@@ -66,6 +73,8 @@ describe('GameServers as OpenKruiseGame keeps them', { timeout: 600_000 }, () =>
     }, 'a new pod cas-0 with a new, Ready GameServer', WAIT_MS);
     assert.equal(again.gs.spec.opsState, 'None');
     assert.equal(again.gs.spec.deletionPriority, 0);
+    assert.equal(again.gs.spec.containers, undefined);
+    assert.equal(gsCondition(again.gs, 'FieldsNotActedOn'), undefined);
     assert.equal(again.p.metadata.labels[OPS_LABEL], 'None');
     assert.equal((again.gs.metadata.ownerReferences as Json[]).find((r) => r.controller)?.uid, again.p.metadata.uid);
   });

@@ -3,7 +3,7 @@
 // Warning Event), the "X turn from A to B" Events of a pod mirror patch, and who owns a GameServer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nodeNormalCondition, podNormalCondition, polyMessageReason, syncConditions } from '../../src/controller/gameserverset/gameserver-conditions.js';
+import { nodeNormalCondition, notActedOnCondition, podNormalCondition, polyMessageReason, syncConditions } from '../../src/controller/gameserverset/gameserver-conditions.js';
 import { mirrorEvents } from '../../src/controller/gameserverset/gameserver-state.js';
 import { belongsToSet, gameServerOwner, orphanedByPod } from '../../src/controller/gameserverset/gameserver-ownership.js';
 
@@ -71,13 +71,13 @@ test('syncConditions keeps lastTransitionTime while unchanged, and names what tu
   const nodeBad = { type: 'NodeNormal', status: 'False' as const, reason: 'Ready:X', message: 'm' };
   const first = syncConditions([() => pod, () => nodeBad, () => undefined], undefined, 'T1');
   assert.deepEqual(first.conditions, [{ ...pod, lastTransitionTime: 'T1' }, { ...nodeBad, lastTransitionTime: 'T1' }]);
-  assert.deepEqual(first.turnedFalse, [nodeBad]);
+  assert.deepEqual(first.warnings, [{ reason: nodeBad.reason, message: nodeBad.message }]);
   const same = syncConditions([() => pod, () => nodeBad], first.conditions, 'T2');
   assert.deepEqual(same.conditions, first.conditions);
-  assert.deepEqual(same.turnedFalse, []);
+  assert.deepEqual(same.warnings, []);
   const changed = syncConditions([() => pod, () => ({ ...nodeBad, message: 'other' })], first.conditions, 'T3');
   assert.equal(changed.conditions[1]!.lastTransitionTime, 'T3');
-  assert.equal(changed.turnedFalse.length, 1);
+  assert.equal(changed.warnings.length, 1);
 });
 
 test('mirror Events: one per announced label that changes from a value the pod had', () => {
@@ -100,4 +100,11 @@ test('ownership by reclaimPolicy: Cascade GameServers are their pod\'s; one whos
   assert.equal(orphanedByPod(gs, pod), false);
   assert.equal(orphanedByPod(gs, undefined), true);
   assert.equal(orphanedByPod(gs, { metadata: { uid: 'another' } }), true);
+});
+
+test('FieldsNotActedOn is a problem when True: its Warning Event has its type as reason', () => {
+  assert.equal(notActedOnCondition([]), undefined);
+  const r = syncConditions([() => notActedOnCondition(['a', 'b'])], [], 'T1');
+  assert.deepEqual(r.conditions, [{ type: 'FieldsNotActedOn', status: 'True', reason: 'NotActedOn', message: 'a; b', lastTransitionTime: 'T1' }]);
+  assert.deepEqual(r.warnings, [{ reason: 'FieldsNotActedOn', message: 'a; b' }]);
 });

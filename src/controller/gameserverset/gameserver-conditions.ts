@@ -83,14 +83,31 @@ function sameCondition(a: GameServerCondition, b: GameServerCondition | undefine
   return !!b && a.type === b.type && a.status === b.status && (a.reason ?? '') === (b.reason ?? '') && (a.message ?? '') === (b.message ?? '');
 }
 
+/** hotpod's condition naming what the GameServer asks that hotpod does not act on: a problem when True. */
+export const FIELDS_NOT_ACTED_ON = 'FieldsNotActedOn';
+
+/** FieldsNotActedOn, True with the messages; undefined when there are none. */
+export function notActedOnCondition(messages: string[]): GameServerCondition | undefined {
+  return messages.length ? { type: FIELDS_NOT_ACTED_ON, status: 'True', reason: 'NotActedOn', message: messages.join('; ') } : undefined;
+}
+
+export interface ConditionWarning {
+  reason: string;
+  message: string;
+}
+
+function isProblem(c: GameServerCondition): boolean {
+  return c.type === FIELDS_NOT_ACTED_ON ? c.status === 'True' : c.status === 'False';
+}
+
 /**
  * The conditions the builders give, in their order, each with its lastTransitionTime (the old
- * one when unchanged, else `nowIso`), and those that changed to, or within, False: the reconciler
- * records a Warning Event for each.
+ * one when unchanged, else `nowIso`), and a Warning Event for each that changed to, or within,
+ * a problem (False; FieldsNotActedOn True): OKG's reason and message, FieldsNotActedOn's own.
  */
-export function syncConditions(builders: ConditionBuilder[], previous: GameServerCondition[] | undefined, nowIso: string): { conditions: GameServerCondition[]; turnedFalse: GameServerCondition[] } {
+export function syncConditions(builders: ConditionBuilder[], previous: GameServerCondition[] | undefined, nowIso: string): { conditions: GameServerCondition[]; warnings: ConditionWarning[] } {
   const conditions: GameServerCondition[] = [];
-  const turnedFalse: GameServerCondition[] = [];
+  const warnings: ConditionWarning[] = [];
   for (const build of builders) {
     const fresh = build();
     if (!fresh) continue;
@@ -100,7 +117,7 @@ export function syncConditions(builders: ConditionBuilder[], previous: GameServe
       continue;
     }
     conditions.push({ ...fresh, lastTransitionTime: nowIso });
-    if (fresh.status === 'False') turnedFalse.push(fresh);
+    if (isProblem(fresh)) warnings.push({ reason: fresh.type === FIELDS_NOT_ACTED_ON ? FIELDS_NOT_ACTED_ON : (fresh.reason ?? fresh.type), message: fresh.message ?? '' });
   }
-  return { conditions, turnedFalse };
+  return { conditions, warnings };
 }

@@ -21,7 +21,7 @@ import { ServiceQualityRunner } from './quality-runner.js';
 import type { QualityProbe } from '../../util/quality-prober.js';
 import type { ApiWriter } from '../workload/index.js';
 import { desiredStatus, mirrorEvents, observedState, podMirrorPatch, stateToReport } from './gameserver-state.js';
-import { nodeNormalCondition, podNormalCondition, syncConditions, type ConditionBuilder, type GameServerCondition } from './gameserver-conditions.js';
+import { nodeNormalCondition, notActedOnCondition, podNormalCondition, syncConditions, type ConditionBuilder, type GameServerCondition } from './gameserver-conditions.js';
 import { GS_KIND, GS_NODE_NAME_LABEL, GS_OPS_STATE_CHANGED_ANNOTATION, GS_OPS_STATE_LABEL, GS_STATE_CHANGED_ANNOTATION, GS_STATE_LABEL, GSS_API_VERSION, OWNER_GSS_LABEL } from './labels.js';
 import { orphanedByPod, ownedByPod } from './gameserver-ownership.js';
 import { rfc3339 } from '../../util/time.js';
@@ -123,7 +123,7 @@ export class GameServerReconciler implements Reconciler {
     if (quality) want.serviceQualitiesConditions = quality.conditions;
     const have = (gs.status ?? {}) as Json;
     // Conditions speak of the pod (and its node): without one, the last ones stay (OKG writes nothing then).
-    const conditions = pod ? syncConditions(this.conditionBuilders(pod), have.conditions as GameServerCondition[] | undefined, nowIso) : undefined;
+    const conditions = pod ? syncConditions(this.conditionBuilders(cached, pod), have.conditions as GameServerCondition[] | undefined, nowIso) : undefined;
     if (conditions) want.conditions = conditions.conditions.length ? conditions.conditions : undefined;
     if (Object.keys(want).some((f) => !deepEqual(want[f], have[f])) || (have.podStatus && !want.podStatus)) {
       // A merge patch keeps keys it does not name: spell out the podStatus keys that went away.
@@ -131,7 +131,7 @@ export class GameServerReconciler implements Reconciler {
       try {
         const written = await this.o.writer.patch(GSS_API_VERSION, GS_KIND, key, { status: { ...want, podStatus } }, { status: true, purpose: 'gameServerStatus' });
         this.o.gameServerExpectations.expectUpdate(k, written);
-        for (const c of conditions?.turnedFalse ?? []) this.o.recorder.event(cached, 'Warning', c.reason ?? c.type, c.message ?? '');
+        for (const w of conditions?.warnings ?? []) this.o.recorder.event(cached, 'Warning', w.reason, w.message);
       } catch (err) {
         if (!isNotFound(err)) throw new Error(`GameServer ${k}: status update failed: ${(err as Error).message}`, { cause: err });
       }
@@ -140,13 +140,14 @@ export class GameServerReconciler implements Reconciler {
   }
 
   /** status.conditions, one builder each, in OKG's order. */
-  private conditionBuilders(pod: KubeObject): ConditionBuilder[] {
+  private conditionBuilders(gs: KubeObject, pod: KubeObject): ConditionBuilder[] {
     const nodeName = pod.spec?.nodeName as string | undefined;
     const node = nodeName ? this.o.nodes.cache.get(nodeName) : undefined;
     return [
       () => podNormalCondition(pod),
       // An unscheduled pod has no node to speak of; a node not (yet) in the cache is left out.
       () => (node ? nodeNormalCondition(node) : undefined),
+      () => notActedOnCondition(unusedResources(gs)),
     ];
   }
 
@@ -208,6 +209,21 @@ export class GameServerReconciler implements Reconciler {
       if (!isNotFound(err)) throw new Error(`GameServer ${k}: service-quality action failed: ${(err as Error).message}`, { cause: err });
     }
   }
+}
+
+/**
+ * spec.containers[].resources reach a pod only when it is made (OKG's pod webhook). A Cascade
+ * GameServer is made after its pod, and a new pod gets a new GameServer: its resources never
+ * reach one.
+ */
+function unusedResources(gs: KubeObject): string[] {
+  if (!ownedByPod(gs)) return [];
+  const containers = ((gs.spec as Json | undefined)?.containers ?? []) as Json[];
+  const named = containers.filter((c) => Object.keys(c.resources?.limits ?? {}).length || Object.keys(c.resources?.requests ?? {}).length).map((c) => c.name as string);
+  if (!named.length) return [];
+  return [
+    `spec.containers[${named.join(', ')}].resources: applied only when a pod is made, and with reclaimPolicy Cascade a new pod gets a new GameServer (use reclaimPolicy Delete to keep a GameServer's resources across its pods)`,
+  ];
 }
 
 function differs(want: Record<string, unknown>, have: Record<string, unknown> | undefined): boolean {
