@@ -44,7 +44,7 @@ interface GameServerReconcilerOptions {
   gameServerExpectations: Expectations;
   /**
    * How long a transient state (Creating, Updating, Deleting, NotReady) must last before it is reported.
-   * Default 1000 ms: a fast in-place update then costs no GameServer or pod-label write.
+   * Default 1000 ms: a fast in-place update then changes no state and writes no pod label.
    */
   transientStateDelayMs?: number;
   logger: Logger;

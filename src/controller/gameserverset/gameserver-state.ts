@@ -55,7 +55,7 @@ function isTransient(state: GameServerState | undefined): boolean {
 /**
  * The state to report. A transient state is reported once it has lasted `delayMs` (counted from
  * `firstSeenMs`, when this controller first saw it), so a pod that passes through Updating in a
- * fraction of a second costs no GameServer or pod write; Ready, Crash and Unknown, and the first
+ * fraction of a second costs no state change nor pod-label write; Ready, Crash and Unknown, and the first
  * state of a new GameServer (Creating, as OpenKruiseGame's), are reported at once.
  */
 export function stateToReport(
