@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nodeNormalCondition, notActedOnCondition, podNormalCondition, polyMessageReason, syncConditions } from '../../src/controller/gameserverset/gameserver-conditions.js';
-import { mirrorEvents } from '../../src/controller/gameserverset/gameserver-state.js';
+import { mirrorEvents, stateEvent } from '../../src/controller/gameserverset/gameserver-state.js';
 import { belongsToSet, gameServerOwner, orphanedByPod } from '../../src/controller/gameserverset/gameserver-ownership.js';
 
 test('polyMessageReason joins with "; " and does not repeat a part already there', () => {
@@ -80,13 +80,16 @@ test('syncConditions keeps lastTransitionTime while unchanged, and names what tu
   assert.equal(changed.warnings.length, 1);
 });
 
-test('mirror Events: one per announced label that changes from a value the pod had', () => {
+test('mirror Events: one per announced label that changes from a value the pod had; the state\'s from currentState', () => {
   const pod = { 'game.kruise.io/gs-state': 'Ready', 'game.kruise.io/gs-opsState': 'None' };
   assert.deepEqual(mirrorEvents(pod, { 'game.kruise.io/gs-state': 'Crash', 'game.kruise.io/gs-opsState': 'Maintaining', 'game.kruise.io/gs-delete-priority': '3' }), [
     { type: 'Warning', reason: 'GsStateChanged', message: 'OpsState turn from None to Maintaining ' },
-    { type: 'Warning', reason: 'GsStateChanged', message: 'State turn from Ready to Crash ' },
   ]);
-  assert.deepEqual(mirrorEvents(pod, { 'game.kruise.io/gs-state': 'NotReady' }), [{ type: 'Normal', reason: 'GsStateChanged', message: 'State turn from Ready to NotReady ' }]);
+  assert.deepEqual(mirrorEvents({}, { 'game.kruise.io/gs-opsState': 'Allocated' }), [], 'a new pod\'s first labels');
+  assert.deepEqual(stateEvent('Ready', 'Crash'), { type: 'Warning', reason: 'GsStateChanged', message: 'State turn from Ready to Crash ' });
+  assert.deepEqual(stateEvent('Ready', 'NotReady'), { type: 'Normal', reason: 'GsStateChanged', message: 'State turn from Ready to NotReady ' });
+  assert.equal(stateEvent(undefined, 'Creating'), undefined);
+  assert.equal(stateEvent('Ready', 'Ready'), undefined);
 });
 
 test('ownership by reclaimPolicy: Cascade GameServers are their pod\'s; one whose pod is gone is an orphan', () => {

@@ -20,7 +20,7 @@ import { SERVICE_QUALITY_NODE_LABEL, SERVICE_QUALITY_PROBES_ANNOTATION } from '.
 import { ServiceQualityRunner } from './quality-runner.js';
 import type { QualityProbe } from '../../util/quality-prober.js';
 import type { ApiWriter } from '../workload/index.js';
-import { desiredStatus, mirrorEvents, observedState, podMirrorPatch, stateToReport } from './gameserver-state.js';
+import { desiredStatus, mirrorEvents, observedState, podMirrorPatch, stateEvent, stateToReport } from './gameserver-state.js';
 import { nodeNormalCondition, notActedOnCondition, podNormalCondition, syncConditions, type ConditionBuilder, type GameServerCondition } from './gameserver-conditions.js';
 import { GS_KIND, GS_NODE_NAME_LABEL, GS_OPS_STATE_CHANGED_ANNOTATION, GS_OPS_STATE_LABEL, GS_STATE_CHANGED_ANNOTATION, GS_STATE_LABEL, GSS_API_VERSION, OWNER_GSS_LABEL } from './labels.js';
 import { orphanedByPod, ownedByPod } from './gameserver-ownership.js';
@@ -132,6 +132,8 @@ export class GameServerReconciler implements Reconciler {
         const written = await this.o.writer.patch(GSS_API_VERSION, GS_KIND, key, { status: { ...want, podStatus } }, { status: true, purpose: 'gameServerStatus' });
         this.o.gameServerExpectations.expectUpdate(k, written);
         for (const w of conditions?.warnings ?? []) this.o.recorder.event(cached, 'Warning', w.reason, w.message);
+        const turned = stateEvent(have.currentState, want.currentState);
+        if (turned) this.o.recorder.event(cached, turned.type, turned.reason, turned.message);
       } catch (err) {
         if (!isNotFound(err)) throw new Error(`GameServer ${k}: status update failed: ${(err as Error).message}`, { cause: err });
       }

@@ -106,13 +106,16 @@ export function podMirrorPatch(
   };
 }
 
-/** Pod labels whose change OKG announces (`GsStateChanged`, "<Name> turn from <old> to <new> "), by the name it gives them. */
+/**
+ * Pod labels whose change OKG announces (`GsStateChanged`, "<Name> turn from <old> to <new> "),
+ * by the name it gives them. The state's own ("State turn from ...") is `stateEvent`: it follows
+ * currentState, which moves for a terminating pod too (no label is written on one).
+ */
 const ANNOUNCED_LABELS: [label: string, name: string][] = [
   [GS_DELETE_PRIORITY_LABEL, 'DeletionPriority'],
   [GS_UPDATE_PRIORITY_LABEL, 'UpdatePriority'],
   [GS_OPS_STATE_LABEL, 'OpsState'],
   [GS_NETWORK_DISABLED_LABEL, 'NetworkDisabled'],
-  [GS_STATE_LABEL, 'State'],
 ];
 
 export interface StateEvent {
@@ -132,10 +135,16 @@ export function mirrorEvents(podLabels: Record<string, string> | undefined, patc
     const from = podLabels?.[label];
     const to = patch[label];
     if (to === undefined || !from || from === to) continue;
-    const warning = (label === GS_OPS_STATE_LABEL && to === 'Maintaining') || (label === GS_STATE_LABEL && to === 'Crash');
+    const warning = label === GS_OPS_STATE_LABEL && to === 'Maintaining';
     out.push({ type: warning ? 'Warning' : 'Normal', reason: GS_STATE_CHANGED_REASON, message: `${name} turn from ${from} to ${to} ` });
   }
   return out;
+}
+
+/** OKG's Event for a change of currentState (none for the first state); Warning for Crash. */
+export function stateEvent(from: string | undefined, to: string | undefined): StateEvent | undefined {
+  if (!from || !to || from === to) return undefined;
+  return { type: to === 'Crash' ? 'Warning' : 'Normal', reason: GS_STATE_CHANGED_REASON, message: `State turn from ${from} to ${to} ` };
 }
 
 /** The labels a pod of this GameServer carries from its spec (also set when the pod is created). */
