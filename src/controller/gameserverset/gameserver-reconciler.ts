@@ -3,11 +3,16 @@
 //   network-disabled, gs-state, and every label and annotation prefixed gs-sync/ (set, never
 //   removed: the template may have put it there).
 // - pod → GameServer: status.currentState (see gameserver-state.ts), desiredState, the
-//   priorities in effect (the DP and UP columns), and the pod's phase, IPs and start time.
+//   priorities in effect (the DP and UP columns), the whole pod status, the conditions PodNormal
+//   and NodeNormal (gameserver-conditions.ts), and the label game.kruise.io/node-name.
+// - OKG's Events on the GameServer: "State turn from A to B " and the other "turn from" ones,
+//   and a Warning for a condition that turns False.
 // - the set's serviceQualities: a probe result that changed (the pod's game.kruise.io/<name>
 //   condition) runs its actions on the GameServer, and status.serviceQualitiesConditions
 //   records it (service-quality.ts).
-// The GameServerSet reconcile creates and deletes GameServers; this one only keeps them in sync.
+// The GameServerSet reconcile creates and deletes GameServers (gameserver-ownership.ts: who owns
+// one, by reclaimPolicy); this one only keeps them in sync, and leaves a Cascade one whose pod is
+// gone alone.
 
 import type { Logger } from 'pino';
 import { defaultGameServer, type GameServer, type GameServerState } from '../../api/index.js';
