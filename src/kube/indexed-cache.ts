@@ -57,6 +57,10 @@ export class IndexedCache<T extends KubeObject = KubeObject> {
     for (const [key, obj] of this.items) for (const v of fn(obj)) fileUnder(index, v, key);
   }
 
+  hasIndex(name: string): boolean {
+    return this.indexers.has(name);
+  }
+
   get size(): number {
     return this.items.size;
   }

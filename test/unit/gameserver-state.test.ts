@@ -30,10 +30,10 @@ test('transient states are reported once they lasted the delay; settled ones at 
   assert.deepEqual(stateToReport('Ready', 'NotReady', 0, 1, 0), { state: 'NotReady' });
 });
 
-test('status mirrors priorities and keeps lastTransitionTime while the state holds', () => {
+test('status mirrors priorities and the whole pod status, and keeps lastTransitionTime while the state holds', () => {
   const spec = { opsState: 'None' as const, updatePriority: 10, deletionPriority: '3' };
   const s = desiredStatus(spec, { currentState: 'Ready', lastTransitionTime: 'T0' }, 'Ready', { status: { phase: 'Running', podIP: '10.0.0.1', conditions: [] } }, 'T1');
-  assert.deepEqual(s, { desiredState: 'Ready', updatePriority: 10, deletionPriority: '3', currentState: 'Ready', lastTransitionTime: 'T0', podStatus: { phase: 'Running', podIP: '10.0.0.1' } });
+  assert.deepEqual(s, { desiredState: 'Ready', updatePriority: 10, deletionPriority: '3', currentState: 'Ready', lastTransitionTime: 'T0', podStatus: { phase: 'Running', podIP: '10.0.0.1', conditions: [] } });
   assert.equal(desiredStatus(spec, { currentState: 'Ready', lastTransitionTime: 'T0' }, 'Crash', undefined, 'T1').lastTransitionTime, 'T1');
 });
 

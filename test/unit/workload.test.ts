@@ -41,6 +41,18 @@ test('a pod from a template: labels, revision, owner, overrides, readiness gate'
   assert.equal(pod.spec.hostname, 'mc-3');
 });
 
+test('a pod from a template: per-container resources set over the template\'s, quantity by quantity', () => {
+  const pod = podFromTemplate({
+    owner,
+    name: 'mc-0',
+    template: { spec: { containers: [{ name: 'engine', image: 'e:1', resources: { requests: { cpu: '1', 'ephemeral-storage': '1Gi' }, limits: { memory: '1Gi' } } }, { name: 'sidecar', image: 's:1' }] } },
+    revision: 'mc-abc',
+    resources: { engine: { requests: { cpu: '250m' }, limits: {} }, sidecar: { limits: { cpu: '100m' } } },
+  });
+  assert.deepEqual(pod.spec.containers[0].resources, { requests: { cpu: '250m', 'ephemeral-storage': '1Gi' }, limits: { memory: '1Gi' } });
+  assert.deepEqual(pod.spec.containers[1].resources, { limits: { cpu: '100m' } });
+});
+
 test('status counts skip terminating pods; available honours minReadySeconds', () => {
   const now = Date.parse('2026-11-22T00:01:00Z');
   const pod = (rev: string, ready: boolean, readySince = '2026-11-22T00:00:00Z', extra: any = {}) => ({

@@ -3,11 +3,16 @@
 //   network-disabled, gs-state, and every label and annotation prefixed gs-sync/ (set, never
 //   removed: the template may have put it there).
 // - pod → GameServer: status.currentState (see gameserver-state.ts), desiredState, the
-//   priorities in effect (the DP and UP columns), and the pod's phase, IPs and start time.
+//   priorities in effect (the DP and UP columns), the whole pod status, the conditions PodNormal
+//   and NodeNormal (gameserver-conditions.ts), and the label game.kruise.io/node-name.
+// - OKG's Events on the GameServer: "State turn from A to B " and the other "turn from" ones,
+//   and a Warning for a condition that turns False.
 // - the set's serviceQualities: a probe result that changed (the pod's game.kruise.io/<name>
 //   condition) runs its actions on the GameServer, and status.serviceQualitiesConditions
 //   records it (service-quality.ts).
-// The GameServerSet reconcile creates and deletes GameServers; this one only keeps them in sync.
+// The GameServerSet reconcile creates and deletes GameServers (gameserver-ownership.ts: who owns
+// one, by reclaimPolicy); this one only keeps them in sync, and leaves a Cascade one whose pod is
+// gone alone.
 
 import type { Logger } from 'pino';
 import { defaultGameServer, type GameServer, type GameServerState } from '../../api/index.js';
@@ -20,10 +25,13 @@ import { SERVICE_QUALITY_NODE_LABEL, SERVICE_QUALITY_PROBES_ANNOTATION } from '.
 import { ServiceQualityRunner } from './quality-runner.js';
 import type { QualityProbe } from '../../util/quality-prober.js';
 import type { ApiWriter } from '../workload/index.js';
-import { desiredStatus, observedState, podMirrorPatch, stateToReport } from './gameserver-state.js';
-import { GS_KIND, GSS_API_VERSION } from './labels.js';
+import { desiredStatus, mirrorEvents, observedState, podMirrorPatch, stateEvent, stateToReport } from './gameserver-state.js';
+import { nodeNormalCondition, notActedOnCondition, podNormalCondition, syncConditions, type ConditionBuilder, type GameServerCondition } from './gameserver-conditions.js';
+import { GS_KIND, GS_NODE_NAME_LABEL, GS_OPS_STATE_CHANGED_ANNOTATION, GS_OPS_STATE_LABEL, GS_STATE_CHANGED_ANNOTATION, GS_STATE_LABEL, GSS_API_VERSION, OWNER_GSS_LABEL } from './labels.js';
+import { orphanedByPod, ownedByPod } from './gameserver-ownership.js';
 import { rfc3339 } from '../../util/time.js';
-import { persistentVolumeCondition, withPersistentVolumeCondition, type GameServerCondition } from './volume-condition.js';
+import { persistentVolumeCondition } from './volume-condition.js';
+import { fieldsNotActedOn } from '../../api/field-support.js';
 
 type Json = Record<string, any>;
 
@@ -46,7 +54,7 @@ interface GameServerReconcilerOptions {
   gameServerExpectations: Expectations;
   /**
    * How long a transient state (Creating, Updating, Deleting, NotReady) must last before it is reported.
-   * Default 1000 ms: a fast in-place update then costs no GameServer or pod-label write.
+   * Default 1000 ms: a fast in-place update then changes no state and writes no pod label.
    */
   transientStateDelayMs?: number;
   logger: Logger;
@@ -81,8 +89,11 @@ export class GameServerReconciler implements Reconciler {
 
     const gs = defaultGameServer(structuredClone(cached) as unknown as GameServer);
     let pod: KubeObject | undefined = this.o.pods.cache.get(key);
-    // Same name is not enough: the pod must belong to the GameServer's set.
-    if (pod && controllerRef(pod)?.uid !== controllerRef(cached)?.uid) pod = undefined;
+    // A Cascade GameServer whose pod is gone is on its way out (the set reconciler and the
+    // garbage collector delete it): nothing to mirror, and never onto a new pod of the same name.
+    if (orphanedByPod(cached, pod)) return;
+    // Same name is not enough: the pod must belong to the GameServer's set (or be its owner).
+    if (pod && !ownedByPod(cached) && controllerRef(pod)?.uid !== controllerRef(cached)?.uid) pod = undefined;
 
     const now = this.now();
     const qualities = this.serviceQualities(cached);
@@ -98,6 +109,10 @@ export class GameServerReconciler implements Reconciler {
     if (pod && !pod.metadata?.deletionTimestamp) {
       const mirror: { labels: Record<string, string>; annotations: Record<string, string | null> } = podMirrorPatch(gs, report.state, pod);
       if ((pod.metadata?.annotations?.[SERVICE_QUALITY_PROBES_ANNOTATION] ?? '') !== probes) mirror.annotations[SERVICE_QUALITY_PROBES_ANNOTATION] = probes || null;
+      const events = mirrorEvents(pod.metadata?.labels, mirror.labels);
+      // When the game's opsState and the server's state last changed, on the pod (OKG's annotations).
+      if (mirror.labels[GS_OPS_STATE_LABEL] !== undefined) mirror.annotations[GS_OPS_STATE_CHANGED_ANNOTATION] = rfc3339(now);
+      if (mirror.labels[GS_STATE_LABEL] !== undefined && pod.metadata?.labels?.[GS_STATE_LABEL]) mirror.annotations[GS_STATE_CHANGED_ANNOTATION] = rfc3339(now);
       if (Object.keys(mirror.labels).length || Object.keys(mirror.annotations).length) {
         const metadata: Json = {};
         if (Object.keys(mirror.labels).length) metadata.labels = mirror.labels;
@@ -105,28 +120,63 @@ export class GameServerReconciler implements Reconciler {
         try {
           const written = await this.o.writer.patch('v1', 'Pod', key, { metadata }, { contentType: MERGE_PATCH, purpose: 'mirrorGameServer' });
           this.o.podExpectations.expectUpdate(k, written);
+          for (const e of events) this.o.recorder.event(cached, e.type, e.reason, e.message);
         } catch (err) {
           if (!isNotFound(err)) throw new Error(`pod ${k}: mirroring GameServer labels failed: ${(err as Error).message}`, { cause: err });
         }
       }
     }
 
+    if (pod) await this.syncNodeNameLabel(key, gs, pod);
     const nowIso = rfc3339(now);
     const want = desiredStatus(gs.spec, gs.status, report.state, pod, nowIso);
     if (quality) want.serviceQualitiesConditions = quality.conditions;
-    if (pod) want.conditions = this.withVolumeCondition(gs, pod, (want.conditions ?? gs.status?.conditions ?? []) as GameServerCondition[], nowIso);
     const have = (gs.status ?? {}) as Json;
+    // Conditions speak of the pod (and its node): without one, the last ones stay (OKG writes nothing then).
+    const conditions = pod ? syncConditions(this.conditionBuilders(cached, pod), have.conditions as GameServerCondition[] | undefined, nowIso) : undefined;
+    if (conditions) want.conditions = conditions.conditions.length ? conditions.conditions : undefined;
     if (Object.keys(want).some((f) => !deepEqual(want[f], have[f])) || (have.podStatus && !want.podStatus)) {
       // A merge patch keeps keys it does not name: spell out the podStatus keys that went away.
       const podStatus = want.podStatus ? { ...nulls(have.podStatus), ...want.podStatus } : null;
       try {
         const written = await this.o.writer.patch(GSS_API_VERSION, GS_KIND, key, { status: { ...want, podStatus } }, { status: true, purpose: 'gameServerStatus' });
         this.o.gameServerExpectations.expectUpdate(k, written);
+        for (const w of conditions?.warnings ?? []) this.o.recorder.event(cached, 'Warning', w.reason, w.message);
+        const turned = stateEvent(have.currentState, want.currentState);
+        if (turned) this.o.recorder.event(cached, turned.type, turned.reason, turned.message);
       } catch (err) {
         if (!isNotFound(err)) throw new Error(`GameServer ${k}: status update failed: ${(err as Error).message}`, { cause: err });
       }
     }
     return report.recheckInMs ? { requeueAfterMs: report.recheckInMs } : undefined;
+  }
+
+  /** status.conditions, one builder each, in OKG's order. */
+  private conditionBuilders(gs: KubeObject, pod: KubeObject): ConditionBuilder[] {
+    const nodeName = pod.spec?.nodeName as string | undefined;
+    const node = nodeName ? this.o.nodes.cache.get(nodeName) : undefined;
+    return [
+      () => podNormalCondition(pod),
+      // An unscheduled pod has no node to speak of; a node not (yet) in the cache is left out.
+      () => (node ? nodeNormalCondition(node) : undefined),
+      () => {
+        const namespace = pod.metadata?.namespace ?? '';
+        return persistentVolumeCondition(pod, { claim: (name) => this.o.claims.cache.get({ namespace, name }), volume: (name) => this.o.volumes.cache.get(name) });
+      },
+      () => notActedOnCondition([...unusedResources(gs), ...fieldsNotActedOn('GameServer', gs)]),
+    ];
+  }
+
+  /** The `game.kruise.io/node-name` label: the pod's node (OKG's), once it has one. */
+  private async syncNodeNameLabel(key: ObjectKey, gs: GameServer, pod: KubeObject): Promise<void> {
+    const node = pod.spec?.nodeName as string | undefined;
+    if (!node || gs.metadata?.labels?.[GS_NODE_NAME_LABEL] === node) return;
+    try {
+      const written = await this.o.writer.patch(GSS_API_VERSION, GS_KIND, key, { metadata: { labels: { [GS_NODE_NAME_LABEL]: node } } }, { contentType: MERGE_PATCH, purpose: 'gameServerNodeName' });
+      this.o.gameServerExpectations.expectUpdate(keyString(key), written);
+    } catch (err) {
+      if (!isNotFound(err)) throw new Error(`GameServer ${keyString(key)}: ${GS_NODE_NAME_LABEL} label failed: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   /**
@@ -143,24 +193,16 @@ export class GameServerReconciler implements Reconciler {
     return nodeRuns ? probes : '';
   }
 
-  /** PersistentVolumeNormal in the conditions; a Warning Event when it changes to a False one, as OKG records. */
-  private withVolumeCondition(gs: GameServer, pod: KubeObject, conditions: GameServerCondition[], nowIso: string): GameServerCondition[] {
-    const namespace = pod.metadata?.namespace ?? '';
-    const next = persistentVolumeCondition(pod, {
-      claim: (name) => this.o.claims.cache.get({ namespace, name }),
-      volume: (name) => this.o.volumes.cache.get(name),
-    });
-    const r = withPersistentVolumeCondition(conditions, next, nowIso);
-    if (r.changed && next.status === 'False') this.o.recorder.event(gs as unknown as KubeObject, 'Warning', next.reason!, next.message!);
-    return r.conditions;
-  }
-
   /** The serviceQualities of the GameServer's set. */
   private serviceQualities(gs: KubeObject): ServiceQuality[] {
-    const owner = controllerRef(gs);
-    if (!owner) return [];
-    const set = this.o.gameServerSets.cache.get({ namespace: gs.metadata?.namespace ?? '', name: owner.name });
+    const set = this.setOf(gs);
     return ((set?.spec as Json | undefined)?.serviceQualities ?? []) as ServiceQuality[];
+  }
+
+  /** The GameServer's set: its owner-gss label names it (the controller may be the set or, Cascade, the pod). */
+  private setOf(gs: KubeObject): KubeObject | undefined {
+    const name = gs.metadata?.labels?.[OWNER_GSS_LABEL] ?? (ownedByPod(gs) ? undefined : controllerRef(gs)?.name);
+    return name ? this.o.gameServerSets.cache.get({ namespace: gs.metadata?.namespace ?? '', name }) : undefined;
   }
 
   /** What the actions of changed probe results set on the GameServer: one patch, and the copy in hand updated. */
@@ -183,6 +225,21 @@ export class GameServerReconciler implements Reconciler {
       if (!isNotFound(err)) throw new Error(`GameServer ${k}: service-quality action failed: ${(err as Error).message}`, { cause: err });
     }
   }
+}
+
+/**
+ * spec.containers[].resources reach a pod only when it is made (OKG's pod webhook). A Cascade
+ * GameServer is made after its pod, and a new pod gets a new GameServer: its resources never
+ * reach one.
+ */
+function unusedResources(gs: KubeObject): string[] {
+  if (!ownedByPod(gs)) return [];
+  const containers = ((gs.spec as Json | undefined)?.containers ?? []) as Json[];
+  const named = containers.filter((c) => Object.keys(c.resources?.limits ?? {}).length || Object.keys(c.resources?.requests ?? {}).length).map((c) => c.name as string);
+  if (!named.length) return [];
+  return [
+    `spec.containers[${named.join(', ')}].resources: applied only when a pod is made, and with reclaimPolicy Cascade a new pod gets a new GameServer (use reclaimPolicy Delete to keep a GameServer's resources across its pods)`,
+  ];
 }
 
 function differs(want: Record<string, unknown>, have: Record<string, unknown> | undefined): boolean {

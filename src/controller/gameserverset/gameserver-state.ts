@@ -11,6 +11,7 @@ import {
   GS_DELETE_PRIORITY_LABEL,
   GS_NETWORK_DISABLED_LABEL,
   GS_OPS_STATE_LABEL,
+  GS_STATE_CHANGED_REASON,
   GS_STATE_LABEL,
   GS_SYNC_PREFIX,
   GS_TEMPLATE_METADATA_HASH_ANNOTATION,
@@ -54,7 +55,7 @@ function isTransient(state: GameServerState | undefined): boolean {
 /**
  * The state to report. A transient state is reported once it has lasted `delayMs` (counted from
  * `firstSeenMs`, when this controller first saw it), so a pod that passes through Updating in a
- * fraction of a second costs no GameServer or pod write; Ready, Crash and Unknown, and the first
+ * fraction of a second costs no state change nor pod-label write; Ready, Crash and Unknown, and the first
  * state of a new GameServer (Creating, as OpenKruiseGame's), are reported at once.
  */
 export function stateToReport(
@@ -82,12 +83,9 @@ export function desiredStatus(spec: GameServerSpec, previous: Json | undefined, 
     status.currentState = state;
     status.lastTransitionTime = previous?.currentState === state && previous?.lastTransitionTime ? previous.lastTransitionTime : nowIso;
   }
-  // The pod's identity and placement only: its conditions and container statuses change with every
-  // probe and restart, and mirroring them would write the GameServer each time.
-  const ps = pod?.status ?? {};
-  const podStatus: Json = {};
-  for (const k of ['phase', 'podIP', 'podIPs', 'hostIP', 'hostIPs', 'startTime']) if (ps[k] !== undefined) podStatus[k] = ps[k];
-  if (Object.keys(podStatus).length) status.podStatus = podStatus;
+  // The whole pod status, as OKG's: conditions and container statuses included (written only when
+  // it changed, so a steady pod costs nothing).
+  if (pod?.status && Object.keys(pod.status).length) status.podStatus = pod.status;
   return status;
 }
 
@@ -106,6 +104,47 @@ export function podMirrorPatch(
     labels: diff(pod.metadata?.labels, wantLabels),
     annotations: diff(pod.metadata?.annotations, synced(gs.metadata?.annotations)),
   };
+}
+
+/**
+ * Pod labels whose change OKG announces (`GsStateChanged`, "<Name> turn from <old> to <new> "),
+ * by the name it gives them. The state's own ("State turn from ...") is `stateEvent`: it follows
+ * currentState, which moves for a terminating pod too (no label is written on one).
+ */
+const ANNOUNCED_LABELS: [label: string, name: string][] = [
+  [GS_DELETE_PRIORITY_LABEL, 'DeletionPriority'],
+  [GS_UPDATE_PRIORITY_LABEL, 'UpdatePriority'],
+  [GS_OPS_STATE_LABEL, 'OpsState'],
+  [GS_NETWORK_DISABLED_LABEL, 'NetworkDisabled'],
+];
+
+export interface StateEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+/**
+ * The Events of a mirror patch, as OKG records them on the GameServer: one per announced label
+ * that changes from a value the pod had (a new pod's first labels are not a change); Warning
+ * for opsState Maintaining and state Crash. The message keeps OKG's trailing space (tools grep it).
+ */
+export function mirrorEvents(podLabels: Record<string, string> | undefined, patch: Record<string, string>): StateEvent[] {
+  const out: StateEvent[] = [];
+  for (const [label, name] of ANNOUNCED_LABELS) {
+    const from = podLabels?.[label];
+    const to = patch[label];
+    if (to === undefined || !from || from === to) continue;
+    const warning = label === GS_OPS_STATE_LABEL && to === 'Maintaining';
+    out.push({ type: warning ? 'Warning' : 'Normal', reason: GS_STATE_CHANGED_REASON, message: `${name} turn from ${from} to ${to} ` });
+  }
+  return out;
+}
+
+/** OKG's Event for a change of currentState (none for the first state); Warning for Crash. */
+export function stateEvent(from: string | undefined, to: string | undefined): StateEvent | undefined {
+  if (!from || !to || from === to) return undefined;
+  return { type: to === 'Crash' ? 'Warning' : 'Normal', reason: GS_STATE_CHANGED_REASON, message: `State turn from ${from} to ${to} ` };
 }
 
 /** The labels a pod of this GameServer carries from its spec (also set when the pod is created). */

@@ -9,6 +9,7 @@ import { ServiceQualityRunner } from './quality-runner.js';
 import { GS_KIND, GSS_API_VERSION, GSS_KIND, OWNER_GSS_LABEL } from './labels.js';
 import { GameServerSetReconciler } from './set-reconciler.js';
 import { GAME_KRUISE_GROUP } from '../../util/vocabulary.js';
+import { deepEqual } from '../../util/equal.js';
 
 export { GameServerSetReconciler, IN_PLACE_UPDATE_BLOCKED } from './set-reconciler.js';
 export { GameServerReconciler } from './gameserver-reconciler.js';
@@ -48,14 +49,16 @@ export function gameServerSetControllers(ctx: WorkloadContext, opts: GameServerS
   const setController = new Controller({ name: 'gameserverset', reconciler: setReconciler, workers: ctx.workers, logger: log })
     .watchObjects(sets)
     .watchOwned(ctx.pods, setOwner)
-    .watchOwned(gameServers, setOwner)
+    // A GameServer is controlled by its set or (reclaimPolicy Cascade) by its pod: the label names the set.
+    .watchMapped(gameServers, setOfGameServer)
     .watchOwned(ctx.revisions, setOwner)
     .watchMapped(claims, setOfClaim);
 
+  const nodes = ctx.factory.informerFor({ apiVersion: 'v1', kind: 'Node' });
   const serverReconciler = new GameServerReconciler({
     gameServers,
     gameServerSets: sets,
-    nodes: ctx.factory.informerFor({ apiVersion: 'v1', kind: 'Node' }),
+    nodes,
     claims,
     volumes: ctx.factory.informerFor({ apiVersion: 'v1', kind: 'PersistentVolume' }),
     qualityRunner: new ServiceQualityRunner({ client: ctx.client, writer: ctx.writer, logger: log, pods: ctx.pods }),
@@ -72,8 +75,28 @@ export function gameServerSetControllers(ctx: WorkloadContext, opts: GameServerS
     .watchMapped(ctx.pods, gameServerOfPod)
     .watchMapped(claims, gameServerOfClaim)
     // A set's serviceQualities reach its pods through their GameServers.
-    .watchMapped(sets, (set) => gameServers.cache.byController(set.metadata?.uid ?? '').map(keyOf));
+    .watchMapped(sets, (set) => gameServers.cache.byLabel(OWNER_GSS_LABEL, set.metadata?.name ?? '').filter((gs) => gs.metadata?.namespace === set.metadata?.namespace).map(keyOf));
+  // A node's conditions make its GameServers' NodeNormal condition (OKG watches them too).
+  if (!ctx.pods.cache.hasIndex(POD_NODE_INDEX)) ctx.pods.cache.addIndexer(POD_NODE_INDEX, (p) => (p.spec?.nodeName ? [p.spec.nodeName as string] : []));
+  serverController.watch(nodes, {
+    onUpdate: (old, now) => {
+      if (deepEqual(conditionsOf(old), conditionsOf(now))) return;
+      for (const pod of ctx.pods.cache.byIndex(POD_NODE_INDEX, now.metadata?.name ?? '')) for (const key of gameServerOfPod(pod)) serverController.enqueue(key);
+    },
+  });
   return [setController, serverController];
+}
+
+const POD_NODE_INDEX = 'gameserver-pod-node';
+
+/** A node's conditions without their heartbeat times (which change without anything else changing). */
+function conditionsOf(node: KubeObject): unknown[] {
+  return ((node.status?.conditions ?? []) as Record<string, unknown>[]).map(({ lastHeartbeatTime: _, ...rest }) => rest);
+}
+
+function setOfGameServer(gs: KubeObject): ObjectKey[] {
+  const set = gs.metadata?.labels?.[OWNER_GSS_LABEL];
+  return set ? [{ namespace: gs.metadata?.namespace ?? '', name: set }] : [];
 }
 
 /** A pod of a GameServerSet has a GameServer of the same name. */

@@ -19,6 +19,13 @@ export const GS_STATE_LABEL = 'game.kruise.io/gs-state';
 export const GS_NETWORK_DISABLED_LABEL = 'game.kruise.io/network-disabled';
 /** On GameServers: the hash of the template labels and annotations last copied onto them. */
 export const GS_TEMPLATE_METADATA_HASH_ANNOTATION = 'game.kruise.io/gsTemplate-metadata-hash';
+/** On pods: when the opsState label, and the gs-state label, last changed (RFC 3339). */
+export const GS_OPS_STATE_CHANGED_ANNOTATION = 'game.kruise.io/opsState-last-changed-time';
+export const GS_STATE_CHANGED_ANNOTATION = 'game.kruise.io/state-last-changed-time';
+/** On GameServers: the node of their pod. */
+export const GS_NODE_NAME_LABEL = 'game.kruise.io/node-name';
+/** The reason of OKG's "X turn from A to B" Events on GameServers. */
+export const GS_STATE_CHANGED_REASON = 'GsStateChanged';
 /** GameServer labels and annotations with this prefix are copied to the pod. */
 export const GS_SYNC_PREFIX = 'gs-sync/';
 /** StatefulSet's per-pod label (Kruise's Advanced StatefulSet sets it too): a Service per server selects on it. */

@@ -50,11 +50,13 @@ import {
   reportInvalidSpec,
   slowStart,
   type ApiWriter,
+  type ContainerResources,
   type PodUpdater,
   type Revisions,
   type WorkloadOwner,
 } from '../workload/index.js';
 import { gameServerMetadataPatch, mirrorLabels, templateMetadata } from './gameserver-state.js';
+import { belongsToSet, gameServerOwner, orphanedByPod } from './gameserver-ownership.js';
 import { GS_KIND, GSS_API_VERSION, GSS_KIND, OWNER_GSS_LABEL, POD_NAME_LABEL, ordinalOf, serverName } from './labels.js';
 import { updateOrder } from './ordering.js';
 import { planScale, replicasAfterKill, reserveIdsWith, type Member } from './scale-plan.js';
@@ -101,8 +103,10 @@ interface SetView {
   gss: GameServerSet;
   /** Pods the set controls, by ordinal (terminating ones included). */
   pods: Map<number, KubeObject>;
-  /** GameServers the set controls, by ordinal (being deleted ones included). */
+  /** GameServers of the set's members, by ordinal (being deleted ones included). */
   gameServers: Map<number, KubeObject>;
+  /** reclaimPolicy Cascade GameServers whose pod is gone: deleted, and their ordinal waits for it. */
+  orphans: Map<number, KubeObject>;
   members: Member[];
 }
 
@@ -185,21 +189,26 @@ export class GameServerSetReconciler implements Reconciler {
       if (ordinal !== undefined) pods.set(ordinal, pod);
     }
     const gameServers = new Map<number, KubeObject>();
-    for (const gs of this.o.gameServers.cache.byController(owner.metadata.uid)) {
+    const orphans = new Map<number, KubeObject>();
+    for (const gs of this.o.gameServers.cache.byLabel(OWNER_GSS_LABEL, name)) {
       const ordinal = ordinalOf(name, gs.metadata?.name);
-      if (ordinal !== undefined) gameServers.set(ordinal, gs);
+      if (ordinal === undefined || !belongsToSet(gs, owner, OWNER_GSS_LABEL)) continue;
+      if (orphanedByPod(gs, pods.get(ordinal))) orphans.set(ordinal, gs);
+      else gameServers.set(ordinal, gs);
     }
     const members: Member[] = [];
-    const ordinals = new Set([...gameServers.keys(), ...pods.keys()]);
+    const ordinals = new Set([...gameServers.keys(), ...pods.keys(), ...orphans.keys()]);
     for (const ordinal of ordinals) {
       const gs = gameServers.get(ordinal);
       const pod = pods.get(ordinal);
+      const orphan = orphans.get(ordinal);
       const gsLive = gs && !gs.metadata?.deletionTimestamp;
       const podLive = pod && !pod.metadata?.deletionTimestamp;
-      // The GameServer is the durable record of an ordinal; a live pod whose GameServer is
-      // missing still holds its ordinal (its GameServer is made again below).
-      if (!gsLive && !(podLive && !gs)) continue;
-      const spec = gsSpec(gs);
+      // The GameServer is the durable record of an ordinal (with reclaimPolicy Delete it outlives
+      // its pod); a live pod whose GameServer is missing, and an orphan GameServer on its way
+      // out with its pod, still hold the ordinal (a new GameServer is made below).
+      if (!gsLive && !(podLive && !gs) && !(orphan && !orphan.metadata?.deletionTimestamp)) continue;
+      const spec = gsSpec(gs ?? orphan);
       members.push({
         name: serverName(name, ordinal),
         ordinal,
@@ -210,7 +219,7 @@ export class GameServerSetReconciler implements Reconciler {
       });
     }
     members.sort((a, b) => a.ordinal - b.ordinal);
-    return { owner, gss, pods, gameServers, members };
+    return { owner, gss, pods, gameServers, orphans, members };
   }
 
   /** Copies the template's labels and annotations onto GameServers that lack its latest (OKG's metadata sync). */
@@ -270,7 +279,7 @@ export class GameServerSetReconciler implements Reconciler {
     const reserved = new Set(reservedOrdinals(gss));
     const plan = planScale({
       members: view.members,
-      occupied: [...view.pods.keys(), ...view.gameServers.keys()],
+      occupied: [...view.pods.keys(), ...view.gameServers.keys(), ...view.orphans.keys()],
       replicas: gss.spec.replicas,
       reserved,
       maxCreate: this.createBudget(view),
@@ -287,6 +296,7 @@ export class GameServerSetReconciler implements Reconciler {
 
     const removed = new Set(plan.remove.map((r) => r.member.ordinal));
     let wrote = await this.syncClaimOwners(view, removed);
+    if (await this.deleteOrphans(view)) wrote = true;
     await forEachLimit(plan.remove, this.concurrency, async ({ member }) => {
       if (await this.removeMember(view, member.ordinal)) wrote = true;
     });
@@ -317,8 +327,8 @@ export class GameServerSetReconciler implements Reconciler {
 
   private needsCreate(view: SetView, ordinal: number): boolean {
     const gs = view.gameServers.get(ordinal);
-    // A GameServer being deleted, or a pod still terminating, holds the name: wait for it.
-    if (gs?.metadata?.deletionTimestamp) return false;
+    // A GameServer being deleted (an orphan included), or a pod still terminating, holds the name: wait for it.
+    if (gs?.metadata?.deletionTimestamp || view.orphans.has(ordinal)) return false;
     return !gs || !view.pods.has(ordinal);
   }
 
@@ -356,38 +366,55 @@ export class GameServerSetReconciler implements Reconciler {
     return out;
   }
 
-  /** The GameServer (if missing) and the pod (if missing) of one ordinal. */
+  /**
+   * The GameServer (if missing) and the pod (if missing) of one ordinal. reclaimPolicy Delete:
+   * the GameServer first (the pod is made from its spec); Cascade: the pod first, as the
+   * GameServer's owner, and a new pod always has a new GameServer (OKG makes it from the pod).
+   */
   private async createMember(view: SetView, ordinal: number, revision: string): Promise<void> {
+    const policy = view.gss.spec.gameServerTemplate?.reclaimPolicy ?? 'Cascade';
+    let gs = view.gameServers.get(ordinal);
+    let pod = view.pods.get(ordinal);
+    if (!gs && policy === 'Delete') gs = await this.createGameServer(view, ordinal, gameServerOwner(policy, view.owner, undefined));
+    // The claims come before the pod that mounts them; while one is on its way out the pod waits.
+    if (!pod && !(await this.ensureClaims(view, ordinal))) return;
+    if (!pod) pod = await this.createPod(view, ordinal, revision, gs);
+    if (!gs && pod) await this.createGameServer(view, ordinal, gameServerOwner(policy, view.owner, pod));
+  }
+
+  /** A GameServer as OKG's InitGameServer makes it: the template's labels and annotations, and its owner. */
+  private async createGameServer(view: SetView, ordinal: number, ownerRef: OwnerReference): Promise<KubeObject> {
     const { owner } = view;
     const name = serverName(owner.metadata.name, ordinal);
     const key = ownerKey(owner);
     const child = { namespace: owner.metadata.namespace, name };
-    let gs = view.gameServers.get(ordinal);
-    if (!gs) {
-      const meta = templateMetadata(templateOf(view.gss));
-      const fresh: KubeObject = {
-        apiVersion: GSS_API_VERSION,
-        kind: GS_KIND,
-        metadata: {
-          name,
-          namespace: owner.metadata.namespace,
-          labels: { ...meta.labels, [OWNER_GSS_LABEL]: owner.metadata.name },
-          annotations: meta.annotations,
-          ownerReferences: [controllerRefTo(owner)],
-        },
-        spec: {},
-      };
-      this.o.gameServerExpectations.expectCreate(key, child);
-      try {
-        gs = await this.o.writer.create(fresh);
-      } catch (err) {
-        this.o.gameServerExpectations.cancel(key, child, 'create');
-        this.o.recorder.event(owner, 'Warning', 'FailedCreate', `create GameServer ${name} in GameServerSet ${owner.metadata.name} failed error: ${(err as Error).message}`);
-        throw new Error(`GameServer ${child.namespace}/${name}: create failed: ${(err as Error).message}`, { cause: err });
-      }
+    const meta = templateMetadata(templateOf(view.gss));
+    const fresh: KubeObject = {
+      apiVersion: GSS_API_VERSION,
+      kind: GS_KIND,
+      metadata: {
+        name,
+        namespace: owner.metadata.namespace,
+        labels: { ...meta.labels, [OWNER_GSS_LABEL]: owner.metadata.name },
+        annotations: meta.annotations,
+        ownerReferences: [ownerRef],
+      },
+      spec: {},
+    };
+    this.o.gameServerExpectations.expectCreate(key, child);
+    try {
+      return await this.o.writer.create(fresh);
+    } catch (err) {
+      this.o.gameServerExpectations.cancel(key, child, 'create');
+      this.o.recorder.event(owner, 'Warning', 'FailedCreate', `create GameServer ${name} in GameServerSet ${owner.metadata.name} failed error: ${(err as Error).message}`);
+      throw new Error(`GameServer ${child.namespace}/${name}: create failed: ${(err as Error).message}`, { cause: err });
     }
-    if (view.pods.has(ordinal)) return;
-    if (!(await this.ensureClaims(view, ordinal))) return;
+  }
+
+  /** The pod of an ordinal, with its GameServer's labels and image overrides (the defaults when it has none yet). */
+  private async createPod(view: SetView, ordinal: number, revision: string, gs: KubeObject | undefined): Promise<KubeObject | undefined> {
+    const { owner } = view;
+    const name = serverName(owner.metadata.name, ordinal);
     const tpl = this.o.revisions.templateOf(owner, revision) ?? templateOf(view.gss);
     const spec = gsSpec(gs);
     const pod = podFromTemplate({
@@ -397,13 +424,31 @@ export class GameServerSetReconciler implements Reconciler {
       revision,
       labels: { [OWNER_GSS_LABEL]: owner.metadata.name, [POD_NAME_LABEL]: name, ...mirrorLabels(spec), ...initialLifecycleLabels(view.gss.spec.lifecycle?.preNormal) },
       images: overrideImages(spec),
+      resources: overrideResources(spec),
       spec: {
         // StatefulSet's stable network identity: <pod>.<serviceName>.
         ...(tpl.spec?.hostname ? {} : { hostname: name }),
         ...(view.gss.spec.serviceName && !tpl.spec?.subdomain ? { subdomain: view.gss.spec.serviceName } : {}),
       },
     });
-    await this.creator.create(owner, pod);
+    return this.creator.create(owner, pod);
+  }
+
+  /** Deletes reclaimPolicy Cascade GameServers whose pod is gone (the garbage collector would too, later). True if it wrote. */
+  private async deleteOrphans(view: SetView): Promise<boolean> {
+    const key = ownerKey(view.owner);
+    const orphans = [...view.orphans.values()].filter((gs) => !gs.metadata?.deletionTimestamp);
+    await forEachLimit(orphans, this.concurrency, async (gs) => {
+      const child = { namespace: view.owner.metadata.namespace, name: gs.metadata!.name! };
+      this.o.gameServerExpectations.expectDelete(key, gs);
+      try {
+        await this.o.writer.delete(GSS_API_VERSION, GS_KIND, child, gs.metadata?.uid);
+      } catch (err) {
+        this.o.gameServerExpectations.cancel(key, child, 'delete');
+        if (!isNotFound(err) && !isConflict(err)) throw new Error(`GameServer ${child.namespace}/${child.name}: delete failed: ${(err as Error).message}`, { cause: err });
+      }
+    });
+    return orphans.length > 0;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -792,6 +837,22 @@ function templateOf(gss: GameServerSet): PodTemplate {
 
 function gsSpec(gs: KubeObject | undefined): GameServerSpec {
   return defaultGameServer({ spec: structuredClone(gs?.spec ?? {}) } as never).spec;
+}
+
+/**
+ * A GameServer's spec.containers resources, as OKG's pod webhook applies them when the pod is
+ * made: the cpu and memory of requests and limits (other resource names are not taken).
+ */
+function overrideResources(spec: GameServerSpec): Record<string, ContainerResources> {
+  const out: Record<string, ContainerResources> = {};
+  for (const c of spec.containers ?? []) {
+    const r = (c.resources ?? {}) as ContainerResources;
+    const pick = (m: Record<string, string | number> | undefined) => Object.fromEntries(Object.entries(m ?? {}).filter(([k]) => k === 'cpu' || k === 'memory'));
+    const limits = pick(r.limits);
+    const requests = pick(r.requests);
+    if (Object.keys(limits).length || Object.keys(requests).length) out[c.name] = { limits, requests };
+  }
+  return out;
 }
 
 /** A GameServer's spec.containers images, for containers the template has (others are ignored). */

@@ -11,14 +11,8 @@ export const PERSISTENT_VOLUME_NORMAL = 'PersistentVolumeNormal';
 const PVC_NOT_FOUND = 'PersistentVolumeClaim Not Found';
 const PV_NOT_FOUND = 'PersistentVolume Not Found';
 
-export interface GameServerCondition {
-  type: string;
-  status: 'True' | 'False';
-  reason?: string;
-  message?: string;
-  lastProbeTime?: string;
-  lastTransitionTime?: string;
-}
+export type { GameServerCondition } from './gameserver-conditions.js';
+import type { GameServerCondition } from './gameserver-conditions.js';
 
 export interface VolumeLookups {
   /** The claim of that name in the pod's namespace, if any. */

@@ -13,7 +13,7 @@ export {
   REVISION_API_VERSION,
   REVISION_KIND,
 } from './revisions.js';
-export { podFromTemplate, type NewPod } from './pod-template.js';
+export { podFromTemplate, type ContainerResources, type NewPod } from './pod-template.js';
 export { PodUpdater, type PodUpdaterOptions } from './pod-updater.js';
 export { countPods, nextAvailableInMs, podIsSettled, type PodCounts } from './status.js';
 export { forEachLimit, slowStart } from './parallel.js';

@@ -25,12 +25,14 @@ export interface PodCreatorOptions {
 export class PodCreator {
   constructor(private readonly o: PodCreatorOptions) {}
 
-  async create(owner: WorkloadOwner, pod: KubeObject): Promise<void> {
+  /** The pod as created; undefined when the name was taken and `nameTaken` is `retry`. */
+  async create(owner: WorkloadOwner, pod: KubeObject): Promise<KubeObject | undefined> {
     const key = ownerKey(owner);
     const child = { namespace: owner.metadata.namespace, name: pod.metadata!.name! };
     this.o.expectations.expectCreate(key, child);
+    let created: KubeObject;
     try {
-      await this.o.writer.create(pod);
+      created = await this.o.writer.create(pod);
     } catch (err) {
       this.o.expectations.cancel(key, child, 'create');
       const taken = isAlreadyExists(err);
@@ -40,5 +42,6 @@ export class PodCreator {
       throw new Error(`pod ${child.namespace}/${child.name}: create failed: ${why}`, { cause: err });
     }
     this.o.recorder.event(owner, 'Normal', 'SuccessfulCreate', this.o.created(owner, child.name));
+    return created;
   }
 }

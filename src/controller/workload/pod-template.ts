@@ -20,10 +20,20 @@ export interface NewPod {
   annotations?: Record<string, string>;
   /** Container name → image, over the template's (one server's override). */
   images?: Record<string, string>;
+  /**
+   * Container name → requests and limits set over the template's, quantity by quantity (one
+   * server's override; a pod's resources are fixed once it runs, so only here).
+   */
+  resources?: Record<string, ContainerResources>;
   /** Fields set on the spec over the template's (hostname, subdomain). */
   spec?: Record<string, unknown>;
   /** false: no InPlaceUpdateReady gate (BCS's disableReadinessGate); the template's own gates stay. */
   readinessGate?: boolean;
+}
+
+export interface ContainerResources {
+  limits?: Record<string, string | number>;
+  requests?: Record<string, string | number>;
 }
 
 export function podFromTemplate(p: NewPod): KubeObject {
@@ -32,6 +42,11 @@ export function podFromTemplate(p: NewPod): KubeObject {
   for (const c of (spec.containers ?? []) as Record<string, any>[]) {
     const image = p.images?.[c.name];
     if (image !== undefined) c.image = image;
+    const resources = p.resources?.[c.name];
+    for (const kind of ['limits', 'requests'] as const) {
+      if (!resources?.[kind] || !Object.keys(resources[kind]).length) continue;
+      c.resources = { ...(c.resources ?? {}), [kind]: { ...(c.resources?.[kind] ?? {}), ...resources[kind] } };
+    }
   }
   const gates = ((spec.readinessGates ?? []) as { conditionType: string }[]).filter((g) => g.conditionType !== IN_PLACE_UPDATE_READY);
   if (p.readinessGate === false) {
