@@ -190,6 +190,28 @@ describe('GameServerSet rollouts', { timeout: 600_000 }, () => {
     for (const m of recreated) assert.match(m, /recreate\(revision fallback-\w+\): fields other than container images changed: spec\.containers\[0\]\.env$/);
   });
 
+  it('ReCreate keeps the names: a server whose GameServer is still going away is waited for, never replaced by a new ordinal', async () => {
+    const ns = await namespace(c, 'gss-names');
+    await applyGss(c, gss('names', ns, { replicas: 2, policy: 'ReCreate' }));
+    await waitSettled(c, ns, 'names', ['names-0', 'names-1']);
+    // A finalizer holds names-1's GameServer (Cascade: it goes with its pod) after its pod is gone.
+    const hold = (finalizers: string[] | null) => patchGs(c, ns, 'names-1', { metadata: { finalizers } });
+    await hold(['hotpod.test/hold']);
+    const history = await recordPods(c, ns, 2);
+    await setSidecarImage(c, ns, 'names', SIDECAR_V2);
+    // The pass that saw the old names-1 pod gone wrote replicas 1; its GameServer is still there, deleting.
+    await waitFor(async () => {
+      const [set, gs] = await Promise.all([getGss(c, ns, 'names'), getGs(c, ns, 'names-1')]);
+      return set.status?.replicas === 1 && gs.metadata.deletionTimestamp ? true : undefined;
+    }, 'names-1 recreated: its pod gone, its GameServer deleting', WAIT_MS);
+    assert.deepEqual([...(await podsOf(c, ns, 'names')).keys()].sort(), ['names-0']);
+    await hold(null);
+    await waitAllOn(c, ns, 'names', 2, SIDECAR_V2);
+    history.close();
+    assert.deepEqual([...history.uids.keys()].sort(), ['names-0', 'names-1']);
+    assert.equal(history.uids.get('names-1')!.size, 2);
+  });
+
   it('paused holds the rollout; unpausing resumes it', async () => {
     const ns = await namespace(c, 'gss-paused');
     await applyGss(c, gss('hold', ns, { replicas: 2, paused: true }));

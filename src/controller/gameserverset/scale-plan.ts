@@ -13,8 +13,6 @@ export type Member = ServerRank & { name: string };
 
 interface ScaleInput {
   members: Member[];
-  /** Ordinals whose names are taken: members, and pods or GameServers still going away. */
-  occupied: Iterable<number>;
   replicas: number;
   reserved: ReadonlySet<number>;
   /** At most this many new ordinals in one pass (scaleStrategy.maxUnavailable); absent: BURST_REPLICAS. */
@@ -26,7 +24,12 @@ interface ScaleInput {
 interface ScalePlan {
   /** Members to remove: on a reserved ordinal, or beyond replicas by the scale-down order (at most BURST_REPLICAS of these). */
   remove: { member: Member; reason: 'reserved' | 'scaleDown' }[];
-  /** New ordinals, lowest free first (holes left by earlier removals are filled first), at most BURST_REPLICAS. */
+  /**
+   * New ordinals, lowest first that no member holds and none reserved, at most BURST_REPLICAS.
+   * An ordinal whose pod or GameServer is still going away is planned too, and made once its
+   * name is free: OKG leaves out only members, reserved ids and PreDelete pods, so a ReCreate
+   * (whose GameServer goes with its pod) or a quick scale-down and up keeps the names.
+   */
   create: number[];
 }
 
@@ -43,8 +46,7 @@ export function planScale(input: ScaleInput): ScalePlan {
   }
   const create: number[] = [];
   const want = burst(replicas - kept.length, input.maxCreate);
-  const taken = new Set<number>(input.occupied);
-  for (const m of input.members) taken.add(m.ordinal);
+  const taken = new Set<number>(input.members.map((m) => m.ordinal));
   for (let ordinal = 0; create.length < want; ordinal++) {
     if (!taken.has(ordinal) && !input.reserved.has(ordinal)) create.push(ordinal);
   }

@@ -279,7 +279,6 @@ export class GameServerSetReconciler implements Reconciler {
     const reserved = new Set(reservedOrdinals(gss));
     const plan = planScale({
       members: view.members,
-      occupied: [...view.pods.keys(), ...view.gameServers.keys(), ...view.orphans.keys()],
       replicas: gss.spec.replicas,
       reserved,
       maxCreate: this.createBudget(view),
@@ -328,8 +327,9 @@ export class GameServerSetReconciler implements Reconciler {
   private needsCreate(view: SetView, ordinal: number): boolean {
     const gs = view.gameServers.get(ordinal);
     // A GameServer being deleted (an orphan included), or a pod still terminating, holds the name: wait for it.
-    if (gs?.metadata?.deletionTimestamp || view.orphans.has(ordinal)) return false;
-    return !gs || !view.pods.has(ordinal);
+    const pod = view.pods.get(ordinal);
+    if (gs?.metadata?.deletionTimestamp || view.orphans.has(ordinal) || pod?.metadata?.deletionTimestamp) return false;
+    return !gs || !pod;
   }
 
   /**
