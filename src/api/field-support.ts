@@ -6,6 +6,7 @@
 // fails when a field of a CRD has no entry here, or an entry names a field the CRD lacks.
 
 import { fieldPaths, valuesAt } from './field-paths.js';
+import { NETWORK_TYPES } from './gameserverset.js';
 import type { ResourceDefinition } from './resource.js';
 
 export type FieldVerdict = 'honoured' | 'partial' | 'not-acted-on';
@@ -21,6 +22,8 @@ export interface FieldSupport {
    * FieldsNotActedOn. Default: for not-acted-on, any value set; for the others, none.
    */
   asks?: (value: unknown, object: Record<string, any>) => boolean;
+  /** What FieldsNotActedOn says of a value that asks (default: the note). */
+  says?: (value: unknown, object: Record<string, any>) => string;
 }
 
 const honoured = (note: string, more: Partial<FieldSupport> = {}): FieldSupport => ({ verdict: 'honoured', note, ...more });
@@ -30,6 +33,14 @@ const notActedOn = (note: string, more: Partial<FieldSupport> = {}): FieldSuppor
 const IN_PLACE_TYPES = new Set(['InplaceUpdate', 'HotPatchUpdate']);
 /** 0, 0%, or the 25% default every GameDeployment carries: nothing the user chose. */
 const isZeroOrDefault = (v: unknown) => v === undefined || v === 0 || (typeof v === 'string' && (/^0+%?$/.test(v.trim()) || v.trim() === '25%'));
+
+/** OpenKruiseGame's cloud providers: their plugins' networkTypes start with the provider's name. */
+const CLOUD_PROVIDER_PREFIX = /^(AlibabaCloud|AmazonWebServices|HwCloud|JdCloud|TencentCloud|Volcengine)-/;
+const isNetworkTypeWithoutPlugin = (v: unknown) => typeof v === 'string' && v !== '' && !(NETWORK_TYPES as readonly string[]).includes(v);
+const networkTypeWithoutPlugin = (v: unknown) =>
+  CLOUD_PROVIDER_PREFIX.test(String(v))
+    ? `networkType ${String(v)} is a cloud provider's plugin hotpod does not have; no address is given`
+    : `networkType ${String(v)} is no network plugin hotpod has (it has ${NETWORK_TYPES.join(', ')}); no address is given`;
 
 const written = (note = 'written by the controller as upstream') => honoured(note);
 const conditions = honoured('written by the controller (type, status, reason, message, times)', { subtree: true });
@@ -108,8 +119,14 @@ const SUPPORT: Record<string, Record<string, FieldSupport>> = {
     'spec.updateStrategy.rollingUpdate.minReadySeconds': honoured('ready this long before available'),
     'spec.scaleStrategy.maxUnavailable': honoured('caps creations while pods are unavailable'),
     'spec.scaleStrategy.scaleDownStrategyType': honoured('General, or ReserveIds (removed ordinals written into reserveGameServerIds)'),
-    'spec.network.networkType': notActedOn('no network plugin acts on it: no network annotations on pods, no status.networkStatus'),
-    'spec.network.networkConf[]': notActedOn('no network plugin reads it', { subtree: true }),
+    'spec.network.networkType': honoured(
+      `${NETWORK_TYPES.join(', ')} as OpenKruiseGame's plugins: pod annotations game.kruise.io/network-type and network-conf, the plugin's host ports or objects, GameServer status.networkStatus; cannot be changed. Any other type (a cloud provider's plugin) is stored, its servers are made without an address, and FieldsNotActedOn names it`,
+      { asks: isNetworkTypeWithoutPlugin, says: networkTypeWithoutPlugin },
+    ),
+    'spec.network.networkConf[]': honoured(
+      "the plugin's parameters, read from the pod annotation game.kruise.io/network-conf: a change reaches the pods by the rollout (it is in their template, as OpenKruiseGame's) and Services and Ingresses by their hash annotations",
+      { subtree: true },
+    ),
     'spec.lifecycle.preDelete': honoured('finalizersHandler / labelsHandler hold a deletion in PreDelete; markPodNotReady', { subtree: true }),
     'spec.lifecycle.inPlaceUpdate': honoured('handlers hold an in-place update in PreUpdate; markPodNotReady', { subtree: true }),
     'spec.lifecycle.preNormal': honoured('handlers hold a new pod in PreparingNormal; markPodNotReady', { subtree: true }),
@@ -134,13 +151,15 @@ const SUPPORT: Record<string, Record<string, FieldSupport>> = {
     'spec.opsState': honoured('scale-down order, Kill, status counts, pod label game.kruise.io/gs-opsState; any string (unknown ones rank as None)'),
     'spec.updatePriority': honoured('update order; pod label'),
     'spec.deletionPriority': honoured('scale-down order; pod label'),
-    'spec.networkDisabled': partial('pod label game.kruise.io/network-disabled; no network plugin takes the server out of a load balancer'),
+    'spec.networkDisabled': honoured(
+      'pod label game.kruise.io/network-disabled and desiredNetworkState NotReady; Kubernetes-NodePort takes the server out of its Service (selector key game.kruise.io/svc-selector-disabled); Kubernetes-HostPort and Kubernetes-Ingress do not isolate a server, as upstream',
+    ),
     'spec.containers[].name': honoured('the pod container the entry changes'),
     'spec.containers[].image': honoured('applied to the pod at once and at pod creation'),
     'spec.containers[].resources': honoured('requests and limits of the named container, applied when its pod is created (as upstream, not to a running pod); on a Cascade GameServer, whose pod is made first, named in FieldsNotActedOn'),
     'status.desiredState': written(),
     'status.currentState': written('Creating, Ready, NotReady, Crash, Updating, Deleting, PreDelete, PreUpdate, Unknown from the pod'),
-    'status.networkStatus': notActedOn('never written: no network plugin', { subtree: true }),
+    'status.networkStatus': honoured('written as OpenKruiseGame writes it: networkType, internal and external addresses from the plugin, current and desired network state, createTime, lastTransitionTime (moves with the desired state)', { subtree: true }),
     'status.podStatus': written('the whole pod status, as upstream'),
     'status.serviceQualitiesConditions[]': honoured('written from the probes as upstream', { subtree: true }),
     'status.conditions[]': honoured('PodNormal, NodeNormal and PersistentVolumeNormal as upstream (a Warning Event when one turns False), and FieldsNotActedOn', { subtree: true }),
@@ -236,7 +255,8 @@ export function fieldsNotActedOn(kind: string, object: unknown): string[] {
   for (const [path, entry] of supportEntries(kind)) {
     const asks = entry.asks ?? (entry.verdict === 'not-acted-on' ? isSet : undefined);
     if (!asks || !path.startsWith('spec.')) continue;
-    if (valuesAt(object, path).some((v) => asks(v, object as Record<string, any>))) out.push(`${path}: ${entry.note}`);
+    const asking = valuesAt(object, path).find((v) => asks(v, object as Record<string, any>));
+    if (asking !== undefined) out.push(`${path}: ${entry.says ? entry.says(asking, object as Record<string, any>) : entry.note}`);
   }
   return out;
 }

@@ -7,7 +7,7 @@ import { condition, inPlaceUpdateStrategy, persistentVolumeClaim, podSpec, podTe
 import { gameServerContainer, opsState } from './gameserver.js';
 import { intOrPercentErrors, PERCENT_UP_TO_100_PATTERN, POSITIVE_PERCENT_UP_TO_100_PATTERN } from './intstr.js';
 import { defineResource, type Resource, type ResourceInput } from './resource.js';
-import { applySchemaDefaults, arr, bool, enumOf, int, intOrString, looseObject, map, obj, str, type Infer } from './schema.js';
+import { applySchemaDefaults, arr, bool, enumOf, immutable, int, intOrString, looseObject, map, obj, str, type Infer } from './schema.js';
 import { containerErrors, priorityErrors, schemaValueErrors } from './validation.js';
 import { GAME_KRUISE_GROUP } from '../util/vocabulary.js';
 
@@ -15,6 +15,27 @@ const POD_UPDATE_POLICIES = ['ReCreate', 'InPlaceIfPossible', 'InPlaceOnly'] as 
 export type PodUpdatePolicy = (typeof POD_UPDATE_POLICIES)[number];
 
 const RECLAIM_POLICIES = ['Cascade', 'Delete'] as const;
+
+/**
+ * The network plugins hotpod's controller has: OpenKruiseGame's cloud-independent ones (its
+ * `Kubernetes` provider). Any other networkType (a cloud provider's plugin) is stored, and the
+ * servers are made without an address (named in FieldsNotActedOn).
+ */
+export const NETWORK_TYPES = ['Kubernetes-HostPort', 'Kubernetes-NodePort', 'Kubernetes-Ingress'] as const;
+export type NetworkType = (typeof NETWORK_TYPES)[number];
+
+/**
+ * spec.network as OpenKruiseGame's: the plugin and its parameters. What its webhook refuses is
+ * said here, so the API server refuses it (kube evaluates the CEL rule; hotpod's API server
+ * evaluates `self == oldSelf`): a network needs a type, and the type never changes.
+ */
+const network = obj(
+  {
+    networkType: immutable(str({ description: 'The network plugin: Kubernetes-HostPort, Kubernetes-NodePort, Kubernetes-Ingress, or a cloud provider\'s. Cannot be changed.' }), 'change network type is not allowed'),
+    networkConf: arr(obj({ name: str(), value: str() }), { description: "The plugin's parameters, name and value, as its manual lists them." }),
+  },
+  { required: ['networkType'] },
+);
 
 /** The pod template of every GameServer of the set (a PodTemplateSpec plus claims). */
 export const gameServerTemplate = obj(
@@ -150,10 +171,7 @@ const gameServerSetSpec = obj(
       },
       { default: {} },
     ),
-    network: obj({
-      networkType: str(),
-      networkConf: arr(obj({ name: str(), value: str() })),
-    }),
+    network,
     lifecycle: obj({ preDelete: lifecycleHook, inPlaceUpdate: lifecycleHook, preNormal: lifecycleHook }),
     persistentVolumeClaimRetentionPolicy: obj({
       whenDeleted: enumOf(['Retain', 'Delete']),

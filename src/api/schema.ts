@@ -34,9 +34,9 @@ export interface SchemaNode {
   'x-kubernetes-validations'?: readonly { rule: string; message?: string }[];
 }
 
-/** The schema node, immutable once set: kube's `self == oldSelf` transition rule. */
-export function immutable<S extends SchemaNode>(schema: S): S {
-  return { ...schema, 'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'field is immutable' }] };
+/** The schema node, immutable once set: kube's `self == oldSelf` transition rule (with the refusal's message). */
+export function immutable<S extends SchemaNode>(schema: S, message = 'field is immutable'): S {
+  return { ...schema, 'x-kubernetes-validations': [{ rule: 'self == oldSelf', message }] };
 }
 
 /** Type-level only: never present at run time. */

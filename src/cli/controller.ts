@@ -10,6 +10,7 @@ import { startController } from '../controller/index.js';
 import { HookEgress, LOOPBACK_NETWORKS } from '../controller/hookrun/index.js';
 import { parseBindAddress, validateLeaderElection } from '../controller/runtime/index.js';
 import { parseGoDuration } from '../util/duration.js';
+import { DEFAULT_HOST_PORT_RANGE, networkWaitFromEnv, parsePortRange, type PortRange } from '../controller/network/index.js';
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
@@ -34,6 +35,15 @@ function networks(value: string): string[] {
     throw new InvalidArgumentError((err as Error).message);
   }
   return list;
+}
+
+/** `8000-9000`: Kubernetes-HostPort's host ports. */
+export function portRange(value: string): PortRange {
+  try {
+    return parsePortRange(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 /** A Go duration (`15s`, `1m30s`, `500ms`), in ms. */
@@ -85,6 +95,7 @@ interface ControllerFlags {
   kubeApiQps: number;
   kubeApiBurst: number;
   hookNetworks: string[];
+  hostPortRange: PortRange;
 }
 
 export function registerControllerCommand(program: Command): void {
@@ -104,7 +115,12 @@ export function registerControllerCommand(program: Command): void {
     .addOption(new Option('--health-probe-bind-address <address>', 'where /healthz and /readyz are served (0 turns them off)').argParser(bindAddress).default(':8081'))
     .addOption(new Option('--kube-api-qps <n>', 'client-side limit on API requests per second (watches not counted)').argParser(positiveNumber).default(50))
     .addOption(new Option('--kube-api-burst <n>', 'requests allowed above --kube-api-qps in a burst').argParser(positive).default(100))
-    .addOption(new Option('--hook-networks <cidrs>', 'comma-separated networks HookRun measurements (web, prometheus) may connect to').argParser(networks).default(LOOPBACK_NETWORKS, LOOPBACK_NETWORKS.join(',')));
+    .addOption(new Option('--hook-networks <cidrs>', 'comma-separated networks HookRun measurements (web, prometheus) may connect to').argParser(networks).default(LOOPBACK_NETWORKS, LOOPBACK_NETWORKS.join(',')))
+    .addOption(
+      new Option('--host-port-range <min-max>', "host ports Kubernetes-HostPort hands out (OpenKruiseGame's [kubernetes.hostPort] min_port, max_port)")
+        .argParser(portRange)
+        .default(DEFAULT_HOST_PORT_RANGE, `${DEFAULT_HOST_PORT_RANGE.min}-${DEFAULT_HOST_PORT_RANGE.max}`),
+    );
   // A bad flag value is a usage error: one line, exit code 2.
   cmd.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   cmd.action(async (opts: ControllerFlags) => {
@@ -121,6 +137,12 @@ export function registerControllerCommand(program: Command): void {
         cmd.error(`error: ${(err as Error).message}`, { exitCode: 2 });
       }
     }
+    let networkWait;
+    try {
+      networkWait = networkWaitFromEnv(process.env);
+    } catch (err) {
+      cmd.error(`error: ${(err as Error).message}`, { exitCode: 2 });
+    }
     const running = await startController({
       kubeconfig: opts.kubeconfig,
       logger,
@@ -130,6 +152,8 @@ export function registerControllerCommand(program: Command): void {
       metricsBindAddress: opts.metricsBindAddress,
       healthProbeBindAddress: opts.healthProbeBindAddress,
       hookNetworks: opts.hookNetworks,
+      hostPortRange: opts.hostPortRange,
+      networkWait,
       leaderElection: opts.leaderElect ? { namespace: opts.leaderElectNamespace ?? defaultLeaseNamespace(), name: opts.leaderElectId, ...election } : undefined,
     });
     // Lines on stdout for scripts: where the endpoints are, then that the caches are filled (a

@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { up } from './up.js';
 import { registerImageCommands } from './image.js';
 import { registerNodeCommands } from './node-ps.js';
-import { bindAddress, registerControllerCommand } from './controller.js';
+import { bindAddress, portRange, registerControllerCommand } from './controller.js';
 import { registerGetCommand } from './get.js';
 import { registerRolloutCommands } from './rollout.js';
 import { registerDashboardCommand } from './dashboard.js';
@@ -43,6 +43,7 @@ program
   .addOption(new Option('--metrics-bind-address <address>', "the in-process controller's /metrics (host:port or :port; 0: off)").argParser(bindAddress).default('0'))
   .addOption(new Option('--health-probe-bind-address <address>', "the in-process controller's /healthz and /readyz (0: off)").argParser(bindAddress).default('0'))
   .addOption(new Option('--dashboard-port <n>', 'also serve `hotpod dashboard` on --address at this port, with the admin kubeconfig (0 picks a free one)').argParser(port))
+  .addOption(new Option('--host-port-range <min-max>', "the in-process controller's Kubernetes-HostPort host ports (default 8000-9000)").argParser(portRange).env('HOTPOD_HOST_PORT_RANGE'))
   .action(async (opts) => {
     // commander would take any value of a boolean's env var as "set", `false` included.
     if (envTrue('HOTPOD_NO_HOT_PATCH')) opts.hotPatch = false;

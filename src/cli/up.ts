@@ -9,6 +9,7 @@ import { installCrds } from '../controller/install-crds.js';
 import { KubeClient } from '../kube/index.js';
 import { startDashboard, type Dashboard } from '../dashboard/server.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { networkWaitFromEnv, type PortRange } from '../controller/network/index.js';
 
 interface UpOptions {
   dataDir: string;
@@ -32,6 +33,8 @@ interface UpOptions {
   /** The in-process controller's /metrics and probe endpoints ('0': none, the default). */
   metricsBindAddress?: string;
   healthProbeBindAddress?: string;
+  /** The in-process controller's Kubernetes-HostPort range. */
+  hostPortRange?: PortRange;
 }
 
 export async function up(opts: UpOptions): Promise<void> {
@@ -95,6 +98,8 @@ export async function up(opts: UpOptions): Promise<void> {
         logger,
         metricsBindAddress: opts.metricsBindAddress,
         healthProbeBindAddress: opts.healthProbeBindAddress,
+        hostPortRange: opts.hostPortRange,
+        networkWait: networkWaitFromEnv(process.env),
       });
       if (controller.metricsUrl) process.stdout.write(`metrics listening on ${controller.metricsUrl}/metrics\n`);
     }

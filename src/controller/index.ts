@@ -13,6 +13,7 @@ import { gameDeploymentController } from './gamedeployment/index.js';
 import { HookEgress, hookRunController, LOOPBACK_NETWORKS } from './hookrun/index.js';
 import { GSS_API_VERSION, GSS_KIND } from './gameserverset/labels.js';
 import { GAME_DEPLOYMENT_API_VERSION, GAME_DEPLOYMENT_KIND } from './gamedeployment/names.js';
+import type { NetworkWaitConfig, PortRange } from './network/index.js';
 
 export interface StartControllerOptions {
   /** A kubeconfig file; absent: KUBECONFIG, ~/.kube/config, then the in-cluster service account. */
@@ -41,6 +42,10 @@ export interface StartControllerOptions {
   healthProbeBindAddress?: string;
   /** Networks (CIDR) hook measurements may connect to; default loopback only. */
   hookNetworks?: readonly string[];
+  /** Kubernetes-HostPort's host ports (default 8000-9000, OpenKruiseGame's). */
+  hostPortRange?: PortRange;
+  /** How long (default 60 s) and how often (5 s) a server's network is looked at again while not in its desired state. */
+  networkWait?: NetworkWaitConfig;
 }
 
 export interface RunningController {
@@ -87,7 +92,7 @@ export async function startController(opts: StartControllerOptions): Promise<Run
     onLeadershipLost: opts.onLeadershipLost,
   });
   const ctx = createWorkloadContext({ manager, workers: opts.workers });
-  for (const c of gameServerSetControllers(ctx, { transientStateDelayMs: opts.transientStateDelayMs })) manager.add(c);
+  for (const c of gameServerSetControllers(ctx, { transientStateDelayMs: opts.transientStateDelayMs, hostPortRange: opts.hostPortRange, networkWait: opts.networkWait })) manager.add(c);
   manager.add(gameDeploymentController(ctx));
   manager.add(hookRunController(ctx, new HookEgress(opts.hookNetworks ?? LOOPBACK_NETWORKS)));
   for (const [apiVersion, kind] of [

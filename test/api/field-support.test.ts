@@ -61,8 +61,15 @@ describe('field support list', () => {
 
   it('an unset or empty not-acted-on field is not reported', () => {
     assert.deepEqual(fieldsNotActedOn('GameServerSet', { spec: { replicas: 2, network: {} } }), []);
+  });
+
+  it('a value-dependent verdict names the value: a networkType hotpod has no plugin for', () => {
+    assert.deepEqual(fieldsNotActedOn('GameServerSet', { spec: { network: { networkType: 'Kubernetes-HostPort', networkConf: [{ name: 'ContainerPorts', value: 'engine:7777' }] } } }), []);
+    assert.deepEqual(fieldsNotActedOn('GameServerSet', { spec: { network: { networkType: 'AlibabaCloud-SLB' } } }), [
+      "spec.network.networkType: networkType AlibabaCloud-SLB is a cloud provider's plugin hotpod does not have; no address is given",
+    ]);
     assert.deepEqual(fieldsNotActedOn('GameServerSet', { spec: { network: { networkType: 'HostPort' } } }), [
-      'spec.network.networkType: no network plugin acts on it: no network annotations on pods, no status.networkStatus',
+      'spec.network.networkType: networkType HostPort is no network plugin hotpod has (it has Kubernetes-HostPort, Kubernetes-NodePort, Kubernetes-Ingress); no address is given',
     ]);
   });
 

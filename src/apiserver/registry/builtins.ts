@@ -64,6 +64,10 @@ export const BUILTIN_RESOURCES: ResourceDef[] = [
   builtin({ resource: 'secrets', kind: 'Secret' }),
   builtin({ resource: 'services', kind: 'Service', shortNames: ['svc'], categories: ['all'], subresources: ['status'] }),
   builtin({ resource: 'serviceaccounts', kind: 'ServiceAccount', shortNames: ['sa'], subresources: ['token'] }),
+  // Stored and served for the network plugins (Kubernetes-Ingress makes one per server); no
+  // ingress controller runs on the embedded plane, so their status stays empty.
+  builtin({ group: 'networking.k8s.io', resource: 'ingresses', kind: 'Ingress', shortNames: ['ing'], subresources: ['status'], tracksGeneration: true }),
+  builtin({ group: 'networking.k8s.io', resource: 'ingressclasses', kind: 'IngressClass', namespaced: false }),
   builtin({ group: 'apps', resource: 'controllerrevisions', kind: 'ControllerRevision' }),
   // Stored and served so that hotpod's own install (deploy/, the Helm chart) applies here; no
   // controller runs Deployments on the embedded nodes, so their status stays empty. In the

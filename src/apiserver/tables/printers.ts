@@ -37,6 +37,8 @@ const builtinPrinters: Record<string, Printer> = {
     cells: (o, now) => [nameOf(o), str(o.type) || 'Opaque', keyCount(o.data), ageOf(o, now)],
   },
   '/services': servicePrinter(),
+  'networking.k8s.io/ingresses': ingressPrinter(),
+  'networking.k8s.io/ingressclasses': ingressClassPrinter(),
   '/persistentvolumeclaims': persistentVolumeClaimPrinter,
   '/persistentvolumes': persistentVolumePrinter,
   'storage.k8s.io/storageclasses': storageClassPrinter,
@@ -386,6 +388,57 @@ function servicePorts(spec: Rec): string {
       return num(p.nodePort) > 0 ? `${num(p.port)}:${num(p.nodePort)}/${protocol}` : `${num(p.port)}/${protocol}`;
     })
     .join(',');
+}
+
+// ---------------------------------------------------------------- ingresses
+
+function ingressPrinter(): Printer {
+  return {
+    columns: [
+      nameColumn(),
+      column('Class', 'string', 'The name of the IngressClass resource that should be used for additional configuration'),
+      column('Hosts', 'string', 'Hosts that incoming requests are matched against before the ingress rule'),
+      column('Address', 'string', 'Address is a list containing ingress points for the load-balancer'),
+      column('Ports', 'string', 'Ports of TLS configurations that open'),
+      ageColumn(),
+    ],
+    cells: (o, now) => {
+      const spec = rec(o.spec);
+      const className = typeof spec.ingressClassName === 'string' ? spec.ingressClassName : '<none>';
+      // The server prints wide: the address is not clipped.
+      const address = [...new Set(recs(rec(rec(o.status).loadBalancer).ingress).map((i) => str(i.ip) || str(i.hostname)).filter((h) => h !== ''))].sort().join(',');
+      return [nameOf(o), className, ingressHosts(recs(spec.rules)), address, recs(spec.tls).length ? '80, 443' : '80', ageOf(o, now)];
+    },
+  };
+}
+
+/** kube's formatHosts: the first three hosts, `+ N more...` past them, `*` for none. */
+function ingressHosts(rules: Rec[]): string {
+  const hosts: string[] = [];
+  let more = false;
+  for (const rule of rules) {
+    if (hosts.length === 3) more = true;
+    if (!more && str(rule.host) !== '') hosts.push(str(rule.host));
+  }
+  if (hosts.length === 0) return '*';
+  return more ? `${hosts.join(',')} + ${rules.length - 3} more...` : hosts.join(',');
+}
+
+function ingressClassPrinter(): Printer {
+  return {
+    columns: [
+      nameColumn(),
+      column('Controller', 'string', 'Controller that is responsible for handling this class'),
+      column('Parameters', 'string', 'A reference to a resource with additional parameters'),
+      ageColumn(),
+    ],
+    cells: (o, now) => {
+      const spec = rec(o.spec);
+      const p = spec.parameters === undefined ? undefined : rec(spec.parameters);
+      const parameters = p ? `${str(p.kind)}${typeof p.apiGroup === 'string' ? `.${p.apiGroup}` : ''}/${str(p.name)}` : '<none>';
+      return [nameOf(o), str(spec.controller), parameters, ageOf(o, now)];
+    },
+  };
 }
 
 function formatLabels(labels: Rec): string {

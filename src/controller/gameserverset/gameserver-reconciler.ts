@@ -32,6 +32,8 @@ import { orphanedByPod, ownedByPod } from './gameserver-ownership.js';
 import { rfc3339 } from '../../util/time.js';
 import { persistentVolumeCondition } from './volume-condition.js';
 import { fieldsNotActedOn } from '../../api/field-support.js';
+import { DEFAULT_NETWORK_WAIT, gameServerNetworkStatus, NETWORK_STATE_REASON, networkWait, type Network, type NetworkOutcome, type NetworkWaitConfig } from '../network/index.js';
+import { goDuration } from '../../util/duration.js';
 
 type Json = Record<string, any>;
 
@@ -57,6 +59,10 @@ interface GameServerReconcilerOptions {
    * Default 1000 ms: a fast in-place update then changes no state and writes no pod label.
    */
   transientStateDelayMs?: number;
+  /** The network plugins: each pass over a server runs its plugin (status.networkStatus). */
+  network?: Network;
+  /** How long and how often a server whose network differs from the desired state is looked at again (OKG's). */
+  networkWait?: NetworkWaitConfig;
   logger: Logger;
   now?: () => number;
 }
@@ -67,6 +73,8 @@ export class GameServerReconciler implements Reconciler {
   private readonly delayMs: number;
   /** GameServer key → the state its pod was first seen in, and when (for the transient delay). */
   private readonly firstSeen = new Map<string, { state: GameServerState; at: number }>();
+  /** GameServer key → the network lastTransitionTime whose wait timed out (one Warning Event each). */
+  private readonly networkTimedOut = new Map<string, string>();
 
   constructor(opts: GameServerReconcilerOptions) {
     this.o = opts;
@@ -82,10 +90,13 @@ export class GameServerReconciler implements Reconciler {
       this.firstSeen.delete(k);
       this.o.podExpectations.forget(k);
       this.o.gameServerExpectations.forget(k);
+      this.o.network?.forget(k);
+      this.networkTimedOut.delete(k);
       return;
     }
     if (cached.metadata?.deletionTimestamp) return;
-    if (!this.o.podExpectations.satisfied(k) || !this.o.gameServerExpectations.satisfied(k)) return { requeueAfterMs: 1000 };
+    const networkSeen = this.o.network?.satisfied(k) ?? true;
+    if (!this.o.podExpectations.satisfied(k) || !this.o.gameServerExpectations.satisfied(k) || !networkSeen) return { requeueAfterMs: 1000 };
 
     const gs = defaultGameServer(structuredClone(cached) as unknown as GameServer);
     let pod: KubeObject | undefined = this.o.pods.cache.get(key);
@@ -106,8 +117,11 @@ export class GameServerReconciler implements Reconciler {
 
     // Decided for every pod, so that a terminating or vanished one stops being probed from here.
     const probes = this.probeRunner(k, qualities, pod);
+    const disabled = gs.spec.networkDisabled ?? false;
+    const network = pod && this.o.network ? await this.o.network.pass(k, pod, disabled) : undefined;
     if (pod && !pod.metadata?.deletionTimestamp) {
       const mirror: { labels: Record<string, string>; annotations: Record<string, string | null> } = podMirrorPatch(gs, report.state, pod);
+      Object.assign(mirror.annotations, network?.annotations ?? {});
       if ((pod.metadata?.annotations?.[SERVICE_QUALITY_PROBES_ANNOTATION] ?? '') !== probes) mirror.annotations[SERVICE_QUALITY_PROBES_ANNOTATION] = probes || null;
       const events = mirrorEvents(pod.metadata?.labels, mirror.labels);
       // When the game's opsState and the server's state last changed, on the pod (OKG's annotations).
@@ -135,11 +149,16 @@ export class GameServerReconciler implements Reconciler {
     // Conditions speak of the pod (and its node): without one, the last ones stay (OKG writes nothing then).
     const conditions = pod ? syncConditions(this.conditionBuilders(cached, pod), have.conditions as GameServerCondition[] | undefined, nowIso) : undefined;
     if (conditions) want.conditions = conditions.conditions.length ? conditions.conditions : undefined;
-    if (Object.keys(want).some((f) => !deepEqual(want[f], have[f])) || (have.podStatus && !want.podStatus)) {
+    // Without a pod the network stays as it was last seen.
+    if (network) want.networkStatus = gameServerNetworkStatus(have.networkStatus, { ...network, disabled }, nowIso);
+    const networkGone = network && have.networkStatus && !want.networkStatus;
+    if (Object.keys(want).some((f) => !deepEqual(want[f], have[f])) || (have.podStatus && !want.podStatus) || networkGone) {
       // A merge patch keeps keys it does not name: spell out the podStatus keys that went away.
       const podStatus = want.podStatus ? { ...nulls(have.podStatus), ...want.podStatus } : null;
+      const patch: Json = { ...want, podStatus };
+      if (network) patch.networkStatus = want.networkStatus ? { ...nulls(have.networkStatus), ...want.networkStatus } : null;
       try {
-        const written = await this.o.writer.patch(GSS_API_VERSION, GS_KIND, key, { status: { ...want, podStatus } }, { status: true, purpose: 'gameServerStatus' });
+        const written = await this.o.writer.patch(GSS_API_VERSION, GS_KIND, key, { status: patch }, { status: true, purpose: 'gameServerStatus' });
         this.o.gameServerExpectations.expectUpdate(k, written);
         for (const w of conditions?.warnings ?? []) this.o.recorder.event(cached, 'Warning', w.reason, w.message);
         const turned = stateEvent(have.currentState, want.currentState);
@@ -148,7 +167,26 @@ export class GameServerReconciler implements Reconciler {
         if (!isNotFound(err)) throw new Error(`GameServer ${k}: status update failed: ${(err as Error).message}`, { cause: err });
       }
     }
-    return report.recheckInMs ? { requeueAfterMs: report.recheckInMs } : undefined;
+    const recheck = [report.recheckInMs, this.networkRecheck(cached, k, network, want.networkStatus)].filter((ms): ms is number => ms !== undefined);
+    return recheck.length ? { requeueAfterMs: Math.min(...recheck) } : undefined;
+  }
+
+  /**
+   * OKG's wait for the network: while its current state is not the desired one, the server is
+   * looked at again every interval, up to the total wait since lastTransitionTime; then one
+   * Warning Event. Nothing to wait for without a plugin (no one changes the state).
+   */
+  private networkRecheck(gs: KubeObject, k: string, network: NetworkOutcome | undefined, status: Json | undefined): number | undefined {
+    if (!network?.hasPlugin) return undefined;
+    const config = this.o.networkWait ?? DEFAULT_NETWORK_WAIT;
+    const wait = networkWait(status, this.now(), config);
+    if (wait.timedOutAfterMs === undefined) return wait.recheckInMs;
+    const since = String(status?.lastTransitionTime);
+    if (this.networkTimedOut.get(k) !== since) {
+      this.networkTimedOut.set(k, since);
+      this.o.recorder.event(gs, 'Warning', NETWORK_STATE_REASON, `Network wait timeout: waited ${goDuration(wait.timedOutAfterMs)}, max ${goDuration(config.totalWaitMs)}`);
+    }
+    return undefined;
   }
 
   /** status.conditions, one builder each, in OKG's order. */

@@ -63,6 +63,7 @@ import { planScale, replicasAfterKill, reserveIdsWith, type Member } from './sca
 import { setStatus, type SetCondition } from './set-status.js';
 import { claimIsStale, claimNamesOf, claimOwnerRefs, claimTemplates, newClaim, retentionPolicy, withClaimVolumes } from './claims.js';
 import { rfc3339 } from '../../util/time.js';
+import { NETWORK_TYPE_ANNOTATION, networkAnnotations, PluginError, type Network } from '../network/index.js';
 
 type Json = Record<string, any>;
 
@@ -91,6 +92,8 @@ interface GameServerSetReconcilerOptions {
   gameServerExpectations: Expectations;
   /** PersistentVolumeClaim creates, updates and deletes, keyed by set. */
   claimExpectations: Expectations;
+  /** The network plugins, which may add to a new pod (host ports). */
+  network?: Network;
   logger: Logger;
   /** Concurrent writes within one reconcile. Default 32. */
   writeConcurrency?: number;
@@ -163,7 +166,7 @@ export class GameServerSetReconciler implements Reconciler {
     if (await this.applyKill(view)) return;
     const { wrote: scaled, removing } = await this.scale(view, updateRevision);
     await this.markNewPodsInService(view);
-    await this.syncGameServerMetadata(view, template);
+    await this.syncGameServerMetadata(view, serverTemplateOf(gss));
     let requeueAfterMs: number | undefined;
     const blocked: string[] = [];
     let waiting: string[] | undefined;
@@ -388,7 +391,7 @@ export class GameServerSetReconciler implements Reconciler {
     const name = serverName(owner.metadata.name, ordinal);
     const key = ownerKey(owner);
     const child = { namespace: owner.metadata.namespace, name };
-    const meta = templateMetadata(templateOf(view.gss));
+    const meta = templateMetadata(serverTemplateOf(view.gss));
     const fresh: KubeObject = {
       apiVersion: GSS_API_VERSION,
       kind: GS_KIND,
@@ -431,7 +434,27 @@ export class GameServerSetReconciler implements Reconciler {
         ...(view.gss.spec.serviceName && !tpl.spec?.subdomain ? { subdomain: view.gss.spec.serviceName } : {}),
       },
     });
-    return this.creator.create(owner, pod);
+    const network = this.prepareNetwork(owner, pod);
+    try {
+      const created = await this.creator.create(owner, pod);
+      if (!created) network.release();
+      return created;
+    } catch (err) {
+      network.release();
+      throw err;
+    }
+  }
+
+  /** What the pod's network plugin adds to it (host ports); a refusal is the pod's FailedCreate. */
+  private prepareNetwork(owner: WorkloadOwner, pod: KubeObject): { release(): void } {
+    try {
+      return this.o.network?.preparePod(pod) ?? { release: () => undefined };
+    } catch (err) {
+      if (!(err instanceof PluginError)) throw err;
+      const name = pod.metadata!.name!;
+      this.o.recorder.event(owner, 'Warning', 'FailedCreate', `create Pod ${name} in GameServerSet ${owner.metadata.name} failed error: ${err.message}`);
+      throw new Error(`pod ${owner.metadata.namespace}/${name}: network ${pod.metadata?.annotations?.[NETWORK_TYPE_ANNOTATION]}: ${err.message}`, { cause: err });
+    }
   }
 
   /** Deletes reclaimPolicy Cascade GameServers whose pod is gone (the garbage collector would too, later). True if it wrote. */
@@ -827,12 +850,25 @@ function notActedOn(gss: GameServerSet): string[] {
   return [...allocatedUpdateConfig(gss.metadata?.annotations).invalid, ...fieldsNotActedOn('GameServerSet', gss)];
 }
 
-/** The pod template part of gameServerTemplate (what revisions hash and pods are made from). */
-function templateOf(gss: GameServerSet): PodTemplate {
+/** The pod template part of gameServerTemplate, as written (its metadata is what GameServers copy). */
+function serverTemplateOf(gss: GameServerSet): PodTemplate {
   const t = gss.spec.gameServerTemplate ?? {};
   const out: PodTemplate = { spec: (t.spec ?? {}) as Json };
   if (t.metadata && Object.keys(t.metadata).length) out.metadata = t.metadata as PodTemplate['metadata'];
   return out;
+}
+
+/**
+ * What revisions hash and pods are made from: the template, with the network annotations on the
+ * pods (as OKG's Advanced StatefulSet template), so a changed networkConf reaches the pods by
+ * the rollout, as upstream.
+ */
+function templateOf(gss: GameServerSet): PodTemplate {
+  const out = serverTemplateOf(gss);
+  const network = networkAnnotations(gss.spec.network);
+  if (!Object.keys(network).length) return out;
+  const metadata = (out.metadata ?? {}) as Record<string, any>;
+  return { ...out, metadata: { ...metadata, annotations: { ...(metadata.annotations ?? {}), ...network } } as PodTemplate['metadata'] };
 }
 
 function gsSpec(gs: KubeObject | undefined): GameServerSpec {
