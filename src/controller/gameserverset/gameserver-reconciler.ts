@@ -201,8 +201,14 @@ export class GameServerReconciler implements Reconciler {
         const namespace = pod.metadata?.namespace ?? '';
         return persistentVolumeCondition(pod, { claim: (name) => this.o.claims.cache.get({ namespace, name }), volume: (name) => this.o.volumes.cache.get(name) });
       },
-      () => notActedOnCondition([...unusedResources(gs), ...fieldsNotActedOn('GameServer', gs)]),
+      () => notActedOnCondition([...unusedResources(gs), ...fieldsNotActedOn('GameServer', gs), ...this.networkNotActedOn(gs)]),
     ];
+  }
+
+  /** What the set asks of each server's network that hotpod does not do (a plugin it lacks): every server goes without. */
+  private networkNotActedOn(gs: KubeObject): string[] {
+    const network = (this.setOf(gs)?.spec as Json | undefined)?.network;
+    return network ? fieldsNotActedOn('GameServerSet', { spec: { network } }) : [];
   }
 
   /** The `game.kruise.io/node-name` label: the pod's node (OKG's), once it has one. */

@@ -47,6 +47,11 @@ export class HostPortAllocator {
     private readonly now: () => number = Date.now,
   ) {
     if (!pods.cache.hasIndex(HOST_PORT_INDEX)) pods.cache.addIndexer(HOST_PORT_INDEX, (pod) => hostPortsInUse(pod, range).map(String));
+    // Once the cache holds the new pod its index counts the ports: the hold is done.
+    const seen = (pod: KubeObject) => {
+      if (!pod.metadata?.deletionTimestamp) this.reserved.delete(keyString({ namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '' }));
+    };
+    pods.addEventHandler({ onAdd: seen, onUpdate: (_old, pod) => seen(pod) });
   }
 
   /** `count` ports, least used first (lowest number among equals), held for the pod `key` until the cache shows it. */
@@ -88,7 +93,7 @@ export class HostPortAllocator {
     return n;
   }
 
-  /** Holds the cache now speaks for (it shows the pod) and holds too old to matter. */
+  /** Holds the cache speaks for (it shows the pod) and holds too old to matter (the create was lost). */
   private prune(): void {
     const now = this.now();
     for (const [key, r] of this.reserved) {
