@@ -47,7 +47,7 @@ function checkControllerDeployment(d: Manifest, serviceAccount: string): void {
   assert.ok(Number.isInteger(pod.securityContext.runAsUser) && pod.securityContext.runAsUser > 0, 'a numeric non-root UID');
   const c = pod.containers[0];
   assert.equal(c.args[0], 'controller');
-  for (const flag of ['--leader-elect', '--metrics-bind-address=:8080', '--health-probe-bind-address=:8081']) assert.ok(c.args.includes(flag), `args hold ${flag}: ${c.args}`);
+  for (const flag of ['--leader-elect', '--metrics-bind-address=:8080', '--health-probe-bind-address=:8081', '--host-port-range=8000-9000']) assert.ok(c.args.includes(flag), `args hold ${flag}: ${c.args}`);
   assert.deepEqual(c.env.find((e: Manifest) => e.name === 'POD_NAMESPACE')?.valueFrom, { fieldRef: { fieldPath: 'metadata.namespace' } });
   assert.deepEqual(
     c.ports.map((p: Manifest) => [p.name, p.containerPort]),
@@ -114,12 +114,12 @@ describe('deploy/chart', { skip: existsSync(helmPath) ? false : `no helm at ${he
     checkControllerDeployment(findManifest(chart, 'Deployment', 'hotpod-controller'), 'hotpod-controller');
   });
 
-  it('follows its values: image, replicas, log level, leader election, metrics, placement', () => {
+  it('follows its values: image, replicas, log level, leader election, metrics, placement, host ports', () => {
     const docs = rendered(
       'games',
       'ops',
       '--set',
-      'image.repository=registry.example.com/hotpod,image.tag=1.2.3,replicaCount=1,logLevel=debug,leaderElection.enabled=false,metrics.enabled=false,nodeSelector.pool=system,serviceAccount.create=false,serviceAccount.name=existing',
+      'image.repository=registry.example.com/hotpod,image.tag=1.2.3,replicaCount=1,logLevel=debug,leaderElection.enabled=false,metrics.enabled=false,nodeSelector.pool=system,serviceAccount.create=false,serviceAccount.name=existing,network.hostPortRange=20000-20999',
     );
     const d = findManifest(docs, 'Deployment', 'games-hotpod-controller');
     const pod = d.spec.template.spec;
@@ -129,6 +129,7 @@ describe('deploy/chart', { skip: existsSync(helmPath) ? false : `no helm at ${he
     assert.deepEqual(pod.nodeSelector, { pool: 'system' });
     assert.equal(pod.serviceAccountName, 'existing');
     assert.ok(c.args.includes('--log-level=debug') && !c.args.includes('--leader-elect') && c.args.includes('--metrics-bind-address=0'), String(c.args));
+    assert.ok(c.args.includes('--host-port-range=20000-20999'), String(c.args));
     const kinds = docs.map((x) => x.kind);
     for (const absent of ['Role', 'RoleBinding', 'Service', 'ServiceAccount']) assert.ok(!kinds.includes(absent), `no ${absent} rendered`);
     assert.equal(findManifest(docs, 'ClusterRoleBinding', 'games-hotpod-controller').subjects[0].name, 'existing');

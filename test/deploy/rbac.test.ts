@@ -1,7 +1,7 @@
 // deploy/'s RBAC is derived from what the controller calls: the controller runs in this process
 // against an embedded cluster, through scenarios that take every code path that talks to the API
-// (GameServerSet scale up/down, in-place and ReCreate updates, Kill, opsState, claims; GameDeployment
-// InplaceUpdate, HotPatchUpdate, RollingUpdate and scale; Events), and every request it sends is
+// (GameServerSet scale up/down, in-place and ReCreate updates, Kill, opsState, claims, network
+// plugins; GameDeployment InplaceUpdate, HotPatchUpdate, RollingUpdate and scale; Events), and every request it sends is
 // recorded. Each must be allowed by the ClusterRole (or, for the Lease, the leader-election
 // Role), and the ClusterRole must grant nothing no request used.
 import { after, before, describe, it } from 'node:test';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { startController, type RunningController } from '../../src/controller/index.js';
 import { requestAttributes, type ApiRequest, type ResourceAttributes } from '../../src/kube/request-attributes.js';
-import { apiOk, kubeConfigFor, projectRoot, waitFor, type Cluster } from '../helpers/cluster.js';
+import { api, apiOk, kubeConfigFor, projectRoot, waitFor, type Cluster } from '../helpers/cluster.js';
 import { findManifest, grantOf, grants, readManifests, rulesAllow, type PolicyRule } from '../helpers/rbac.js';
 import {
   SIDECAR_V2,
@@ -131,6 +131,38 @@ describe('deploy/manifests RBAC against what the controller calls', { timeout: 9
     await gssKubectl(c, ns, ['scale', 'gss', 'arena', '--replicas=1']);
     await waitSettled(c, ns, 'arena', ['arena-0'], 'scaled down (Maintaining kept)');
     await gssKubectl(c, ns, ['delete', 'gss', 'arena']);
+  });
+
+  it('network plugins: HostPort, NodePort (networkDisabled, a deleted pod), Ingress (a changed networkConf)', async () => {
+    const ns = await namespace(c, 'rbac-net');
+    const hostPort = gss('hp', ns, { replicas: 1 });
+    hostPort.spec.network = { networkType: 'Kubernetes-HostPort', networkConf: [{ name: 'ContainerPorts', value: 'engine:7777' }] };
+    // The pod takes a while to go, so the controller sees it terminating and deletes its Service itself.
+    const nodePort = gss('np', ns, { replicas: 1, annotations: { 'sim.hotpod.dev/stop-delay-ms': '3000' } });
+    nodePort.spec.network = { networkType: 'Kubernetes-NodePort', networkConf: [{ name: 'PortProtocols', value: '7777' }] };
+    const ingress = gss('ing', ns, { replicas: 1 });
+    const ingressConf = (port: string) => [
+      { name: 'Path', value: '/game<id>' },
+      { name: 'PathType', value: 'Prefix' },
+      { name: 'Port', value: port },
+    ];
+    ingress.spec.network = { networkType: 'Kubernetes-Ingress', networkConf: ingressConf('80') };
+    for (const m of [hostPort, nodePort, ingress]) await applyGss(c, m);
+    for (const name of ['hp', 'np', 'ing']) await waitSettled(c, ns, name, [`${name}-0`]);
+    const get = async (path: string) => {
+      const r = await api(c, 'GET', path);
+      return r.status === 200 ? r.body : undefined;
+    };
+    const svcPath = `/api/v1/namespaces/${ns}/services/np-0`;
+    const ingPath = `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses/ing-0`;
+    await waitFor(() => get(ingPath), 'the Ingress made', 60_000, 300);
+    await patchGs(c, ns, 'np-0', { spec: { networkDisabled: true } });
+    await waitFor(async () => ((await get(svcPath))?.spec.selector['game.kruise.io/svc-selector-disabled'] ? true : undefined), 'the Service selector moved', 60_000, 300);
+    await patchGss(c, ns, 'ing', { spec: { network: { networkType: 'Kubernetes-Ingress', networkConf: ingressConf('8080') } } });
+    await waitFor(async () => ((await get(ingPath))?.spec.rules[0].http.paths[0].backend.service.port.number === 8080 ? true : undefined), 'the Ingress rewritten', 120_000, 300);
+    const svc = await get(svcPath);
+    await apiOk(c, 'DELETE', `/api/v1/namespaces/${ns}/pods/np-0`);
+    await waitFor(async () => ((await get(svcPath))?.metadata.uid !== svc.metadata.uid ? true : undefined), "the deleted pod's Service gone", 60_000, 300);
   });
 
   it('GameDeployment: InplaceUpdate, HotPatchUpdate, a rollback, RollingUpdate, scale, podsToDelete, revision pruning', async () => {
