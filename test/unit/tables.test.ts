@@ -390,6 +390,19 @@ describe('other built-in printers', () => {
     assert.equal(svc({ type: 'ExternalName', externalName: 'db.example.com' })['External-IP'], 'db.example.com');
   });
 
+  test("ingresses: kube's Class, Hosts (three, then + N more...), Address, Ports (80, 443 with tls)", () => {
+    const ingresses = def('networking.k8s.io', 'ingresses');
+    const t = table(ingresses, [obj('Ingress', 'web', { spec: { ingressClassName: 'nginx', rules: [{ host: 'a.example.com' }, { host: 'b.example.com' }], tls: [{ hosts: ['a.example.com'] }] }, status: { loadBalancer: { ingress: [{ ip: '10.0.0.2' }, { hostname: 'lb.example.com' }, { ip: '10.0.0.1' }] } } })]);
+    assert.deepEqual(t.columnDefinitions.map((c) => c.name), ['Name', 'Class', 'Hosts', 'Address', 'Ports', 'Age']);
+    assert.deepEqual(t.rows[0]!.cells, ['web', 'nginx', 'a.example.com,b.example.com', '10.0.0.1,10.0.0.2,lb.example.com', '80, 443', '3h']);
+    const many = row(ingresses, obj('Ingress', 'many', { spec: { rules: ['a', '', 'b', 'c', 'd', 'e'].map((host) => ({ host })) } }));
+    assert.deepEqual([many.Class, many.Hosts, many.Address, many.Ports], ['<none>', 'a,b,c + 3 more...', '', '80']);
+    assert.equal(row(ingresses, obj('Ingress', 'any', { spec: { rules: [{ http: {} }] } })).Hosts, '*');
+    const classes = def('networking.k8s.io', 'ingressclasses', { namespaced: false });
+    assert.deepEqual(table(classes, [obj('IngressClass', 'nginx', { spec: { controller: 'k8s.io/ingress-nginx' } })]).rows[0]!.cells, ['nginx', 'k8s.io/ingress-nginx', '<none>', '3h']);
+    assert.equal(row(classes, obj('IngressClass', 'x', { spec: { controller: 'c', parameters: { apiGroup: 'k8s.example.com', kind: 'IngressParameters', name: 'p' } } })).Parameters, 'IngressParameters.k8s.example.com/p');
+  });
+
   test('controllerrevisions name their controller as kind.group/name', () => {
     const cr = obj('ControllerRevision', 'minecraft-5d8f', { revision: 3 }, {
       ownerReferences: [
