@@ -124,7 +124,7 @@ const SUPPORT: Record<string, Record<string, FieldSupport>> = {
       { asks: isNetworkTypeWithoutPlugin, says: networkTypeWithoutPlugin },
     ),
     'spec.network.networkConf[]': honoured(
-      "the plugin's parameters, read from the pod annotation game.kruise.io/network-conf: a change reaches the pods by the rollout (it is in their template, as OpenKruiseGame's) and Services and Ingresses by their hash annotations",
+      "the plugin's parameters, read from the pod annotation game.kruise.io/network-conf: a change reaches the pods by the rollout (it is in their template, as OpenKruiseGame's) and Services and Ingresses by their hash annotations. AllowNotReadyContainers as upstream: its inPlaceUpdate hook label, acted on by Kubernetes-NodePort (publishNotReadyAddresses while such a container restarts)",
       { subtree: true },
     ),
     'spec.lifecycle.preDelete': honoured('finalizersHandler / labelsHandler hold a deletion in PreDelete; markPodNotReady', { subtree: true }),

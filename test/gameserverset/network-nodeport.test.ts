@@ -3,11 +3,12 @@
 // set); the GameServer's networkStatus gives the node's address and the node ports.
 // networkDisabled moves the selector to game.kruise.io/svc-selector-disabled and back; a
 // changed networkConf reaches the pods by the rollout and the Service by its hash; a deleted
-// pod's Service goes with it unless Fixed.
+// pod's Service goes with it unless Fixed. AllowNotReadyContainers keeps a server in its Service
+// while an in-place update restarts only such a container.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, apiOk, waitFor, type Cluster } from '../helpers/cluster.js';
-import { WAIT_MS, applyGss, getGs, gss, kubectl, namespace, patchGs, patchGss, podsOf, podsPath, startGssCluster, waitSettled, type Json } from './helpers.js';
+import { api, apiOk, rawWatch, waitFor, type Cluster } from '../helpers/cluster.js';
+import { SIDECAR_V2, WAIT_MS, applyGss, getGs, gss, kubectl, namespace, patchGs, patchGss, podsOf, podsPath, setSidecarImage, startGssCluster, waitSettled, type Json } from './helpers.js';
 
 const svcPath = (ns: string, name = '') => `/api/v1/namespaces/${ns}/services${name ? `/${name}` : ''}`;
 
@@ -180,5 +181,42 @@ describe('Kubernetes-NodePort', { timeout: 300_000 }, () => {
     const kept = (await service(c, ns, 'npf-0'))!;
     assert.equal(kept.metadata.uid, svc.metadata.uid, 'the same Service');
     assert.equal(status.externalAddresses[0].ports[0].port, svc.spec.ports[0].nodePort, 'the same node port');
+  });
+
+  it('AllowNotReadyContainers: an in-place update of the sidecar waits until the Service publishes not-ready addresses, which ends once the pod is Ready', async () => {
+    const ns = await namespace(c, 'net-nodeport-allow');
+    const manifest = gss('npa', ns, { replicas: 1, policy: 'InPlaceIfPossible' });
+    manifest.spec.network = {
+      networkType: 'Kubernetes-NodePort',
+      networkConf: [
+        { name: 'PortProtocols', value: '7777' },
+        { name: 'AllowNotReadyContainers', value: 'sidecar' },
+      ],
+    };
+    await applyGss(c, manifest);
+    await waitSettled(c, ns, 'npa', ['npa-0']);
+    const blocker = 'game.kruise.io/inplace-update-not-ready-blocker';
+    await waitFor(async () => ((await apiOk(c, 'GET', podsPath(ns, 'npa-0'))).metadata.labels[blocker] === 'true' ? true : undefined), 'the hook label armed on the pod', WAIT_MS);
+    const svc = await waitFor(() => service(c, ns, 'npa-0'), 'Service npa-0', WAIT_MS);
+    const watch = rawWatch(c, `${svcPath(ns)}?watch=true&resourceVersion=${svc.metadata.resourceVersion}&fieldSelector=${encodeURIComponent('metadata.name=npa-0')}`);
+    try {
+      await setSidecarImage(c, ns, 'npa', SIDECAR_V2);
+      const pod = await waitFor(
+        async () => {
+          const p = await apiOk(c, 'GET', podsPath(ns, 'npa-0'));
+          const updated = (p.status?.containerStatuses ?? []).some((s: Json) => s.name === 'sidecar' && s.image === SIDECAR_V2);
+          return updated && p.metadata.labels[blocker] === 'true' && (await service(c, ns, 'npa-0'))?.spec.publishNotReadyAddresses !== true ? p : undefined;
+        },
+        'the sidecar updated, publishing ended and the hook armed again',
+        WAIT_MS,
+        250,
+      );
+      assert.equal(pod.metadata.labels['lifecycle.apps.kruise.io/state'] === 'PreparingUpdate', false);
+      const published = watch.events.map((e) => e.object?.spec?.publishNotReadyAddresses === true);
+      assert.ok(published.includes(true), 'the Service published not-ready addresses during the update');
+      assert.equal(published[published.length - 1], false, 'and stopped once the pod was Ready');
+    } finally {
+      watch.close();
+    }
   });
 });

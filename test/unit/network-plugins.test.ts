@@ -9,6 +9,7 @@ import { HostPortAllocator, HostPortPlugin, parseContainerPorts, parsePortRange 
 import { NodePortPlugin } from '../../src/controller/network/node-port.js';
 import { IngressPlugin, parseIngressConfig, serverIngress } from '../../src/controller/network/ingress.js';
 import { nodeAddress, paramsHash, type NetworkConfParam, type NetworkView } from '../../src/controller/network/plugin.js';
+import { allowNotReadyStep, inPlaceUpdateHook } from '../../src/controller/network/allow-not-ready.js';
 import { encodeNetworkStatus, gameServerNetworkStatus, networkWait, networkWaitFromEnv } from '../../src/controller/network/status.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -172,6 +173,29 @@ describe('Kubernetes-NodePort', () => {
     assert.deepEqual(plugin.onPodDeleted(view(pod, { conf: fixed, service: () => svc })), []);
     assert.equal(plugin.onPodDeleted(view(pod, { conf, service: () => svc }))[0]?.verb, 'delete');
     assert.equal(plugin.onPodUpdated(view(pod, { conf: [{ name: 'Fixed', value: 'yes' }] })).error?.type, 'parameterError');
+  });
+});
+
+describe('AllowNotReadyContainers', () => {
+  const conf = [{ name: 'AllowNotReadyContainers', value: 'sidecar' }];
+  const blocked = (state: string, updating: string[], ready = true) => ({
+    metadata: { labels: { 'lifecycle.apps.kruise.io/state': state }, annotations: { 'game.kruise.io/gs-updating-containers': JSON.stringify(updating) } },
+    status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+  });
+  const svc = (publish: boolean) => ({ spec: { publishNotReadyAddresses: publish } });
+
+  it("adds OKG's hook label to the set's inPlaceUpdate hook, and only then", () => {
+    assert.deepEqual(inPlaceUpdateHook({ markPodNotReady: true }, { networkConf: conf }), { markPodNotReady: true, labelsHandler: { 'game.kruise.io/inplace-update-not-ready-blocker': 'true' } });
+    assert.equal(inPlaceUpdateHook(undefined, { networkConf: [] }), undefined);
+  });
+
+  it('publishes not-ready addresses before releasing an update of an allowed container, and stops once Ready', () => {
+    assert.deepEqual(allowNotReadyStep(conf, blocked('PreparingUpdate', ['sidecar']), svc(false)), { publishNotReadyAddresses: true });
+    assert.deepEqual(allowNotReadyStep(conf, blocked('PreparingUpdate', ['sidecar']), svc(true)), { blocker: 'false' });
+    assert.deepEqual(allowNotReadyStep(conf, blocked('PreparingUpdate', ['engine']), svc(false)), { blocker: 'false' }, 'another container: released at once');
+    assert.deepEqual(allowNotReadyStep(conf, blocked('Updated', [], false), svc(true)), { blocker: 'true' });
+    assert.deepEqual(allowNotReadyStep(conf, blocked('Updated', []), svc(true)), { blocker: 'true', publishNotReadyAddresses: false });
+    assert.deepEqual(allowNotReadyStep([], blocked('PreparingUpdate', ['sidecar']), svc(false)), {});
   });
 });
 

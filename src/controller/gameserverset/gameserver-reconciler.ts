@@ -122,6 +122,7 @@ export class GameServerReconciler implements Reconciler {
     if (pod && !pod.metadata?.deletionTimestamp) {
       const mirror: { labels: Record<string, string>; annotations: Record<string, string | null> } = podMirrorPatch(gs, report.state, pod);
       Object.assign(mirror.annotations, network?.annotations ?? {});
+      Object.assign(mirror.labels, network?.labels ?? {});
       if ((pod.metadata?.annotations?.[SERVICE_QUALITY_PROBES_ANNOTATION] ?? '') !== probes) mirror.annotations[SERVICE_QUALITY_PROBES_ANNOTATION] = probes || null;
       const events = mirrorEvents(pod.metadata?.labels, mirror.labels);
       // When the game's opsState and the server's state last changed, on the pod (OKG's annotations).

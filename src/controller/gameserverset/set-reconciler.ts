@@ -63,7 +63,7 @@ import { planScale, replicasAfterKill, reserveIdsWith, type Member } from './sca
 import { setStatus, type SetCondition } from './set-status.js';
 import { claimIsStale, claimNamesOf, claimOwnerRefs, claimTemplates, newClaim, retentionPolicy, withClaimVolumes } from './claims.js';
 import { rfc3339 } from '../../util/time.js';
-import { NETWORK_TYPE_ANNOTATION, networkAnnotations, PluginError, type Network } from '../network/index.js';
+import { inPlaceUpdateHook, NETWORK_TYPE_ANNOTATION, networkAnnotations, PluginError, type Network } from '../network/index.js';
 
 type Json = Record<string, any>;
 
@@ -638,7 +638,7 @@ export class GameServerSetReconciler implements Reconciler {
         available: podIsAvailable(pod, minReady, now),
         terminating: false,
         // Held in service (a lifecycle hook, or an Allocated server that waits): no budget.
-        held: isHeldForUpdate(gss.spec.lifecycle, pod) || (verdict.kind === 'hold' && !podIsUpdating(pod)),
+        held: isHeldForUpdate(lifecycleOf(gss), pod) || (verdict.kind === 'hold' && !podIsUpdating(pod)),
       }));
       const plan = planRollout<Candidate>({
         pods: states,
@@ -710,7 +710,7 @@ export class GameServerSetReconciler implements Reconciler {
       images: { ...templateImages(template), ...overrideImages(gsSpec(this.gameServerOf(view, pod)), template) },
       policy,
       gracePeriodSeconds: ru?.inPlaceUpdateStrategy?.gracePeriodSeconds,
-      preUpdate: view.gss.spec.lifecycle?.inPlaceUpdate,
+      preUpdate: lifecycleOf(view.gss).inPlaceUpdate,
       preDelete: view.gss.spec.lifecycle?.preDelete,
       markers: 'kruise',
     };
@@ -869,6 +869,16 @@ function templateOf(gss: GameServerSet): PodTemplate {
   if (!Object.keys(network).length) return out;
   const metadata = (out.metadata ?? {}) as Record<string, any>;
   return { ...out, metadata: { ...metadata, annotations: { ...(metadata.annotations ?? {}), ...network } } as PodTemplate['metadata'] };
+}
+
+/**
+ * spec.lifecycle as the pods are held by it: with AllowNotReadyContainers in the network, OKG's
+ * inPlaceUpdate hook label too (the network plugin releases it once the Service keeps routing).
+ */
+function lifecycleOf(gss: GameServerSet): NonNullable<GameServerSet['spec']['lifecycle']> {
+  const lifecycle = gss.spec.lifecycle ?? {};
+  const inPlaceUpdate = inPlaceUpdateHook(lifecycle.inPlaceUpdate, gss.spec.network);
+  return inPlaceUpdate ? { ...lifecycle, inPlaceUpdate } : lifecycle;
 }
 
 function gsSpec(gs: KubeObject | undefined): GameServerSpec {

@@ -21,6 +21,7 @@ export { DEFAULT_HOST_PORT_RANGE, parsePortRange, type PortRange } from './host-
 export { DEFAULT_NETWORK_WAIT, gameServerNetworkStatus, networkWait, networkWaitFromEnv, type NetworkStatus, type NetworkWaitConfig } from './status.js';
 export * from './names.js';
 export { PluginError } from './plugin.js';
+export { inPlaceUpdateHook } from './allow-not-ready.js';
 
 export interface NetworkOptions {
   pods: Informer;
@@ -45,6 +46,8 @@ export interface NetworkOutcome {
   status: NetworkStatus | undefined;
   /** Pod annotations to write with the pass's pod patch (the new finding). */
   annotations: Record<string, string>;
+  /** Pod labels to write with it (what the plugin sets and the pod lacks). */
+  labels: Record<string, string>;
 }
 
 /** The pod annotations a set's template gives its pods for its network (OKG's GetNewAstsFromGss). */
@@ -107,7 +110,7 @@ export class Network {
     const type = annotations[NETWORK_TYPE_ANNOTATION] || undefined;
     const plugin = type ? this.plugins.get(type) : undefined;
     const status = decodeNetworkStatus(annotations[NETWORK_STATUS_ANNOTATION]);
-    const outcome: NetworkOutcome = { type, hasPlugin: !!plugin, status, annotations: {} };
+    const outcome: NetworkOutcome = { type, hasPlugin: !!plugin, status, annotations: {}, labels: {} };
     if (!plugin) return outcome;
     const view = this.view(pod, disabled, status);
     if (pod.metadata?.deletionTimestamp) {
@@ -117,6 +120,7 @@ export class Network {
     const result = plugin.onPodUpdated(view);
     this.report(gsKey, pod, result.error);
     await this.send(gsKey, result.writes ?? []);
+    for (const [k, v] of Object.entries(result.podLabels ?? {})) if (pod.metadata?.labels?.[k] !== v) outcome.labels[k] = v;
     if (result.status) {
       const text = encodeNetworkStatus(result.status);
       if (text !== annotations[NETWORK_STATUS_ANNOTATION]) outcome.annotations[NETWORK_STATUS_ANNOTATION] = text;

@@ -10,6 +10,7 @@ import { POD_NAME_LABEL } from '../gameserverset/labels.js';
 import { CONF, NODE_PORT_NETWORK, SERVICE_HASH_ANNOTATION, SERVICE_SELECTOR_DISABLED_KEY } from './names.js';
 import { nodeAddress, paramsHash, parseGoBool, parseGoInt, pluginOwnerRefs, PluginError, type NetworkConfParam, type NetworkPass, type NetworkPlugin, type NetworkView, type ObjectWrite } from './plugin.js';
 import type { NetworkAddress, NetworkStatus } from './status.js';
+import { allowNotReadyStep, INPLACE_UPDATE_NOT_READY_BLOCKER } from './allow-not-ready.js';
 
 type Json = Record<string, any>;
 
@@ -120,19 +121,26 @@ export class NodePortPlugin implements NetworkPlugin {
     const selector = (svc.spec?.selector ?? {}) as Record<string, string>;
     if (view.disabled && selector[POD_NAME_LABEL] === name) return { status, writes: [swapSelector(svc, POD_NAME_LABEL, SERVICE_SELECTOR_DISABLED_KEY, name)] };
     if (!view.disabled && selector[SERVICE_SELECTOR_DISABLED_KEY] === name) return { status, writes: [swapSelector(svc, SERVICE_SELECTOR_DISABLED_KEY, POD_NAME_LABEL, name)] };
-    if (!view.node) return { status };
+    // AllowNotReadyContainers: the Service's publishNotReadyAddresses and the hook label, then on.
+    const allow = allowNotReadyStep(view.conf, pod, svc);
+    const more: Pick<NetworkPass, 'writes' | 'podLabels'> = {};
+    if (allow.blocker) more.podLabels = { [INPLACE_UPDATE_NOT_READY_BLOCKER]: allow.blocker };
+    if (allow.publishNotReadyAddresses !== undefined) {
+      more.writes = [{ verb: 'patch', apiVersion: 'v1', kind: 'Service', key: { namespace: svc.metadata!.namespace!, name }, patch: { spec: { publishNotReadyAddresses: allow.publishNotReadyAddresses } } }];
+    }
+    if (!view.node) return { status, ...more };
     const podIP = pod.status?.podIP as string | undefined;
-    if (!podIP) return { status: { ...status, currentNetworkState: 'NotReady' } };
+    if (!podIP) return { status: { ...status, currentNetworkState: 'NotReady' }, ...more };
     const internal: NetworkAddress[] = [];
     const external: NetworkAddress[] = [];
     const nodeIP = nodeAddress(view.node);
     for (const p of (svc.spec?.ports ?? []) as Json[]) {
-      if (!p.nodePort) return { status: { ...status, currentNetworkState: 'NotReady' } };
+      if (!p.nodePort) return { status: { ...status, currentNetworkState: 'NotReady' }, ...more };
       const target = p.targetPort ?? p.port;
       internal.push({ ip: podIP, ports: [{ name: String(target), port: target, protocol: p.protocol }] });
       external.push({ ip: nodeIP, ports: [{ name: String(target), port: p.nodePort, protocol: p.protocol }] });
     }
-    return { status: { ...status, internalAddresses: internal, externalAddresses: external, currentNetworkState: 'Ready' } };
+    return { status: { ...status, internalAddresses: internal, externalAddresses: external, currentNetworkState: 'Ready' }, ...more };
   }
 
   /** The Service goes with the pod's deletion, unless Fixed (it belongs to the set then). */

@@ -55,6 +55,8 @@ export interface NetworkPass {
   /** The new finding; undefined leaves the pod's annotation as it is. */
   status?: NetworkStatus;
   writes?: ObjectWrite[];
+  /** Pod labels the plugin sets (AllowNotReadyContainers' hook label). */
+  podLabels?: Record<string, string>;
   /** Parameters the plugin cannot read: nothing is written, the pod gets a Warning Event. */
   error?: PluginError;
 }
