@@ -10,6 +10,9 @@
 // - the set's serviceQualities: a probe result that changed (the pod's game.kruise.io/<name>
 //   condition) runs its actions on the GameServer, and status.serviceQualitiesConditions
 //   records it (service-quality.ts).
+// - the network: the pod's plugin runs each pass (../network: its Service or Ingress, the pod's
+//   network-status annotation), status.networkStatus follows its finding, and a server whose
+//   network is not yet what it should be is looked at again (OKG's wait).
 // The GameServerSet reconcile creates and deletes GameServers (gameserver-ownership.ts: who owns
 // one, by reclaimPolicy); this one only keeps them in sync, and leaves a Cascade one whose pod is
 // gone alone.
