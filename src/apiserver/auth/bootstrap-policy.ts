@@ -23,6 +23,7 @@ const VIEW_RULES: PolicyRule[] = [
   rule(READ, ['apps'], ['controllerrevisions', 'daemonsets', 'deployments', 'deployments/scale', 'replicasets', 'statefulsets']),
   rule(READ, ['coordination.k8s.io'], ['leases']),
   rule(READ, ['events.k8s.io'], ['events']),
+  rule(READ, ['networking.k8s.io'], ['ingresses', 'ingresses/status']),
 ];
 
 const EDIT_RULES: PolicyRule[] = [
@@ -30,6 +31,7 @@ const EDIT_RULES: PolicyRule[] = [
   rule(['create'], [''], ['serviceaccounts/token']),
   rule([...READ, ...WRITE], ['apps'], ['controllerrevisions']),
   rule([...READ, ...WRITE], ['coordination.k8s.io'], ['leases']),
+  rule([...READ, ...WRITE], ['networking.k8s.io'], ['ingresses']),
 ];
 
 /** hotpod's own kinds join the default roles the way an operator's chart would add them. */
