@@ -3,12 +3,12 @@
 // cloud provider's) still makes the servers, and the set and each GameServer name it in the
 // FieldsNotActedOn condition and a Warning Event; changing networkType is refused with 422 and
 // a field cause ("change network type is not allowed"), a network without one too, while a
-// changed networkConf is taken.
+// changed networkConf is taken. Parameters a plugin cannot read are a Warning Event on the pod.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, apiOk, runKubectl, waitFor, type Cluster } from '../helpers/cluster.js';
 import { newestKubectl } from '../helpers/pods.js';
-import { WAIT_MS, getGs, getGss, gssPath, kubectl, namespace, podsOf, startGssCluster, waitSettled, type Json } from './helpers.js';
+import { WAIT_MS, applyGss, getGs, getGss, gss, gssPath, kubectl, namespace, podsOf, startGssCluster, waitSettled, type Json } from './helpers.js';
 
 const NOT_ACTED_ON = 'FieldsNotActedOn';
 
@@ -148,5 +148,24 @@ describe('GameServerSet spec.network', { timeout: 300_000 }, () => {
     assert.equal(set.spec.network.networkConf[0].value, 'gameserver:80/UDP');
     // Taken as upstream: in the pods' template, so new pods get it (this one by the rollout).
     await waitFor(async () => ((await podsOf(c, ns, 'gs-hostport')).get('gs-hostport-0')?.metadata.annotations['game.kruise.io/network-conf'] ?? '').includes('80/UDP'), 'the pod takes the new networkConf', WAIT_MS);
+  });
+
+  it("parameters the plugin cannot read: OKG's Warning Event on the pod, nothing made, the network NotReady", async () => {
+    const manifest = gss('bad', ns, { replicas: 1 });
+    manifest.spec.network = {
+      networkType: 'Kubernetes-NodePort',
+      networkConf: [
+        { name: 'PortProtocols', value: '7777' },
+        { name: 'Fixed', value: 'maybe' },
+      ],
+    };
+    await applyGss(c, manifest);
+    await waitSettled(c, ns, 'bad', ['bad-0']);
+    const warning = await waitFor(async () => (await gsEvents(c, ns, 'bad-0', 'Pod')).find((e) => e.reason === 'parameterError'), 'a parameterError Event on the pod', WAIT_MS);
+    assert.equal(warning.type, 'Warning');
+    assert.equal(warning.message, `Failed to UPDATE pod ${ns}/bad-0 ,because of strconv.ParseBool: parsing "maybe": invalid syntax`);
+    assert.equal((await api(c, 'GET', `/api/v1/namespaces/${ns}/services/bad-0`)).status, 404);
+    const status = await waitFor(async () => (await getGs(c, ns, 'bad-0')).status?.networkStatus, 'networkStatus', WAIT_MS);
+    assert.equal(status.currentNetworkState, 'NotReady');
   });
 });

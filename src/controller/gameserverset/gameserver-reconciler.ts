@@ -171,6 +171,7 @@ export class GameServerReconciler implements Reconciler {
         if (!isNotFound(err)) throw new Error(`GameServer ${k}: status update failed: ${(err as Error).message}`, { cause: err });
       }
     }
+    if (network?.failed) throw new Error(`GameServer ${k}: network: ${network.failed.message}`, { cause: network.failed });
     const recheck = [report.recheckInMs, this.networkRecheck(cached, k, network, want.networkStatus)].filter((ms): ms is number => ms !== undefined);
     return recheck.length ? { requeueAfterMs: Math.min(...recheck) } : undefined;
   }

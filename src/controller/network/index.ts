@@ -48,6 +48,8 @@ export interface NetworkOutcome {
   annotations: Record<string, string>;
   /** Pod labels to write with it (what the plugin sets and the pod lacks). */
   labels: Record<string, string>;
+  /** A write of the plugin's the API server refused (the pass is retried with backoff). */
+  failed?: Error;
 }
 
 /** The pod annotations a set's template gives its pods for its network (OKG's GetNewAstsFromGss). */
@@ -114,12 +116,15 @@ export class Network {
     if (!plugin) return outcome;
     const view = this.view(pod, disabled, status);
     if (pod.metadata?.deletionTimestamp) {
-      await this.send(gsKey, plugin.onPodDeleted?.(view) ?? []);
+      outcome.failed = await this.send(gsKey, plugin.onPodDeleted?.(view) ?? []);
+      this.report(gsKey, pod, outcome.failed && new PluginError('apiCallError', outcome.failed.message));
       return outcome;
     }
     const result = plugin.onPodUpdated(view);
-    this.report(gsKey, pod, result.error);
-    await this.send(gsKey, result.writes ?? []);
+    outcome.failed = await this.send(gsKey, result.writes ?? []);
+    this.report(gsKey, pod, result.error ?? (outcome.failed && new PluginError('apiCallError', outcome.failed.message)));
+    // A write the API server refused: as OKG's webhook denying the pod update, the finding stays.
+    if (outcome.failed) return outcome;
     for (const [k, v] of Object.entries(result.podLabels ?? {})) if (pod.metadata?.labels?.[k] !== v) outcome.labels[k] = v;
     if (result.status) {
       const text = encodeNetworkStatus(result.status);
@@ -145,7 +150,7 @@ export class Network {
     };
   }
 
-  /** OKG's Warning Event on the pod for parameters its plugin cannot read; once per new message. */
+  /** OKG's Warning Event on the pod for a plugin's error (parameters, a refused write); once per new message. */
   private report(gsKey: string, pod: KubeObject, error: PluginError | undefined): void {
     const message = error ? `Failed to UPDATE pod ${pod.metadata?.namespace}/${pod.metadata?.name} ,because of ${error.message}` : undefined;
     if (message === this.reported.get(gsKey)) return;
@@ -157,8 +162,21 @@ export class Network {
     this.o.recorder.event({ apiVersion: 'v1', kind: 'Pod', ...pod }, 'Warning', error!.type, message);
   }
 
-  /** The plugin's writes, each awaited in the cache before the GameServer's next pass. */
-  private async send(gsKey: string, writes: ObjectWrite[]): Promise<void> {
+  /**
+   * The plugin's writes, each awaited in the cache before the GameServer's next pass. A refused
+   * one ends them, and is returned for the caller to retry with backoff once the rest of its
+   * pass is done (and to report: OKG's Warning Event on the pod, apiCallError).
+   */
+  private async send(gsKey: string, writes: ObjectWrite[]): Promise<Error | undefined> {
+    try {
+      await this.write(gsKey, writes);
+      return undefined;
+    } catch (err) {
+      return err as Error;
+    }
+  }
+
+  private async write(gsKey: string, writes: ObjectWrite[]): Promise<void> {
     for (const w of writes) {
       const kind = w.verb === 'create' ? w.object.kind! : w.kind;
       const expectations = kind === 'Ingress' ? this.ingressExpectations : this.serviceExpectations;
