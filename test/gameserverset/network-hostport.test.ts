@@ -5,7 +5,8 @@
 // restarted controller reads the ports in use back from the pods.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, apiOk, waitFor, type Cluster } from '../helpers/cluster.js';
+import { spawnSync } from 'node:child_process';
+import { api, apiOk, cliPath, waitFor, type Cluster } from '../helpers/cluster.js';
 import { WAIT_MS, applyGss, getGs, gss, gsPath, kubectl, namespace, podsOf, podsPath, startControllerProcess, startGssCluster, waitSettled, type ControllerProcess, type Json } from './helpers.js';
 
 const RANGE = { min: 8100, max: 8110 };
@@ -125,5 +126,17 @@ describe('Kubernetes-HostPort', { timeout: 300_000 }, () => {
     assert.deepEqual(hostPortsOf(four.get('hp-3')!).map((p) => p.hostPort), [RANGE.min + 3]);
     for (const name of ['hp-0', 'hp-1', 'hp-2']) assert.deepEqual(hostPortsOf(four.get(name)!).map((p) => p.hostPort), [ports.get(name)], `${name} keeps its port`);
     await readyNetwork(c, ns, 'hp-3');
+  });
+
+  it('a bad --host-port-range, or a wait time that is no number of seconds: one line, exit code 2', () => {
+    for (const [args, env] of [
+      [['--host-port-range=9000-8000'], {}],
+      [['--host-port-range=8000'], {}],
+      [[], { NETWORK_TOTAL_WAIT_TIME: '1m' }],
+    ] as [string[], Record<string, string>][]) {
+      const r = spawnSync(process.execPath, [cliPath(), 'controller', '--kubeconfig', c.kubeconfigPath, ...args], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', ...env }, timeout: 60_000 });
+      assert.equal(r.status, 2, `${args.join(' ')} ${JSON.stringify(env)}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+    }
   });
 });
