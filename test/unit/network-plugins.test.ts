@@ -5,6 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { IndexedCache, type Informer, type KubeObject } from '../../src/kube/index.js';
+import { NETWORK_TYPES } from '../../src/api/index.js';
 import { HostPortAllocator, HostPortPlugin, parseContainerPorts, parsePortRange } from '../../src/controller/network/host-port.js';
 import { NodePortPlugin } from '../../src/controller/network/node-port.js';
 import { IngressPlugin, parseIngressConfig, serverIngress } from '../../src/controller/network/ingress.js';
@@ -39,6 +40,13 @@ function view(pod: Json, more: Partial<NetworkView> = {}): NetworkView {
 }
 
 const node = { metadata: { name: 'n1' }, status: { addresses: [{ type: 'InternalIP', address: '127.0.1.1' }, { type: 'Hostname', address: 'n1' }] } };
+
+describe('the plugins', () => {
+  it('are the networkTypes src/api says hotpod has (field-support names any other)', () => {
+    const plugins = [new HostPortPlugin(new HostPortAllocator(podInformer(), { min: 1, max: 2 })), new NodePortPlugin(), new IngressPlugin()];
+    assert.deepEqual(plugins.map((p) => p.name), [...NETWORK_TYPES]);
+  });
+});
 
 describe('Kubernetes-HostPort', () => {
   it('hands out the least used ports, lowest first, and counts the pods the cache shows (live ones only)', () => {

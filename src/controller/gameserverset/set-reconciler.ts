@@ -5,8 +5,9 @@
 //   1. revision   the template's ControllerRevision (the update revision)
 //   2. kill       GameServers with opsState Kill lower spec.replicas (once; see replicasAfterKill)
 //   3. scale      remove members on reserved ordinals or beyond replicas, add the lowest free
-//                 ordinals, give every member its GameServer, its claims and its pod; the
-//                 claims' ownerReferences follow persistentVolumeClaimRetentionPolicy
+//                 ordinals, give every member its GameServer, its claims and its pod (with
+//                 what its network plugin adds: host ports); the claims' ownerReferences
+//                 follow persistentVolumeClaimRetentionPolicy
 //   4. in service new pods get InPlaceUpdateReady=True (their readiness gate)
 //   5. rollout    planRollout picks the pods to move to the update revision now; every pod is
 //                 advanced one step towards its target by the shared PodUpdater

@@ -75,11 +75,6 @@ export class Network {
     this.ingressExpectations = new Expectations({ cache: o.ingresses.cache, onTimeout });
   }
 
-  /** The names of the plugins hotpod has. */
-  pluginNames(): string[] {
-    return [...this.plugins.keys()];
-  }
-
   /**
    * Gives a new pod what its plugin adds (host ports), in place. `release` gives it back if the
    * pod is not created. Throws a PluginError when the plugin refuses the pod.
