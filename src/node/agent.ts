@@ -33,6 +33,8 @@ interface NodeAgentOptions {
   name: string;
   /** Position among the embedded nodes: picks the pod CIDR. */
   index: number;
+  /** The loopback site of this plane's nodes (loopback-site.ts); 0 when absent. */
+  site?: number;
   /** `<data-dir>/nodes/<name>`. */
   nodeDir: string;
   hotPatch: boolean;
@@ -59,7 +61,7 @@ export class NodeAgent {
   private unsubscribe?: () => void;
 
   constructor(private readonly o: NodeAgentOptions) {
-    const cidr = podCIDRFor(o.index, o.resources.pods);
+    const cidr = podCIDRFor(o.index, o.resources.pods, o.site);
     const logger = (this.logger = o.logger.child({ node: o.name }));
     this.podCIDR = cidr.cidr;
     this.queue = new WorkQueue();
@@ -74,7 +76,7 @@ export class NodeAgent {
     this.pods = new PodSync({
       client: o.client,
       nodeName: o.name,
-      hostIP: hostIPFor(o.index),
+      hostIP: hostIPFor(o.index, o.site),
       hotPatch: o.hotPatch,
       podsDir,
       runtimes: o.runtimes,
@@ -102,12 +104,12 @@ export class NodeAgent {
     this.kubelet = await startKubeletServer((namespace, pod, container, previous) => this.pods.logPath(namespace, pod, container, previous), {
       containers: () => this.o.runtimes.flatMap((r) => r.list().map((c) => ({ ...c, runtime: r.name }))),
       auth: webhookAuth(this.o.client, this.o.name),
-      address: hostIPFor(this.o.index),
+      address: hostIPFor(this.o.index, this.o.site),
       exec: (namespace, pod, container, command, stdin) => this.pods.exec(namespace, pod, container, command, stdin),
     });
     this.heartbeat = new NodeHeartbeat(
       this.o.client,
-      { name: this.o.name, index: this.o.index, hotPatch: this.o.hotPatch, podCIDR: this.podCIDR, hostIP: hostIPFor(this.o.index), resources: this.o.resources, kubeletPort: this.kubelet.port, bootID: randomUUID() },
+      { name: this.o.name, index: this.o.index, hotPatch: this.o.hotPatch, podCIDR: this.podCIDR, hostIP: hostIPFor(this.o.index, this.o.site), resources: this.o.resources, kubeletPort: this.kubelet.port, bootID: randomUUID() },
       this.o.heartbeat ?? DEFAULT_HEARTBEAT,
       this.logger,
     );

@@ -8,7 +8,10 @@ import { NodeAgent } from './agent.js';
 import type { BackoffPolicy } from './backoff.js';
 import { KubeClient } from '../kube/index.js';
 import type { HeartbeatOptions } from './node-heartbeat.js';
-import { DEFAULT_NODE_RESOURCES, type NodeResources } from './node-object.js';
+import { DEFAULT_NODE_RESOURCES, hostIPFor, type NodeResources } from './node-object.js';
+import { claimLoopbackSite } from './loopback-site.js';
+import { PortForwarder } from './port-forwarder.js';
+import { EventRecorder } from '../kube/index.js';
 import { createRuntimes } from './runtimes.js';
 import type { SimBehaviour } from './runtime/simulated.js';
 import { NodeLifecycle } from './node-lifecycle.js';
@@ -47,15 +50,19 @@ export async function startNodes(o: NodesOptions): Promise<EmbeddedNodes> {
   const eventClient = new KubeClient({ kubeconfig: o.kubeconfigPath, maxSockets: 4 });
   const resources = { ...DEFAULT_NODE_RESOURCES, ...o.resources };
   const podFeed = o.count > 0 ? new PodFeed(client, o.logger) : undefined;
+  const site = o.count > 0 ? await claimLoopbackSite() : undefined;
   const agents: NodeAgent[] = [];
+  const addresses = new Map<string, string>();
   for (let i = 1; i <= o.count; i++) {
     const name = nodeName(i);
+    addresses.set(name, hostIPFor(i, site?.site));
     agents.push(
       new NodeAgent({
         client,
         eventClient,
         name,
         index: i,
+        site: site?.site,
         nodeDir: join(o.dataDir, 'nodes', name),
         hotPatch: o.hotPatch,
         runtimes: createRuntimes({ node: name, bootID: randomUUID(), dataDir: o.dataDir, logger: o.logger.child({ node: name }), simDefaults: o.simDefaults }),
@@ -73,13 +80,19 @@ export async function startNodes(o: NodesOptions): Promise<EmbeddedNodes> {
   await scheduler?.start();
   const lifecycle = o.count > 0 ? new NodeLifecycle(client, o.logger.child({ component: 'node-lifecycle' })) : undefined;
   lifecycle?.start();
+  const forwarder = podFeed
+    ? new PortForwarder({ client, podFeed, nodes: addresses, logger: o.logger.child({ component: 'port-forwarder' }), events: new EventRecorder(eventClient, { component: 'kubelet', logger: o.logger }) })
+    : undefined;
+  forwarder?.start();
   return {
     agents,
     async close() {
       lifecycle?.stop();
+      await forwarder?.stop();
       await scheduler?.stop();
       await Promise.allSettled(agents.map((a) => a.stop()));
       await podFeed?.stop();
+      await site?.release();
       client.close();
       eventClient.close();
     },

@@ -137,21 +137,21 @@ function formatUuid(h: string): string {
 }
 
 /**
- * `127.100.<i>.0/24` for the default 110 pods; larger blocks when a node may hold more. Inside
+ * `127.100.<i>.0/24` for the default 110 pods (site 0; loopback-site.ts); larger blocks when a node may hold more. Inside
  * loopback, so that a server a pod binds to its IP is reachable there from this machine (hooks,
  * players, tests), and nothing ever routes to an address outside it.
  */
-export function podCIDRFor(index: number, maxPods: number): { cidr: string; first: number; size: number } {
+export function podCIDRFor(index: number, maxPods: number, site = 0): { cidr: string; first: number; size: number } {
   let size = 256;
   while (size < maxPods + 2) size *= 2;
-  const base = ((127 << 24) >>> 0) + (100 << 16);
+  const base = ((127 << 24) >>> 0) + ((100 + 4 * site) << 16);
   const first = base + index * size;
   return { cidr: `${ipText(first)}/${32 - Math.log2(size)}`, first, size };
 }
 
-/** node-<i>'s address (InternalIP, its pods' hostIP, where its kubelet listens): `127.0.<i>.1`. */
-export function hostIPFor(index: number): string {
-  return `127.0.${index % 256}.1`;
+/** node-<i>'s address (InternalIP, its pods' hostIP, where its kubelet listens): `127.<site>.<i>.1`. */
+export function hostIPFor(index: number, site = 0): string {
+  return `127.${site}.${index % 256}.1`;
 }
 
 export function ipText(n: number): string {

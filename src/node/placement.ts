@@ -13,6 +13,8 @@ export interface NodeUsage {
   pods: number;
   cpuMilli: number;
   memoryBytes: number;
+  /** Host ports its pods hold (hostPortKeys); absent: none. */
+  hostPorts?: Set<string>;
 }
 
 type Placement = { node: string } | { unschedulable: string };
@@ -98,6 +100,18 @@ function matchesNodeSelection(pod: Json, node: Json): boolean {
   return true;
 }
 
+/**
+ * The host ports a pod asks for, as `<protocol>/<port>` (kube-scheduler's NodePorts filter keys
+ * on hostIP too; every embedded node has one address, so a hostIP names it or 0.0.0.0).
+ */
+export function hostPortKeys(pod: Json): string[] {
+  const keys: string[] = [];
+  for (const c of [...((pod.spec?.containers ?? []) as Json[]), ...((pod.spec?.initContainers ?? []) as Json[])]) {
+    for (const p of (c?.ports ?? []) as Json[]) if (p?.hostPort) keys.push(`${p.protocol ?? 'TCP'}/${p.hostPort}`);
+  }
+  return keys;
+}
+
 /** Why the node cannot take the pod (kube-scheduler's reason strings), or [] when it can. */
 function nodeMisfits(pod: Json, u: NodeUsage, req: PodRequests): string[] {
   const node = u.node;
@@ -108,6 +122,7 @@ function nodeMisfits(pod: Json, u: NodeUsage, req: PodRequests): string[] {
   const untolerated = schedulingTaints(node).find((t) => !tolerates(tolerations, t));
   if (untolerated) return [`node(s) had untolerated taint {${untolerated.key}: ${untolerated.value ?? ''}}`];
   if (!matchesNodeSelection(pod, node)) return ["node(s) didn't match Pod's node affinity/selector"];
+  if (u.hostPorts?.size && hostPortKeys(pod).some((k) => u.hostPorts!.has(k))) return ["node(s) didn't have free ports for the requested pod ports"];
   const alloc = node.status?.allocatable ?? {};
   const reasons: string[] = [];
   if (u.pods + 1 > Number(alloc.pods ?? 0)) reasons.push('Too many pods');

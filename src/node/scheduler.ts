@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { SYNC_TIMEOUT_MS, type PodFeed } from './pod-feed.js';
 import { errorCode, EventRecorder, eventNanos, Informer, type IndexedCache, type KubeClient } from '../kube/index.js';
-import { type NodeUsage, type PodRequests, placePod, podRequests } from './placement.js';
+import { hostPortKeys, type NodeUsage, type PodRequests, placePod, podRequests } from './placement.js';
 import { rfc3339 } from '../util/time.js';
 import { DEFAULT_SCHEDULER } from '../util/vocabulary.js';
 
@@ -140,10 +140,7 @@ export class Scheduler {
     const add = (nodeName: string, pod: Json) => {
       const u = usage.get(nodeName);
       if (!u) return;
-      const req = this.requestsOf(pod);
-      u.pods++;
-      u.cpuMilli += req.cpuMilli;
-      u.memoryBytes += req.memoryBytes;
+      take(u, pod, this.requestsOf(pod));
     };
     for (const pod of allPods) {
       const uid = pod.metadata.uid;
@@ -199,11 +196,7 @@ export class Scheduler {
     for (const pod of pending) {
       const placement = placePod(pod, [...usage.values()], this.requestsOf(pod));
       if ('node' in placement) {
-        const u = usage.get(placement.node)!;
-        const req = this.requestsOf(pod);
-        u.pods++;
-        u.cpuMilli += req.cpuMilli;
-        u.memoryBytes += req.memoryBytes;
+        take(usage.get(placement.node)!, pod, this.requestsOf(pod));
         this.assumed.set(pod.metadata.uid, placement.node);
         void this.bind(pod, placement.node);
       } else {
@@ -269,4 +262,12 @@ export class Scheduler {
       }
     }
   }
+}
+
+/** What a pod placed on a node holds of it. */
+function take(u: NodeUsage, pod: Json, req: PodRequests): void {
+  u.pods++;
+  u.cpuMilli += req.cpuMilli;
+  u.memoryBytes += req.memoryBytes;
+  for (const k of hostPortKeys(pod)) (u.hostPorts ??= new Set()).add(k);
 }

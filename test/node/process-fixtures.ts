@@ -95,7 +95,8 @@ export function podContext(dataDir: string, overrides: Partial<PodContext> = {})
     annotations: {},
     podDir: join(dataDir, 'pods', uid),
     volumeDirs: [],
-    podIP: '10.88.0.2',
+    // The runtime alone, no node: its servers listen on 127.0.0.1, where the probes dial.
+    podIP: '127.0.0.1',
     ...overrides,
   };
 }

@@ -235,10 +235,10 @@ export class ProcessRuntime implements ContainerRuntime {
     return { ...c.info };
   }
 
-  async probe(id: string, probe: ProbeSpec, _pod: PodContext): Promise<boolean> {
+  async probe(id: string, probe: ProbeSpec, pod: PodContext): Promise<boolean> {
     const c = this.containers.get(id);
     if (!c || c.info.exit || c.info.pid === undefined) return false;
-    return runProbe(probe, { spec: c.spec, rootfs: c.rootfs, cwd: c.cwd, env: c.env });
+    return runProbe(probe, { spec: c.spec, rootfs: c.rootfs, cwd: c.cwd, env: c.env, podIP: pod.podIP });
   }
 
   exec(id: string, command: string[], opts: ExecOptions): ExecSession {

@@ -1,5 +1,6 @@
-// Probes as kubelet runs them. Containers share the node's loopback (a pod IP is only
-// reported), so tcpSocket and httpGet go to 127.0.0.1 unless the probe names a host.
+// Probes as kubelet runs them: tcpSocket and httpGet dial the pod's IP (a loopback address of
+// its own) unless the probe names a host, so a server must listen there (or on 0.0.0.0), as
+// on a cluster.
 
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -13,6 +14,8 @@ interface ProbeTarget {
   rootfs: string;
   cwd: string;
   env: Record<string, string>;
+  /** The pod's IP; 127.0.0.1 when it has none yet. */
+  podIP?: string;
 }
 
 export async function runProbe(probe: ProbeSpec, target: ProbeTarget): Promise<boolean> {
@@ -20,13 +23,13 @@ export async function runProbe(probe: ProbeSpec, target: ProbeTarget): Promise<b
   if (probe.exec) return execProbe(probe.exec.command, target, timeoutMs);
   if (probe.tcpSocket) {
     const port = resolvePort(probe.tcpSocket.port, target.spec);
-    return port !== undefined && tcpProbe(probe.tcpSocket.host || '127.0.0.1', port, timeoutMs);
+    return port !== undefined && tcpProbe(probe.tcpSocket.host || target.podIP || '127.0.0.1', port, timeoutMs);
   }
   if (probe.httpGet) {
     const port = resolvePort(probe.httpGet.port, target.spec);
     if (port === undefined) return false;
     const scheme = (probe.httpGet.scheme ?? 'HTTP').toUpperCase();
-    return httpProbe(scheme, probe.httpGet.host || '127.0.0.1', port, probe.httpGet.path || '/', timeoutMs);
+    return httpProbe(scheme, probe.httpGet.host || target.podIP || '127.0.0.1', port, probe.httpGet.path || '/', timeoutMs);
   }
   return false;
 }
