@@ -100,7 +100,7 @@ function scriptsIndex(containers: Json[]): number {
 }
 
 /** One simulated player: a persistent connection that moves twice a second and reads every tick. */
-class Player {
+export class Player {
   dropped = false;
   ticks = 0;
   rules = '';
@@ -117,9 +117,9 @@ class Player {
 
   private constructor(private readonly socket: net.Socket) {}
 
-  static join(port: number, name: string, moveEveryMs: number): Promise<Player> {
+  static join(address: Address, name: string, moveEveryMs: number): Promise<Player> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
+      const socket = net.connect({ host: address.host, port: address.port });
       const p = new Player(socket);
       socket.once('error', reject);
       socket.once('connect', () => {
@@ -199,6 +199,8 @@ export interface SessionsResult {
   onV2: number;
   p99TickGapMs: number;
   maxTickGapMs: number;
+  /** Where the players dialled, with the pod behind each address (its IP and its node's). */
+  dialled: (Address & { podIP: string; hostIP: string })[];
   /** Containers running afterwards that did not run before (a recreated pod counts both). */
   containersRestarted: number;
   containers: number;
@@ -223,21 +225,39 @@ async function livePods(o: SessionsOptions, w: Workload): Promise<Json[]> {
   return list.items.filter((p: Json) => !p.metadata.deletionTimestamp);
 }
 
-/** The port each engine listens on, from its log line `arena engine listening on 127.0.0.1:<port>`. */
-async function enginePorts(o: SessionsOptions, pods: Json[]): Promise<number[]> {
-  const ports: number[] = [];
+/** Where a player dials a server. */
+export interface Address {
+  host: string;
+  port: number;
+}
+
+/** The engine's port in the example manifests. */
+const ENGINE_PORT = 7777;
+
+/**
+ * Where players reach each server, as a player would learn it: a GameServer's
+ * status.networkStatus external address (Kubernetes-HostPort: its node's IP and host port); a
+ * GameDeployment's pod IP (BCS has no network plugin) and the engine's port.
+ */
+async function serverAddresses(o: SessionsOptions, w: Workload, pods: Json[]): Promise<Address[]> {
+  const out: Address[] = [];
   for (const pod of pods) {
-    const path = `/api/v1/namespaces/${o.namespace}/pods/${pod.metadata.name}/log`;
-    let port: number | undefined;
-    await waitUntil(`${pod.metadata.name}: engine logs its port`, o.waitMs, async () => {
-      const log = String(await o.objects.request('GET', path, { query: { container: 'engine' } }));
-      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(log);
-      port = m ? Number(m[1]) : undefined;
-      return port !== undefined;
+    let address: Address | undefined;
+    await waitUntil(`${pod.metadata.name}: an address players can dial`, o.waitMs, async () => {
+      address = w.kind === 'GameServerSet' ? networkAddress((await o.objects.get(GSS_API, 'GameServer', { namespace: o.namespace, name: pod.metadata.name })).status?.networkStatus) : pod.status?.podIP ? { host: pod.status.podIP, port: ENGINE_PORT } : undefined;
+      return address !== undefined;
     });
-    ports.push(port!);
+    out.push(address!);
   }
-  return ports;
+  return out;
+}
+
+/** The first external address of a Ready networkStatus. */
+export function networkAddress(status: Json | undefined): Address | undefined {
+  if (status?.currentNetworkState !== 'Ready') return undefined;
+  const ext = status.externalAddresses?.[0];
+  const port = ext?.ports?.[0]?.port;
+  return ext?.ip && port ? { host: ext.ip, port: Number(port) } : undefined;
 }
 
 /** Sets the GameServers' opsState and waits until their pods carry it (the label the gate reads). */
@@ -280,11 +300,12 @@ export async function measureSessions(o: SessionsOptions): Promise<SessionsResul
   // Allocated: the first half of the servers hold every player; the rollout may update the rest.
   const allocated = o.policy.allocated ? podsBefore.map((p) => p.metadata.name as string).sort().slice(0, Math.ceil(o.servers / 2)) : [];
   if (allocated.length) await setOpsState(o, allocated, 'Allocated', w);
-  const ports = await enginePorts(o, allocated.length ? podsBefore.filter((p) => allocated.includes(p.metadata.name)) : podsBefore);
+  const served = allocated.length ? podsBefore.filter((p) => allocated.includes(p.metadata.name)) : podsBefore;
+  const addresses = await serverAddresses(o, w, served);
 
   o.progress(`${o.policy.label}: ${o.players} players joining`);
   const players: Player[] = [];
-  for (let i = 0; i < o.players; i++) players.push(await Player.join(ports[i % ports.length]!, `p${i}`, 500));
+  for (let i = 0; i < o.players; i++) players.push(await Player.join(addresses[i % addresses.length]!, `p${i}`, 500));
   try {
     await waitUntil(`${name}: every player gets ticks on v1`, o.waitMs, () => players.every((p) => p.ticks >= 5 && p.rules === 'v1' && p.lastGainRules === 'v1'));
     const idsBefore = containerIds(podsBefore);
@@ -326,6 +347,7 @@ export async function measureSessions(o: SessionsOptions): Promise<SessionsResul
       maxTickGapMs: gaps.length ? Math.max(...gaps) : 0,
       containersRestarted: [...idsAfter].filter((id) => !idsBefore.has(id)).length,
       containers: idsAfter.size,
+      dialled: addresses.map((a, i) => ({ ...a, podIP: served[i]!.status?.podIP, hostIP: served[i]!.status?.hostIP })),
     };
     if (allocated.length) {
       result.heldOnV1 = kept().filter((p) => p.rules === 'v1').length;

@@ -43,6 +43,13 @@ describe('arena example: sessions across a scripts rollout', { timeout: 900_000 
 
   it('GameServerSet InPlaceIfPossible restarts only the sidecar: no session dropped, all on v2', async () => {
     const r = await run('GameServerSet InPlaceIfPossible');
+    // The players dialled each GameServer's networkStatus address: its node's IP and a host port
+    // (Kubernetes-HostPort), which the node forwards to the pod's IP; never the pod directly.
+    for (const d of r.dialled) {
+      assert.equal(d.host, d.hostIP, `${JSON.stringify(d)}: the node's address`);
+      assert.notEqual(d.host, d.podIP);
+      assert.ok(d.port >= 8000 && d.port <= 9000, `${d.port}: a host port of the range`);
+    }
     assert.equal(r.dropped, 0, 'sessions dropped');
     assert.equal(r.onV2, PLAYERS, 'sessions scoring by the v2 rules');
     assert.equal(r.containersRestarted, SERVERS, 'one container (the sidecar) per server');

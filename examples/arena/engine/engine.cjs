@@ -12,6 +12,8 @@ const vm = require('vm');
 const RULES_FILE = process.env.RULES_FILE || 'scripts/rules.cjs';
 const TICK_HZ = Number(process.env.TICK_HZ || 20);
 const PORT = Number(process.env.PORT || 0);
+// The pod's own address (each pod has one on the embedded nodes, as on a cluster).
+const HOST = process.env.POD_IP || '127.0.0.1';
 const PODINFO_FILE = process.env.PODINFO_FILE || 'podinfo/annotations';
 
 const log = (msg) => console.log(msg);
@@ -106,11 +108,9 @@ function serve() {
     socket.on('close', () => players.delete(player.id));
     socket.on('error', () => {});
   });
-  server.listen(PORT, '127.0.0.1', () => {
+  server.listen(PORT, HOST, () => {
     const { port } = server.address();
-    // The readiness probe connects to the port written here.
-    fs.writeFileSync('port', `${port}\n`);
-    log(`arena engine listening on 127.0.0.1:${port}`);
+    log(`arena engine listening on ${HOST}:${port}`);
   });
   setInterval(() => {
     tick++;
