@@ -2,6 +2,7 @@
 // talking to the API server over HTTPS with the credentials of a kubeconfig.
 
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { NodeAgent } from './agent.js';
@@ -9,7 +10,7 @@ import type { BackoffPolicy } from './backoff.js';
 import { KubeClient } from '../kube/index.js';
 import type { HeartbeatOptions } from './node-heartbeat.js';
 import { DEFAULT_NODE_RESOURCES, hostIPFor, type NodeResources } from './node-object.js';
-import { claimLoopbackSite } from './loopback-site.js';
+import { claimLoopbackSite, type LoopbackSite } from './loopback-site.js';
 import { PortForwarder } from './port-forwarder.js';
 import { EventRecorder } from '../kube/index.js';
 import { createRuntimes } from './runtimes.js';
@@ -50,7 +51,7 @@ export async function startNodes(o: NodesOptions): Promise<EmbeddedNodes> {
   const eventClient = new KubeClient({ kubeconfig: o.kubeconfigPath, maxSockets: 4 });
   const resources = { ...DEFAULT_NODE_RESOURCES, ...o.resources };
   const podFeed = o.count > 0 ? new PodFeed(client, o.logger) : undefined;
-  const site = o.count > 0 ? await claimLoopbackSite() : undefined;
+  const site = o.count > 0 ? await claimSite(o.dataDir) : undefined;
   const agents: NodeAgent[] = [];
   const addresses = new Map<string, string>();
   for (let i = 1; i <= o.count; i++) {
@@ -97,4 +98,19 @@ export async function startNodes(o: NodesOptions): Promise<EmbeddedNodes> {
       eventClient.close();
     },
   };
+}
+
+/** The data dir's site again if free (recorded in `<data-dir>/nodes/loopback-site`). */
+async function claimSite(dataDir: string): Promise<LoopbackSite> {
+  const file = join(dataDir, 'nodes', 'loopback-site');
+  let before: number | undefined;
+  try {
+    before = Number(readFileSync(file, 'utf8').trim());
+  } catch {
+    // a new data dir
+  }
+  const site = await claimLoopbackSite(Number.isInteger(before) ? before : undefined);
+  mkdirSync(join(dataDir, 'nodes'), { recursive: true });
+  writeFileSync(file, `${site.site}\n`);
+  return site;
 }

@@ -16,9 +16,13 @@ export interface LoopbackSite {
   release(): Promise<void>;
 }
 
-/** The lowest free site, held until release(). */
-export async function claimLoopbackSite(): Promise<LoopbackSite> {
-  for (let site = 0; site < MAX_SITES; site++) {
+/**
+ * `preferred` when free (a plane restarted on its data dir keeps its addresses, so its pods
+ * keep their IPs), else the lowest free site; held until release().
+ */
+export async function claimLoopbackSite(preferred?: number): Promise<LoopbackSite> {
+  const order = [...(preferred !== undefined && preferred >= 0 && preferred < MAX_SITES ? [preferred] : []), ...Array.from({ length: MAX_SITES }, (_, i) => i)];
+  for (const site of order) {
     const server = await tryListen(`127.${site}.255.254`);
     if (server) {
       server.unref();

@@ -55,7 +55,8 @@ describe('arena example: Kubernetes-NodePort and networkDisabled', { timeout: 60
     const gs = { namespace: NS, name: 'np-0' };
     let address: Address | undefined;
     await waitUntil('np-0: a Ready networkStatus', WAIT_MS, async () => {
-      address = networkAddress((await objects.get(GSS_API, 'GameServer', gs)).status?.networkStatus);
+      const server = await objects.get(GSS_API, 'GameServer', gs).catch(() => undefined);
+      address = networkAddress(server?.status?.networkStatus);
       return address !== undefined;
     });
     const pod = await objects.get('v1', 'Pod', gs);

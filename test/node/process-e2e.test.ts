@@ -94,9 +94,9 @@ class Client {
     socket.on('close', () => (this.closed = true));
     socket.on('error', () => (this.closed = true));
   }
-  static connect(port: number): Promise<Client> {
+  static connect(port: number, host: string): Promise<Client> {
     return new Promise((resolve, reject) => {
-      const s = net.connect({ host: '127.0.0.1', port }, () => resolve(new Client(s)));
+      const s = net.connect({ host, port }, () => resolve(new Client(s)));
       s.once('error', reject);
     });
   }
@@ -202,7 +202,7 @@ describe('process runtime end to end (hotpod up --nodes 1)', { timeout: 300_000 
     await runKubectl(k, up.cluster, ['apply', '-f', '-'], { input: JSON.stringify(manifest) });
     await waitFor(async () => / 2\/2 +Running +0 /.test(await kubectl(['get', 'pod', 'arena-0', '--no-headers'])), 'arena-0 is 2/2 Running', 60_000, 250);
 
-    const client = await Client.connect(port);
+    const client = await Client.connect(port, (await getPod('arena-0')).status.podIP);
     const pid = await client.ask('pid');
     assert.equal(await client.ask('motd'), 'welcome to season 1');
     const before = await getPod('arena-0');
@@ -283,7 +283,7 @@ describe('process runtime end to end (hotpod up --nodes 1)', { timeout: 300_000 
     };
     await runKubectl(k, up.cluster, ['apply', '-f', '-'], { input: JSON.stringify(manifest) });
     await waitFor(async () => / 1\/1 +Running +0 /.test(await kubectl(['get', 'pod', 'info-0', '--no-headers'])), 'info-0 is 1/1 Running', 60_000, 250);
-    const client = await Client.connect(infoPort);
+    const client = await Client.connect(infoPort, (await getPod('info-0')).status.podIP);
     const cat = async (f: string) => JSON.parse(await client.ask(`cat etc/podinfo/${f}`));
     assert.equal(await cat('name'), 'info-0');
     assert.equal(await cat('meta/app'), 'arena');
@@ -354,7 +354,7 @@ describe('process runtime end to end (hotpod up --nodes 1)', { timeout: 300_000 
   });
 
   it('deleting the pod stops the server gracefully', async () => {
-    const client = await Client.connect(port);
+    const client = await Client.connect(port, (await getPod('arena-0')).status.podIP);
     await kubectl(['delete', 'pod', 'arena-0', '--wait=true', '--timeout=60s']);
     await waitFor(() => client.closed, 'the server closed its connections', 10_000, 100);
     const logFile = up.log();

@@ -27,3 +27,14 @@ test('site 0 is the documented layout; every address stays in 127.0.0.0/8', () =
   assert.equal(hostIPFor(3, 29), '127.29.3.1');
   assert.match(podCIDRFor(255, 1000, 29).cidr, /^127\./);
 });
+
+test('a preferred site is taken when free, else the lowest free one', async () => {
+  const held = await claimLoopbackSite();
+  const other = await claimLoopbackSite(held.site);
+  assert.notEqual(other.site, held.site, 'a held site is never given twice');
+  await other.release();
+  const again = await claimLoopbackSite(other.site);
+  assert.equal(again.site, other.site);
+  await again.release();
+  await held.release();
+});
