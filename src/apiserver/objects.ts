@@ -19,6 +19,7 @@ import { conversionFor } from './registry/conversion.js';
 import { checkBodyDepth, checkBuiltinTypes, checkPatchedDepth } from './registry/decode.js';
 import { defaultBuiltin, initialStatus, validateBuiltin } from './registry/strategy.js';
 import { defaultClassName, PVC_PROTECTION_FINALIZER, STORAGE_GROUP } from './registry/storage-strategy.js';
+import { allocateNodePorts } from './registry/service-ports.js';
 import { randomSuffix, validateSubdomain } from './registry/names.js';
 import { Store } from './storage/store.js';
 import { apiVersionOf, type KObject, type ResourceDef } from './types.js';
@@ -449,6 +450,7 @@ export class ObjectService {
     if (def.builtin) {
       defaultBuiltin(def, obj);
       causes.push(...validateBuiltin(def, obj, old));
+      if (def.group === '' && def.resource === 'services' && !causes.length) causes.push(...allocateNodePorts(obj, old, this.store.list(storageKey(def))));
       if (def.group === 'apiextensions.k8s.io') causes.push(...validateCrd(obj));
     } else {
       causes.push(...validateSubdomain(obj.metadata.name ?? '', 'metadata.name'));

@@ -86,7 +86,8 @@ function defaultService(svc: KObject): void {
     p.targetPort ??= p.port;
   }
   if (spec.clusterIP === undefined && spec.type !== 'ExternalName') {
-    spec.clusterIP = `10.96.${Math.floor(Math.random() * 255)}.${1 + Math.floor(Math.random() * 253)}`;
+    // From a loopback block (kube: the service CIDR), so no address hotpod reports leaves 127.0.0.0/8.
+    spec.clusterIP = `127.96.${Math.floor(Math.random() * 255)}.${1 + Math.floor(Math.random() * 253)}`;
     spec.clusterIPs = [spec.clusterIP];
   }
 }
