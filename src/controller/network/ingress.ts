@@ -6,9 +6,8 @@
 // changes. The finding: the paths and ports, inside at the pod IP, outside at the host. Pure.
 
 import type { KubeObject } from '../../kube/index.js';
-import { POD_NAME_LABEL } from '../gameserverset/labels.js';
 import { CONF, INGRESS_HASH_ANNOTATION, INGRESS_NETWORK, SERVICE_HASH_ANNOTATION } from './names.js';
-import { paramsHash, parseGoBool, parseGoInt, pluginOwnerRefs, PluginError, serverIndex, type NetworkConfParam, type NetworkPass, type NetworkPlugin, type NetworkView, type ObjectWrite } from './plugin.js';
+import { paramsHash, parseGoBool, parseGoInt, pluginOwnerRefs, PluginError, serverService, serverIndex, type NetworkConfParam, type NetworkPass, type NetworkPlugin, type NetworkView, type ObjectWrite } from './plugin.js';
 import type { NetworkPort, NetworkStatus } from './status.js';
 
 type Json = Record<string, any>;
@@ -80,17 +79,7 @@ export function parseIngressConfig(conf: NetworkConfParam[], podName: string): I
 
 /** OKG's consSvc: a ClusterIP Service with one port per Port. */
 export function ingressService(ic: IngressConfig, pod: KubeObject, set: KubeObject | undefined): KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: {
-      name: pod.metadata!.name!,
-      namespace: pod.metadata!.namespace!,
-      ownerReferences: pluginOwnerRefs(pod, set, ic.fixed),
-      annotations: { [SERVICE_HASH_ANNOTATION]: paramsHash(ic.ports) },
-    },
-    spec: { type: 'ClusterIP', selector: { [POD_NAME_LABEL]: pod.metadata!.name! }, ports: ic.ports.map((port) => ({ port, name: String(port) })) },
-  };
+  return serverService(pod, set, ic.fixed, paramsHash(ic.ports), { type: 'ClusterIP', ports: ic.ports.map((port) => ({ port, name: String(port) })) });
 }
 
 /** OKG's consIngress: one rule (the host) with a path per Path, to the server's Service. */

@@ -8,7 +8,7 @@
 import type { KubeObject } from '../../kube/index.js';
 import { POD_NAME_LABEL } from '../gameserverset/labels.js';
 import { CONF, NODE_PORT_NETWORK, SERVICE_HASH_ANNOTATION, SERVICE_SELECTOR_DISABLED_KEY } from './names.js';
-import { nodeAddress, paramsHash, parseGoBool, parseGoInt, pluginOwnerRefs, PluginError, type NetworkConfParam, type NetworkPass, type NetworkPlugin, type NetworkView, type ObjectWrite } from './plugin.js';
+import { nodeAddress, paramsHash, parseGoBool, parseGoInt, PluginError, serverService, type NetworkConfParam, type NetworkPass, type NetworkPlugin, type NetworkView, type ObjectWrite } from './plugin.js';
 import type { NetworkAddress, NetworkStatus } from './status.js';
 import { allowNotReadyStep, INPLACE_UPDATE_NOT_READY_BLOCKER } from './allow-not-ready.js';
 
@@ -45,21 +45,10 @@ export function parseNodePortConfig(conf: NetworkConfParam[]): NodePortConfig {
 
 /** The Service OKG makes for a server (consNodePortSvc). */
 export function nodePortService(npc: NodePortConfig, pod: KubeObject, set: KubeObject | undefined): KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: {
-      name: pod.metadata!.name!,
-      namespace: pod.metadata!.namespace!,
-      annotations: { [SERVICE_HASH_ANNOTATION]: paramsHash(npc) },
-      ownerReferences: pluginOwnerRefs(pod, set, npc.isFixed),
-    },
-    spec: {
-      type: 'NodePort',
-      selector: { [POD_NAME_LABEL]: pod.metadata!.name! },
-      ports: npc.ports.map((port, i) => ({ name: String(port), port, protocol: npc.protocols[i], targetPort: port })),
-    },
-  };
+  return serverService(pod, set, npc.isFixed, paramsHash(npc), {
+    type: 'NodePort',
+    ports: npc.ports.map((port, i) => ({ name: String(port), port, protocol: npc.protocols[i], targetPort: port })),
+  });
 }
 
 /**

@@ -9,6 +9,8 @@ import { isIP } from 'node:net';
 import type { KubeObject, ObjectKey, OwnerReference } from '../../kube/index.js';
 import { templateHash } from '../workload/revisions.js';
 import type { NetworkStatus } from './status.js';
+import { POD_NAME_LABEL } from '../gameserverset/labels.js';
+import { SERVICE_HASH_ANNOTATION } from './names.js';
 
 type Json = Record<string, any>;
 
@@ -116,6 +118,17 @@ export function pluginOwnerRefs(pod: KubeObject, set: KubeObject | undefined, fi
   const apiVersion = to === pod ? 'v1' : (set!.apiVersion ?? 'game.kruise.io/v1alpha1');
   const kind = to === pod ? 'Pod' : (set!.kind ?? 'GameServerSet');
   return [{ apiVersion, kind, name: to.metadata!.name!, uid: to.metadata!.uid!, controller: true, blockOwnerDeletion: true }];
+}
+
+/** The Service a plugin makes per server: named as its pod, selecting it alone, owned as `fixed` says. */
+export function serverService(pod: KubeObject, set: KubeObject | undefined, fixed: boolean, hash: string, spec: Record<string, unknown>): KubeObject {
+  const name = pod.metadata!.name!;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: pod.metadata!.namespace!, annotations: { [SERVICE_HASH_ANNOTATION]: hash }, ownerReferences: pluginOwnerRefs(pod, set, fixed) },
+    spec: { ...spec, selector: { [POD_NAME_LABEL]: name } },
+  };
 }
 
 /**
