@@ -74,10 +74,22 @@ export function planListeners(pods: readonly Json[], services: readonly Json[], 
       }
     }
   }
+  // A Service per GameServer means a thousand Services over a thousand pods: candidates come
+  // from an index on one label pair, not from a scan of every pod per Service.
+  const byLabel = new Map<string, Json[]>();
+  for (const pod of pods) {
+    for (const [k, v] of Object.entries((pod.metadata?.labels ?? {}) as Record<string, string>)) {
+      const key = `${pod.metadata?.namespace}/${k}=${v}`;
+      const list = byLabel.get(key);
+      if (list) list.push(pod);
+      else byLabel.set(key, [pod]);
+    }
+  }
   for (const svc of services) {
     const type = svc.spec?.type;
     if (type !== 'NodePort' && type !== 'LoadBalancer') continue;
-    const endpoints = serviceEndpoints(svc, pods);
+    const [first] = Object.entries((svc.spec?.selector ?? {}) as Record<string, string>);
+    const endpoints = first ? serviceEndpoints(svc, byLabel.get(`${svc.metadata?.namespace}/${first[0]}=${first[1]}`) ?? []) : [];
     for (const sp of (svc.spec?.ports ?? []) as Json[]) {
       if (!sp?.nodePort) continue;
       const protocol = (sp.protocol ?? 'TCP') as Protocol;
