@@ -47,7 +47,8 @@ const ACTIONS: Record<ActionName, (c: KubeClient, r: ActionRequest) => Promise<s
   resume: (c, r) => rolloutPause(c, resolveType(r.kind), r.namespace, r.name, false),
   partition: async (c, r) => {
     const value = required(r);
-    const partition = /^\d+$/.test(value) ? Number(value) : value;
+    // A number stays a number (a negative one too, for the API server to refuse), a percentage a string.
+    const partition = /^-?\d+$/.test(value) ? Number(value) : value;
     const type = resolveType(r.kind);
     const strategy = type.kind === 'GameServerSet' ? { updateStrategy: { rollingUpdate: { partition } } } : { updateStrategy: { partition } };
     await c.patchObject(type.apiVersion, type.kind, r, { spec: strategy });

@@ -134,6 +134,40 @@ describe('hotpod dashboard in a browser', { timeout: 600_000 }, () => {
     await page.close();
   });
 
+  it('a canary paused at an untimed step shows Continue, and a click goes on; a partition the API server refuses shows its 422', async () => {
+    const steps = [{ partition: 1 }, { pause: {} }];
+    await kubectl(c, ns, ['apply', '--validate=strict', '-f', '-'], { input: JSON.stringify(gdManifest('wave', ns, { replicas: 2, type: 'HotPatchUpdate', updateStrategy: { canary: { steps } } })) });
+    await waitGd(c, ns, 'wave', (g) => g.status?.readyReplicas === 2 && g.status?.currentStepIndex === steps.length, 'wave ready, its steps done');
+    await kubectl(c, ns, ['patch', 'gamedeployment', 'wave', '--type=json', '-p=[{"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": "game/main:v2"}]']);
+    await waitGd(c, ns, 'wave', (g) => g.status?.currentStepIndex === 1 && g.spec.updateStrategy.paused === true && g.status?.updatedReadyReplicas === 1, 'the untimed pause step');
+
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    await page.goto(`${admin.url}#/set/GameDeployment/${ns}/wave`);
+    await page.locator('[data-testid=canary-step]', { hasText: 'PausedByCanaryPauseStep' }).waitFor();
+    assert.match(await text(page, '[data-testid=canary-step]'), /canary step 2\/2/);
+    const proceed = page.locator('[data-testid=resume]:not([disabled])');
+    assert.equal(await proceed.innerText(), 'Continue');
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'canary.png'), fullPage: true });
+    await proceed.click();
+    await page.locator('[data-testid=outcome]', { hasText: 'resumed' }).waitFor();
+    const done = await waitGd(c, ns, 'wave', (g) => g.status?.currentStepIndex === steps.length && g.status?.updatedReadyReplicas === 2, 'every step done, both pods updated');
+    assert.equal(done.spec.updateStrategy.paused, false);
+    await page.locator('[data-testid=canary-step]', { hasText: 'canary step 2/2' }).waitFor();
+    assert.equal(await page.locator('[data-testid=canary-step] .chip').count(), 0, 'no pause reason once it went on');
+
+    await page.locator('[data-testid=partition-input]').fill('-1');
+    await page.locator('[data-testid=partition-apply]').click();
+    const refused = page.locator('[data-testid=outcome][data-status="422"]');
+    await refused.waitFor();
+    assert.match(await refused.innerText(), /^422 Invalid: .*spec\.updateStrategy\.partition/);
+    assert.equal(await kubectl(c, ns, ['get', 'gd', 'wave', '-o', 'jsonpath={.spec.updateStrategy.partition}']), '0', 'the default, unchanged');
+    await page.locator('[data-testid=partition-input]').fill('1');
+    await page.locator('[data-testid=partition-apply]').click();
+    await page.locator('[data-testid=outcome]', { hasText: 'wave: partition 1' }).waitFor();
+    assert.equal(await kubectl(c, ns, ['get', 'gd', 'wave', '-o', 'jsonpath={.spec.updateStrategy.partition}']), '1');
+    await page.close();
+  });
+
   it("a view-only ServiceAccount's click shows the 403 and changes nothing", async () => {
     const viewer = await serviceAccountKubeconfig(c, ns, 'viewer');
     await apiOk(c, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
