@@ -5,6 +5,7 @@
 import { rolloutProgress, type Workload } from '../cli/rollout-progress.js';
 import type { KubeObject } from '../kube/index.js';
 import { UPDATE_PENDING_ANNOTATION } from '../update/allocation-gate.js';
+import { checkCompletion } from '../update/in-place.js';
 import { GS_OPS_STATE_LABEL } from '../util/vocabulary.js';
 
 export type WorkloadKindName = 'GameServerSet' | 'GameDeployment';
@@ -146,7 +147,11 @@ function tileFor(set: string, pod: KubeObject | undefined, gs: KubeObject | unde
   const containers = (p.status?.containerStatuses ?? []) as { ready?: boolean; restartCount?: number; state?: { waiting?: { reason?: string } } }[];
   const ready = (p.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
   const revision = p.metadata?.labels?.['controller-revision-hash'];
-  const phase: RevisionPhase = !revision || revision !== updateRevision ? 'old' : ready ? 'new' : 'updating';
+  // New once the update took: on the update revision, Ready, and (the engine's own check) the node
+  // runs what the update asked for. The revision label and the images go out in one write, before
+  // the node has restarted anything or reported the pod not ready, so label and Ready alone would
+  // call a pod new that has not yet changed at all.
+  const phase: RevisionPhase = !revision || revision !== updateRevision ? 'old' : ready && (!pod || checkCompletion(pod).done) ? 'new' : 'updating';
   const state: string = g.status?.currentState ?? podState(p, ready, containers);
   const opsState: string = g.spec?.opsState ?? p.metadata?.labels?.[GS_OPS_STATE_LABEL] ?? 'None';
   const tile: ServerTile = {
