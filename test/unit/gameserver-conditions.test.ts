@@ -52,6 +52,15 @@ test('PodNormal: True for a healthy pod; False with what is wrong', () => {
   // A readiness gate holding Ready False while the containers are ready.
   const gated = { status: { conditions: [{ type: 'ContainersReady', status: 'True' }, { type: 'Ready', status: 'False', reason: 'ReadinessGatesNotReady', message: 'gate' }] } };
   assert.equal(podNormalCondition(gated).reason, 'ReadinessGatesNotReady');
+  // A new pod whose InPlaceUpdateReady condition the controller has not written yet: nothing wrong.
+  const fresh = (gates: string[], more: Record<string, unknown>[] = []) => ({
+    spec: { readinessGates: gates.map((conditionType) => ({ conditionType })) },
+    status: { conditions: [{ type: 'ContainersReady', status: 'True' }, { type: 'Ready', status: 'False', reason: 'ReadinessGatesNotReady', message: 'corresponding condition of pod readiness gate "InPlaceUpdateReady" does not exist.' }, ...more] },
+  });
+  assert.equal(podNormalCondition(fresh(['InPlaceUpdateReady'])).status, 'True');
+  assert.equal(podNormalCondition(fresh(['InPlaceUpdateReady', 'game/ready'], [{ type: 'game/ready', status: 'True' }])).status, 'True');
+  assert.equal(podNormalCondition(fresh(['InPlaceUpdateReady', 'game/ready'])).status, 'False', "the user's own gate is still closed");
+  assert.equal(podNormalCondition(fresh(['InPlaceUpdateReady'], [{ type: 'InPlaceUpdateReady', status: 'False' }])).status, 'False', 'an update under way');
 });
 
 test('NodeNormal: Ready not True, or a pressure not False', () => {

@@ -4,6 +4,8 @@
 // stay; one that changes and is False is announced by a Warning Event of its reason and message.
 // Pure.
 
+import { IN_PLACE_UPDATE_READY } from '../../util/vocabulary.js';
+
 type Json = Record<string, any>;
 
 export interface GameServerCondition {
@@ -44,7 +46,7 @@ export function podNormalCondition(pod: Json): GameServerCondition {
   const containersReady = conditions.find((c) => c.type === 'ContainersReady');
   for (const c of conditions) {
     const notTrue = ['PodScheduled', 'Initialized', 'ContainersReady'].includes(c.type) && c.status !== 'True';
-    const gatedNotReady = c.type === 'Ready' && containersReady?.status === 'True' && c.status === 'False';
+    const gatedNotReady = c.type === 'Ready' && containersReady?.status === 'True' && c.status === 'False' && !awaitsOwnGate(pod);
     if (notTrue || gatedNotReady) [m, r] = polyMessageReason(m, r, c.message ?? '', c.reason ?? '');
   }
   for (const statuses of [st.initContainerStatuses, st.containerStatuses]) {
@@ -52,6 +54,18 @@ export function podNormalCondition(pod: Json): GameServerCondition {
     if (cm !== '' && cr !== '') [m, r] = polyMessageReason(m, r, cm, cr);
   }
   return normalCondition('PodNormal', m, r);
+}
+
+/**
+ * A new pod whose only closed readiness gate is InPlaceUpdateReady with no condition yet: the
+ * controller's first write of it (True) is on its way. The node may report the containers ready
+ * first, and a Warning for every new server would announce nothing wrong.
+ */
+function awaitsOwnGate(pod: Json): boolean {
+  const conditions = (pod.status?.conditions ?? []) as Json[];
+  const gates = ((pod.spec?.readinessGates ?? []) as Json[]).map((g) => String(g.conditionType));
+  if (!gates.includes(IN_PLACE_UPDATE_READY) || conditions.some((c) => c.type === IN_PLACE_UPDATE_READY)) return false;
+  return gates.every((g) => g === IN_PLACE_UPDATE_READY || conditions.some((c) => c.type === g && c.status === 'True'));
 }
 
 function containerStatusMessageReason(statuses: Json[]): [string, string] {
