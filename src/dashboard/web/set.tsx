@@ -92,6 +92,9 @@ export function SetPage({ kind, namespace, name }: { kind: string; namespace: st
   );
 }
 
+/** The end of a long name: what tells servers apart (an ordinal, a pod's random suffix). */
+const shortName = (name: string) => (name.length > 10 ? `…${name.slice(-9)}` : name);
+
 /** One server; re-rendered only when its record changed (the store replaces changed records). */
 const Tile = memo(function Tile({ t }: { t: ServerTile }) {
   return (
@@ -105,7 +108,7 @@ const Tile = memo(function Tile({ t }: { t: ServerTile }) {
       data-revision={t.revision}
       title={`${t.name}: ${t.state}, opsState ${t.opsState}, revision ${t.revision}${t.held ? `, held: ${t.held}` : ''}, ${t.restarts} restarts`}
     >
-      <div class="n">{t.name}</div>
+      <div class="n">{shortName(t.name)}</div>
       <div>{t.opsState === 'None' ? t.state : t.opsState}</div>
     </a>
   );
