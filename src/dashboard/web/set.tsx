@@ -92,8 +92,11 @@ export function SetPage({ kind, namespace, name }: { kind: string; namespace: st
   );
 }
 
-/** The end of a long name: what tells servers apart (an ordinal, a pod's random suffix). */
-const shortName = (name: string) => (name.length > 10 ? `…${name.slice(-9)}` : name);
+/** A name too long for its tile loses the set's name (the page's title): what is left tells servers apart. */
+function shortName(t: ServerTile): string {
+  const setName = t.set.slice(t.set.lastIndexOf('/') + 1);
+  return t.name.length > 9 && t.name.startsWith(`${setName}-`) ? `…${t.name.slice(setName.length)}` : t.name;
+}
 
 /** One server; re-rendered only when its record changed (the store replaces changed records). */
 const Tile = memo(function Tile({ t }: { t: ServerTile }) {
@@ -108,7 +111,7 @@ const Tile = memo(function Tile({ t }: { t: ServerTile }) {
       data-revision={t.revision}
       title={`${t.name}: ${t.state}, opsState ${t.opsState}, revision ${t.revision}${t.held ? `, held: ${t.held}` : ''}, ${t.restarts} restarts`}
     >
-      <div class="n">{shortName(t.name)}</div>
+      <div class="n">{shortName(t)}</div>
       <div>{t.opsState === 'None' ? t.state : t.opsState}</div>
     </a>
   );
