@@ -1,12 +1,14 @@
 // `hotpod up` started the wrong way, as users do: twice on one data dir, twice on one port, with
 // a bad flag. Each refusal is a short message and exit code 1, and leaves the running hotpod and its
-// kubeconfig as they were; a data dir left locked by a killed hotpod is taken over.
+// kubeconfig as they were; a data dir left locked by a killed hotpod is taken over. And
+// `--dashboard-port` serves the dashboard beside the plane.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanupDir, startCluster, type Cluster } from '../helpers/cluster.js';
+import { spawn } from 'node:child_process';
+import { cleanupDir, cliPath, projectRoot, startCluster, type Cluster } from '../helpers/cluster.js';
 import { runHotpod } from '../helpers/cli.js';
 
 /** `hotpod ARGS`, which must exit by itself (a refusal) within the time. */
@@ -59,5 +61,42 @@ describe('hotpod up refuses to start where another hotpod runs', () => {
     const r = await hotpod(['up', '--data-dir', dataDir, '--port', '0', '--in-memory', '--nodes', '0']);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /is in use by another hotpod/);
+  });
+});
+
+describe('hotpod up --dashboard-port', () => {
+  it('serves the dashboard beside the plane, streaming what the admin sees, and stops with it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hotpod-up-dash-'));
+    const proc = spawn(process.execPath, [cliPath(), 'up', '--data-dir', dataDir, '--port', '0', '--in-memory', '--nodes', '0', '--dashboard-port', '0'], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    const exited = new Promise<number | null>((res) => proc.on('exit', (code) => res(code)));
+    try {
+      let out = '';
+      const url = await new Promise<string>((res, rej) => {
+        const timer = setTimeout(() => rej(new Error(`no dashboard line within 60 s:\n${out}`)), 60_000);
+        proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+          out += d;
+          const m = /dashboard listening on (http:\/\/127\.0\.0\.1:\d+\/)\n/.exec(out);
+          if (m && /KUBECONFIG=/.test(out)) {
+            clearTimeout(timer);
+            res(m[1]!);
+          }
+        });
+      });
+      const page = await fetch(url);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<script[^>]+src="?\/?app\.js/);
+      // The first event of the stream is the fleet as the admin's credentials list it.
+      const stream = await fetch(`${url}api/stream`);
+      const reader = stream.body!.getReader();
+      let text = '';
+      while (!text.includes('\n\n')) text += new TextDecoder().decode((await reader.read()).value);
+      await reader.cancel();
+      const snapshot = JSON.parse(/^event: snapshot\ndata: (.*)$/m.exec(text)![1]!);
+      assert.deepEqual(Object.keys(snapshot).sort(), ['events', 'sets', 'tiles']);
+    } finally {
+      proc.kill('SIGTERM');
+      assert.equal(await exited, 0, 'SIGTERM stops the plane and its dashboard cleanly');
+      cleanupDir(dataDir);
+    }
   });
 });
