@@ -30,7 +30,7 @@ export interface QualityResult {
 export interface ProbeTarget {
   /** An exec probe: the command's exit code and stdout. */
   exec(command: string[], timeoutMs: number): Promise<{ exitCode: number; stdout: string }>;
-  /** httpGet / tcpSocket: passed or not. */
+  /** httpGet / tcpSocket / grpc: passed or not. */
   check(probe: QualityProbe, timeoutMs: number): Promise<boolean>;
 }
 

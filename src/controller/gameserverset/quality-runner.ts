@@ -1,16 +1,15 @@
 // Service-quality probes run by the controller, for GameServer pods on nodes whose agent does
 // not run them (a cluster without hotpod's node agents; hotpod's embedded nodes do, and carry
 // hotpod.dev/runs-service-qualities=true). Exec probes go through pods/exec (the API server to
-// the node's kubelet), httpGet and tcpSocket to the pod's IP. Each result is written as the pod
+// the node's kubelet), httpGet, tcpSocket and grpc to the pod's IP. Each result is written as the pod
 // condition game.kruise.io/<name> only when it changes, as a node would write it; after a
 // restart the conditions on the pods are where the probers start from, so nothing is written
 // twice. Why the controller and not a DaemonSet: see src/controller/README.md.
 
-import http from 'node:http';
-import net from 'node:net';
 import type { Logger } from 'pino';
 import { keyString, STRATEGIC_MERGE_PATCH, type Informer, type KubeClient, type KubeObject } from '../../kube/index.js';
 import type { ApiWriter } from '../workload/index.js';
+import { dialProbe } from '../../util/network-probes.js';
 import { QualityProber, type QualityProbe, type QualityResult } from '../../util/quality-prober.js';
 import { serviceQualityConditionType } from './service-quality.js';
 
@@ -46,7 +45,7 @@ export class ServiceQualityRunner {
             const r = await this.o.client.exec(ns, name, c, command, { timeoutMs });
             return { exitCode: r.exitCode, stdout: r.stdout };
           },
-          check: (probe, timeoutMs) => reach(pod, containers.find((x) => x.name === c), probe, timeoutMs),
+          check: (probe, timeoutMs) => dialProbe(probe, { podIP: pod.status?.podIP, ports: containers.find((x) => x.name === c)?.ports }, timeoutMs),
         };
       },
       () => void this.report(ns, name, prober).catch((err: Error) => this.o.logger.warn({ pod: k, err: err.message }, 'service-quality result not written')),
@@ -72,30 +71,4 @@ export class ServiceQualityRunner {
     // Conditions merge by type: the node's own and the others stay as they are.
     await this.o.writer.patch('v1', 'Pod', { namespace: ns, name }, { status: { conditions } }, { contentType: STRATEGIC_MERGE_PATCH, status: true, purpose: 'serviceQualityProbe' });
   }
-}
-
-/** httpGet or tcpSocket against the pod's IP, as kubelet probes. */
-function reach(pod: KubeObject, container: Json | undefined, probe: QualityProbe, timeoutMs: number): Promise<boolean> {
-  const ip = pod.status?.podIP as string | undefined;
-  const handler = probe.httpGet ?? probe.tcpSocket;
-  if (!ip || !handler) return Promise.resolve(false);
-  const named = ((container?.ports ?? []) as Json[]).find((p) => p.name === handler.port)?.containerPort;
-  const port = Number(typeof handler.port === 'number' || /^\d+$/.test(String(handler.port)) ? handler.port : named);
-  if (!Number.isInteger(port)) return Promise.resolve(false);
-  const host = handler.host || ip;
-  return new Promise((resolve) => {
-    if (probe.httpGet) {
-      const req = http.get({ host, port, path: probe.httpGet.path || '/', timeout: timeoutMs }, (res) => {
-        res.resume();
-        resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 400);
-      });
-      req.on('timeout', () => req.destroy());
-      req.on('error', () => resolve(false));
-      return;
-    }
-    const s = net.connect({ host, port, timeout: timeoutMs });
-    s.on('connect', () => (s.destroy(), resolve(true)));
-    s.on('timeout', () => (s.destroy(), resolve(false)));
-    s.on('error', () => resolve(false));
-  });
 }

@@ -64,7 +64,7 @@ interface PodCondition {
  */
 export function qualityProbesAnnotation(qualities: readonly ServiceQuality[]): string {
   if (!qualities.length) return '';
-  const fields = ['name', 'containerName', 'exec', 'httpGet', 'tcpSocket', 'initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold'];
+  const fields = ['name', 'containerName', 'exec', 'httpGet', 'tcpSocket', 'grpc', 'initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold'];
   return JSON.stringify(qualities.map((q) => Object.fromEntries(fields.filter((f) => (q as Json)[f] !== undefined && (q as Json)[f] !== null).map((f) => [f, (q as Json)[f]]))));
 }
 

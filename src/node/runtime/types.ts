@@ -3,15 +3,15 @@
 // describes containers. Two runtimes implement it: simulated (no process) and process (real
 // child processes from the on-disk image store).
 
+import type { NetworkProbe } from '../../util/network-probes.js';
+
 export interface EnvVar {
   name: string;
   value?: string;
 }
 
-export interface ProbeSpec {
+export interface ProbeSpec extends NetworkProbe {
   exec?: { command: string[] };
-  tcpSocket?: { port: number | string; host?: string };
-  httpGet?: { path?: string; port: number | string; host?: string; scheme?: string };
   initialDelaySeconds?: number;
   periodSeconds?: number;
   timeoutSeconds?: number;

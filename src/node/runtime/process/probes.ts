@@ -1,13 +1,11 @@
-// Probes as kubelet runs them: tcpSocket and httpGet dial the pod's IP (a loopback address of
-// its own) unless the probe names a host, so a server must listen there (or on 0.0.0.0), as
-// on a cluster.
+// Probes as kubelet runs them: exec in the container's rootfs; tcpSocket, httpGet and grpc
+// (src/util/network-probes.ts) dial the pod's IP (a loopback address of its own) unless the probe
+// names a host, so a server must listen there (or on 0.0.0.0), as on a cluster.
 
 import { spawn } from 'node:child_process';
-import http from 'node:http';
-import https from 'node:https';
-import net from 'node:net';
 import type { ContainerSpec, ProbeSpec } from '../types.js';
 import { resolveExecutable } from './command.js';
+import { dialProbe } from '../../../util/network-probes.js';
 
 interface ProbeTarget {
   spec: ContainerSpec;
@@ -21,24 +19,7 @@ interface ProbeTarget {
 export async function runProbe(probe: ProbeSpec, target: ProbeTarget): Promise<boolean> {
   const timeoutMs = Math.max(1, probe.timeoutSeconds ?? 1) * 1000;
   if (probe.exec) return execProbe(probe.exec.command, target, timeoutMs);
-  if (probe.tcpSocket) {
-    const port = resolvePort(probe.tcpSocket.port, target.spec);
-    return port !== undefined && tcpProbe(probe.tcpSocket.host || target.podIP || '127.0.0.1', port, timeoutMs);
-  }
-  if (probe.httpGet) {
-    const port = resolvePort(probe.httpGet.port, target.spec);
-    if (port === undefined) return false;
-    const scheme = (probe.httpGet.scheme ?? 'HTTP').toUpperCase();
-    return httpProbe(scheme, probe.httpGet.host || target.podIP || '127.0.0.1', port, probe.httpGet.path || '/', timeoutMs);
-  }
-  return false;
-}
-
-/** A number, a numeric string, or the name of one of the container's ports. */
-function resolvePort(port: number | string, spec: ContainerSpec): number | undefined {
-  if (typeof port === 'number') return port;
-  if (/^\d+$/.test(port)) return Number(port);
-  return spec.ports?.find((p) => p.name === port)?.containerPort;
+  return dialProbe(probe, { podIP: target.podIP, ports: target.spec.ports }, timeoutMs);
 }
 
 function execProbe(command: string[], t: ProbeTarget, timeoutMs: number): Promise<boolean> {
@@ -63,33 +44,5 @@ function execProbe(command: string[], t: ProbeTarget, timeoutMs: number): Promis
       clearTimeout(timer);
       resolve(code === 0);
     });
-  });
-}
-
-function tcpProbe(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
-function httpProbe(scheme: string, host: string, port: number, path: string, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const lib = scheme === 'HTTPS' ? https : http;
-    // kubelet does not verify the certificate of an HTTPS probe.
-    const req = lib.request({ host, port, path, method: 'GET', timeout: timeoutMs, rejectUnauthorized: false, headers: { 'User-Agent': 'kube-probe/1.35' } }, (res) => {
-      res.resume();
-      const code = res.statusCode ?? 0;
-      resolve(code >= 200 && code < 400);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve(false));
-    req.end();
   });
 }
