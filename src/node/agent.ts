@@ -106,6 +106,7 @@ export class NodeAgent {
       auth: webhookAuth(this.o.client, this.o.name),
       address: hostIPFor(this.o.index, this.o.site),
       exec: (namespace, pod, container, command, stdin) => this.pods.exec(namespace, pod, container, command, stdin),
+      attach: (namespace, pod, container, stdin) => this.pods.attach(namespace, pod, container, stdin),
     });
     this.heartbeat = new NodeHeartbeat(
       this.o.client,

@@ -11,6 +11,7 @@
 //   GET /containers                               JSON array of ContainerInfo
 //   GET /healthz
 //   GET /exec/<namespace>/<pod>/<container>?command=..&command=..&stdin=&stdout=&stderr=
+//   GET /attach/<namespace>/<pod>/<container>?stdin=&stdout=&stderr=
 //       an upgrade to a WebSocket in the channel protocol (kubelet-exec.ts)
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -19,11 +20,14 @@ import type { ContainerInfo } from './runtime/types.js';
 import { readContainerLog, type LogReadOptions } from './container-logs.js';
 import type { KubeletAuth } from './kubelet-auth.js';
 import type { Duplex } from 'node:stream';
-import type { ExecSession } from './runtime/types.js';
+import type { AttachSession, ExecSession } from './runtime/types.js';
 import { ExecUpgrades } from './kubelet-exec.js';
 
 /** Runs a command in a pod's container, or says why not. */
 type ExecStarter = (namespace: string, pod: string, container: string, command: string[], stdin: boolean) => ExecSession | string;
+
+/** Attaches to a pod's running container, or says why not. */
+type AttachStarter = (namespace: string, pod: string, container: string, stdin: boolean) => AttachSession | string;
 
 /** The log file of a pod's container (the previous one when `previous`), if it has one. */
 /** The container's log file; null when it exists but has no log (an empty log); undefined when it does not exist. */
@@ -36,6 +40,8 @@ interface KubeletServerOptions {
   containers?: () => ContainerInfo[];
   /** `kubectl exec` (absent: exec is answered 404). */
   exec?: ExecStarter;
+  /** `kubectl attach` (absent: attach is answered 404). */
+  attach?: AttachStarter;
   address?: string;
   /** 0 (default) picks a free port. */
   port?: number;
@@ -106,17 +112,19 @@ async function handle(req: IncomingMessage, res: ServerResponse, logs: LogLookup
   res.end();
 }
 
-/** `kubectl exec` through the API server: authorized as every request here, then upgraded. */
+/** `kubectl exec` and `kubectl attach` through the API server: authorized as every request here, then upgraded. */
 async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, upgrades: ExecUpgrades, opts: KubeletServerOptions): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://kubelet');
   const denied = await denial(req, url, opts.auth);
   if (denied) return refuse(socket, denied.code, denied.message);
-  const m = /^\/exec\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
-  if (!m || !opts.exec) return refuse(socket, 404, `not found: ${url.pathname}`);
-  if (!upgrades.speaks(req)) return refuse(socket, 400, 'exec is served over WebSocket (v5.channel.k8s.io or v4.channel.k8s.io) only');
-  const [namespace, pod, container] = m.slice(1).map(decodeURIComponent) as [string, string, string];
-  const command = url.searchParams.getAll('command');
+  const m = /^\/(exec|attach)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+  const what = m?.[1] as 'exec' | 'attach' | undefined;
+  if (!m || !what || !opts[what]) return refuse(socket, 404, `not found: ${url.pathname}`);
+  if (!upgrades.speaks(req)) return refuse(socket, 400, `${what} is served over WebSocket (v5.channel.k8s.io or v4.channel.k8s.io) only`);
+  const [namespace, pod, container] = m.slice(2).map(decodeURIComponent) as [string, string, string];
   const stdin = flag(url.searchParams.get('stdin'));
+  if (what === 'attach') return upgrades.serveAttach(req, socket, head, () => opts.attach!(namespace, pod, container, stdin));
+  const command = url.searchParams.getAll('command');
   upgrades.serve(req, socket, head, command, () => opts.exec!(namespace, pod, container, command, stdin));
 }
 

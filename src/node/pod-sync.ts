@@ -18,7 +18,7 @@ import { type ContainerView, type PodView, type TerminatedState, podStatus, stat
 import { Prober } from './prober.js';
 import { parseQualityProbes, QualityProber, type ProbeTarget } from '../util/quality-prober.js';
 import { runtimeChoiceMessage, runtimeFor } from './runtimes.js';
-import { type ContainerInfo, type ContainerRuntime, type ContainerSpec, ContainerStartError, type ExecSession, type ExitInfo, ImagePullError, type PodContext, type ProbeSpec } from './runtime/types.js';
+import { type ContainerInfo, type ContainerRuntime, type ContainerSpec, ContainerStartError, type AttachSession, type ExecSession, type ExitInfo, ImagePullError, type PodContext, type ProbeSpec } from './runtime/types.js';
 import { invalidImageMessage, parseImageReference } from '../util/image-reference.js';
 import { rfc3339 } from '../util/time.js';
 import { HOT_PATCH_ANNOTATION } from '../util/vocabulary.js';
@@ -160,6 +160,31 @@ export class PodSync {
    * kubelet's words.
    */
   exec(namespace: string, name: string, container: string, command: string[], stdin: boolean): ExecSession | string {
+    const found = this.runningContainer(namespace, name, container);
+    if (typeof found === 'string') return found;
+    const { st, runtime, id } = found;
+    if (!runtime.exec) return `the ${runtime.name} runtime cannot run commands in containers`;
+    const annotations = this.o.getPod(st.key)?.metadata?.annotations ?? {};
+    try {
+      return runtime.exec(id, command, { stdin, annotations });
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
+  /** `kubectl attach`: the running container's main process, or why not. */
+  attach(namespace: string, name: string, container: string, stdin: boolean): AttachSession | string {
+    const found = this.runningContainer(namespace, name, container);
+    if (typeof found === 'string') return found;
+    if (!found.runtime.attach) return `container ${container} runs on the ${found.runtime.name} runtime, which has no process to attach to`;
+    try {
+      return found.runtime.attach(found.id, { stdin });
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
+  private runningContainer(namespace: string, name: string, container: string): { st: PodState; runtime: ContainerRuntime; id: string } | string {
     const st = this.states.get(`${namespace}/${name}`);
     const rec = st?.containers.get(container);
     if (!st || !rec) return `container ${container} is not valid for pod ${name}`;
@@ -167,13 +192,7 @@ export class PodSync {
     const [runtimeName, raw] = (v.containerID ?? '').split('://');
     const runtime = this.o.runtimes.find((r) => r.name === runtimeName);
     if (!('running' in (v.state ?? {})) || !runtime || !raw) return `container ${container} is not running`;
-    if (!runtime.exec) return `the ${runtime.name} runtime cannot run commands in containers`;
-    const annotations = this.o.getPod(st.key)?.metadata?.annotations ?? {};
-    try {
-      return runtime.exec(raw, command, { stdin, annotations });
-    } catch (err) {
-      return (err as Error).message;
-    }
+    return { st, runtime, id: raw };
   }
 
   async sync(key: string): Promise<void> {

@@ -1,7 +1,7 @@
-// pods/exec: as kube-apiserver does, check the pod and its container, then hand the caller's
-// connection upgrade to the node's kubelet endpoint and pipe the two sockets together; the
-// streams themselves (kubectl's WebSocket channel protocol) are the kubelet's business
-// (src/node/kubelet-exec.ts). The API server's own credential goes to the kubelet, never the
+// pods/exec and pods/attach: as kube-apiserver does, check the pod and its container, then hand
+// the caller's connection upgrade to the node's kubelet endpoint and pipe the two sockets
+// together; the streams themselves (kubectl's WebSocket channel protocol) are the kubelet's
+// business (src/node/kubelet-exec.ts). The API server's own credential goes to the kubelet, never the
 // caller's. A client that asks for SPDY (kubectl before 1.30) gets a Status saying to use one
 // that speaks WebSocket.
 
@@ -16,11 +16,11 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const PASSED_PARAMS = ['command', 'stdin', 'stdout', 'stderr', 'tty'];
 
 /** The upgrade as the caller asked it, checked; throws an ApiError to answer with. */
-export function execTarget(objects: ObjectService, pod: KObject, req: IncomingMessage, q: URLSearchParams): { host: string; port: number; path: string } {
+export function execTarget(objects: ObjectService, pod: KObject, req: IncomingMessage, q: URLSearchParams, subresource: 'exec' | 'attach' = 'exec'): { host: string; port: number; path: string } {
   const spec = (pod.spec ?? {}) as { nodeName?: string; containers?: { name: string }[] };
   const name = pod.metadata.name!;
   const container = chooseContainer(spec, name, q.get('container') ?? '');
-  if (q.getAll('command').length === 0) throw badRequest('you must specify at least 1 command');
+  if (subresource === 'exec' && q.getAll('command').length === 0) throw badRequest('you must specify at least 1 command');
   const status = (pod.status ?? {}) as { phase?: string; containerStatuses?: unknown[] };
   const running = ((status.containerStatuses ?? []) as { name: string; state?: { running?: object } }[]).find((s) => s.name === container)?.state?.running;
   if (!spec.nodeName || status.phase !== 'Running' || !running) {
@@ -29,12 +29,12 @@ export function execTarget(objects: ObjectService, pod: KObject, req: IncomingMe
   // After the pod's own checks: kubectl retries a refused WebSocket upgrade over SPDY, and the
   // reason it sees is the second answer's.
   if (String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
-    throw badRequest(`hotpod serves exec over WebSocket only (kubectl 1.30 or later, client-node); this client asked for ${req.headers.upgrade ? `"${req.headers.upgrade}"` : 'no upgrade'}`);
+    throw badRequest(`hotpod serves ${subresource} over WebSocket only (kubectl 1.30 or later, client-node); this client asked for ${req.headers.upgrade ? `"${req.headers.upgrade}"` : 'no upgrade'}`);
   }
   const { host, port } = kubeletEndpoint(objects, spec.nodeName);
   const query = new URLSearchParams();
-  for (const p of PASSED_PARAMS) for (const v of q.getAll(p)) query.append(p, v);
-  const path = `/exec/${[pod.metadata.namespace!, name, container].map(encodeURIComponent).join('/')}?${query}`;
+  for (const p of PASSED_PARAMS) for (const v of q.getAll(p)) if (subresource === 'exec' || p !== 'command') query.append(p, v);
+  const path = `/${subresource}/${[pod.metadata.namespace!, name, container].map(encodeURIComponent).join('/')}?${query}`;
   return { host, port, path };
 }
 

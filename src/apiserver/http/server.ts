@@ -119,8 +119,9 @@ export class HttpServer {
   }
 
   /**
-   * A connection upgrade: only pods/exec takes one. Authenticated and authorized as any request,
-   * with `create` on pods/exec (kube-apiserver asks create of a WebSocket exec too, since 1.31).
+   * A connection upgrade: only pods/exec and pods/attach take one. Authenticated and authorized as
+   * any request, with `create` on the subresource (kube-apiserver asks create of a WebSocket exec
+   * or attach too, since 1.31).
    */
   private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
@@ -132,11 +133,11 @@ export class HttpServer {
       if (!isSuperuser(user)) this.authorize(user, 'POST', url);
       const r = parseRequestPath(url.pathname);
       if (r?.kind !== 'resource' || r.group !== '' || r.resource !== 'pods' || !STREAMING_SUBRESOURCES.has(r.subresource ?? '') || !r.name) {
-        throw badRequest(`${url.pathname} does not take a connection upgrade (only pods/exec does)`);
+        throw badRequest(`${url.pathname} does not take a connection upgrade (only pods/exec and pods/attach do)`);
       }
       const pod = this.opts.objects.get(this.opts.objects.registry.lookup('', 'v1', 'pods')!, r.namespace, r.name);
-      if (r.subresource !== 'exec') throw badRequest(`pods/${r.subresource} is not supported by hotpod's embedded nodes (kubectl logs and exec are)`);
-      proxyExec(req, socket, head, execTarget(this.opts.objects, pod, req, url.searchParams), this.opts.authenticator.kubeletClientToken);
+      if (r.subresource !== 'exec' && r.subresource !== 'attach') throw badRequest(`pods/${r.subresource} is not supported by hotpod's embedded nodes (kubectl logs, exec and attach are)`);
+      proxyExec(req, socket, head, execTarget(this.opts.objects, pod, req, url.searchParams, r.subresource), this.opts.authenticator.kubeletClientToken);
     } catch (err) {
       const apiErr = err instanceof ApiError ? err : internalError(err);
       if (!(err instanceof ApiError)) this.opts.logger.error({ err, url: req.url }, 'upgrade failed');
@@ -294,8 +295,8 @@ export class HttpServer {
     if (def.group === '' && def.resource === 'pods' && STREAMING_SUBRESOURCES.has(r.subresource ?? '')) {
       // kubectl attach and port-forward print this instead of a bare 404; exec comes as an upgrade.
       objects.get(def, namespace, name);
-      if (r.subresource === 'exec') throw badRequest('pods/exec takes a connection upgrade to WebSocket (v5.channel.k8s.io), as kubectl 1.30 and later and client-node ask');
-      throw badRequest(`pods/${r.subresource} is not supported by hotpod's embedded nodes (kubectl logs and exec are)`);
+      if (r.subresource === 'exec' || r.subresource === 'attach') throw badRequest(`pods/${r.subresource} takes a connection upgrade to WebSocket (v5.channel.k8s.io), as kubectl 1.30 and later and client-node ask`);
+      throw badRequest(`pods/${r.subresource} is not supported by hotpod's embedded nodes (kubectl logs, exec and attach are)`);
     }
     if (r.subresource !== undefined && !(r.subresource === 'status' && def.subresources.includes('status'))) {
       throw pathNotFound(url.pathname);

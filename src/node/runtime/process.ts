@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { ImageStore, type TreeEntry } from '../images/index.js';
 import { parseImageReference } from '../../util/image-reference.js';
@@ -14,6 +15,7 @@ import { LogWriter, markLogExited } from '../container-logs.js';
 import {
   ContainerStartError,
   ImagePullError,
+  type AttachSession,
   type ContainerInfo,
   type ContainerRuntime,
   type ContainerSpec,
@@ -50,6 +52,8 @@ interface Container {
   logPath: string;
   child?: ChildProcess;
   exited: Promise<ExitInfo>;
+  /** Clients attached to the main process (kubectl attach): each gets its output from then on. */
+  attached: Set<{ stdout: PassThrough; stderr: PassThrough }>;
 }
 
 interface ProcessRuntimeOptions {
@@ -143,6 +147,7 @@ export class ProcessRuntime implements ContainerRuntime {
       mountPaths: mounts.map((m) => relativePath(m.mountPath)),
       logPath,
       exited: new Promise((r) => (resolveExit = r)),
+      attached: new Set(),
     };
     this.containers.set(id, c);
 
@@ -171,14 +176,23 @@ export class ProcessRuntime implements ContainerRuntime {
     }
     let child: ChildProcess;
     try {
-      child = spawn(exe.path, argv.slice(1), { cwd, env, argv0: argv[0], detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      // A container with `stdin: true` keeps a pipe open for kubectl attach -i, as kubelet's does.
+      child = spawn(exe.path, argv.slice(1), { cwd, env, argv0: argv[0], detached: true, stdio: [spec.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     } catch (err) {
       startError(`exec: "${argv[0]}": ${(err as Error).message}`);
       return { ...c.info };
     }
     c.child = child;
-    child.stdout!.on('data', (d: Buffer) => log.write('stdout', d));
-    child.stderr!.on('data', (d: Buffer) => log.write('stderr', d));
+    child.stdout!.on('data', (d: Buffer) => {
+      log.write('stdout', d);
+      for (const a of c.attached) a.stdout.write(d);
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      log.write('stderr', d);
+      for (const a of c.attached) a.stderr.write(d);
+    });
+    // A process that exits before reading all its stdin must not take the node down with EPIPE.
+    child.stdin?.on('error', () => undefined);
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (child.pid === undefined) startError(`exec: "${argv[0]}": ${err.code === 'EACCES' ? 'permission denied' : err.message}`);
     });
@@ -245,6 +259,34 @@ export class ProcessRuntime implements ContainerRuntime {
     const c = this.containers.get(id);
     if (!c || c.info.exit || c.info.pid === undefined) throw new Error(`container ${id.slice(0, 12)} is not running`);
     return execInContainer({ rootfs: c.rootfs, cwd: c.cwd, env: c.env }, command, opts.stdin);
+  }
+
+  attach(id: string, opts: { stdin: boolean }): AttachSession {
+    const c = this.containers.get(id);
+    if (!c || c.info.exit || !c.child) throw new Error(`container ${id.slice(0, 12)} is not running`);
+    if (opts.stdin && !c.spec.stdin) throw new Error(`container ${c.spec.name} was not started with stdin: true, so there is no stdin to attach to (attach without -i to read its output)`);
+    const child = c.child;
+    const out = { stdout: new PassThrough(), stderr: new PassThrough() };
+    c.attached.add(out);
+    const detach = () => {
+      if (!c.attached.delete(out)) return;
+      out.stdout.end();
+      out.stderr.end();
+    };
+    void c.exited.then(detach);
+    let stdin: NodeJS.WritableStream | undefined;
+    if (opts.stdin && child.stdin) {
+      // Writes go to the process; the client's end of stdin ends the process's only with stdinOnce.
+      const into = child.stdin;
+      stdin = new Writable({
+        write: (chunk: Buffer, _enc, done) => (into.writable ? into.write(chunk, () => done()) : done()),
+        final: (done) => {
+          if (c.spec.stdinOnce) into.end();
+          done();
+        },
+      });
+    }
+    return { ...out, stdin, exited: c.exited.then(() => undefined), detach };
   }
 
   logPath(id: string): string | undefined {

@@ -33,6 +33,10 @@ export interface ContainerSpec {
   readinessProbe?: ProbeSpec;
   livenessProbe?: ProbeSpec;
   startupProbe?: ProbeSpec;
+  /** The container's main process keeps a stdin that `kubectl attach -i` writes to. */
+  stdin?: boolean;
+  /** stdin is closed when the first attached client closes its end. */
+  stdinOnce?: boolean;
 }
 
 /** What a runtime knows about the pod a container belongs to. */
@@ -54,6 +58,20 @@ export interface ExecOptions {
   /** The command reads stdin (kubectl exec -i). */
   stdin: boolean;
   annotations: Record<string, string>;
+}
+
+/**
+ * An attachment to a container's main process (kubectl attach): what it prints from now on,
+ * its stdin when the container keeps one, and the end of the container.
+ */
+export interface AttachSession {
+  stdout: NodeJS.ReadableStream;
+  stderr: NodeJS.ReadableStream;
+  stdin?: NodeJS.WritableStream;
+  /** The container exited. */
+  exited: Promise<void>;
+  /** The client went away: stop copying output to it (the container runs on). */
+  detach(): void;
 }
 
 /** A command running in a container: its output streams, its stdin, and how it ended. */
@@ -152,6 +170,8 @@ export interface ContainerRuntime {
    * answers from them).
    */
   exec?(id: string, command: string[], opts: ExecOptions): ExecSession;
+  /** Optional. Attaches to a running container's main process (kubectl attach). */
+  attach?(id: string, opts: { stdin: boolean }): AttachSession;
   /** All containers it knows, for `hotpod node ps`. */
   list(): ContainerInfo[];
   /**
