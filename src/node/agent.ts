@@ -107,6 +107,7 @@ export class NodeAgent {
       address: hostIPFor(this.o.index, this.o.site),
       exec: (namespace, pod, container, command, stdin) => this.pods.exec(namespace, pod, container, command, stdin),
       attach: (namespace, pod, container, stdin) => this.pods.attach(namespace, pod, container, stdin),
+      portForward: (namespace, pod) => this.pods.portForwardTarget(namespace, pod),
     });
     this.heartbeat = new NodeHeartbeat(
       this.o.client,

@@ -13,6 +13,8 @@
 //   GET /exec/<namespace>/<pod>/<container>?command=..&command=..&stdin=&stdout=&stderr=
 //   GET /attach/<namespace>/<pod>/<container>?stdin=&stdout=&stderr=
 //       an upgrade to a WebSocket in the channel protocol (kubelet-exec.ts)
+//   GET /portForward/<namespace>/<pod>
+//       an upgrade to SPDY/3.1, directly or tunnelled through a WebSocket (kubelet-portforward.ts)
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +24,7 @@ import type { KubeletAuth } from './kubelet-auth.js';
 import type { Duplex } from 'node:stream';
 import type { AttachSession, ExecSession } from './runtime/types.js';
 import { ExecUpgrades } from './kubelet-exec.js';
+import { PORT_FORWARD_PROTOCOL, PortForwardUpgrades, type PortForwardTarget } from './kubelet-portforward.js';
 
 /** Runs a command in a pod's container, or says why not. */
 type ExecStarter = (namespace: string, pod: string, container: string, command: string[], stdin: boolean) => ExecSession | string;
@@ -42,6 +45,8 @@ interface KubeletServerOptions {
   exec?: ExecStarter;
   /** `kubectl attach` (absent: attach is answered 404). */
   attach?: AttachStarter;
+  /** `kubectl port-forward`: where the pod's ports are, or why not (absent: answered 404). */
+  portForward?: (namespace: string, pod: string) => PortForwardTarget | string;
   address?: string;
   /** 0 (default) picks a free port. */
   port?: number;
@@ -61,8 +66,9 @@ export async function startKubeletServer(logs: LogLookup, opts: KubeletServerOpt
     });
   });
   const upgrades = new ExecUpgrades();
+  const forwards = new PortForwardUpgrades();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    upgrade(req, socket, head, upgrades, opts).catch((err: unknown) => refuse(socket, 500, `internal error: ${(err as Error).message}`));
+    upgrade(req, socket, head, upgrades, forwards, opts).catch((err: unknown) => refuse(socket, 500, `internal error: ${(err as Error).message}`));
   });
   const address = opts.address ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -113,10 +119,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, logs: LogLookup
 }
 
 /** `kubectl exec` and `kubectl attach` through the API server: authorized as every request here, then upgraded. */
-async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, upgrades: ExecUpgrades, opts: KubeletServerOptions): Promise<void> {
+async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, upgrades: ExecUpgrades, forwards: PortForwardUpgrades, opts: KubeletServerOptions): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://kubelet');
   const denied = await denial(req, url, opts.auth);
   if (denied) return refuse(socket, denied.code, denied.message);
+  const pf = /^\/portForward\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+  if (pf && opts.portForward) {
+    if (!forwards.speaks(req)) return refuse(socket, 400, `port forwarding is served over SPDY/3.1 (${PORT_FORWARD_PROTOCOL}), directly or through a WebSocket`);
+    const target = opts.portForward(decodeURIComponent(pf[1]!), decodeURIComponent(pf[2]!));
+    if (typeof target === 'string') return refuse(socket, 400, target);
+    return forwards.serve(req, socket, head, target);
+  }
   const m = /^\/(exec|attach)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
   const what = m?.[1] as 'exec' | 'attach' | undefined;
   if (!m || !what || !opts[what]) return refuse(socket, 404, `not found: ${url.pathname}`);

@@ -16,6 +16,7 @@ import { containerField, errorCode, type EventRecorder, type KubeClient } from '
 import type { PodIpAllocator } from './pod-ips.js';
 import { type ContainerView, type PodView, type TerminatedState, podStatus, statusChanged } from './pod-status.js';
 import { Prober } from './prober.js';
+import type { PortForwardTarget } from './kubelet-portforward.js';
 import { parseQualityProbes, QualityProber, type ProbeTarget } from '../util/quality-prober.js';
 import { runtimeChoiceMessage, runtimeFor } from './runtimes.js';
 import { type ContainerInfo, type ContainerRuntime, type ContainerSpec, ContainerStartError, type AttachSession, type ExecSession, type ExitInfo, ImagePullError, type PodContext, type ProbeSpec } from './runtime/types.js';
@@ -182,6 +183,13 @@ export class PodSync {
     } catch (err) {
       return (err as Error).message;
     }
+  }
+
+  /** `kubectl port-forward`: the running pod's IP, where its containers listen. */
+  portForwardTarget(namespace: string, name: string): PortForwardTarget | string {
+    const st = this.states.get(`${namespace}/${name}`);
+    if (!st || st.terminating) return `pod ${namespace}/${name} is not running on this node`;
+    return { podIP: st.ctx.podIP, describe: `${namespace}/${name}, uid ${st.uid}` };
   }
 
   private runningContainer(namespace: string, name: string, container: string): { st: PodState; runtime: ContainerRuntime; id: string } | string {

@@ -313,7 +313,7 @@ export interface KubectlOpts {
   kubeconfig?: string;
 }
 
-function kubectlEnv(k: Kubectl, cluster: Cluster, extra?: Record<string, string>): NodeJS.ProcessEnv {
+export function kubectlEnv(k: Kubectl, cluster: Cluster, extra?: Record<string, string>): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: cluster.homeFor(k),

@@ -1,4 +1,4 @@
-// pods/exec and pods/attach: as kube-apiserver does, check the pod and its container, then hand
+// pods/exec, pods/attach and pods/portforward: as kube-apiserver does, check the pod (and its container), then hand
 // the caller's connection upgrade to the node's kubelet endpoint and pipe the two sockets
 // together; the streams themselves (kubectl's WebSocket channel protocol) are the kubelet's
 // business (src/node/kubelet-exec.ts). The API server's own credential goes to the kubelet, never the
@@ -38,10 +38,22 @@ export function execTarget(objects: ObjectService, pod: KObject, req: IncomingMe
   return { host, port, path };
 }
 
+/**
+ * pods/portforward: the pod running on a node; the kubelet speaks the protocol (SPDY/3.1,
+ * directly or through a WebSocket), so the caller's upgrade goes there as it came.
+ */
+export function portForwardTarget(objects: ObjectService, pod: KObject): { host: string; port: number; path: string } {
+  const spec = (pod.spec ?? {}) as { nodeName?: string };
+  const status = (pod.status ?? {}) as { phase?: string };
+  if (!spec.nodeName || status.phase !== 'Running') throw badRequest(`unable to upgrade connection: pod ${pod.metadata.name} is not running (phase ${status.phase ?? 'Pending'})`);
+  const { host, port } = kubeletEndpoint(objects, spec.nodeName);
+  return { host, port, path: `/portForward/${encodeURIComponent(pod.metadata.namespace!)}/${encodeURIComponent(pod.metadata.name!)}` };
+}
+
 /** Upgrades at the kubelet, then joins the caller's socket to it. Errors are answered on the socket. */
 export function proxyExec(req: IncomingMessage, socket: Duplex, head: Buffer, target: { host: string; port: number; path: string }, token: string): void {
-  const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Connection: 'Upgrade', Upgrade: 'websocket' };
-  for (const h of ['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol', 'sec-websocket-extensions']) {
+  const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Connection: 'Upgrade', Upgrade: String(req.headers.upgrade ?? 'websocket') };
+  for (const h of ['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol', 'sec-websocket-extensions', 'x-stream-protocol-version']) {
     const v = req.headers[h];
     if (typeof v === 'string') headers[h] = v;
   }

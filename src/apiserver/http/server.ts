@@ -20,7 +20,7 @@ import { apiVersionOf } from '../types.js';
 import { getScale, scaleUpdate } from './scale.js';
 import { bindPod } from './binding.js';
 import { proxyPodLog } from './pod-log.js';
-import { answerStatus, execTarget, proxyExec } from './pod-exec.js';
+import { answerStatus, execTarget, portForwardTarget, proxyExec } from './pod-exec.js';
 import { decodeProtobufDeleteOptions, decodeProtobufObject } from './protobuf.js';
 import { checkBodyDepth } from '../registry/decode.js';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -119,7 +119,7 @@ export class HttpServer {
   }
 
   /**
-   * A connection upgrade: only pods/exec and pods/attach take one. Authenticated and authorized as
+   * A connection upgrade: only pods/exec, pods/attach and pods/portforward take one. Authenticated and authorized as
    * any request, with `create` on the subresource (kube-apiserver asks create of a WebSocket exec
    * or attach too, since 1.31).
    */
@@ -133,11 +133,13 @@ export class HttpServer {
       if (!isSuperuser(user)) this.authorize(user, 'POST', url);
       const r = parseRequestPath(url.pathname);
       if (r?.kind !== 'resource' || r.group !== '' || r.resource !== 'pods' || !STREAMING_SUBRESOURCES.has(r.subresource ?? '') || !r.name) {
-        throw badRequest(`${url.pathname} does not take a connection upgrade (only pods/exec and pods/attach do)`);
+        throw badRequest(`${url.pathname} does not take a connection upgrade (only pods/exec, pods/attach and pods/portforward do)`);
       }
       const pod = this.opts.objects.get(this.opts.objects.registry.lookup('', 'v1', 'pods')!, r.namespace, r.name);
-      if (r.subresource !== 'exec' && r.subresource !== 'attach') throw badRequest(`pods/${r.subresource} is not supported by hotpod's embedded nodes (kubectl logs, exec and attach are)`);
-      proxyExec(req, socket, head, execTarget(this.opts.objects, pod, req, url.searchParams, r.subresource), this.opts.authenticator.kubeletClientToken);
+      const token = this.opts.authenticator.kubeletClientToken;
+      if (r.subresource === 'portforward') return proxyExec(req, socket, head, portForwardTarget(this.opts.objects, pod), token);
+      if (r.subresource !== 'exec' && r.subresource !== 'attach') throw badRequest(`pods/${r.subresource} is not supported by hotpod's embedded nodes (kubectl logs, exec, attach and port-forward are)`);
+      proxyExec(req, socket, head, execTarget(this.opts.objects, pod, req, url.searchParams, r.subresource), token);
     } catch (err) {
       const apiErr = err instanceof ApiError ? err : internalError(err);
       if (!(err instanceof ApiError)) this.opts.logger.error({ err, url: req.url }, 'upgrade failed');
@@ -296,7 +298,8 @@ export class HttpServer {
       // kubectl attach and port-forward print this instead of a bare 404; exec comes as an upgrade.
       objects.get(def, namespace, name);
       if (r.subresource === 'exec' || r.subresource === 'attach') throw badRequest(`pods/${r.subresource} takes a connection upgrade to WebSocket (v5.channel.k8s.io), as kubectl 1.30 and later and client-node ask`);
-      throw badRequest(`pods/${r.subresource} is not supported by hotpod's embedded nodes (kubectl logs, exec and attach are)`);
+      if (r.subresource === 'portforward') throw badRequest('pods/portforward takes a connection upgrade to SPDY/3.1, directly or through a WebSocket (SPDY/3.1+portforward.k8s.io), as kubectl asks');
+      throw badRequest(`pods/${r.subresource} is not supported by hotpod's embedded nodes (kubectl logs, exec, attach and port-forward are)`);
     }
     if (r.subresource !== undefined && !(r.subresource === 'status' && def.subresources.includes('status'))) {
       throw pathNotFound(url.pathname);
