@@ -89,12 +89,14 @@ function attach(ws: WebSocket, start: () => AttachSession | string): void {
   session.stdout.on('data', (d: Buffer) => send(STDOUT, d));
   session.stderr.on('data', (d: Buffer) => send(STDERR, d));
   ws.on('close', () => session!.detach());
-  // The container's end is the attachment's: kubelet closes the streams, kubectl attach returns.
-  void session.exited.then(() => {
+  // The container's end is the attachment's: after the last of its output, the Status.
+  void Promise.all([session.exited, streamEnded(session.stdout), streamEnded(session.stderr)]).then(() => {
     send(ERROR, JSON.stringify({ metadata: {}, status: 'Success' }));
     ws.close(1000);
   });
 }
+
+const streamEnded = (s: NodeJS.ReadableStream) => new Promise<void>((resolve) => s.on('end', resolve).on('close', resolve).on('error', () => resolve()));
 
 function run(ws: WebSocket, command: string[], start: () => ExecSession | string): void {
   let started: ExecSession | undefined;
@@ -103,11 +105,10 @@ function run(ws: WebSocket, command: string[], start: () => ExecSession | string
   if (typeof session === 'string') return fail(session);
   started = session;
   ws.on('close', () => session.kill());
-  const ended = (s: NodeJS.ReadableStream) => new Promise<void>((resolve) => s.on('end', resolve).on('close', resolve).on('error', () => resolve()));
   session.stdout.on('data', (d: Buffer) => send(STDOUT, d));
   session.stderr.on('data', (d: Buffer) => send(STDERR, d));
   // The Status goes last: after everything the command printed.
-  void Promise.all([session.exit, ended(session.stdout), ended(session.stderr)]).then(([exit]) => {
+  void Promise.all([session.exit, streamEnded(session.stdout), streamEnded(session.stderr)]).then(([exit]) => {
     send(ERROR, JSON.stringify(exitStatus(command, exit.exitCode)));
     ws.close(1000);
   });
