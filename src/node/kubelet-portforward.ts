@@ -4,16 +4,19 @@
 // pod's IP and port, and a failure is written to the error stream in kubelet's words. The
 // session comes either over a WebSocket with the subprotocol `SPDY/3.1+portforward.k8s.io`
 // (kubectl 1.31 and later tunnel SPDY through it) or over a plain `Upgrade: SPDY/3.1`
-// (older kubectl, and newer ones falling back).
+// (older kubectl, and newer ones falling back). client-node speaks kubelet's older WebSocket
+// form instead: `?ports=` names the ports, and each gets a data and an error channel of the
+// channel protocol (v4.channel.k8s.io), each opened by the port number (2 bytes, little-endian).
 
 import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createWebSocketStream, WebSocketServer } from 'ws';
+import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
 import { SpdySession, type SpdyStream } from './spdy-session.js';
 
 export const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
 const WEBSOCKET_TUNNEL_PROTOCOL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`;
+const CHANNEL_PROTOCOL = 'v4.channel.k8s.io';
 
 /** Where a pod's ports are reached, and how kubelet names the pod in its errors. */
 export interface PortForwardTarget {
@@ -25,19 +28,21 @@ export interface PortForwardTarget {
 export class PortForwardUpgrades {
   private readonly wss = new WebSocketServer({
     noServer: true,
-    handleProtocols: (offered) => (offered.has(WEBSOCKET_TUNNEL_PROTOCOL) ? WEBSOCKET_TUNNEL_PROTOCOL : false),
+    handleProtocols: (offered) => [WEBSOCKET_TUNNEL_PROTOCOL, CHANNEL_PROTOCOL].find((p) => offered.has(p)) ?? false,
   });
 
   /** True if the request asks for port forwarding in a way this server speaks. */
-  speaks(req: IncomingMessage): boolean {
+  speaks(req: IncomingMessage, ports: number[]): boolean {
     const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
-    if (upgrade === 'websocket') return String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).includes(WEBSOCKET_TUNNEL_PROTOCOL);
+    const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    if (upgrade === 'websocket') return offered.includes(WEBSOCKET_TUNNEL_PROTOCOL) || (offered.includes(CHANNEL_PROTOCOL) && ports.length > 0);
     return upgrade === 'spdy/3.1' && String(req.headers['x-stream-protocol-version'] ?? '').split(',').map((p) => p.trim()).includes(PORT_FORWARD_PROTOCOL);
   }
 
-  serve(req: IncomingMessage, socket: Duplex, head: Buffer, target: PortForwardTarget): void {
+  serve(req: IncomingMessage, socket: Duplex, head: Buffer, target: PortForwardTarget, ports: number[]): void {
     if (String(req.headers.upgrade ?? '').toLowerCase() === 'websocket') {
       this.wss.handleUpgrade(req, socket, head, (ws) => {
+        if (ws.protocol === CHANNEL_PROTOCOL) return forwardChannels(ws, ports, target);
         const session = new SpdySession(createWebSocketStream(ws));
         // The stream over a WebSocket never says it closed: the socket's close is the session's.
         ws.on('close', () => session.close());
@@ -85,15 +90,41 @@ function forward(session: SpdySession, target: PortForwardTarget): void {
   });
 }
 
+/** client-node's form: one connection per named port, for as long as the WebSocket lasts. */
+function forwardChannels(ws: WebSocket, ports: number[], target: PortForwardTarget): void {
+  const send = (channel: number, data: Buffer) => ws.readyState === ws.OPEN && ws.send(Buffer.concat([Buffer.from([channel]), data]));
+  const conns = ports.map((port, i) => {
+    const opening = Buffer.alloc(2);
+    opening.writeUInt16LE(port, 0);
+    send(2 * i, opening);
+    send(2 * i + 1, opening);
+    const conn = net.connect({ host: target.podIP, port });
+    conn.on('data', (d: Buffer) => send(2 * i, d));
+    conn.on('error', (err: NodeJS.ErrnoException) => send(2 * i + 1, Buffer.from(forwardError(port, target, err))));
+    conn.on('close', () => ws.close(1000));
+    return conn;
+  });
+  ws.on('message', (data: Buffer) => {
+    const channel = data[0];
+    if (channel === undefined || channel % 2 !== 0) return;
+    conns[channel / 2]?.write(data.subarray(1));
+  });
+  ws.on('close', () => conns.forEach((c) => c.destroy()));
+}
+
+/** kubelet's words for a connection the pod refused, with Go's for the cause. */
+function forwardError(port: number, target: PortForwardTarget, err: NodeJS.ErrnoException): string {
+  const why = err.code === 'ECONNREFUSED' ? `dial tcp ${target.podIP}:${port}: connect: connection refused` : err.message;
+  return `error forwarding port ${port} to pod ${target.describe}: ${why}`;
+}
+
 /** Joins a data stream to a connection to the pod's port until either side ends. */
 function join(stream: SpdyStream, pair: Pair, port: number, target: PortForwardTarget): void {
   const early: Buffer[] = [];
   let connected = false;
   const conn = net.connect({ host: target.podIP, port });
   const fail = (err: NodeJS.ErrnoException) => {
-    // In Go's words, as kubelet's message carries them.
-    const why = err.code === 'ECONNREFUSED' ? `dial tcp ${target.podIP}:${port}: connect: connection refused` : err.message;
-    pair.error?.write(Buffer.from(`error forwarding port ${port} to pod ${target.describe}: ${why}`));
+    pair.error?.write(Buffer.from(forwardError(port, target, err)));
     pair.error?.end();
     stream.end();
   };

@@ -13,7 +13,7 @@
 //   GET /exec/<namespace>/<pod>/<container>?command=..&command=..&stdin=&stdout=&stderr=
 //   GET /attach/<namespace>/<pod>/<container>?stdin=&stdout=&stderr=
 //       an upgrade to a WebSocket in the channel protocol (kubelet-exec.ts)
-//   GET /portForward/<namespace>/<pod>
+//   GET /portForward/<namespace>/<pod>[?ports=..]
 //       an upgrade to SPDY/3.1, directly or tunnelled through a WebSocket (kubelet-portforward.ts)
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -125,10 +125,11 @@ async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, upgra
   if (denied) return refuse(socket, denied.code, denied.message);
   const pf = /^\/portForward\/([^/]+)\/([^/]+)$/.exec(url.pathname);
   if (pf && opts.portForward) {
-    if (!forwards.speaks(req)) return refuse(socket, 400, `port forwarding is served over SPDY/3.1 (${PORT_FORWARD_PROTOCOL}), directly or through a WebSocket`);
+    const ports = url.searchParams.getAll('ports').flatMap((p) => p.split(',')).map(Number).filter((p) => Number.isInteger(p) && p > 0 && p < 65536);
+    if (!forwards.speaks(req, ports)) return refuse(socket, 400, `port forwarding is served over SPDY/3.1 (${PORT_FORWARD_PROTOCOL}), directly or through a WebSocket, or over v4.channel.k8s.io with ?ports=`);
     const target = opts.portForward(decodeURIComponent(pf[1]!), decodeURIComponent(pf[2]!));
     if (typeof target === 'string') return refuse(socket, 400, target);
-    return forwards.serve(req, socket, head, target);
+    return forwards.serve(req, socket, head, target, ports);
   }
   const m = /^\/(exec|attach)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
   const what = m?.[1] as 'exec' | 'attach' | undefined;

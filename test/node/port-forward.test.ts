@@ -1,6 +1,6 @@
 // kubectl port-forward to a pod on the embedded node: kubectl 1.35 tunnels SPDY through a
 // WebSocket, kubectl 1.20 asks for SPDY directly; either way each local connection reaches the
-// pod's IP and port (an echo server this test runs on the pod's loopback address, as the game
+// pod's IP and port, and client-node's PortForward too (an echo server this test runs on the pod's loopback address, as the game
 // server inside the pod would listen), several at once, a large payload intact, and closes end
 // to end. Nothing listening is kubelet's error in kubectl's output; a user without create
 // pods/portforward is refused; a pod that is not running is named.
@@ -8,7 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import { apiOk, kubectlEnv, kubectls, runKubectl, type Cluster, type Kubectl } from '../helpers/cluster.js';
+import { PassThrough, Writable } from 'node:stream';
+import { KubeConfig, PortForward } from '@kubernetes/client-node';
+import { apiOk, kubectlEnv, kubectls, runKubectl, waitFor, type Cluster, type Kubectl } from '../helpers/cluster.js';
 import { createNamespace, createPod, isReady, newestKubectl, podManifest, startNodeCluster, waitPod } from '../helpers/pods.js';
 import { serviceAccountKubeconfig } from '../helpers/service-account.js';
 
@@ -99,6 +101,18 @@ describe('kubectl port-forward', { timeout: 240_000 }, () => {
     } finally {
       fwd.stop();
     }
+  });
+
+  it("client-node's PortForward (kubelet's channel form, ?ports=) reaches the pod's port too", async () => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(c.kubeconfigPath);
+    let out = '';
+    const output = new Writable({ write: (chunk, _enc, done) => ((out += String(chunk)), done()) });
+    const input = new PassThrough();
+    const ws = (await new PortForward(kc).portForward(NS, 'arena', [7777], output, null, input)) as { close(): void };
+    input.write('ready check\n');
+    await waitFor(() => out.includes('ready check\n'), 'the echo back through client-node', 20_000);
+    ws.close();
   });
 
   it("nothing listening: kubelet's error reaches kubectl, which ends the forwarding", async () => {

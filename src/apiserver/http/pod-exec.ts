@@ -42,12 +42,13 @@ export function execTarget(objects: ObjectService, pod: KObject, req: IncomingMe
  * pods/portforward: the pod running on a node; the kubelet speaks the protocol (SPDY/3.1,
  * directly or through a WebSocket), so the caller's upgrade goes there as it came.
  */
-export function portForwardTarget(objects: ObjectService, pod: KObject): { host: string; port: number; path: string } {
+export function portForwardTarget(objects: ObjectService, pod: KObject, q: URLSearchParams): { host: string; port: number; path: string } {
   const spec = (pod.spec ?? {}) as { nodeName?: string };
   const status = (pod.status ?? {}) as { phase?: string };
   if (!spec.nodeName || status.phase !== 'Running') throw badRequest(`unable to upgrade connection: pod ${pod.metadata.name} is not running (phase ${status.phase ?? 'Pending'})`);
   const { host, port } = kubeletEndpoint(objects, spec.nodeName);
-  return { host, port, path: `/portForward/${encodeURIComponent(pod.metadata.namespace!)}/${encodeURIComponent(pod.metadata.name!)}` };
+  const ports = new URLSearchParams(q.getAll('ports').map((p) => ['ports', p]));
+  return { host, port, path: `/portForward/${encodeURIComponent(pod.metadata.namespace!)}/${encodeURIComponent(pod.metadata.name!)}${ports.size ? `?${ports}` : ''}` };
 }
 
 /** Upgrades at the kubelet, then joins the caller's socket to it. Errors are answered on the socket. */

@@ -137,7 +137,7 @@ export class HttpServer {
       }
       const pod = this.opts.objects.get(this.opts.objects.registry.lookup('', 'v1', 'pods')!, r.namespace, r.name);
       const token = this.opts.authenticator.kubeletClientToken;
-      if (r.subresource === 'portforward') return proxyExec(req, socket, head, portForwardTarget(this.opts.objects, pod), token);
+      if (r.subresource === 'portforward') return proxyExec(req, socket, head, portForwardTarget(this.opts.objects, pod, url.searchParams), token);
       if (r.subresource !== 'exec' && r.subresource !== 'attach') throw badRequest(`pods/${r.subresource} is not supported by hotpod's embedded nodes (kubectl logs, exec, attach and port-forward are)`);
       proxyExec(req, socket, head, execTarget(this.opts.objects, pod, req, url.searchParams, r.subresource), token);
     } catch (err) {
