@@ -27,6 +27,11 @@ export const RST_CANCEL = 5;
 const MAX_DATA_BYTES = 64 << 10;
 /** A frame larger than this (16 MiB is the format's own limit) ends the session. */
 const MAX_FRAME_BYTES = 1 << 24;
+/** A header block that inflates past this ends the session: headers here are a few short pairs. */
+const MAX_HEADER_BLOCK_BYTES = 64 << 10;
+/** Streams open at once in one session; more are refused (RST_STREAM REFUSED_STREAM). */
+export const MAX_STREAMS = 512;
+const RST_REFUSED_STREAM = 3;
 
 export type SpdyHeaders = Record<string, string>;
 
@@ -183,6 +188,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
   }
 
   private synStream(id: number, flags: number, headers: SpdyHeaders): void {
+    if (this.streams.size >= MAX_STREAMS || this.streams.has(id)) return this.sendReset(id, RST_REFUSED_STREAM);
     const s = new SpdyStream(id, headers, this);
     this.streams.set(id, s);
     const reply = Buffer.alloc(4);
@@ -207,7 +213,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
   }
 
   private async headerBlock(compressed: Buffer): Promise<SpdyHeaders> {
-    const raw = await throughZlib(this.inflate, compressed);
+    const raw = await throughZlib(this.inflate, compressed, MAX_HEADER_BLOCK_BYTES);
     const headers: SpdyHeaders = {};
     let at = 4;
     const count = raw.readUInt32BE(0);
@@ -249,10 +255,15 @@ function uint32(n: number): Buffer {
 }
 
 /** Feeds one block through a long-lived (de)compressor and returns what a sync flush gives back. */
-function throughZlib(z: zlib.Inflate | zlib.Deflate, input: Buffer): Promise<Buffer> {
+function throughZlib(z: zlib.Inflate | zlib.Deflate, input: Buffer, maxBytes = Infinity): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const out: Buffer[] = [];
-    const onData = (d: Buffer) => out.push(d);
+    let size = 0;
+    const onData = (d: Buffer) => {
+      out.push(d);
+      size += d.length;
+      if (size > maxBytes) onError(new Error(`header block inflates past ${maxBytes} bytes`));
+    };
     const onError = (err: Error) => {
       z.off('data', onData);
       reject(err);
