@@ -5,11 +5,8 @@
 // `kubectl get pvc,pv,sc` showing them Bound.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ImageStore } from '../../src/node/images/index.js';
-import { api, apiOk, parseTable, startCluster, waitFor, type Cluster } from '../helpers/cluster.js';
+import { api, apiOk, parseTable, waitFor, type Cluster } from '../helpers/cluster.js';
+import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
 import { toYaml } from '../helpers/fixtures.js';
 import { ENGINE, WAIT_MS, getGss, kubectl, namespace, podsOf, waitSettled, type Json } from './helpers.js';
 
@@ -51,8 +48,8 @@ function set(name: string, ns: string, o: { replicas: number; image?: string; ge
 }
 
 describe('GameServerSet volumeClaimTemplates', { timeout: 600_000 }, () => {
+  let pc: ProcessCluster;
   let c: Cluster;
-  let root: string;
   const apply = (ns: string, manifest: Json) => kubectl(c, ns, ['apply', '--validate=strict', '-f', '-'], { input: toYaml(manifest) });
   const claim = async (ns: string, name: string): Promise<Json | undefined> => {
     const r = await api(c, 'GET', claimsPath(ns, name));
@@ -67,23 +64,13 @@ describe('GameServerSet volumeClaimTemplates', { timeout: 600_000 }, () => {
     }, `${pod} printed its runs`, WAIT_MS);
 
   before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'hotpod-gss-volumes-'));
-    const dataDir = join(root, 'data');
-    const build = join(root, 'build');
-    mkdirSync(build, { recursive: true });
-    writeFileSync(join(build, 'saver.cjs'), SAVER);
-    writeFileSync(join(build, 'hotpod-image.json'), JSON.stringify({ cmd: ['node', 'saver.cjs'] }));
-    new ImageStore(dataDir).build(build, ['saver:1']);
-    process.env.HOTPOD_NODES = '1';
     process.env.HOTPOD_BACKOFF_BASE_MS = '300';
     delete process.env.HOTPOD_NO_CONTROLLER;
-    c = await startCluster({ dataDir, inMemory: true });
-    await waitFor(async () => (await apiOk(c, 'GET', '/api/v1/nodes')).items.length === 1, 'one node registered', 30_000);
+    pc = await startProcessCluster('gss-volumes', { 'saver:1': { files: { 'saver.cjs': SAVER }, cmd: ['node', 'saver.cjs'] } });
+    c = pc.cluster;
   });
   after(async () => {
-    delete process.env.HOTPOD_NODES;
-    await c?.cleanup();
-    if (root) rmSync(root, { recursive: true, force: true });
+    await pc?.cleanup();
   });
 
   it("keeps a process's save file in its claim across a ReCreate update (process runtime)", async () => {

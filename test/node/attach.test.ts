@@ -5,13 +5,10 @@
 // without `create pods/attach` each get a clear refusal.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Attach, KubeConfig } from '@kubernetes/client-node';
-import { ImageStore } from '../../src/node/images/index.js';
-import { apiOk, runKubectl, startCluster, waitFor, type Cluster } from '../helpers/cluster.js';
+import { apiOk, runKubectl, waitFor, type Cluster } from '../helpers/cluster.js';
+import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
 import { newestKubectl } from '../helpers/pods.js';
 import { serviceAccountKubeconfig } from '../helpers/service-account.js';
 
@@ -32,8 +29,8 @@ process.on('SIGTERM', () => process.exit(0));
 type Json = Record<string, any>;
 
 describe('kubectl attach (process runtime)', { timeout: 300_000 }, () => {
+  let pc: ProcessCluster;
   let c: Cluster;
-  let root: string;
   const k = newestKubectl();
 
   const pod = (name: string, container: Json, o: { restartPolicy?: string } = {}) => ({
@@ -49,22 +46,12 @@ describe('kubectl attach (process runtime)', { timeout: 300_000 }, () => {
     }, `${name} running`, 90_000);
 
   before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'hotpod-attach-'));
-    const dataDir = join(root, 'data');
-    const build = join(root, 'build');
-    mkdirSync(build, { recursive: true });
-    writeFileSync(join(build, 'console.cjs'), CONSOLE);
-    writeFileSync(join(build, 'hotpod-image.json'), JSON.stringify({ cmd: ['node', 'console.cjs'] }));
-    new ImageStore(dataDir).build(build, ['console:1']);
-    process.env.HOTPOD_NODES = '1';
-    c = await startCluster({ dataDir, inMemory: true });
-    await waitFor(async () => (await apiOk(c, 'GET', '/api/v1/nodes')).items.length === 1, 'one node registered', 30_000);
+    pc = await startProcessCluster('attach', { 'console:1': { files: { 'console.cjs': CONSOLE }, cmd: ['node', 'console.cjs'] } });
+    c = pc.cluster;
     await apiOk(c, 'POST', '/api/v1/namespaces', { metadata: { name: NS } });
   });
   after(async () => {
-    delete process.env.HOTPOD_NODES;
-    await c?.cleanup();
-    if (root) rmSync(root, { recursive: true, force: true });
+    await pc?.cleanup();
   });
 
   it('kubectl attach -i types into the console and shows its answers; the session ends with the server', async () => {

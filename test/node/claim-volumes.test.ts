@@ -4,11 +4,10 @@
 // the same claim reads it. A simulated pod with a claim runs too.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ImageStore } from '../../src/node/images/index.js';
-import { apiOk, kubectlOk, startCluster, waitFor, type Cluster } from '../helpers/cluster.js';
+import { apiOk, kubectlOk, waitFor, type Cluster } from '../helpers/cluster.js';
+import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
 import { containerStatus, createNamespace, newestKubectl, waitPod, type Json } from '../helpers/pods.js';
 
 const NS = 'claims';
@@ -35,28 +34,18 @@ function diaryPod(name: string, image = 'diary:1'): Json {
 }
 
 describe('persistentVolumeClaim volumes on the nodes', { timeout: 300_000 }, () => {
+  let pc: ProcessCluster;
   let c: Cluster;
-  let root: string;
   const k = newestKubectl();
   const kubectl = (args: string[], input?: string) => kubectlOk(k, c, args, input === undefined ? {} : { input });
 
   before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'hotpod-claims-'));
-    const dataDir = join(root, 'data');
-    const build = join(root, 'build');
-    mkdirSync(build, { recursive: true });
-    writeFileSync(join(build, 'diary.cjs'), DIARY);
-    writeFileSync(join(build, 'hotpod-image.json'), JSON.stringify({ cmd: ['node', 'diary.cjs'] }));
-    new ImageStore(dataDir).build(build, ['diary:1']);
-    process.env.HOTPOD_NODES = '1';
-    c = await startCluster({ dataDir, inMemory: true });
+    pc = await startProcessCluster('claims', { 'diary:1': { files: { 'diary.cjs': DIARY }, cmd: ['node', 'diary.cjs'] } });
+    c = pc.cluster;
     await createNamespace(c, NS);
-    await waitFor(async () => (await apiOk(c, 'GET', '/api/v1/nodes')).items.length === 1, 'one node registered', 30_000);
   });
   after(async () => {
-    delete process.env.HOTPOD_NODES;
-    await c?.cleanup();
-    if (root) rmSync(root, { recursive: true, force: true });
+    await pc?.cleanup();
   });
 
   it('waits ContainerCreating for a claim that is not there, then runs once it is Bound', async () => {

@@ -6,13 +6,10 @@
 // the game server inside the pod would.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { ImageStore } from '../../src/node/images/index.js';
-import { apiOk, startCluster, waitFor, type Cluster } from '../helpers/cluster.js';
+import { apiOk, waitFor, type Cluster } from '../helpers/cluster.js';
+import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
 import { toYaml } from '../helpers/fixtures.js';
 import { WAIT_MS, kubectl, namespace, type Json } from '../gameserverset/helpers.js';
 
@@ -30,28 +27,18 @@ async function healthServer(ip: string, port: number, statuses: Record<string, '
 const ready = (pod: Json) => (pod.status?.conditions ?? []).some((x: Json) => x.type === 'Ready' && x.status === 'True');
 
 describe('gRPC probes (process runtime)', { timeout: 300_000 }, () => {
+  let pc: ProcessCluster;
   let c: Cluster;
-  let root: string;
   const servers: { stop(): void }[] = [];
 
   before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'hotpod-grpc-probes-'));
-    const dataDir = join(root, 'data');
-    const build = join(root, 'build');
-    mkdirSync(build, { recursive: true });
-    writeFileSync(join(build, 'idle.cjs'), IDLE);
-    writeFileSync(join(build, 'hotpod-image.json'), JSON.stringify({ cmd: ['node', 'idle.cjs'] }));
-    new ImageStore(dataDir).build(build, ['idle:1']);
-    process.env.HOTPOD_NODES = '1';
     delete process.env.HOTPOD_NO_CONTROLLER;
-    c = await startCluster({ dataDir, inMemory: true });
-    await waitFor(async () => (await apiOk(c, 'GET', '/api/v1/nodes')).items.length === 1, 'one node registered', 30_000);
+    pc = await startProcessCluster('grpc-probes', { 'idle:1': { files: { 'idle.cjs': IDLE }, cmd: ['node', 'idle.cjs'] } });
+    c = pc.cluster;
   });
   after(async () => {
     for (const s of servers) s.stop();
-    delete process.env.HOTPOD_NODES;
-    await c?.cleanup();
-    if (root) rmSync(root, { recursive: true, force: true });
+    await pc?.cleanup();
   });
 
   it('a grpc readinessProbe: Ready once the service answers SERVING, not Ready on NOT_SERVING', async () => {
