@@ -24,8 +24,8 @@ interface Forwarding {
 }
 
 /** `kubectl port-forward ... 0:PORT`, once it says where it listens. */
-function portForward(k: Kubectl, c: Cluster, args: string[]): Promise<Forwarding> {
-  const proc: ChildProcess = spawn(k.path, ['--kubeconfig', c.kubeconfigPath, '-n', NS, 'port-forward', ...args], { env: kubectlEnv(k, c), stdio: ['ignore', 'pipe', 'pipe'] });
+function portForward(k: Kubectl, c: Cluster, args: string[], kubeconfig = c.kubeconfigPath): Promise<Forwarding> {
+  const proc: ChildProcess = spawn(k.path, ['--kubeconfig', kubeconfig, '-n', NS, 'port-forward', ...args], { env: kubectlEnv(k, c), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -133,6 +133,18 @@ describe('kubectl port-forward', { timeout: 240_000 }, () => {
     const denied = await runKubectl(k, c, ['-n', NS, 'port-forward', 'pod/arena', '0:7777'], { kubeconfig: sa.path, timeoutMs: 30_000 });
     assert.notEqual(denied.code, 0);
     assert.match(denied.stderr, /cannot create resource "pods\/portforward" in API group "" in the namespace "forward"/);
+    // The edit role may, as kube's.
+    await apiOk(c, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`, {
+      metadata: { name: 'viewer-edit' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
+      subjects: [{ kind: 'ServiceAccount', name: 'viewer', namespace: NS }],
+    });
+    const editor = await portForward(k, c, ['pod/arena', '0:7777'], sa.path);
+    try {
+      assert.equal((await roundTrip(editor.port, Buffer.from('as an editor\n'))).toString(), 'as an editor\n');
+    } finally {
+      editor.stop();
+    }
 
     await createPod(c, podManifest('waiting', NS, [{ name: 'engine', image: 'game/engine:v1' }], { spec: { nodeSelector: { nowhere: 'true' } } }));
     const pending = await runKubectl(k, c, ['-n', NS, 'port-forward', 'pod/waiting', '0:7777'], { timeoutMs: 30_000 });

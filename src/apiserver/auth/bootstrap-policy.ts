@@ -29,8 +29,8 @@ const VIEW_RULES: PolicyRule[] = [
 const EDIT_RULES: PolicyRule[] = [
   rule([...READ, ...WRITE], [''], ['configmaps', 'events', 'persistentvolumeclaims', 'pods', 'secrets', 'services', 'serviceaccounts']),
   rule(['create'], [''], ['serviceaccounts/token']),
-  // As kube's edit role: an editor may run commands in pods and attach to them.
-  rule(['create', 'get'], [''], ['pods/attach', 'pods/exec']),
+  // As kube's edit role: an editor may run commands in pods, attach to them and forward their ports.
+  rule(['create', 'get'], [''], ['pods/attach', 'pods/exec', 'pods/portforward']),
   rule([...READ, ...WRITE], ['apps'], ['controllerrevisions']),
   rule([...READ, ...WRITE], ['coordination.k8s.io'], ['leases']),
   rule([...READ, ...WRITE], ['networking.k8s.io'], ['ingresses']),
