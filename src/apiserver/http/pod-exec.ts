@@ -1,9 +1,10 @@
-// pods/exec, pods/attach and pods/portforward: as kube-apiserver does, check the pod (and its container), then hand
-// the caller's connection upgrade to the node's kubelet endpoint and pipe the two sockets
-// together; the streams themselves (kubectl's WebSocket channel protocol) are the kubelet's
-// business (src/node/kubelet-exec.ts). The API server's own credential goes to the kubelet, never the
-// caller's. A client that asks for SPDY (kubectl before 1.30) gets a Status saying to use one
-// that speaks WebSocket.
+// pods/exec, pods/attach and pods/portforward: as kube-apiserver does, check the pod (and its
+// container), then hand the caller's connection upgrade to the node's kubelet endpoint and pipe
+// the two sockets together; the streams themselves are the kubelet's business (exec and attach:
+// kubectl's WebSocket channel protocol, src/node/kubelet-exec.ts; port forwarding: SPDY/3.1,
+// src/node/kubelet-portforward.ts). The API server's own credential goes to the kubelet, never
+// the caller's. An exec or attach client that asks for SPDY (kubectl before 1.30) gets a Status
+// saying to use one that speaks WebSocket.
 
 import http, { type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
