@@ -1,11 +1,11 @@
 // What kubectl shows of pods on the embedded nodes, as a real cluster shows it: the scheduler's
 // and kubelets' events are named as client-go names them, `<pod>.<unix nanoseconds in hex>`, so
 // `kubectl get events` (which lists in name order) shows a pod's events in the order they
-// happened; a simulated container, which prints nothing, has an empty log, not an error; exec,
-// attach and port-forward, which the nodes do not serve, say so instead of a bare 404.
+// happened; a simulated container, which prints nothing, has an empty log, not an error; attach to
+// one (no process) and a streaming subresource asked without its upgrade say why, not a bare 404.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kubectlOk, runKubectl, waitFor, type Cluster } from '../helpers/cluster.js';
+import { api, kubectlOk, runKubectl, waitFor, type Cluster } from '../helpers/cluster.js';
 import { createNamespace, createPod, isReady, newestKubectl, podManifest, startNodeCluster, waitPod } from '../helpers/pods.js';
 
 const NS = 'node-kubectl-views';
@@ -63,12 +63,15 @@ describe('kubectl views of pods on embedded nodes', { timeout: 120_000 }, () => 
     assert.match(previous.stderr, /previous terminated container "engine" in pod "quiet" not found/);
   });
 
-  it('kubectl attach and port-forward say the nodes do not serve them', async () => {
+  it('kubectl attach to a simulated container says why not; a streaming subresource asked without an upgrade says what it takes', async () => {
     await waitPod(c, NS, 'quiet', isReady, 'pod Ready');
-    for (const [args, sub] of [[['attach', 'quiet', '-c', 'engine'], 'attach'], [['port-forward', 'quiet', '0:80'], 'portforward']] as const) {
-      const r = await runKubectl(k, c, ['-n', NS, ...args]);
-      assert.notEqual(r.code, 0, `kubectl ${args.join(' ')}`);
-      assert.match(r.stderr, new RegExp(`pods/${sub} is not supported by hotpod's embedded nodes`), `kubectl ${args.join(' ')}`);
+    const attach = await runKubectl(k, c, ['-n', NS, 'attach', 'quiet', '-c', 'engine']);
+    assert.notEqual(attach.code, 0);
+    assert.match(attach.stderr, /container engine runs on the simulated runtime, which has no process to attach to/);
+    for (const [sub, takes] of [['attach', /takes a connection upgrade to WebSocket/], ['portforward', /takes a connection upgrade to SPDY\/3\.1, directly or through a WebSocket/]] as const) {
+      const r = await api(c, 'POST', `/api/v1/namespaces/${NS}/pods/quiet/${sub}`);
+      assert.equal(r.status, 400, `POST pods/${sub}: ${r.text}`);
+      assert.match(r.body.message, takes);
     }
     const missing = await runKubectl(k, c, ['exec', 'nope', '-n', NS, '--', 'ls']);
     assert.match(missing.stderr, /pods "nope" not found/);
