@@ -89,7 +89,8 @@ const HealthClient = makeGenericClientConstructor(healthService, 'grpc.health.v1
 /** A fresh insecure connection per probe, as kubelet makes one; SERVING passes. */
 function grpcProbe(host: string, port: number, serviceName: string, timeoutMs: number): Promise<boolean> {
   const target = net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
-  const client = new HealthClient(target, credentials.createInsecure(), { 'grpc.primary_user_agent': USER_AGENT });
+  // Never through an HTTP proxy from the environment: a probe goes straight to the pod, as kubelet's.
+  const client = new HealthClient(target, credentials.createInsecure(), { 'grpc.primary_user_agent': USER_AGENT, 'grpc.enable_http_proxy': 0 });
   return new Promise<boolean>((resolve) => {
     client.Check({ service: serviceName }, { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, res?: { status?: string }) => {
       resolve(!err && res?.status === 'SERVING');
