@@ -119,9 +119,9 @@ export class HttpServer {
   }
 
   /**
-   * A connection upgrade: only pods/exec, pods/attach and pods/portforward take one. Authenticated and authorized as
-   * any request, with `create` on the subresource (kube-apiserver asks create of a WebSocket exec
-   * or attach too, since 1.31).
+   * A connection upgrade: only pods/exec, pods/attach and pods/portforward take one.
+   * Authenticated and authorized as any request, with `create` on the subresource
+   * (kube-apiserver asks create of a WebSocket exec, attach or port-forward too, since 1.31).
    */
   private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
@@ -295,7 +295,7 @@ export class HttpServer {
       return proxyPodLog(objects, res, objects.get(def, namespace, name), q, this.opts.authenticator.kubeletClientToken);
     }
     if (def.group === '' && def.resource === 'pods' && STREAMING_SUBRESOURCES.has(r.subresource ?? '')) {
-      // kubectl attach and port-forward print this instead of a bare 404; exec comes as an upgrade.
+      // Asked without the upgrade they take (a hand-made request): say which, not a bare 404.
       objects.get(def, namespace, name);
       if (r.subresource === 'exec' || r.subresource === 'attach') throw badRequest(`pods/${r.subresource} takes a connection upgrade to WebSocket (v5.channel.k8s.io), as kubectl 1.30 and later and client-node ask`);
       if (r.subresource === 'portforward') throw badRequest('pods/portforward takes a connection upgrade to SPDY/3.1, directly or through a WebSocket (SPDY/3.1+portforward.k8s.io), as kubectl asks');
