@@ -67,7 +67,12 @@ export async function startKubeletServer(logs: LogLookup, opts: KubeletServerOpt
   });
   const upgrades = new ExecUpgrades();
   const forwards = new PortForwardUpgrades();
+  // Upgraded connections (exec, attach, port-forward sessions) are no longer the HTTP server's:
+  // kept here so that stopping the node ends them instead of waiting for their clients.
+  const sessions = new Set<Duplex>();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    sessions.add(socket);
+    socket.once('close', () => sessions.delete(socket));
     upgrade(req, socket, head, upgrades, forwards, opts).catch((err: unknown) => refuse(socket, 500, `internal error: ${(err as Error).message}`));
   });
   const address = opts.address ?? '127.0.0.1';
@@ -81,8 +86,10 @@ export async function startKubeletServer(logs: LogLookup, opts: KubeletServerOpt
     close: () =>
       new Promise((resolve) => {
         upgrades.close();
+        forwards.close();
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const socket of sessions) socket.destroy();
       }),
   };
 }
@@ -118,7 +125,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, logs: LogLookup
   res.end();
 }
 
-/** `kubectl exec` and `kubectl attach` through the API server: authorized as every request here, then upgraded. */
+/** `kubectl exec`, `attach` and `port-forward` through the API server: authorized as every request here, then upgraded. */
 async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, upgrades: ExecUpgrades, forwards: PortForwardUpgrades, opts: KubeletServerOptions): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://kubelet');
   const denied = await denial(req, url, opts.auth);

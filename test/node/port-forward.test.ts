@@ -151,4 +151,20 @@ describe('kubectl port-forward', { timeout: 240_000 }, () => {
     assert.notEqual(pending.code, 0);
     assert.match(pending.stderr, /unable to forward port because pod is not running\. Current status=Pending/);
   });
+  // Last: it stops the plane.
+  it('hotpod up stops on SIGTERM while a forwarded connection is open (the node ends its sessions)', async () => {
+    const fwd = await portForward(k, c, ['pod/arena', '0:7777']);
+    const player = net.connect(fwd.port, '127.0.0.1');
+    player.on('error', () => undefined);
+    const echoed = new Promise<void>((r) => player.once('data', () => r()));
+    player.write('still here\n');
+    await echoed;
+    try {
+      const exit = await c.stop();
+      assert.deepEqual([exit.code, exit.forced], [0, false], 'a clean exit, not the helper\'s SIGKILL');
+    } finally {
+      player.destroy();
+      fwd.stop();
+    }
+  });
 });
